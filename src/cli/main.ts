@@ -1,0 +1,69 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+
+/**
+ * Wiring only: commander options to command functions. Each command's module is imported when it runs, so
+ * `--version` and `--help` load nothing but commander (start-up cost is measured in bench/).
+ */
+const program = new Command('todo-db')
+  .description("The command-line tool that owns the Todo app's PostgreSQL database.")
+  .version(pkg.version, '-V, --version')
+  .option('--database-url <url>', 'database URL (overrides DATABASE_URL)')
+  .option('--env-file <path>', 'read variables from this file instead of .env')
+  .option('--json', 'print exactly one JSON document on stdout')
+  .option('-q, --quiet', 'print errors only')
+  .option('-v, --verbose', 'show the steps and the SQL, passwords redacted')
+  .option('--no-color', 'no colour')
+  .option('--migrations-dir <path>', 'another migrations folder, for tests and forks')
+  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the package)')
+  .option('--allow-insecure', 'permit sslmode=disable to a non-local host')
+  .showHelpAfterError('(run todo-db --help for usage)')
+  .exitOverride();
+
+program
+  .command('check-connection')
+  .description('connect and report the server version, database, user, TLS and latency')
+  .option('--retries <n>', 'retries after the first attempt (production default 4, i.e. 5 attempts)', integer('--retries', 0, 100))
+  .option('--timeout <ms>', 'deadline for all attempts together', integer('--timeout', 1, 3_600_000))
+  .option('--connect-timeout <ms>', 'timeout of one connection attempt (default 15000)', integer('--connect-timeout', 1, 600_000))
+  .action(async (_options, command: Command) => {
+    const { checkConnectionCommand } = await import('./check-connection.js');
+    await checkConnectionCommand(command.optsWithGlobals());
+  });
+
+const LOCAL_DESCRIPTIONS = {
+  start: 'start the local database (initialising it the first time)',
+  stop: 'stop the local database',
+  status: 'show whether the local database is initialised and running',
+  url: 'print the local database URL (password redacted unless --show-password)',
+};
+const local = program.command('local').description('manage the embedded local PostgreSQL in .todo-db/');
+for (const action of ['start', 'stop', 'status', 'url'] as const) {
+  const sub = local.command(action).description(LOCAL_DESCRIPTIONS[action]);
+  if (action === 'url') sub.option('--show-password', 'print the password instead of ****');
+  sub.action(async (_options, command: Command) => {
+    const { localCommand } = await import('./local.js');
+    await localCommand(action, command.optsWithGlobals());
+  });
+}
+
+function integer(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}.`);
+    }
+    return Number(value);
+  };
+}
+
+await program.parseAsync(process.argv).catch(async (error: unknown) => {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+  if (process.exitCode === 2 && process.argv.includes('--json')) {
+    const message = error.message.replace(/^error: /, '');
+    const names = new Set(program.commands.map((c) => c.name()));
+    const command = process.argv.slice(2).find((arg) => names.has(arg)) ?? null;
+    const envelope = { ok: false, command, status_code: 400, data: null, error: { code: 'USAGE_ERROR', message, hint: 'Run todo-db --help for usage.' } };
+    process.stdout.write(JSON.stringify(envelope, null, 2) + '\n');
+  }
+});

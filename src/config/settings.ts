@@ -1,0 +1,159 @@
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { usageError } from '../errors.js';
+import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
+import { registerSecret } from './redact.js';
+
+/**
+ * Settings come from flags, then the process environment, then `.env` (or --env-file): first found wins.
+ * Everything from outside is validated here, once, so the rest of the code can trust it.
+ */
+export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SettingsFlags {
+  databaseUrl?: string;
+  envFile?: string;
+  allowInsecure?: boolean;
+  localDir?: string;
+  migrationsDir?: string;
+}
+
+export type DatabaseSource = 'flag' | 'environment' | 'env-file';
+
+export interface Settings {
+  environment: Environment;
+  logLevel: LogLevel;
+  /** Undefined means: use the local embedded database. */
+  database?: DatabaseUrl & { source: DatabaseSource };
+  /** For migrations; falls back to `database`. */
+  directDatabase?: DatabaseUrl & { source: DatabaseSource };
+  localDir?: string;
+  migrationsDir?: string;
+  allowInsecure: boolean;
+  warnings: string[];
+}
+
+const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR'] as const;
+type Variable = (typeof VARIABLES)[number];
+
+const noControlCharacters = (name: string) =>
+  z.string().refine((v) => !/[\0\r\n]/.test(v), { message: `${name} contains a newline or NUL character. Remove the control characters from the value.` });
+
+const rawSchema = z.object({
+  ENVIRONMENT: noControlCharacters('ENVIRONMENT')
+    .pipe(z.enum(ENVIRONMENTS, { message: 'ENVIRONMENT must be one of development, test, production' }))
+    .optional(),
+  LOG_LEVEL: noControlCharacters('LOG_LEVEL')
+    .pipe(z.enum(LOG_LEVELS, { message: 'LOG_LEVEL must be one of debug, info, warn, error' }))
+    .optional(),
+  TODO_DB_LOCAL_DIR: noControlCharacters('TODO_DB_LOCAL_DIR')
+    .refine((v) => v.trim().length > 0, { message: 'TODO_DB_LOCAL_DIR is set but empty. Unset it, or name a directory such as ./.todo-db' })
+    .optional(),
+});
+
+export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+  const fileValues = readEnvFile(flags.envFile, cwd);
+  const pick = (name: Variable): { value: string; source: DatabaseSource } | undefined => {
+    if (env[name] !== undefined) return { value: env[name], source: 'environment' };
+    if (fileValues[name] !== undefined) return { value: fileValues[name], source: 'env-file' };
+    return undefined;
+  };
+
+  const raw = {
+    ENVIRONMENT: pick('ENVIRONMENT')?.value,
+    LOG_LEVEL: pick('LOG_LEVEL')?.value,
+    TODO_DB_LOCAL_DIR: flags.localDir ?? pick('TODO_DB_LOCAL_DIR')?.value,
+  };
+  const parsed = rawSchema.safeParse(raw);
+  if (!parsed.success) throw configurationError(parsed.error, raw);
+
+  const allowInsecure = flags.allowInsecure === true;
+  const databaseInput = flags.databaseUrl !== undefined ? { value: flags.databaseUrl, source: 'flag' as const } : pick('DATABASE_URL');
+  const database = databaseInput && parseWithSource(databaseInput, flags.databaseUrl !== undefined ? '--database-url' : 'DATABASE_URL', allowInsecure);
+  const directInput = pick('DIRECT_DATABASE_URL');
+  const directDatabase = directInput ? parseWithSource(directInput, 'DIRECT_DATABASE_URL', allowInsecure) : database;
+
+  const environment = parsed.data.ENVIRONMENT ?? 'development';
+  if (!database && environment === 'production') {
+    throw usageError(
+      'DATABASE_URL_MISSING',
+      'DATABASE_URL is not set, and ENVIRONMENT is production, where todo-db never falls back to the local database.',
+      'Set DATABASE_URL to the production database, e.g. postgresql://user:password@ep-example.eu-central-1.aws.neon.tech/todo?sslmode=require',
+    );
+  }
+
+  const localDirInput = parsed.data.TODO_DB_LOCAL_DIR;
+  const localDir = localDirInput === undefined ? undefined : resolve(cwd, localDirInput);
+  if (!database && localDir) assertCanHoldLocalDatabase(localDir, flags.localDir !== undefined ? '--local-dir' : 'TODO_DB_LOCAL_DIR');
+
+  return {
+    environment,
+    logLevel: parsed.data.LOG_LEVEL ?? 'info',
+    database,
+    directDatabase,
+    localDir,
+    migrationsDir: flags.migrationsDir === undefined ? undefined : resolve(cwd, flags.migrationsDir),
+    allowInsecure,
+    warnings: [...new Set([...(database?.warnings ?? []), ...(directDatabase?.warnings ?? [])])],
+  };
+}
+
+function parseWithSource(input: { value: string; source: DatabaseSource }, variable: string, allowInsecure: boolean) {
+  const url = parseDatabaseUrl(input.value, { variable, allowInsecure });
+  registerSecret(url.password);
+  return { ...url, source: input.source };
+}
+
+function readEnvFile(envFile: string | undefined, cwd: string): Record<string, string | undefined> {
+  const path = resolve(cwd, envFile ?? '.env');
+  if (!existsSync(path)) {
+    if (envFile === undefined) return {};
+    throw usageError('ENV_FILE_NOT_FOUND', `The env file ${path} (from --env-file) does not exist.`, 'Check the path, or leave out --env-file to read .env from the working directory.');
+  }
+  try {
+    return parseEnv(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw usageError('ENV_FILE_INVALID', `The env file ${path} could not be read: ${(error as Error).message}.`, 'Fix the file; each line should look like NAME=value.');
+  }
+}
+
+/** The local database's directory must be a directory, or creatable below one. */
+function assertCanHoldLocalDatabase(dir: string, source: string): void {
+  for (let path = dir; ; path = dirname(path)) {
+    const stat = statIfExists(path);
+    if (stat?.isDirectory()) return;
+    if (stat) {
+      throw usageError('TODO_DB_LOCAL_DIR_INVALID', `${source} is ${dir}, but ${path} is a file, so the local database cannot be created there.`, 'Point it at a directory, or set DATABASE_URL to use another database.');
+    }
+    if (dirname(path) === path) return;
+  }
+}
+
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    // ENOTDIR: a parent is a file, which the next, shorter path will find.
+    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw error;
+  }
+}
+
+function configurationError(error: z.ZodError, raw: Record<string, string | undefined>) {
+  const issue = error.issues[0];
+  const variable = String(issue?.path[0] ?? 'configuration');
+  const message = issue?.message ?? `${variable} is invalid`;
+  const examples: Record<string, string> = {
+    ENVIRONMENT: 'Set ENVIRONMENT=development, test or production.',
+    LOG_LEVEL: 'Set LOG_LEVEL=info (or debug, warn, error).',
+    TODO_DB_LOCAL_DIR: 'Set TODO_DB_LOCAL_DIR=./.todo-db, or unset it.',
+  };
+  const value = raw[variable];
+  const seen = issue?.code === 'invalid_value' && value !== undefined ? ` (got "${value}")` : '';
+  return usageError(`${variable}_INVALID`, `${message}${seen}.`.replace(/\.\.$/, '.'), examples[variable] ?? 'Fix the value and run again.');
+}

@@ -1,0 +1,9 @@
+/**
+ * The library face of todo-db, for the app's backend: the same settings, URL rules and pool as the CLI.
+ */
+export { resolveSettings, type Settings, type SettingsFlags } from './config/settings.js';
+export { parseDatabaseUrl, type DatabaseUrl } from './config/database-url.js';
+export { redact } from './config/redact.js';
+export { createPool, clientConfig, type PoolOptions } from './db/pool.js';
+export { checkConnection, type ConnectionReport } from './db/check-connection.js';
+export { TodoDbError } from './errors.js';

