@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLocalServer, stopLocalServer } from '../src/local/index.js';
+import { destroyLocalServer, ensureLocalServer, stopLocalServer } from '../src/local/index.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { adminUrl, createTestDatabase } from './helpers/database.js';
 
@@ -151,8 +151,7 @@ describe('check-connection failures: right code, clear message, no retry', () =>
 describe('check-connection with retries', () => {
   let dir: string;
   afterAll(async () => {
-    await stopLocalServer({ dir });
-    await rm(dir, { recursive: true, force: true });
+    await destroyLocalServer({ dir });
   });
 
   it('succeeds when the server only comes up 2 s after the command starts', async () => {

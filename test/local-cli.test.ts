@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { destroyLocalServer } from '../src/local/index.js';
 import { runCli } from './helpers/cli.js';
 
 /**
@@ -15,8 +16,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'todo-db-local-cli-'));
 });
 afterAll(async () => {
-  await runCli(['local', 'stop'], { env: env() });
-  await rm(dir, { recursive: true, force: true });
+  await destroyLocalServer({ dir });
 });
 
 async function postmasterPid(): Promise<number> {

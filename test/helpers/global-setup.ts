@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureLocalServer, stopLocalServer } from '../../src/local/index.js';
+import { destroyLocalServer, ensureLocalServer } from '../../src/local/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,8 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), 'todo-db-test-'));
   const server = await ensureLocalServer({ dir, timeoutMs: 120_000 });
   project.provide('adminUrl', server.url);
+  // destroy, not just rm: as root the cluster's data lives outside a 0700 temp dir, in /var/lib/todo-db.
   return async () => {
-    await stopLocalServer({ dir });
-    await rm(dir, { recursive: true, force: true });
+    await destroyLocalServer({ dir });
   };
 }
