@@ -18,14 +18,14 @@ export function checkConnectionCommand(flags: CheckConnectionFlags): Promise<voi
     job: async ({ settings, out }) => {
       const url = await databaseTarget(settings, { log: (line) => out.info(line) });
       out.debug(`connecting to ${url.host}:${url.port} as ${url.user}, TLS ${url.tls.enabled ? url.tls.verification : 'off'}`);
-      return checkConnection({
+      return out.task(`Connecting to ${url.socket ? url.host : `${url.host}:${url.port}`}`, () => checkConnection({
         url,
         environment: settings.environment,
         retries: flags.retries,
         timeoutMs: flags.timeout,
         connectTimeoutMs: flags.connectTimeout,
         onAttemptFailed: (event) => out.info(describeAttempt(event, out)),
-      });
+      }));
     },
     render: (report, { out }) => out.print(renderReport(report, out)),
   });

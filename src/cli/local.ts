@@ -17,7 +17,8 @@ export function localCommand(action: LocalAction, flags: LocalFlags): Promise<vo
         name,
         flags,
         job: async ({ settings, out }) => {
-          const server = await ensureLocalServer({ dir: resolveLocalDir(settings.localDir), log: (line) => out.info(line) });
+          const dir = resolveLocalDir(settings.localDir);
+          const server = await out.task('Starting the local database', () => ensureLocalServer({ dir, log: (line) => out.info(line) }));
           const { password: _password, ...shown } = server;
           return shown;
         },

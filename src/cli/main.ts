@@ -1,3 +1,4 @@
+import './node20-navigator.js';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 

@@ -1,6 +1,16 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact, redactDeep } from '../config/redact.js';
+import type { LogLevel } from '../config/settings.js';
 import type { TodoDbError } from '../errors.js';
+
+const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+interface Spinner {
+  clear(): void;
+  render(): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+}
 
 /**
  * Two audiences: people get colour and symbols on a TTY; machines get one JSON document (--json) or plain
@@ -26,6 +36,8 @@ export interface Envelope<T> {
 export class Output {
   readonly mode: OutputMode;
   private readonly chalk: ChalkInstance;
+  private level: number;
+  private spinner?: Spinner;
 
   constructor(
     private readonly options: GlobalOptions,
@@ -35,6 +47,31 @@ export class Output {
     const plain = Boolean(env.CI) || env.NO_COLOR !== undefined || options.color === false || !isTTY;
     this.mode = options.json ? 'json' : plain ? 'plain' : 'human';
     this.chalk = new Chalk({ level: this.mode === 'human' ? 1 : 0 });
+    this.level = LEVELS[options.quiet ? 'error' : options.verbose ? 'debug' : 'info'];
+  }
+
+  /** LOG_LEVEL applies unless --quiet or --verbose said otherwise. */
+  useLogLevel(level: LogLevel): void {
+    if (!this.options.quiet && !this.options.verbose) this.level = LEVELS[level];
+  }
+
+  /** Runs a step under a spinner on a TTY; elsewhere it just runs it. */
+  async task<T>(text: string, step: () => Promise<T>): Promise<T> {
+    // ora divides by the terminal width and loops forever on a zero-column pseudo-terminal.
+    const spinnable = process.stderr.isTTY && process.stderr.columns > 0;
+    if (this.mode !== 'human' || this.level > LEVELS.info || !spinnable) return step();
+    const { default: ora } = await import('ora');
+    this.spinner = ora({ text, stream: process.stderr }).start();
+    try {
+      const result = await step();
+      this.spinner.succeed();
+      return result;
+    } catch (error) {
+      this.spinner.fail();
+      throw error;
+    } finally {
+      this.spinner = undefined;
+    }
   }
 
   /** The command's result, on stdout. */
@@ -49,24 +86,28 @@ export class Output {
   }
 
   info(line: string): void {
-    if (this.options.quiet) return;
-    process.stderr.write(redact(line) + '\n');
+    this.log('info', line);
   }
 
   warn(line: string): void {
-    if (this.options.quiet) return;
-    process.stderr.write(redact(`${this.paint('yellow', 'warning:')} ${line}`) + '\n');
+    this.log('warn', `${this.paint('yellow', this.symbol('warn'))} ${line}`);
   }
 
   debug(line: string): void {
-    if (!this.options.verbose) return;
-    process.stderr.write(redact(`${this.paint('gray', 'debug:')} ${line}`) + '\n');
+    this.log('debug', `${this.paint('gray', 'debug:')} ${line}`);
   }
 
   error(error: Pick<TodoDbError, 'code' | 'message' | 'hint'>): void {
     const lines = [`${this.paint('red', this.symbol('fail'))} ${error.message} [${error.code}]`];
     if (error.hint) lines.push(`  ${this.paint('gray', 'hint:')} ${error.hint}`);
-    process.stderr.write(redact(lines.join('\n')) + '\n');
+    this.log('error', lines.join('\n'));
+  }
+
+  private log(level: LogLevel, text: string): void {
+    if (LEVELS[level] < this.level) return;
+    this.spinner?.clear();
+    process.stderr.write(redact(text) + '\n');
+    this.spinner?.render();
   }
 
   symbol(kind: 'ok' | 'fail' | 'warn'): string {

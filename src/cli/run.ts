@@ -30,6 +30,7 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal 
   const out = new Output(flags);
   try {
     const settings = resolveSettings(flags);
+    out.useLogLevel(settings.logLevel);
     settings.warnings.forEach((warning) => out.warn(warning));
     const context = { out, settings, flags };
     const result = await job(context);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { z } from 'zod';
+// zod/mini: the same validation with a tree-shakable API, so the bundle carries only what we use (start-up).
+import * as z from 'zod/mini';
 import { usageError } from '../errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
 import { registerSecret } from './redact.js';
@@ -42,18 +43,16 @@ const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LE
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
-  z.string().refine((v) => !/[\0\r\n]/.test(v), { message: `${name} contains a newline or NUL character. Remove the control characters from the value.` });
+  z.string().check(z.refine((v) => !/[\0\r\n]/.test(v), { error: `${name} contains a newline or NUL character. Remove the control characters from the value.` }));
 
 const rawSchema = z.object({
-  ENVIRONMENT: noControlCharacters('ENVIRONMENT')
-    .pipe(z.enum(ENVIRONMENTS, { message: 'ENVIRONMENT must be one of development, test, production' }))
-    .optional(),
-  LOG_LEVEL: noControlCharacters('LOG_LEVEL')
-    .pipe(z.enum(LOG_LEVELS, { message: 'LOG_LEVEL must be one of debug, info, warn, error' }))
-    .optional(),
-  TODO_DB_LOCAL_DIR: noControlCharacters('TODO_DB_LOCAL_DIR')
-    .refine((v) => v.trim().length > 0, { message: 'TODO_DB_LOCAL_DIR is set but empty. Unset it, or name a directory such as ./.todo-db' })
-    .optional(),
+  ENVIRONMENT: z.optional(z.pipe(noControlCharacters('ENVIRONMENT'), z.enum(ENVIRONMENTS, { error: 'ENVIRONMENT must be one of development, test, production' }))),
+  LOG_LEVEL: z.optional(z.pipe(noControlCharacters('LOG_LEVEL'), z.enum(LOG_LEVELS, { error: 'LOG_LEVEL must be one of debug, info, warn, error' }))),
+  TODO_DB_LOCAL_DIR: z.optional(
+    noControlCharacters('TODO_DB_LOCAL_DIR').check(
+      z.refine((v) => v.trim().length > 0, { error: 'TODO_DB_LOCAL_DIR is set but empty. Unset it, or name a directory such as ./.todo-db' }),
+    ),
+  ),
 });
 
 export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
@@ -144,7 +143,7 @@ function statIfExists(path: string): Stats | undefined {
   }
 }
 
-function configurationError(error: z.ZodError, raw: Record<string, string | undefined>) {
+function configurationError(error: z.core.$ZodError, raw: Record<string, string | undefined>) {
   const issue = error.issues[0];
   const variable = String(issue?.path[0] ?? 'configuration');
   const message = issue?.message ?? `${variable} is invalid`;
