@@ -3,39 +3,11 @@
  * port we prefer for it. Pure path logic; no processes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../config/package-root.js';
 
-const PACKAGE_NAME = 'todo-db';
 export const PORT_BASE = 54320;
 export const PORT_SPAN = 1000;
-
-let packageRootCache: string | undefined;
-
-/**
- * Walks up from this file until a package.json named "todo-db". The code runs from src/local/ under vitest and
- * from dist/ or dist/chunks/ when bundled, so the depth is not fixed.
- */
-export function packageRoot(): string {
-  if (packageRootCache) return packageRootCache;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (isTodoDbPackage(path.join(dir, 'package.json'))) return (packageRootCache = dir);
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`todo-db: no package.json named "${PACKAGE_NAME}" above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
-function isTodoDbPackage(file: string): boolean {
-  if (!existsSync(file)) return false;
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME;
-  } catch {
-    return false;
-  }
-}
 
 export function defaultLocalDir(): string {
   return path.join(packageRoot(), '.todo-db');
