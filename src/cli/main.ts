@@ -32,6 +32,41 @@ program
     await checkConnectionCommand(command.optsWithGlobals());
   });
 
+const migrate = program.command('migrate').description('evolve the schema with the SQL migrations in prisma/migrations');
+lockOptions(migrate.command('up'))
+  .description('apply pending migrations in folder order, each in its own transaction')
+  .option('--to <name>', 'stop after this migration')
+  .option('--dry-run', 'print the plan and the SQL; change nothing and take no lock')
+  .option('--allow-out-of-order', 'apply pending migrations that sort before the last applied one')
+  .action(async (_options, command: Command) => {
+    const { migrateUpCommand } = await import('./migrate.js');
+    await migrateUpCommand(command.optsWithGlobals());
+  });
+lockOptions(migrate.command('down'))
+  .description('roll back applied migrations with their down.sql')
+  .option('--steps <n>', 'how many to roll back (default 1)', integer('--steps', 1, 10_000))
+  .option('--to <name>', 'roll back every migration after this one')
+  .option('--dry-run', 'print the plan and the SQL; change nothing and take no lock')
+  .option('--yes', 'confirm; required when ENVIRONMENT is production')
+  .action(async (_options, command: Command) => {
+    const { migrateDownCommand } = await import('./migrate.js');
+    await migrateDownCommand(command.optsWithGlobals());
+  });
+migrate
+  .command('status')
+  .description('every migration with its state; exits 1 unless all are applied and unchanged')
+  .action(async (_options, command: Command) => {
+    const { migrateStatusCommand } = await import('./migrate.js');
+    await migrateStatusCommand(command.optsWithGlobals());
+  });
+migrate
+  .command('create <name>')
+  .description('write <timestamp>_<slug>/migration.sql and down.sql')
+  .action(async (name: string, _options, command: Command) => {
+    const { migrateCreateCommand } = await import('./migrate.js');
+    await migrateCreateCommand(name, command.optsWithGlobals());
+  });
+
 const LOCAL_DESCRIPTIONS = {
   start: 'start the local database (initialising it the first time)',
   stop: 'stop the local database',
@@ -46,6 +81,12 @@ for (const action of ['start', 'stop', 'status', 'url'] as const) {
     const { localCommand } = await import('./local.js');
     await localCommand(action, command.optsWithGlobals());
   });
+}
+
+function lockOptions(command: Command): Command {
+  return command
+    .option('--lock-timeout <ms>', 'how long to wait for another migrator (default 30000)', integer('--lock-timeout', 1, 3_600_000))
+    .option('--statement-lock-timeout <ms>', 'lock_timeout inside each migration (default 10000)', integer('--statement-lock-timeout', 1, 3_600_000));
 }
 
 function integer(flag: string, min: number, max: number) {

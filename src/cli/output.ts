@@ -98,7 +98,8 @@ export class Output {
   }
 
   error(error: Pick<TodoDbError, 'code' | 'message' | 'hint'>): void {
-    const lines = [`${this.paint('red', this.symbol('fail'))} ${error.message} [${error.code}]`];
+    const [first, ...rest] = error.message.split('\n');
+    const lines = [`${this.paint('red', this.symbol('fail'))} ${first} [${error.code}]`, ...rest];
     if (error.hint) lines.push(`  ${this.paint('gray', 'hint:')} ${error.hint}`);
     this.log('error', lines.join('\n'));
   }

@@ -1,0 +1,16 @@
+-- Undoes 20261123000000_init completely. Dropping a table drops its indexes, constraints and triggers;
+-- no CASCADE, so an object a later migration made to depend on these stops the rollback instead of vanishing.
+
+DROP TABLE "tasks";
+
+DROP TABLE "users";
+
+DROP TYPE "task_priority";
+
+DROP TYPE "task_status";
+
+DROP FUNCTION "public"."todo_sync_completed_at"();
+
+DROP FUNCTION "public"."todo_set_updated_at"();
+
+DROP FUNCTION "public"."todo_tags_valid"(TEXT[]);

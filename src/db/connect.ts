@@ -1,0 +1,75 @@
+import pg from 'pg';
+import type { DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
+import { TodoDbError } from '../errors.js';
+import { classifyConnectionError, type ConnectionFailure } from './classify.js';
+import { clientConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './pool.js';
+import { probePostgresProtocol } from './protocol-probe.js';
+import { retry, type AttemptFailure } from './retry.js';
+
+export const PRODUCTION_ATTEMPTS = 5;
+
+export interface ConnectOptions {
+  environment: Environment;
+  /** Retries after the first attempt. Default: 4 in production (5 attempts, for a Neon compute waking up), 0 elsewhere. */
+  retries?: number;
+  /** Deadline for all attempts together. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  applicationName?: string;
+  onAttemptFailed?: (event: AttemptFailure<ConnectionFailure>) => void;
+}
+
+export interface Connection {
+  client: pg.Client;
+  attempts: number;
+  elapsedMs: number;
+  connectMs: number;
+}
+
+/**
+ * One dedicated connection, with transient failures retried (backoff with full jitter, within a deadline) and
+ * every failure turned into a TodoDbError that says what to do.
+ */
+export async function connect(url: DatabaseUrl, options: ConnectOptions): Promise<Connection> {
+  const retries = options.retries ?? (options.environment === 'production' ? PRODUCTION_ATTEMPTS - 1 : 0);
+  const connectTimeoutMs = options.connectTimeoutMs ?? url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? (retries === 0 ? connectTimeoutMs : 60_000);
+  // Built once, before any attempt: a missing certificate file is a configuration error, not a retryable failure.
+  const config = clientConfig(url, { applicationName: options.applicationName });
+
+  const outcome = await retry(
+    ({ remainingMs }) => attempt(url, { ...config, connectionTimeoutMillis: Math.min(connectTimeoutMs, remainingMs) }),
+    (error) => classifyConnectionError(error, url),
+    { maxAttempts: retries + 1, deadlineMs: timeoutMs },
+    options.onAttemptFailed,
+  );
+  if (outcome.value) return { ...outcome.value, attempts: outcome.attempts, elapsedMs: outcome.elapsedMs };
+
+  const failure = outcome.failure as ConnectionFailure;
+  const tries = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts`;
+  const ending = outcome.deadlineReached ? ` Gave up at the ${Math.round(timeoutMs / 100) / 10} s deadline after ${tries}.` : outcome.attempts > 1 ? ` Gave up after ${tries}.` : '';
+  throw new TodoDbError({ code: failure.code, message: failure.message + ending, hint: failure.hint, kind: 'check' });
+}
+
+async function attempt(url: DatabaseUrl, config: pg.ClientConfig): Promise<{ client: pg.Client; connectMs: number }> {
+  const client = new pg.Client(config);
+  // A socket error while idle would otherwise be an unhandled 'error' event and crash the process.
+  client.on('error', () => {});
+  const started = performance.now();
+  try {
+    await client.connect();
+    return { client, connectMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw await explainTermination(error, url);
+  }
+}
+
+/** pg reports a non-PostgreSQL server as a terminated connection; ask the port what it speaks. */
+async function explainTermination(error: unknown, url: DatabaseUrl): Promise<unknown> {
+  if (url.socket || !(error instanceof Error) || !/terminated unexpectedly/i.test(error.message)) return error;
+  const verdict = await probePostgresProtocol(url.host, url.port);
+  if (!verdict || verdict.postgres) return error;
+  return Object.assign(new Error(`it answered "${verdict.firstBytes}", which is not the PostgreSQL protocol`), { code: 'NOT_POSTGRES' });
+}

@@ -1,0 +1,77 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { usageError } from '../errors.js';
+import { LOCK_FILE_NAME, lockFileContent, MIGRATION_NAME } from './folder.js';
+
+const MAX_SLUG_LENGTH = 200;
+
+export interface CreateOptions {
+  migrationsDir: string;
+  name: string;
+  now?: Date;
+}
+
+export interface CreatedMigration {
+  name: string;
+  dir: string;
+  files: string[];
+}
+
+/**
+ * Writes `<UTC timestamp>_<slug>/migration.sql` and `down.sql`. The name becomes a slug, so whatever the user
+ * types (quotes, `../`, spaces) can only ever produce one folder directly inside the migrations folder.
+ */
+export async function createMigration({ migrationsDir, name, now = new Date() }: CreateOptions): Promise<CreatedMigration> {
+  const slug = slugify(name);
+  if (!slug) throw usageError('MIGRATION_NAME_INVALID', `"${name}" has no letters or digits to name a migration with.`, 'Use a short description such as add_task_archived_at.');
+  await mkdir(migrationsDir, { recursive: true });
+  const existing = (await readdir(migrationsDir)).filter((entry) => MIGRATION_NAME.test(entry)).sort();
+  const folder = `${nextTimestamp(now, existing.at(-1))}_${slug}`;
+  const dir = path.join(migrationsDir, folder);
+  await mkdir(dir);
+  const files = [path.join(dir, 'migration.sql'), path.join(dir, 'down.sql')];
+  await writeFile(files[0] as string, UP_TEMPLATE(folder));
+  await writeFile(files[1] as string, DOWN_TEMPLATE(folder));
+  const lockFile = path.join(migrationsDir, LOCK_FILE_NAME);
+  const wroteLock = await writeFile(lockFile, lockFileContent(), { flag: 'wx' }).then(() => true, () => false);
+  return { name: folder, dir, files: wroteLock ? [...files, lockFile] : files };
+}
+
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, MAX_SLUG_LENGTH)
+    .replace(/_+$/, '');
+}
+
+/** UTC YYYYMMDDHHMMSS, and always after the newest existing migration so folder order stays creation order. */
+function nextTimestamp(now: Date, newest: string | undefined): string {
+  const stamp = formatUtc(now);
+  const newestStamp = newest?.slice(0, 14);
+  if (!newestStamp || stamp > newestStamp) return stamp;
+  return formatUtc(new Date(parseUtc(newestStamp).getTime() + 1000));
+}
+
+function formatUtc(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function parseUtc(stamp: string): Date {
+  return new Date(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(8, 10)}:${stamp.slice(10, 12)}:${stamp.slice(12, 14)}Z`);
+}
+
+const UP_TEMPLATE = (folder: string) => `-- Migration ${folder}: the change, applied by \`todo-db migrate up\`.
+-- It runs in one transaction together with its history row, so a failure leaves nothing behind.
+-- Do not add BEGIN or COMMIT. For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY),
+-- make the first line of this file:  -- todo-db: no-transaction
+-- Once applied, never edit this file: put further changes in a new migration.
+
+`;
+
+const DOWN_TEMPLATE = (folder: string) => `-- Undoes ${folder}, run by \`todo-db migrate down\` in one transaction.
+-- Drop exactly what migration.sql created, in reverse order, so the schema returns to what it was before.
+
+`;

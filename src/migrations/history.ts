@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+
+/**
+ * `_prisma_migrations`, exactly as Prisma Migrate creates and fills it (migrations.md), so Prisma's tools can read
+ * todo-db's history and the two never fight.
+ */
+export const HISTORY_TABLE = '_prisma_migrations';
+
+const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`;
+
+export interface HistoryRow {
+  id: string;
+  checksum: string;
+  finished_at: Date | null;
+  migration_name: string;
+  logs: string | null;
+  rolled_back_at: Date | null;
+  started_at: Date;
+  applied_steps_count: number;
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export async function ensureHistoryTable(db: Queryable): Promise<void> {
+  await db.query(CREATE_HISTORY);
+}
+
+export async function readHistory(db: Queryable): Promise<HistoryRow[]> {
+  const exists = await db.query<{ exists: boolean }>(`select to_regclass('public.${HISTORY_TABLE}') is not null as exists`);
+  if (!exists.rows[0]?.exists) return [];
+  const { rows } = await db.query<HistoryRow>(`select * from "${HISTORY_TABLE}" order by started_at, migration_name`);
+  return rows;
+}
+
+/** Rows get strictly increasing started_at values: Prisma compares checksums against the first row of a name. */
+const NEXT_STARTED_AT = `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from "${HISTORY_TABLE}"))`;
+
+/** Prisma's first write: the row exists before the script runs, with finished_at NULL and 0 steps. */
+export async function insertStarted(db: Queryable, name: string, checksum: string): Promise<string> {
+  const id = randomUUID();
+  await db.query(`insert into "${HISTORY_TABLE}" (id, checksum, migration_name, started_at, applied_steps_count) values ($1, $2, $3, ${NEXT_STARTED_AT}, 0)`, [id, checksum, name]);
+  return id;
+}
+
+export async function markFinished(db: Queryable, id: string): Promise<void> {
+  await db.query(`update "${HISTORY_TABLE}" set finished_at = clock_timestamp(), applied_steps_count = 1 where id = $1`, [id]);
+}
+
+/** A non-transactional migration that failed: recorded exactly as Prisma records a failure. */
+export async function markFailed(db: Queryable, id: string, logs: string): Promise<void> {
+  await db.query(`update "${HISTORY_TABLE}" set logs = $2 where id = $1`, [id, logs]);
+}
+
+/**
+ * A transactional migration that failed and rolled back leaves nothing in the schema, but we keep the failure
+ * for the audit trail: rolled_back_at set means "rolled back, apply again" to Prisma.
+ */
+export async function recordRolledBackFailure(db: Queryable, name: string, checksum: string, logs: string): Promise<void> {
+  await db.query(
+    `insert into "${HISTORY_TABLE}" (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count) values ($1, $2, $3, $4, ${NEXT_STARTED_AT}, clock_timestamp(), 0)`,
+    [randomUUID(), checksum, name, logs],
+  );
+}
+
+export async function markRolledBack(db: Queryable, id: string): Promise<void> {
+  await db.query(`update "${HISTORY_TABLE}" set rolled_back_at = clock_timestamp() where id = $1`, [id]);
+}

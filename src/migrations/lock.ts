@@ -1,0 +1,77 @@
+import type pg from 'pg';
+import { TodoDbError } from '../errors.js';
+
+/**
+ * The same session-level advisory lock Prisma Migrate takes, so a todo-db run and a Prisma run exclude each
+ * other. It lives on the one dedicated connection that also runs the migrations; if the process dies, the server
+ * drops the connection and the lock with it.
+ */
+export const MIGRATION_LOCK_KEY = 72707369;
+
+export interface LockHolder {
+  pid: number;
+  applicationName: string;
+  clientAddress: string | null;
+  connectedSince: Date;
+  state: string | null;
+}
+
+export interface LockWait {
+  waitedMs: number;
+  holder?: LockHolder;
+}
+
+export async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait: (holder: LockHolder | undefined) => void): Promise<LockWait> {
+  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
+  if (rows[0]?.locked) return { waitedMs: 0 };
+
+  const holder = await findLockHolder(client);
+  onWait(holder);
+  const started = Date.now();
+  // SET LOCAL keeps the timeout to this wait; the session lock itself outlives the transaction.
+  await client.query('begin');
+  try {
+    await client.query(`set local lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query('commit');
+    return { waitedMs: Date.now() - started, holder };
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    if ((error as { code?: string }).code !== '55P03') throw error;
+    throw lockTimeout(timeoutMs, await findLockHolder(client).catch(() => holder));
+  }
+}
+
+export async function releaseMigrationLock(client: pg.Client): Promise<void> {
+  await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+}
+
+export async function findLockHolder(client: pg.Client): Promise<LockHolder | undefined> {
+  const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date; state: string | null }>(
+    `select a.pid, a.application_name, host(a.client_addr) as client_addr, a.backend_start, a.state
+       from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = $1 and l.objsubid = 1
+      limit 1`,
+    [MIGRATION_LOCK_KEY],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return { pid: row.pid, applicationName: row.application_name, clientAddress: row.client_addr, connectedSince: row.backend_start, state: row.state };
+}
+
+export function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'another session (it could not be identified)';
+  const app = holder.applicationName ? ` "${holder.applicationName}"` : '';
+  const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' over a local socket';
+  return `pid ${holder.pid}${app}${from}, connected since ${holder.connectedSince.toISOString()}`;
+}
+
+function lockTimeout(timeoutMs: number, holder: LockHolder | undefined): TodoDbError {
+  return new TodoDbError({
+    code: 'LOCK_TIMEOUT',
+    message: `Another migration holds the migration lock: ${describeHolder(holder)}. Waited ${timeoutMs} ms.`,
+    hint: holder
+      ? `Wait for it to finish and run again, raise --lock-timeout, or if that session is stuck end it with: select pg_terminate_backend(${holder.pid});`
+      : 'Wait for the other migration to finish and run again, or raise --lock-timeout.',
+  });
+}
