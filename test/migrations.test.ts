@@ -258,8 +258,6 @@ describe('the migration lock', () => {
     const rows = await history(url);
     expect(rows.map((row) => row.migration_name)).toEqual(['20260101000001_a', '20260101000002_b', '20260101000003_c']);
     expect(rows.every((row) => row.finished_at && row.applied_steps_count === 1 && !row.rolled_back_at)).toBe(true);
-    const waited = results.filter((result) => /waiting for the migration lock/.test(result.stderr));
-    expect(waited.length + results.filter((result) => result.json().data.applied.length > 0).length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a pooled URL for migrations and says to set DIRECT_DATABASE_URL', async () => {
