@@ -7,3 +7,4 @@ export { redact } from './config/redact.js';
 export { createPool, clientConfig, type PoolOptions } from './db/pool.js';
 export { checkConnection, type ConnectionReport } from './db/check-connection.js';
 export { TodoDbError } from './errors.js';
+export { openDatabase, Prisma, TaskPriority, TaskStatus, type Database, type DatabaseOptions, type Task, type TransactionClient, type TransactionOptions, type User } from './database.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+// Synchronous on purpose: a hundred small files read faster without a thread-pool round trip per call.
+import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 
@@ -24,24 +25,27 @@ export const MIGRATION_NAME = /^\d{14}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
 export const NO_TRANSACTION_HEADER = '-- todo-db: no-transaction';
 const LOCK_FILE = 'migration_lock.toml';
 
-export async function readMigrations(dir: string): Promise<Migration[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-      throw usageError('MIGRATIONS_DIR_MISSING', `The migrations folder ${dir} does not exist.`, 'Check --migrations-dir, or create a migration with todo-db migrate create <name>.');
-    }
-    throw error;
-  });
-  await checkLockFile(dir);
-  const root = await realpath(dir);
+export function readMigrations(dir: string): Migration[] {
+  const entries = listFolder(dir);
+  checkLockFile(dir);
+  const root = realpathSync(dir);
   const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
-  const migrations: Migration[] = [];
-  for (const name of names) migrations.push(await readMigration(root, dir, name));
-  return migrations;
+  return names.map((name) => readMigration(root, dir, name));
 }
 
-async function readMigration(root: string, dir: string, name: string): Promise<Migration> {
+function listFolder(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    throw usageError('MIGRATIONS_DIR_MISSING', `The migrations folder ${dir} does not exist.`, 'Check --migrations-dir, or create a migration with todo-db migrate create <name>.');
+  }
+}
+
+function readMigration(root: string, dir: string, name: string): Migration {
   const folder = path.join(dir, name);
-  const stat = await lstat(folder);
+  const stat = lstatSync(folder);
   if (!stat.isDirectory() && !stat.isSymbolicLink()) {
     throw usageError('MIGRATION_INVALID', `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`, 'Move the file out of the migrations folder.');
   }
@@ -49,12 +53,12 @@ async function readMigration(root: string, dir: string, name: string): Promise<M
     throw usageError('MIGRATION_INVALID', `The migration folder "${name}" is not named <UTC YYYYMMDDHHMMSS>_<lowercase_slug>.`, 'Rename it, or create migrations with todo-db migrate create <name>.');
   }
   const sqlPath = path.join(folder, 'migration.sql');
-  const sqlBytes = await readInside(root, sqlPath);
+  const sqlBytes = readInside(root, sqlPath);
   if (sqlBytes === undefined) {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
   const sql = sqlBytes.toString('utf8');
-  const down = await readInside(root, path.join(folder, 'down.sql'));
+  const down = readInside(root, path.join(folder, 'down.sql'));
   return {
     name,
     path: sqlPath,
@@ -67,21 +71,28 @@ async function readMigration(root: string, dir: string, name: string): Promise<M
 }
 
 /** Reads a file, refusing any path (folder or file symlink) that resolves outside the migrations folder. */
-async function readInside(root: string, file: string): Promise<Buffer | undefined> {
-  const real = await realpath(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
+function readInside(root: string, file: string): Buffer | undefined {
+  const real = realpathIfExists(file);
   if (real === undefined) return undefined;
   if (real !== root && !real.startsWith(root + path.sep)) {
     throw usageError('MIGRATION_OUTSIDE_FOLDER', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
   }
-  return readFile(real);
+  return readFileSync(real);
 }
 
-async function checkLockFile(dir: string): Promise<void> {
-  const text = await readFile(path.join(dir, LOCK_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return;
+function realpathIfExists(file: string): string | undefined {
+  try {
+    return realpathSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function checkLockFile(dir: string): void {
+  const file = path.join(dir, LOCK_FILE);
+  const text = realpathIfExists(file) && readFileSync(file, 'utf8');
+  if (!text) return;
   const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(text)?.[1];
   if (provider !== undefined && provider !== 'postgresql') {
     throw usageError('MIGRATION_PROVIDER_MISMATCH', `${path.join(dir, LOCK_FILE)} says provider = "${provider}", but todo-db migrates PostgreSQL.`, 'Point --migrations-dir at the PostgreSQL migrations.');

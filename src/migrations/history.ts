@@ -35,12 +35,18 @@ export async function ensureHistoryTable(db: Queryable): Promise<void> {
   await db.query(CREATE_HISTORY);
 }
 
+/** One round trip: a no-op `migrate up` costs a connection and this query. */
 export async function readHistory(db: Queryable): Promise<HistoryRow[]> {
-  const exists = await db.query<{ exists: boolean }>(`select to_regclass('public.${HISTORY_TABLE}') is not null as exists`);
-  if (!exists.rows[0]?.exists) return [];
-  const { rows } = await db.query<HistoryRow>(`select * from "${HISTORY_TABLE}" order by started_at, migration_name`);
-  return rows;
+  try {
+    const { rows } = await db.query<HistoryRow>(`select * from "${HISTORY_TABLE}" order by started_at, migration_name`);
+    return rows;
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) return [];
+    throw error;
+  }
 }
+
+const UNDEFINED_TABLE = '42P01';
 
 /** Rows get strictly increasing started_at values: Prisma compares checksums against the first row of a name. */
 const NEXT_STARTED_AT = `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from "${HISTORY_TABLE}"))`;

@@ -86,26 +86,24 @@ export class Migrator {
   constructor(private readonly options: MigratorOptions) {}
 
   async status(): Promise<StatusReport> {
-    const migrations = await readMigrations(this.options.migrationsDir);
-    const entries = await this.withConnection((client) => readHistory(client).then((rows) => planMigrations(migrations, rows)));
-    return statusReport(entries);
+    return this.session(async (client, migrations) => statusReport(planMigrations(migrations, await readHistory(client))));
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
-    const migrations = await readMigrations(this.options.migrationsDir);
-    if (to !== undefined) requireKnown(migrations, to);
-    rejectTransactionControl(migrations);
-    if (dryRun) {
-      const entries = await this.withConnection((client) => this.entries(client, migrations));
-      return { dryRun, applied: [], plan: pendingUpTo(entries, to, allowOutOfOrder).map(plannedUp), waitedForLockMs: 0 };
-    }
-    this.refusePooled();
-    return this.withLock(async (client, waitedForLockMs) => {
-      await ensureHistoryTable(client);
+    if (!dryRun) this.refusePooled();
+    return this.session(async (client, migrations) => {
+      if (to !== undefined) requireKnown(migrations, to);
+      rejectTransactionControl(migrations);
       const pending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
-      const applied: StepResult[] = [];
-      for (const entry of pending) applied.push(await this.timed(entry.name, () => this.apply(client, entry.migration as Migration)));
-      return { dryRun, applied, plan: pending.map(plannedUp), waitedForLockMs };
+      // Nothing pending needs no lock: another migrator can only add to the history, never make this wrong.
+      if (dryRun || pending.length === 0) return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      return this.locked(client, async (waitedForLockMs) => {
+        await ensureHistoryTable(client);
+        const stillPending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
+        const applied: StepResult[] = [];
+        for (const entry of stillPending) applied.push(await this.timed(entry.name, () => this.apply(client, entry.migration as Migration)));
+        return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
+      });
     });
   }
 
@@ -113,19 +111,17 @@ export class Migrator {
     if (this.options.environment === 'production' && !yes && !dryRun) {
       throw usageError('CONFIRMATION_REQUIRED', 'migrate down in production drops schema objects and their data.', 'Run it with --yes if you mean it, or with --dry-run to see what it would do.');
     }
-    const migrations = await readMigrations(this.options.migrationsDir);
-    if (to !== undefined) requireKnown(migrations, to);
-    const choose = (entries: MigrationEntry[]) => revertible(entries, { steps, to });
-    if (dryRun) {
-      const entries = await this.withConnection((client) => readHistory(client).then((rows) => planMigrations(migrations, rows)));
-      return { dryRun, rolledBack: [], plan: choose(entries).map(plannedDown), waitedForLockMs: 0 };
-    }
-    this.refusePooled();
-    return this.withLock(async (client, waitedForLockMs) => {
-      const chosen = choose(planMigrations(migrations, await readHistory(client)));
-      const rolledBack: StepResult[] = [];
-      for (const entry of chosen) rolledBack.push(await this.timed(entry.name, () => this.revert(client, entry)));
-      return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
+    if (!dryRun) this.refusePooled();
+    return this.session(async (client, migrations) => {
+      if (to !== undefined) requireKnown(migrations, to);
+      const choose = async () => revertible(planMigrations(migrations, await readHistory(client)), { steps, to });
+      if (dryRun) return { dryRun, rolledBack: [], plan: (await choose()).map(plannedDown), waitedForLockMs: 0 };
+      return this.locked(client, async (waitedForLockMs) => {
+        const chosen = await choose();
+        const rolledBack: StepResult[] = [];
+        for (const entry of chosen) rolledBack.push(await this.timed(entry.name, () => this.revert(client, entry)));
+        return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
+      });
     });
   }
 
@@ -194,23 +190,30 @@ export class Migrator {
     return { name, durationMs };
   }
 
-  private async withLock<T>(work: (client: pg.Client, waitedForLockMs: number) => Promise<T>): Promise<T> {
-    return this.withConnection(async (client) => {
-      const timeoutMs = this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-      const wait = await acquireMigrationLock(client, timeoutMs, (holder) => this.options.log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
-      if (wait.waitedMs > 0) this.options.log?.(`got the migration lock after waiting ${wait.waitedMs} ms`);
-      try {
-        return await work(client, wait.waitedMs);
-      } finally {
-        await releaseMigrationLock(client).catch(() => {});
-      }
-    });
+  private async locked<T>(client: pg.Client, work: (waitedForLockMs: number) => Promise<T>): Promise<T> {
+    const timeoutMs = this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const wait = await acquireMigrationLock(client, timeoutMs, (holder) => this.options.log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
+    if (wait.waitedMs > 0) this.options.log?.(`got the migration lock after waiting ${wait.waitedMs} ms`);
+    try {
+      return await work(wait.waitedMs);
+    } finally {
+      await releaseMigrationLock(client).catch(() => {});
+    }
   }
 
-  private async withConnection<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const { client } = await connect(this.options.url, { environment: this.options.environment ?? 'development', applicationName: 'todo-db migrate' });
+  /** Reads the folder while the connection is being set up: the two waits overlap. */
+  private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
+    const connecting = connect(this.options.url, { environment: this.options.environment ?? 'development', applicationName: 'todo-db migrate' });
+    let migrations: Migration[];
     try {
-      return await work(client);
+      migrations = readMigrations(this.options.migrationsDir);
+    } catch (error) {
+      await connecting.then(({ client }) => client.end(), () => {});
+      throw error;
+    }
+    const { client } = await connecting;
+    try {
+      return await work(client, migrations);
     } finally {
       await client.end().catch(() => {});
     }
