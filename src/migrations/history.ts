@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * `_prisma_migrations`, exactly as Prisma Migrate creates and fills it (migrations.md), so Prisma's tools can read
@@ -51,15 +51,26 @@ const UNDEFINED_TABLE = '42P01';
 /** Rows get strictly increasing started_at values: Prisma compares checksums against the first row of a name. */
 const NEXT_STARTED_AT = `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from "${HISTORY_TABLE}"))`;
 
-/** Prisma's first write: the row exists before the script runs, with finished_at NULL and 0 steps. */
+/**
+ * Prisma's first write: the row exists before the script runs, with finished_at NULL and 0 steps. Returned as
+ * SQL text so the runner can send it in the same round trip as BEGIN: 100 migrations are 100 x 3 round trips.
+ */
+export function insertStartedSql(id: string, name: string, checksum: string): string {
+  return `insert into "${HISTORY_TABLE}" (id, checksum, migration_name, started_at, applied_steps_count) values (${pg.escapeLiteral(id)}, ${pg.escapeLiteral(checksum)}, ${pg.escapeLiteral(name)}, ${NEXT_STARTED_AT}, 0)`;
+}
+
+export function markFinishedSql(id: string): string {
+  return `update "${HISTORY_TABLE}" set finished_at = clock_timestamp(), applied_steps_count = 1 where id = ${pg.escapeLiteral(id)}`;
+}
+
 export async function insertStarted(db: Queryable, name: string, checksum: string): Promise<string> {
   const id = randomUUID();
-  await db.query(`insert into "${HISTORY_TABLE}" (id, checksum, migration_name, started_at, applied_steps_count) values ($1, $2, $3, ${NEXT_STARTED_AT}, 0)`, [id, checksum, name]);
+  await db.query(insertStartedSql(id, name, checksum));
   return id;
 }
 
 export async function markFinished(db: Queryable, id: string): Promise<void> {
-  await db.query(`update "${HISTORY_TABLE}" set finished_at = clock_timestamp(), applied_steps_count = 1 where id = $1`, [id]);
+  await db.query(markFinishedSql(id));
 }
 
 /** A non-transactional migration that failed: recorded exactly as Prisma records a failure. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
@@ -5,7 +6,7 @@ import { connect } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { migrationFailed } from './errors.js';
 import { readMigrations, type Migration } from './folder.js';
-import { ensureHistoryTable, insertStarted, markFailed, markFinished, markRolledBack, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
+import { ensureHistoryTable, insertStarted, insertStartedSql, markFailed, markFinished, markFinishedSql, markRolledBack, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
 import { isApplied, isPending, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
 import { findTransactionControl, splitStatements } from './sql.js';
@@ -134,14 +135,12 @@ export class Migrator {
 
   private async apply(client: pg.Client, migration: Migration): Promise<void> {
     if (!migration.transactional) return this.applyOutsideTransaction(client, migration);
+    const id = randomUUID();
     try {
-      await client.query('begin');
-      await client.query(`set local lock_timeout = ${this.statementLockTimeoutMs()}`);
-      const id = await insertStarted(client, migration.name, migration.checksum);
+      await client.query(`begin; set local lock_timeout = ${this.statementLockTimeoutMs()}; ${insertStartedSql(id, migration.name, migration.checksum)}`);
       // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
       await client.query(migration.sql);
-      await markFinished(client, id);
-      await client.query('commit');
+      await client.query(`${markFinishedSql(id)}; commit`);
     } catch (error) {
       await client.query('rollback').catch(() => {});
       const failure = migrationFailed(migration, 'migration.sql', error);
