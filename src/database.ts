@@ -59,6 +59,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
   const settings = resolveSettings({ databaseUrl: options.databaseUrl, envFile: options.envFile, localDir: options.localDir });
   const url = await databaseTarget(settings, { purpose: 'app', log: options.log });
   const pool = createPool(url, { ...poolOptions, applicationName: options.applicationName, onIdleError: options.onIdleError });
+  // PrismaPg adopts a pool only if it is an instance of its own pg's Pool; anything else it silently takes for a
+  // config and opens its own pool (to localhost:5432). The build therefore bundles the adapter with our pg.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,

@@ -1,24 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, TaskPriority, TaskStatus, type Database } from '../src/database.js';
 import { TodoDbError } from '../src/errors.js';
 import { createTestDatabase } from './helpers/database.js';
-
-/** Brings a database up to the latest schema. For now: init's SQL in one transaction, as the engine runs it. */
-async function applyMigrations(url: string): Promise<void> {
-  const sql = await readFile(new URL('../prisma/migrations/20261123000000_init/migration.sql', import.meta.url), 'utf8');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query(sql);
-    await client.query('commit');
-  } finally {
-    await client.end();
-  }
-}
+import { migrateProject } from './helpers/migrations.js';
 
 let url: string;
 let observer: pg.Client;
@@ -43,7 +29,7 @@ const uniqueName = () => `todo_db_test_${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   url = await createTestDatabase('database');
-  await applyMigrations(url);
+  await migrateProject(url);
   observer = new pg.Client({ connectionString: url });
   await observer.connect();
   database = await openDatabase({ databaseUrl: url });
@@ -171,6 +157,20 @@ describe('openDatabase and close', () => {
     await own.prisma.user.count();
     expect(await connectionsOf(name)).toBe(1);
     await own.close();
+  });
+
+  // PrismaPg adopts only a pool of its own pg; the bundle must ship the adapter with the pg it bundles.
+  it('works from the published bundle (dist/index.js, built by npm run build) on our pool', async () => {
+    const bundle = new URL('../dist/index.js', import.meta.url).href;
+    const { openDatabase: openFromBundle } = (await import(bundle)) as { openDatabase: typeof openDatabase };
+    const name = uniqueName();
+    const own = await openFromBundle({ databaseUrl: url, applicationName: name, poolSize: 2 });
+    try {
+      expect(await own.transaction((tx) => tx.user.count())).toBeGreaterThanOrEqual(0);
+      expect(await connectionsOf(name)).toBe(1);
+    } finally {
+      await own.close();
+    }
   });
 
   it.each([0, 11, 2.5, -1, Number.NaN])('refuses pool size %s as a usage error', async (poolSize) => {

@@ -2,6 +2,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { parseDatabaseUrl } from '../../src/config/database-url.js';
+import { defaultMigrationsDir } from '../../src/config/package-root.js';
+import { Migrator } from '../../src/migrations/index.js';
 
 export interface MigrationSource {
   up: string;
@@ -37,4 +40,9 @@ export async function query<T extends pg.QueryResultRow = any>(url: string, sql:
   } finally {
     await client.end();
   }
+}
+
+/** Brings a database to the project's latest schema with the engine itself, as `todo-db migrate up` would. */
+export async function migrateProject(url: string): Promise<void> {
+  await new Migrator({ url: parseDatabaseUrl(url), migrationsDir: defaultMigrationsDir() }).up();
 }
