@@ -18,7 +18,7 @@ interface PgError {
  */
 export function migrationFailed(migration: Migration, file: 'migration.sql' | 'down.sql', error: unknown, { offset = 0, rolledBack = true } = {}): TodoDbError {
   const pgError = error as PgError;
-  const script = file === 'migration.sql' ? migration.sql : (migration.downSql ?? '');
+  const script = file === 'migration.sql' ? migration.sql : (migration.readDown() ?? '');
   const shownPath = displayPath(path.join(path.dirname(migration.path), file));
   const position = Number(pgError.position);
   let where = shownPath;

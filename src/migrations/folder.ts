@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 // Synchronous on purpose: a hundred small files read faster without a thread-pool round trip per call.
-import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 
@@ -14,9 +14,8 @@ export interface Migration {
   sql: string;
   /** SHA-256 of migration.sql's bytes, as Prisma stores it. */
   checksum: string;
-  /** Checksums of the same text with CRLF and LF swapped: Prisma treats those as unchanged, and so do we. */
-  equivalentChecksums: string[];
-  downSql?: string;
+  /** down.sql, read only when a rollback needs it; undefined when the file does not exist. */
+  readDown(): string | undefined;
   /** False when the first line opts out: `-- todo-db: no-transaction` (for CREATE INDEX CONCURRENTLY). */
   transactional: boolean;
 }
@@ -52,37 +51,47 @@ function readMigration(root: string, dir: string, name: string): Migration {
   if (!MIGRATION_NAME.test(name)) {
     throw usageError('MIGRATION_INVALID', `The migration folder "${name}" is not named <UTC YYYYMMDDHHMMSS>_<lowercase_slug>.`, 'Rename it, or create migrations with todo-db migrate create <name>.');
   }
+  const linked = stat.isSymbolicLink();
   const sqlPath = path.join(folder, 'migration.sql');
-  const sqlBytes = readInside(root, sqlPath);
+  const sqlBytes = readInside(root, sqlPath, linked);
   if (sqlBytes === undefined) {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
   const sql = sqlBytes.toString('utf8');
-  const down = readInside(root, path.join(folder, 'down.sql'));
   return {
     name,
     path: sqlPath,
     sql,
     checksum: sha256(sqlBytes),
-    equivalentChecksums: [sha256(sql.replace(/\r\n/g, '\n')), sha256(sql.replace(/\r?\n/g, '\r\n'))],
-    downSql: down?.toString('utf8'),
+    readDown: () => readInside(root, path.join(folder, 'down.sql'), linked)?.toString('utf8'),
     transactional: !sql.trimStart().toLowerCase().startsWith(NO_TRANSACTION_HEADER),
   };
 }
 
-/** Reads a file, refusing any path (folder or file symlink) that resolves outside the migrations folder. */
-function readInside(root: string, file: string): Buffer | undefined {
-  const real = realpathIfExists(file);
-  if (real === undefined) return undefined;
-  if (real !== root && !real.startsWith(root + path.sep)) {
-    throw usageError('MIGRATION_OUTSIDE_FOLDER', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
-  }
-  return readFileSync(real);
+/** Checksums of the same text with CRLF and LF swapped: Prisma treats those as unchanged, and so do we. */
+export function equivalentChecksums(migration: Migration): string[] {
+  return [sha256(migration.sql.replace(/\r\n/g, '\n')), sha256(migration.sql.replace(/\r?\n/g, '\r\n'))];
 }
 
-function realpathIfExists(file: string): string | undefined {
+/**
+ * Reads a file, refusing any path (folder or file symlink) that resolves outside the migrations folder. Only a
+ * symlink needs resolving; plain files are read directly, which keeps a hundred migrations cheap to load.
+ */
+function readInside(root: string, file: string, folderLinked: boolean): Buffer | undefined {
+  const stat = lstatIfExists(file);
+  if (!stat) return undefined;
+  if (folderLinked || stat.isSymbolicLink()) {
+    const real = realpathSync(file);
+    if (real !== root && !real.startsWith(root + path.sep)) {
+      throw usageError('MIGRATION_OUTSIDE_FOLDER', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
+    }
+  }
+  return readFileSync(file);
+}
+
+function lstatIfExists(file: string): Stats | undefined {
   try {
-    return realpathSync(file);
+    return lstatSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -91,7 +100,7 @@ function realpathIfExists(file: string): string | undefined {
 
 function checkLockFile(dir: string): void {
   const file = path.join(dir, LOCK_FILE);
-  const text = realpathIfExists(file) && readFileSync(file, 'utf8');
+  const text = lstatIfExists(file) && readFileSync(file, 'utf8');
   if (!text) return;
   const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(text)?.[1];
   if (provider !== undefined && provider !== 'postgresql') {

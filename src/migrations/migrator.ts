@@ -172,7 +172,7 @@ export class Migrator {
     try {
       await client.query('begin');
       await client.query(`set local lock_timeout = ${this.statementLockTimeoutMs()}`);
-      await client.query(migration.downSql ?? '');
+      await client.query(migration.readDown() ?? '');
       await markRolledBack(client, row.id);
       await client.query('commit');
     } catch (error) {
@@ -295,7 +295,7 @@ function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; 
   for (const entry of chosen) {
     if (entry.state === 'missing') throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`, hint: 'Restore the folder (git checkout) first.' });
     if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
-    if (entry.migration?.downSql === undefined) {
+    if (entry.migration?.readDown() === undefined) {
       throw usageError('MIGRATION_IRREVERSIBLE', `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`, `Write ${entry.name}/down.sql to undo it, then run migrate down again.`);
     }
   }
@@ -303,7 +303,7 @@ function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; 
 }
 
 const plannedUp = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: entry.migration?.transactional ?? true, sql: entry.migration?.sql ?? '' });
-const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.downSql ?? '' });
+const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.readDown() ?? '' });
 
 function statusReport(entries: MigrationEntry[]): StatusReport {
   const counts: Record<MigrationState, number> = { applied: 0, pending: 0, failed: 0, 'rolled-back': 0, edited: 0, missing: 0 };

@@ -1,4 +1,4 @@
-import type { Migration } from './folder.js';
+import { equivalentChecksums, type Migration } from './folder.js';
 import type { HistoryRow } from './history.js';
 
 /**
@@ -38,7 +38,7 @@ function stateOf(migration: Migration | undefined, row: HistoryRow | undefined):
 }
 
 export function matchesChecksum(migration: Migration, checksum: string): boolean {
-  return migration.checksum === checksum || migration.equivalentChecksums.includes(checksum);
+  return migration.checksum === checksum || equivalentChecksums(migration).includes(checksum);
 }
 
 /** Migrations that `up` would apply: never applied, or rolled back. */
