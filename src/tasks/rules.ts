@@ -1,0 +1,110 @@
+import * as z from 'zod/mini';
+import { usageError, type TodoDbError } from '../errors.js';
+
+/**
+ * The task rules every writer in todo-db applies before the database sees a row. They mirror the CHECK
+ * constraints of the init migration (test/task-rules.test.ts proves the two agree), so a violation is reported
+ * here, by field, instead of as a constraint name. Lengths count characters (code points), as PostgreSQL's
+ * char_length does, not UTF-16 units.
+ */
+export const TITLE_MAX = 200;
+export const DESCRIPTION_MAX = 1000;
+export const TAGS_MAX = 20;
+export const TAG_MAX = 10;
+export const TASK_STATUSES = ['pending', 'completed'] as const;
+export const TASK_PRIORITIES = ['low', 'medium', 'high'] as const;
+
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+
+export interface TaskInput {
+  title: string;
+  description?: string | null;
+  status?: TaskStatus;
+  priority?: TaskPriority;
+  dueDate?: Date | null;
+  tags?: string[];
+}
+
+export interface ValidTask {
+  title: string;
+  description: string | null;
+  status: TaskStatus;
+  priority: TaskPriority;
+  dueDate: Date | null;
+  tags: string[];
+}
+
+export interface TaskViolation {
+  field: string;
+  message: string;
+}
+
+export type TaskCheck = { ok: true; task: ValidTask } | { ok: false; violations: TaskViolation[] };
+
+const chars = (text: string): number => Array.from(text).length;
+
+/** Trimmed, lowercased, duplicates removed, first occurrence kept. */
+export function normalizeTags(tags: readonly string[]): string[] {
+  return [...new Set(tags.map((tag) => tag.trim().toLowerCase()))];
+}
+
+const shape = z.object({
+  title: z.string(),
+  description: z.optional(z.nullable(z.string())),
+  status: z.optional(z.enum(TASK_STATUSES)),
+  priority: z.optional(z.enum(TASK_PRIORITIES)),
+  dueDate: z.optional(z.nullable(z.date())),
+  tags: z.optional(z.array(z.string())),
+});
+
+/**
+ * `mode: 'create'` also refuses a due date in the past; existing tasks may be overdue, so updates skip that.
+ */
+export function checkTask(input: unknown, { mode = 'create', now = new Date() }: { mode?: 'create' | 'update'; now?: Date } = {}): TaskCheck {
+  const parsed = shape.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, violations: parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'task', message: `${issue.path.join('.') || 'task'}: ${issue.message}` })) };
+  }
+  const task: ValidTask = {
+    title: parsed.data.title.trim(),
+    description: parsed.data.description ?? null,
+    status: parsed.data.status ?? 'pending',
+    priority: parsed.data.priority ?? 'medium',
+    dueDate: parsed.data.dueDate ?? null,
+    tags: normalizeTags(parsed.data.tags ?? []),
+  };
+  const violations = ruleViolations(task, mode, now);
+  return violations.length === 0 ? { ok: true, task } : { ok: false, violations };
+}
+
+function ruleViolations(task: ValidTask, mode: 'create' | 'update', now: Date): TaskViolation[] {
+  const violations: TaskViolation[] = [];
+  const add = (field: string, message: string) => violations.push({ field, message: `${field} ${message}` });
+  const titleLength = chars(task.title);
+  if (titleLength < 1 || titleLength > TITLE_MAX) add('title', `must have 1 to ${TITLE_MAX} characters after trimming (has ${titleLength})`);
+  if (task.description !== null && chars(task.description) > DESCRIPTION_MAX) {
+    add('description', `may have at most ${DESCRIPTION_MAX} characters (has ${chars(task.description)})`);
+  }
+  if (task.tags.length > TAGS_MAX) add('tags', `may hold at most ${TAGS_MAX} tags after removing duplicates (has ${task.tags.length})`);
+  task.tags.forEach((tag, index) => {
+    const length = chars(tag);
+    if (length < 1 || length > TAG_MAX) add(`tags[${index}]`, `must have 1 to ${TAG_MAX} characters after trimming (has ${length})`);
+  });
+  if (task.dueDate && Number.isNaN(task.dueDate.getTime())) add('dueDate', 'must be a valid date');
+  else if (mode === 'create' && task.dueDate && task.dueDate.getTime() < now.getTime()) {
+    add('dueDate', `must not be in the past when a task is created (${task.dueDate.toISOString()} is before ${now.toISOString()})`);
+  }
+  return violations;
+}
+
+/** checkTask for callers that want an exception: one TASK_INVALID error listing every violation. */
+export function validateTask(input: unknown, options?: Parameters<typeof checkTask>[1]): ValidTask {
+  const result = checkTask(input, options);
+  if (result.ok) return result.task;
+  throw taskInvalid(result.violations);
+}
+
+function taskInvalid(violations: TaskViolation[]): TodoDbError {
+  return usageError('TASK_INVALID', `The task breaks ${violations.length === 1 ? 'a rule' : `${violations.length} rules`}: ${violations.map((v) => v.message).join('; ')}.`, 'Fix the listed fields; the rules mirror the database CHECK constraints.');
+}
