@@ -67,6 +67,18 @@ migrate
     await migrateCreateCommand(name, command.optsWithGlobals());
   });
 
+program
+  .command('health')
+  .description('connection and migration state; exits 1 unless healthy')
+  .option('--timeout <ms>', 'deadline for the whole check (default 5000)', integer('--timeout', 1, 600_000))
+  .option('--serve', 'serve GET /api/v1/health over HTTP (200 or 503) until SIGTERM')
+  .option('--port <n>', 'port for --serve (default 8080)', integer('--port', 0, 65_535))
+  .option('--host <address>', 'address for --serve (default 127.0.0.1)')
+  .action(async (_options, command: Command) => {
+    const { healthCommand } = await import('./health.js');
+    await healthCommand(command.optsWithGlobals());
+  });
+
 const LOCAL_DESCRIPTIONS = {
   start: 'start the local database (initialising it the first time)',
   stop: 'stop the local database',

@@ -51,7 +51,10 @@ export function migrateStatusCommand(flags: MigrateFlags): Promise<void> {
     flags,
     job: async (context) => (await migrator(context, flags)).status(),
     render: (report, { out }) => out.print(renderStatus(report, out)),
-    verdict: (report) => (report.upToDate ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503 }),
+    verdict: (report) =>
+      report.upToDate
+        ? { exitCode: EXIT.ok, statusCode: 200 }
+        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: 'Some migrations are pending, failed, edited or missing.', hint: 'See the list; run todo-db migrate up for pending ones.' } },
   });
 }
 

@@ -1,7 +1,7 @@
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
-import { Output, type GlobalOptions } from './output.js';
+import { Output, type Envelope, type GlobalOptions } from './output.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
 
@@ -11,13 +11,19 @@ export interface CommandContext {
   flags: GlobalFlags;
 }
 
+export interface Verdict {
+  exitCode: number;
+  statusCode: number;
+  error?: Envelope<unknown>['error'];
+}
+
 export interface CommandSpec<T> {
   name: string;
   flags: GlobalFlags;
   job: (context: CommandContext) => Promise<T>;
   render: (result: T, context: CommandContext) => void;
-  /** A result can still be a failed check (an unhealthy health report): its exit code and HTTP-like status. */
-  verdict?: (result: T) => { exitCode: number; statusCode: number };
+  /** A result can still be a failed check (an unhealthy health report): its exit code, HTTP-like status and error. */
+  verdict?: (result: T) => Verdict;
   /** The user explicitly asked to see a secret (local url --show-password). */
   reveal?: boolean;
 }
@@ -34,8 +40,8 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal 
     settings.warnings.forEach((warning) => out.warn(warning));
     const context = { out, settings, flags };
     const result = await job(context);
-    const { exitCode, statusCode } = verdict?.(result) ?? { exitCode: EXIT.ok, statusCode: 200 };
-    if (out.mode === 'json') out.json({ ok: exitCode === EXIT.ok, command: name, status_code: statusCode, data: result, error: null }, { reveal });
+    const { exitCode, statusCode, error = null } = verdict?.(result) ?? { exitCode: EXIT.ok, statusCode: 200 };
+    if (out.mode === 'json') out.json({ ok: exitCode === EXIT.ok, command: name, status_code: statusCode, data: result, error }, { reveal });
     else render(result, context);
     process.exitCode = exitCode;
   } catch (error) {

@@ -20,14 +20,20 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** Runs the built CLI as a user would: a separate process, its own environment, output captured. */
-export function runCli(args: string[], { env = {}, cwd, timeoutMs = 60_000 }: CliOptions = {}): Promise<CliResult> {
+/** The test process's environment without the developer's own database settings, plus the given overrides. */
+function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
   for (const name of SCRUBBED) delete childEnv[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[name];
     else childEnv[name] = value;
   }
+  return childEnv;
+}
+
+/** Runs the built CLI as a user would: a separate process, its own environment, output captured. */
+export function runCli(args: string[], { env = {}, cwd, timeoutMs = 60_000 }: CliOptions = {}): Promise<CliResult> {
+  const childEnv = cliEnv(env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -41,4 +47,46 @@ export function runCli(args: string[], { env = {}, cwd, timeoutMs = 60_000 }: Cl
       resolve({ code, signal, stdout, stderr, json: () => JSON.parse(stdout) });
     });
   });
+}
+
+export interface RunningCli {
+  child: ReturnType<typeof spawn>;
+  /** Resolves with the first match of pattern in stderr+stdout so far, waiting for more output if needed. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<CliResult>;
+}
+
+/** For long-running commands (health --serve): start, watch the output, signal, then collect the result. */
+export function startCli(args: string[], { env = {}, cwd }: CliOptions = {}): RunningCli {
+  const childEnv = cliEnv(env);
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((listener) => listener());
+  child.stdout.on('data', (chunk) => ((stdout += chunk), notify()));
+  child.stderr.on('data', (chunk) => ((stderr += chunk), notify()));
+  const exited = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      notify();
+      resolve({ code, signal, stdout, stderr, json: () => JSON.parse(stdout) });
+    });
+  });
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = (stderr + stdout).match(pattern);
+        if (match) return done(() => resolve(match));
+        if (child.exitCode !== null) done(() => reject(new Error(`exited before ${pattern}: ${stderr}${stdout}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${stderr}${stdout}`))), timeoutMs);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        settle();
+      };
+      listeners.add(check);
+      check();
+    });
+  return { child, waitFor, exited };
 }

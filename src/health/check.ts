@@ -1,0 +1,71 @@
+import type { DatabaseUrl } from '../config/database-url.js';
+import { connect } from '../db/connect.js';
+import { readMigrations } from '../migrations/folder.js';
+import { readHistory } from '../migrations/history.js';
+import { planMigrations } from '../migrations/plan.js';
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
+
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy';
+  database: 'connected' | 'unreachable';
+  migration: 'up-to-date' | 'pending' | 'failed' | 'unknown';
+  /** Why it is not healthy, in words; null when healthy. */
+  detail: string | null;
+}
+
+export interface HealthOptions {
+  url: DatabaseUrl;
+  migrationsDir: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Connection and migration state, within a deadline: health never hangs, whatever the network does. It never
+ * throws for an unhealthy database; that is a report, not an error.
+ */
+export async function checkHealth({ url, migrationsDir, timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS }: HealthOptions): Promise<HealthReport> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  try {
+    return await Promise.race([inspect(url, migrationsDir, timeoutMs, deadline.signal), timedOut(deadline.signal, timeoutMs)]);
+  } finally {
+    clearTimeout(timer);
+    deadline.abort();
+  }
+}
+
+async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
+  const migrations = readMigrations(migrationsDir);
+  let connection;
+  try {
+    connection = await connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+  } catch (error) {
+    return unhealthy('unreachable', 'unknown', (error as Error).message);
+  }
+  const { client } = connection;
+  // The deadline may pass while a query waits: ending the client makes that query fail instead of hang.
+  signal.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
+  try {
+    const entries = planMigrations(migrations, await readHistory(client));
+    const problems = entries.filter((entry) => entry.state !== 'applied');
+    if (problems.length === 0) return { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null };
+    const broken = problems.filter((entry) => entry.state === 'failed' || entry.state === 'edited' || entry.state === 'missing');
+    const listed = (broken.length > 0 ? broken : problems).map((entry) => `${entry.name} (${entry.state})`).join(', ');
+    return unhealthy('connected', broken.length > 0 ? 'failed' : 'pending', `migrations not applied as the folder says: ${listed}`);
+  } catch (error) {
+    return unhealthy('connected', 'unknown', `the migration history could not be read: ${(error as Error).message}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function unhealthy(database: HealthReport['database'], migration: HealthReport['migration'], detail: string): HealthReport {
+  return { status: 'unhealthy', database, migration, detail };
+}
+
+function timedOut(signal: AbortSignal, timeoutMs: number): Promise<HealthReport> {
+  return new Promise((resolve) => {
+    signal.addEventListener('abort', () => resolve(unhealthy('unreachable', 'unknown', `no answer within the ${timeoutMs} ms deadline`)), { once: true });
+  });
+}
