@@ -88,3 +88,36 @@ export async function dropDatabases(url, names) {
     for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
   });
 }
+
+/**
+ * Times each pair's target and baseline processes, interleaved run by run so machine noise hits both alike,
+ * after one warm-up of each. A pair without a baseline is reported alone.
+ */
+export function comparePairs(pairs, runs, env) {
+  const timeNode = (args) => time(process.execPath, args, { env });
+  return pairs.map((pair) => {
+    const target = [];
+    const baseline = [];
+    pair.before?.();
+    timeNode(pair.target);
+    if (pair.baseline) timeNode(pair.baseline);
+    for (let i = 0; i < runs; i++) {
+      pair.before?.();
+      target.push(timeNode(pair.target));
+      if (pair.baseline) baseline.push(timeNode(pair.baseline));
+    }
+    const row = { command: `todo-db ${pair.name}`, medianMs: +median(target).toFixed(1) };
+    if (!pair.baseline) return row;
+    const ratio = median(target) / median(baseline);
+    return { ...row, baseline: pair.baselineName, baselineMedianMs: +median(baseline).toFixed(1), ratio: +ratio.toFixed(2), target: pair.limit, met: ratio <= pair.limit };
+  });
+}
+
+export function printReport(header, report) {
+  console.log(header);
+  for (const r of report) {
+    const side = r.baseline ? `   ${r.baseline.padEnd(24)} ${String(r.baselineMedianMs).padStart(7)} ms   ratio ${r.ratio.toFixed(2)} (target <= ${r.target}) ${r.met ? 'met' : 'MISSED'}` : '';
+    console.log(`${r.command.padEnd(36)} ${String(r.medianMs).padStart(7)} ms${side}`);
+  }
+  if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+}
