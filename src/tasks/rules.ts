@@ -11,6 +11,8 @@ export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 1000;
 export const TAGS_MAX = 20;
 export const TAG_MAX = 10;
+/** timestamptz begins at Julian day 0; JavaScript dates reach further back (and end before PostgreSQL's do). */
+export const DUE_DATE_MIN = new Date(Date.UTC(-4713, 10, 24));
 export const TASK_STATUSES = ['pending', 'completed'] as const;
 export const TASK_PRIORITIES = ['low', 'medium', 'high'] as const;
 
@@ -43,6 +45,14 @@ export interface TaskViolation {
 export type TaskCheck = { ok: true; task: ValidTask } | { ok: false; violations: TaskViolation[] };
 
 const chars = (text: string): number => Array.from(text).length;
+
+/**
+ * PostgreSQL text cannot hold NUL (it refuses the row), and pg encodes an unpaired UTF-16 surrogate as U+FFFD (the
+ * row would silently differ from what was written). Both are refused, with the character's position.
+ */
+const UNSTORABLE = /[\0\p{Cs}]/u;
+
+type Add = (field: string, message: string) => void;
 
 /** Trimmed, lowercased, duplicates removed, first occurrence kept. */
 export function normalizeTags(tags: readonly string[]): string[] {
@@ -80,22 +90,40 @@ export function checkTask(input: unknown, { mode = 'create', now = new Date() }:
 
 function ruleViolations(task: ValidTask, mode: 'create' | 'update', now: Date): TaskViolation[] {
   const violations: TaskViolation[] = [];
-  const add = (field: string, message: string) => violations.push({ field, message: `${field} ${message}` });
+  const add: Add = (field, message) => violations.push({ field, message: `${field} ${message}` });
+  textRules(task, add);
+  dueDateRules(task.dueDate, mode, now, add);
+  return violations;
+}
+
+function textRules(task: ValidTask, add: Add): void {
   const titleLength = chars(task.title);
   if (titleLength < 1 || titleLength > TITLE_MAX) add('title', `must have 1 to ${TITLE_MAX} characters after trimming (has ${titleLength})`);
+  storable('title', task.title, add);
   if (task.description !== null && chars(task.description) > DESCRIPTION_MAX) {
     add('description', `may have at most ${DESCRIPTION_MAX} characters (has ${chars(task.description)})`);
   }
+  if (task.description !== null) storable('description', task.description, add);
   if (task.tags.length > TAGS_MAX) add('tags', `may hold at most ${TAGS_MAX} tags after removing duplicates (has ${task.tags.length})`);
   task.tags.forEach((tag, index) => {
     const length = chars(tag);
     if (length < 1 || length > TAG_MAX) add(`tags[${index}]`, `must have 1 to ${TAG_MAX} characters after trimming (has ${length})`);
+    storable(`tags[${index}]`, tag, add);
   });
-  if (task.dueDate && Number.isNaN(task.dueDate.getTime())) add('dueDate', 'must be a valid date');
-  else if (mode === 'create' && task.dueDate && task.dueDate.getTime() < now.getTime()) {
-    add('dueDate', `must not be in the past when a task is created (${task.dueDate.toISOString()} is before ${now.toISOString()})`);
+}
+
+function storable(field: string, text: string, add: Add): void {
+  const index = Array.from(text).findIndex((char) => UNSTORABLE.test(char));
+  if (index !== -1) add(field, `must not contain a NUL character or an unpaired surrogate (found at character ${index + 1})`);
+}
+
+function dueDateRules(dueDate: Date | null, mode: 'create' | 'update', now: Date, add: Add): void {
+  if (!dueDate) return;
+  if (Number.isNaN(dueDate.getTime())) add('dueDate', 'must be a valid date');
+  else if (dueDate.getTime() < DUE_DATE_MIN.getTime()) add('dueDate', `must not be before 4714-11-24 BC, where PostgreSQL's timestamps begin (${dueDate.toISOString()})`);
+  else if (mode === 'create' && dueDate.getTime() < now.getTime()) {
+    add('dueDate', `must not be in the past when a task is created (${dueDate.toISOString()} is before ${now.toISOString()})`);
   }
-  return violations;
 }
 
 /** checkTask for callers that want an exception: one TASK_INVALID error listing every violation. */

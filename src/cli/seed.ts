@@ -1,0 +1,34 @@
+import { databaseTarget } from '../db/target.js';
+import { assertSeedAllowed, seedDev, SEED_TASKS, type SeedReport } from '../seed/dev.js';
+import type { Output } from './output.js';
+import { runCommand, type GlobalFlags } from './run.js';
+
+export interface SeedFlags extends GlobalFlags {
+  bcryptCost?: number;
+}
+
+export function seedDevCommand(flags: SeedFlags): Promise<void> {
+  return runCommand({
+    name: 'seed-dev',
+    flags,
+    job: async ({ settings, out }) => {
+      // Refused before anything else happens, including finding (or starting) a database.
+      assertSeedAllowed(settings.environment);
+      const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+      return out.task('Seeding the development data', () => seedDev({ url, environment: settings.environment, bcryptCost: flags.bcryptCost }));
+    },
+    render: (report, { out }) => out.print(renderSeed(report, out)),
+  });
+}
+
+function renderSeed(report: SeedReport, out: Output): string {
+  const ok = out.paint('green', out.symbol('ok'));
+  const counts = out.table([
+    ['users', `${report.users.created} created, ${report.users.skipped} already present`],
+    ['tasks', `${report.tasks.created} created, ${report.tasks.skipped} already present`],
+  ]);
+  const heading = report.users.created + report.tasks.created === 0
+    ? `${ok} Nothing to create: the test user ${report.user.email} and all ${SEED_TASKS.length} seed tasks already exist`
+    : `${ok} Seeded the test user ${report.user.email} and its tasks`;
+  return `${heading}\n${counts}`;
+}
