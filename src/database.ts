@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
+import type { DatabaseUrl } from './config/database-url.js';
 import { resolveSettings } from './config/settings.js';
 import { usageError } from './errors.js';
 import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './db/pool.js';
@@ -55,9 +56,20 @@ export interface Database {
  * connection is made here: pg.Pool and Prisma Client both connect on the first query.
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  const poolOptions = validatePoolOptions(options);
+  validatePoolOptions(options); // before a local database is started for nothing
   const settings = resolveSettings({ databaseUrl: options.databaseUrl, envFile: options.envFile, localDir: options.localDir });
   const url = await databaseTarget(settings, { purpose: 'app', log: options.log });
+  return openDatabaseAt(url, options);
+}
+
+export type PoolSettings = Pick<DatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'applicationName' | 'onIdleError'>;
+
+/**
+ * For todo-db's own jobs, which have resolved the target already with the CLI's flags (--allow-insecure, the
+ * local database): parsing the URL again from the environment could reach another database or refuse this one.
+ */
+export function openDatabaseAt(url: DatabaseUrl, options: PoolSettings = {}): Database {
+  const poolOptions = validatePoolOptions(options);
   const pool = createPool(url, { ...poolOptions, applicationName: options.applicationName, onIdleError: options.onIdleError });
   // PrismaPg adopts a pool only if it is an instance of its own pg's Pool; anything else it silently takes for a
   // config and opens its own pool (to localhost:5432). The build therefore bundles the adapter with our pg.
@@ -75,7 +87,7 @@ function closeOnce(prisma: PrismaClient, pool: pg.Pool): () => Promise<void> {
   return () => (closing ??= prisma.$disconnect().finally(() => pool.end()));
 }
 
-function validatePoolOptions({ poolSize = DEFAULT_POOL_SIZE, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS }: DatabaseOptions) {
+function validatePoolOptions({ poolSize = DEFAULT_POOL_SIZE, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS }: PoolSettings) {
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
     throw usageError('POOL_SIZE_INVALID', `The pool size must be a whole number from 1 to ${MAX_POOL_SIZE} (got ${poolSize}).`, `Pass poolSize between 1 and ${MAX_POOL_SIZE}, or leave it out for ${DEFAULT_POOL_SIZE}.`);
   }

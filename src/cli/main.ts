@@ -79,6 +79,32 @@ program
     await healthCommand(command.optsWithGlobals());
   });
 
+program
+  .command('seed-dev')
+  .description('create the test user and five sample tasks; idempotent, refused in production')
+  .option('--bcrypt-cost <n>', 'bcrypt cost of the password hash (default 12)', integer('--bcrypt-cost', 4, 15))
+  .action(async (_options, command: Command) => {
+    const { seedDevCommand } = await import('./seed.js');
+    await seedDevCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('smoke')
+  .description('create, read, update and delete a throwaway user and task through Prisma Client; exits 1 on any failed step')
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .action(async (_options, command: Command) => {
+    const { smokeCommand } = await import('./smoke.js');
+    await smokeCommand(command.optsWithGlobals());
+  });
+
+program
+  .command('setup')
+  .description("the newcomer's one command: database, connection check, migrate up, seed-dev (not in production), smoke")
+  .action(async (_options, command: Command) => {
+    const { setupCommand } = await import('./setup.js');
+    await setupCommand(command.optsWithGlobals());
+  });
+
 const LOCAL_DESCRIPTIONS = {
   start: 'start the local database (initialising it the first time)',
   stop: 'stop the local database',

@@ -1,0 +1,67 @@
+import { describeTarget } from '../config/database-url.js';
+import { defaultMigrationsDir } from '../config/package-root.js';
+import type { Settings } from '../config/settings.js';
+import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
+import { databaseTarget } from '../db/target.js';
+import { Migrator } from '../migrations/index.js';
+import { SEED_USER_EMAIL, seedDev, type SeedReport } from '../seed/dev.js';
+import { runSmoke, type SmokeReport } from '../smoke/run.js';
+
+/**
+ * The newcomer's one command: a database (the local one unless configured), a connection check, the
+ * migrations, the development seed (never in production) and the smoke test, in that order. Every step is
+ * idempotent, so a second run changes nothing and still succeeds.
+ */
+export type SetupStepName = 'database' | 'connection' | 'migrations' | 'seed' | 'smoke';
+
+export interface SetupOptions {
+  settings: Settings;
+  log?: (line: string) => void;
+  /** Each step as it finishes, for progressive output. */
+  onStep?: (name: SetupStepName, summary: string, ok: boolean) => void;
+  signal?: AbortSignal;
+}
+
+export interface SetupReport {
+  database: string;
+  local: boolean;
+  connection: ConnectionReport;
+  migrations: { applied: string[] };
+  /** Null in production, where seeding is refused. */
+  seed: SeedReport | null;
+  smoke: SmokeReport;
+  next: string[];
+}
+
+export async function setup({ settings, log, onStep = () => {}, signal }: SetupOptions): Promise<SetupReport> {
+  const local = settings.database === undefined;
+  const url = await databaseTarget(settings, { log });
+  const database = describeTarget(url);
+  onStep('database', local ? `${database} (the local database)` : database, true);
+
+  const connection = await checkConnection({ url, environment: settings.environment });
+  onStep('connection', `PostgreSQL ${connection.serverVersion}, ${connection.latencyMs} ms`, true);
+
+  const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
+  const migrationsUrl = await databaseTarget(settings, { purpose: 'migrations' });
+  const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
+  onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
+
+  const seed = settings.environment === 'production' ? null : await seedDev({ url, environment: settings.environment });
+  onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
+
+  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal });
+  const passed = smoke.steps.filter((step) => step.status === 'passed').length;
+  onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
+
+  return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps(local, seed !== null) };
+}
+
+function nextSteps(local: boolean, seeded: boolean): string[] {
+  const next = [];
+  if (local) next.push('Point the app at the local database: DATABASE_URL="$(npx todo-db local url --show-password)"');
+  if (seeded) next.push(`Log in as ${SEED_USER_EMAIL} (its password is in the README)`);
+  next.push('Change the schema with: npx todo-db migrate create <name>, then npx todo-db migrate up');
+  next.push('Check it any time with: npx todo-db health');
+  return next;
+}

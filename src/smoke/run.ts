@@ -1,0 +1,142 @@
+import type { DatabaseUrl } from '../config/database-url.js';
+import { redact } from '../config/redact.js';
+import type { Environment } from '../config/settings.js';
+import { connect } from '../db/connect.js';
+import { TodoDbError } from '../errors.js';
+import { Migrator } from '../migrations/index.js';
+import { SmokeCheckFailed } from './checks.js';
+import { STEPS, type SmokeState, type SmokeStepDefinition } from './steps.js';
+
+export type StepStatus = 'passed' | 'failed' | 'skipped';
+
+export interface SmokeStep {
+  name: string;
+  description: string;
+  status: StepStatus;
+  durationMs: number;
+  /** Why it failed or was skipped; null when it passed. */
+  message: string | null;
+}
+
+export interface SmokeCleanup {
+  /** Throwaway users deleted at the end (their tasks go with them). */
+  removedUsers: number;
+  /** Ids that could not be deleted; empty unless cleanup itself failed. */
+  leftover: string[];
+  error: string | null;
+}
+
+export interface SmokeReport {
+  passed: boolean;
+  interrupted: boolean;
+  steps: SmokeStep[];
+  cleanup: SmokeCleanup;
+  durationMs: number;
+}
+
+export interface SmokeOptions {
+  url: DatabaseUrl;
+  migrationsDir: string;
+  environment?: Environment;
+  /** Aborting stops the run after the current step; cleanup still runs, and the report says it was interrupted. */
+  signal?: AbortSignal;
+  /** Each step as it ends, for progressive output. */
+  onStep?: (step: SmokeStep) => void;
+}
+
+/**
+ * Creates rows through Prisma Client as the app does, checks what comes back, and removes every row it created,
+ * whatever happens. Throws only before anything is created (pending migrations, no connection).
+ */
+export async function runSmoke({ url, migrationsDir, environment, signal, onStep }: SmokeOptions): Promise<SmokeReport> {
+  const started = performance.now();
+  // Loading Prisma Client is most of the run's time: it starts now, to overlap the migration check's round trips.
+  const loading = import('../database.js');
+  loading.catch(() => {});
+  await requireMigrated({ url, migrationsDir, environment });
+  const { openDatabaseAt } = await loading;
+  const database = openDatabaseAt(url, { poolSize: 1, applicationName: 'todo-db smoke' });
+  const state: SmokeState = { prisma: database.prisma, throwaway: new Set() };
+  const steps: SmokeStep[] = [];
+  let cleanup: SmokeCleanup;
+  try {
+    for (const step of STEPS) {
+      if (signal?.aborted) break;
+      const result = await runStep(step, state);
+      steps.push(result);
+      onStep?.(result);
+    }
+  } finally {
+    cleanup = await removeThrowaways(state, url, environment);
+    await database.close().catch(() => {});
+  }
+  for (const step of STEPS.slice(steps.length)) steps.push(skipped(step, 'interrupted'));
+  const passed = steps.every((step) => step.status === 'passed') && cleanup.error === null;
+  return { passed, interrupted: signal?.aborted === true, steps, cleanup, durationMs: elapsed(started) };
+}
+
+async function requireMigrated(options: { url: DatabaseUrl; migrationsDir: string; environment?: Environment }): Promise<void> {
+  const status = await new Migrator(options).status();
+  if (status.upToDate) return;
+  const notApplied = status.migrations.filter((entry) => entry.state !== 'applied');
+  const listed = notApplied.map((entry) => `${entry.name} (${entry.state})`).join(', ');
+  if (notApplied.every((entry) => entry.state === 'pending' || entry.state === 'rolled-back')) {
+    throw new TodoDbError({ code: 'MIGRATIONS_PENDING', message: `The database is not migrated: ${listed}. smoke created nothing.`, hint: 'Run todo-db migrate up, then smoke again.' });
+  }
+  throw new TodoDbError({ code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `The migration history does not match the folder: ${listed}. smoke created nothing.`, hint: 'Run todo-db migrate status to see what changed.' });
+}
+
+async function runStep(step: SmokeStepDefinition, state: SmokeState): Promise<SmokeStep> {
+  if (step.needsTask && !state.task) return skipped(step, 'no task: the create step failed');
+  const started = performance.now();
+  try {
+    await step.run(state);
+    return { name: step.name, description: step.description, status: 'passed', durationMs: elapsed(started), message: null };
+  } catch (error) {
+    return { name: step.name, description: step.description, status: 'failed', durationMs: elapsed(started), message: describe(error) };
+  }
+}
+
+function skipped(step: SmokeStepDefinition, reason: string): SmokeStep {
+  return { name: step.name, description: step.description, status: 'skipped', durationMs: 0, message: reason };
+}
+
+/**
+ * One delete; tasks go by ON DELETE CASCADE. Prisma's own connection is tried first; if it is what broke, a fresh
+ * connection is the last resort, so a failed step does not also leave rows behind.
+ */
+async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment: Environment = 'development'): Promise<SmokeCleanup> {
+  const ids = [...state.throwaway];
+  if (ids.length === 0) return { removedUsers: 0, leftover: [], error: null };
+  try {
+    // Raw SQL: Prisma would compile a deleteMany it uses nowhere else, for one statement.
+    const count = await state.prisma.$executeRaw`delete from users where id = any(${ids}::uuid[])`;
+    return { removedUsers: count, leftover: [], error: null };
+  } catch {
+    try {
+      const { client } = await connect(url, { environment, applicationName: 'todo-db smoke cleanup' });
+      try {
+        const { rowCount } = await client.query('delete from users where id = any($1::uuid[])', [ids]);
+        return { removedUsers: rowCount ?? 0, leftover: [], error: null };
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } catch (error) {
+      return { removedUsers: 0, leftover: ids, error: describe(error) };
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof SmokeCheckFailed) return error.message;
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  // Prisma's messages open with "Invalid `prisma.task.update()` invocation:" and, run from source, an excerpt of
+  // the calling code; the report wants the line that says what failed.
+  const preamble = lines.findIndex((line) => /^Invalid `.*` invocation/.test(line));
+  const body = preamble === -1 ? lines : lines.slice(preamble + 1).filter((line) => !/^→?\s*\d+\s/.test(line));
+  return redact(body.join(' ') || 'failed without a message');
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
