@@ -27,10 +27,7 @@ program
   .option('--retries <n>', 'retries after the first attempt (production default 4, i.e. 5 attempts)', integer('--retries', 0, 100))
   .option('--timeout <ms>', 'deadline for all attempts together', integer('--timeout', 1, 3_600_000))
   .option('--connect-timeout <ms>', 'timeout of one connection attempt (default 15000)', integer('--connect-timeout', 1, 600_000))
-  .action(async (_options, command: Command) => {
-    const { checkConnectionCommand } = await import('./check-connection.js');
-    await checkConnectionCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./check-connection.js').then((m) => m.checkConnectionCommand)));
 
 const migrate = program.command('migrate').description('evolve the schema with the SQL migrations in prisma/migrations');
 lockOptions(migrate.command('up'))
@@ -38,34 +35,22 @@ lockOptions(migrate.command('up'))
   .option('--to <name>', 'stop after this migration')
   .option('--dry-run', 'print the plan and the SQL; change nothing and take no lock')
   .option('--allow-out-of-order', 'apply pending migrations that sort before the last applied one')
-  .action(async (_options, command: Command) => {
-    const { migrateUpCommand } = await import('./migrate.js');
-    await migrateUpCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./migrate.js').then((m) => m.migrateUpCommand)));
 lockOptions(migrate.command('down'))
   .description('roll back applied migrations with their down.sql')
   .option('--steps <n>', 'how many to roll back (default 1)', integer('--steps', 1, 10_000))
   .option('--to <name>', 'roll back every migration after this one')
   .option('--dry-run', 'print the plan and the SQL; change nothing and take no lock')
   .option('--yes', 'confirm; required when ENVIRONMENT is production')
-  .action(async (_options, command: Command) => {
-    const { migrateDownCommand } = await import('./migrate.js');
-    await migrateDownCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./migrate.js').then((m) => m.migrateDownCommand)));
 migrate
   .command('status')
   .description('every migration with its state; exits 1 unless all are applied and unchanged')
-  .action(async (_options, command: Command) => {
-    const { migrateStatusCommand } = await import('./migrate.js');
-    await migrateStatusCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./migrate.js').then((m) => m.migrateStatusCommand)));
 migrate
   .command('create <name>')
   .description('write <timestamp>_<slug>/migration.sql and down.sql')
-  .action(async (name: string, _options, command: Command) => {
-    const { migrateCreateCommand } = await import('./migrate.js');
-    await migrateCreateCommand(name, command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./migrate.js').then((m) => m.migrateCreateCommand)));
 
 program
   .command('health')
@@ -74,36 +59,24 @@ program
   .option('--serve', 'serve GET /api/v1/health over HTTP (200 or 503) until SIGTERM')
   .option('--port <n>', 'port for --serve (default 8080)', integer('--port', 0, 65_535))
   .option('--host <address>', 'address for --serve (default 127.0.0.1)')
-  .action(async (_options, command: Command) => {
-    const { healthCommand } = await import('./health.js');
-    await healthCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./health.js').then((m) => m.healthCommand)));
 
 program
   .command('seed-dev')
   .description('create the test user and five sample tasks; idempotent, refused in production')
   .option('--bcrypt-cost <n>', 'bcrypt cost of the password hash (default 12)', integer('--bcrypt-cost', 4, 15))
-  .action(async (_options, command: Command) => {
-    const { seedDevCommand } = await import('./seed.js');
-    await seedDevCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./seed.js').then((m) => m.seedDevCommand)));
 
 program
   .command('smoke')
   .description('create, read, update and delete a throwaway user and task through Prisma Client; exits 1 on any failed step')
   .option('--junit <file>', 'also write a JUnit XML report to this file')
-  .action(async (_options, command: Command) => {
-    const { smokeCommand } = await import('./smoke.js');
-    await smokeCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./smoke.js').then((m) => m.smokeCommand)));
 
 program
   .command('setup')
   .description("the newcomer's one command: database, connection check, migrate up, seed-dev (not in production), smoke")
-  .action(async (_options, command: Command) => {
-    const { setupCommand } = await import('./setup.js');
-    await setupCommand(command.optsWithGlobals());
-  });
+  .action(lazy(() => import('./setup.js').then((m) => m.setupCommand)));
 
 const LOCAL_DESCRIPTIONS = {
   start: 'start the local database (initialising it the first time)',
@@ -115,10 +88,19 @@ const local = program.command('local').description('manage the embedded local Po
 for (const action of ['start', 'stop', 'status', 'url'] as const) {
   const sub = local.command(action).description(LOCAL_DESCRIPTIONS[action]);
   if (action === 'url') sub.option('--show-password', 'print the password instead of ****');
-  sub.action(async (_options, command: Command) => {
-    const { localCommand } = await import('./local.js');
-    await localCommand(action, command.optsWithGlobals());
-  });
+  sub.action(lazy(() => import('./local.js').then((m) => (flags: object) => m.localCommand(action, flags))));
+}
+
+/**
+ * The action runs the command function from a module loaded only now; commander passes the positional
+ * arguments, then the options, then the command, whose options merged with the global ones become the flags.
+ */
+function lazy(load: () => Promise<(...args: never[]) => Promise<void>>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args.at(-1) as Command;
+    const run = (await load()) as (...args: unknown[]) => Promise<void>;
+    await run(...args.slice(0, -2), command.optsWithGlobals());
+  };
 }
 
 function lockOptions(command: Command): Command {
