@@ -51,6 +51,12 @@ migrate
   .command('create <name>')
   .description('write <timestamp>_<slug>/migration.sql and down.sql')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateCreateCommand)));
+migrate
+  .command('diff')
+  .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')
+  .option('--schema', 'also compare the migrations with prisma/schema.prisma, through Prisma\'s schema engine')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
+  .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
 
 program
   .command('health')
@@ -77,6 +83,16 @@ program
   .command('setup')
   .description("the newcomer's one command: database, connection check, migrate up, seed-dev (not in production), smoke")
   .action(lazy(() => import('./setup.js').then((m) => m.setupCommand)));
+
+program
+  .command('inspect-indexes')
+  .description('list the indexes of the app tables and compare them with the migrations; exits 1 when one is missing or invalid')
+  .option('--table <name>', 'inspect this table instead of users and tasks (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--all-tables', 'inspect every table in schema public except _prisma_migrations')
+  .option('--explain', "EXPLAIN the app's canonical queries and show which index each uses")
+  .option('--analyze', 'with --explain: EXPLAIN ANALYZE, which runs the (read-only) queries and shows their actual time')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
+  .action(lazy(() => import('./inspect.js').then((m) => m.inspectIndexesCommand)));
 
 const LOCAL_DESCRIPTIONS = {
   start: 'start the local database (initialising it the first time)',

@@ -1,7 +1,12 @@
+import { parseDatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { databaseTarget } from '../db/target.js';
 import { EXIT } from '../errors.js';
+import type { Difference } from '../inspect/diff.js';
+import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
+import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import { createMigration, Migrator, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
+import { withInterrupt } from './interrupt.js';
 import type { Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
@@ -13,6 +18,8 @@ export interface MigrateFlags extends GlobalFlags {
   allowOutOfOrder?: boolean;
   steps?: number;
   yes?: boolean;
+  schema?: boolean;
+  shadowDatabaseUrl?: string;
 }
 
 async function migrator({ settings, out }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
@@ -66,6 +73,89 @@ export function migrateCreateCommand(name: string, flags: MigrateFlags): Promise
     render: (created, { out }) => out.print(`${out.paint('green', out.symbol('ok'))} Created ${created.name}\n${created.files.map((file) => `  ${file}`).join('\n')}`),
   });
 }
+
+export interface DiffResult {
+  live: MigrateDiffReport;
+  /** Only with --schema. */
+  schema: SchemaDiffReport | null;
+  /** Both comparisons' differences together. */
+  differences: Difference[];
+}
+
+/** The live database against the migrations; with --schema, also the migrations against schema.prisma. */
+export function migrateDiffCommand(flags: MigrateFlags): Promise<void> {
+  // Ctrl-C lets the current step finish so the shadow database is dropped, then exits 130.
+  return withInterrupt((signal) =>
+    runCommand<DiffResult>({
+      name: 'migrate diff',
+      flags,
+      job: async (context) => {
+        const inputs = await diffInputs(context, flags, signal);
+        const live = await liveDiff(context, inputs);
+        const schema = flags.schema ? await schemaDiff(context, inputs) : null;
+        return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
+      },
+      render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
+      verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
+    }),
+  );
+}
+
+function driftError({ live, schema }: DiffResult) {
+  const parts = [
+    live.differences.length > 0 ? `the live schema differs from what the migrations produce in ${plural(live.differences.length, 'place')}` : '',
+    schema && schema.differences.length > 0 ? `prisma/schema.prisma and the migrations differ in ${plural(schema.differences.length, 'place')}` : '',
+  ].filter(Boolean);
+  return {
+    code: 'SCHEMA_DRIFT',
+    message: `${capitalize(parts.join(', and '))}.`,
+    hint: 'Put intended changes into a migration (todo-db migrate create <name>) and undo unintended ones; change schema.prisma until it agrees with the migrations; for pending migrations, run todo-db migrate up.',
+  };
+}
+
+type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
+
+async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags, signal: AbortSignal) {
+  // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
+  const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
+  shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
+  const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
+  const log = (line: string) => out.debug(line);
+  return { url, shadowDatabaseUrl, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), environment: settings.environment, log, signal };
+}
+
+async function liveDiff(context: CommandContext, inputs: DiffInputs): Promise<MigrateDiffReport> {
+  const { diffLiveWithMigrations } = await import('../inspect/migrate-diff.js');
+  return context.out.task('Comparing the live schema with the migrations (in a shadow database)', () => diffLiveWithMigrations(inputs));
+}
+
+async function schemaDiff(context: CommandContext, inputs: DiffInputs): Promise<SchemaDiffReport> {
+  const { diffSchemaWithMigrations } = await import('../inspect/prisma-schema.js');
+  return context.out.task('Comparing the migrations with schema.prisma (in shadow databases)', () => diffSchemaWithMigrations(inputs));
+}
+
+function renderLiveDiff(report: MigrateDiffReport, out: Output): string {
+  const warn = out.paint('yellow', out.symbol('warn'));
+  const notes = [
+    report.pendingMigrations.length > 0 ? `${warn} Not applied live yet, so their objects count as differences (run todo-db migrate up): ${report.pendingMigrations.join(', ')}` : '',
+    report.missingMigrations.length > 0 ? `${warn} Applied live but missing from the folder, so the shadow lacks their objects: ${report.missingMigrations.join(', ')}` : '',
+  ].filter(Boolean);
+  return [renderDifferences(report.differences, 'the live schema', 'the migrations', report.durationMs, out), ...notes].join('\n');
+}
+
+function renderSchemaDiff(report: SchemaDiffReport, out: Output): string {
+  const ignored = out.paint('gray', `Not compared (schema.prisma cannot express them): ${report.ignored.join(', ')}.`);
+  return [renderDifferences(report.differences, 'the migrations', report.schemaPath, report.durationMs, out), ignored].join('\n');
+}
+
+function renderDifferences(differences: Difference[], left: string, right: string, durationMs: number, out: Output): string {
+  const took = out.paint('gray', `(${Math.round(durationMs / 100) / 10} s)`);
+  if (differences.length === 0) return `${out.paint('green', out.symbol('ok'))} ${capitalize(left)} and ${right} match ${took}`;
+  const lines = differences.map((difference) => `  ${difference.message}`);
+  return [`${out.paint('red', out.symbol('fail'))} ${plural(differences.length, 'difference')} between ${left} and ${right} ${took}`, ...lines].join('\n');
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function renderUp(report: UpReport, out: Output): string {
   if (report.dryRun) return renderPlan('Would apply', report.plan, out);

@@ -1,0 +1,42 @@
+// inspect-indexes on a database of 100 000 tasks (10 000 for one user), whole-process wall time including the
+// shadow database it builds from the migrations. Target: median under 1.5 s for each form.
+// Usage: node bench/inspect.mjs [--runs N] [--json]
+import { execFileSync } from 'node:child_process';
+import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, median, root, startLocal, time, withClient } from './lib.mjs';
+
+const TARGET_MS = 1500;
+const runs = intFlag('--runs', 10);
+const env = cleanEnv();
+const local = startLocal(env);
+const url = await createDatabase(local, 'bench_inspect');
+const benchEnv = { ...env, DATABASE_URL: url };
+
+// 901 users; the first (by email) has 10 000 tasks, the others 100 each.
+const SEED = `
+  insert into users (email, password_hash) select 'user' || g || '@example.com', 'x' from generate_series(1, 901) g;
+  insert into tasks (user_id, title, status, tags, due_date, created_at)
+  select u.id, 'task ' || g, (case when g % 3 = 0 then 'completed' else 'pending' end)::task_status,
+         case when g % 500 = 0 then array['urgent'] else array['tag' || (g % 20)] end,
+         now() + (g % 60) * interval '1 day', now() - g * interval '1 minute'
+    from (select id, row_number() over (order by email) as n from users) u
+   cross join lateral generate_series(1, case when u.n = 1 then 10000 else 100 end) g;
+  analyze users;
+  analyze tasks;`;
+
+try {
+  execFileSync(process.execPath, [...cli, 'migrate', 'up', '--quiet'], { cwd: root, env: benchEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  await withClient(url, (client) => client.query(SEED));
+  const forms = [['inspect-indexes'], ['inspect-indexes', '--explain'], ['inspect-indexes', '--explain', '--analyze']];
+  const report = forms.map((args) => {
+    const command = [...cli, ...args];
+    time(process.execPath, command, { env: benchEnv });
+    const samples = Array.from({ length: runs }, () => time(process.execPath, command, { env: benchEnv }));
+    const medianMs = +median(samples).toFixed(1);
+    return { command: `todo-db ${args.join(' ')}`, medianMs, target: TARGET_MS, met: medianMs <= TARGET_MS };
+  });
+  console.log(`runs per command: ${runs}, 100 000 tasks, node ${process.version}`);
+  for (const r of report) console.log(`${r.command.padEnd(44)} ${String(r.medianMs).padStart(7)} ms   (target <= ${r.target} ms) ${r.met ? 'met' : 'MISSED'}`);
+  if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+} finally {
+  await dropDatabases(local, ['bench_inspect']);
+}

@@ -1,0 +1,357 @@
+import type pg from 'pg';
+import type { DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
+import { connect } from '../db/connect.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { explainCanonicalQueries, type ExplainResult } from './explain.js';
+import { withShadowDatabase } from './shadow.js';
+
+/** The tables the app itself queries: the default selection. */
+export const APP_TABLES = ['users', 'tasks'] as const;
+/** Prisma's history table belongs to the migration tooling, not to the app. */
+const HISTORY_TABLE = '_prisma_migrations';
+
+export interface InspectIndexesOptions {
+  url: DatabaseUrl;
+  migrationsDir: string;
+  environment?: Environment;
+  /** Names as the user typed them; each must be a table in schema public. Default: APP_TABLES. */
+  tables?: string[];
+  allTables?: boolean;
+  explain?: boolean;
+  analyze?: boolean;
+  shadowDatabaseUrl?: DatabaseUrl;
+  log?: (line: string) => void;
+}
+
+export interface IndexInfo {
+  table: string;
+  name: string;
+  /** Key columns or expressions, with a non-default sort order: "user_id", "created_at DESC". */
+  columns: string[];
+  /** INCLUDE columns, which are stored but not searchable. */
+  include: string[];
+  method: string;
+  unique: boolean;
+  primary: boolean;
+  /** The WHERE of a partial index. */
+  predicate: string | null;
+  /** The constraint the index backs (primary key, unique), which must be dropped and added as a constraint. */
+  constraint: string | null;
+  sizeBytes: number;
+  size: string;
+  /** Scans since the statistics were reset; null when the statistics are unavailable. */
+  scans: number | null;
+  valid: boolean;
+  ready: boolean;
+  /** A CREATE INDEX (CONCURRENTLY) is building it right now, which is why it is not valid yet. */
+  building: boolean;
+  /** pg_get_indexdef: the CREATE statement that makes this index. */
+  definition: string;
+}
+
+export type FindingKind = 'missing' | 'invalid' | 'building' | 'unexpected' | 'duplicate' | 'unused' | 'unindexed-foreign-key';
+
+export interface Finding {
+  kind: FindingKind;
+  /** error: exits 1. info: worth knowing, never fails the command. */
+  severity: 'error' | 'info';
+  table: string;
+  /** The index (or, for an unindexed foreign key, the constraint) the finding is about. */
+  name: string;
+  reason: string;
+  fix: string | null;
+}
+
+export interface IndexReport {
+  tables: string[];
+  /** When the scan counters were last reset; null means never, so they count since the server's statistics began. */
+  statsReset: string | null;
+  indexes: IndexInfo[];
+  /** What the migrations expect, from a shadow database; null when no shadow database could be made. */
+  comparison: { expected: string[]; migrationsDir: string } | null;
+  /** Why there is no comparison. */
+  comparisonUnavailable: { code: string; reason: string; hint: string } | null;
+  findings: Finding[];
+  explain: ExplainResult[] | null;
+}
+
+/**
+ * Lists the indexes of the chosen tables and compares them with a shadow database built from the migrations.
+ * The live reads and the shadow build run side by side: the shadow is most of the time.
+ */
+export async function inspectIndexes(options: InspectIndexesOptions): Promise<IndexReport> {
+  const environment = options.environment ?? 'development';
+  const { client } = await connect(options.url, { environment, applicationName: 'todo-db inspect-indexes' });
+  try {
+    const liveTables = await readTables(client);
+    const selection = selectTables(options, liveTables);
+    const [expected, live] = await Promise.all([expectedIndexes(options, selection), readLive(client, selection, options)]);
+    const tables = selection ?? [...new Set([...liveTables, ...(expected.indexes?.map((index) => index.table) ?? [])])].sort();
+    const comparison = expected.indexes ? compare(live.indexes, expected.indexes, liveTables) : invalidOnly(live.indexes);
+    const expectedNames = new Set(expected.indexes?.map((index) => index.name));
+    const findings = [...comparison, ...duplicates(live.indexes, expectedNames), ...unused(live.indexes), ...live.unindexedForeignKeys];
+    return {
+      tables,
+      statsReset: live.statsReset,
+      indexes: live.indexes.map(({ shape, constraintDefinition, ...index }) => index),
+      comparison: expected.indexes ? { expected: expected.indexes.map((index) => index.name), migrationsDir: options.migrationsDir } : null,
+      comparisonUnavailable: expected.unavailable ?? null,
+      findings: sortFindings(findings),
+      explain: live.explain,
+    };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Failing findings first, then in a stable order, so CI logs show the reason for exit 1 at the top. */
+function sortFindings(findings: Finding[]): Finding[] {
+  const rank = (finding: Finding) => (finding.severity === 'error' ? 0 : 1);
+  return findings.sort((a, b) => rank(a) - rank(b) || a.table.localeCompare(b.table) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+async function readTables(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname <> $1 order by 1`,
+    [HISTORY_TABLE],
+  );
+  return rows.map((row) => row.name);
+}
+
+/**
+ * The table names to inspect, or undefined for every table. A --table value is only ever compared with the
+ * catalog's names, never put into SQL, so `tasks; drop table users` is just a name that does not exist.
+ */
+function selectTables(options: InspectIndexesOptions, liveTables: string[]): string[] | undefined {
+  if (options.allTables) return undefined;
+  if (!options.tables?.length) return [...APP_TABLES].sort();
+  const unknown = options.tables.filter((name) => !liveTables.includes(name));
+  if (unknown.length > 0) {
+    const known = liveTables.length > 0 ? `Tables in schema public: ${liveTables.join(', ')}.` : 'Schema public has no tables yet; run todo-db migrate up.';
+    throw usageError('TABLE_NOT_FOUND', `No table named ${unknown.map((name) => JSON.stringify(name)).join(', ')} in schema public of ${options.url.database}.`, known);
+  }
+  return [...new Set(options.tables)].sort();
+}
+
+interface Expected {
+  indexes?: ComparableIndex[];
+  unavailable?: IndexReport['comparisonUnavailable'];
+}
+
+/** The indexes the migrations make, read from a shadow database; without one (no CREATEDB), the reason why. */
+async function expectedIndexes(options: InspectIndexesOptions, selection: string[] | undefined): Promise<Expected> {
+  const shadow = { url: options.url, migrationsDir: options.migrationsDir, environment: options.environment, shadowDatabaseUrl: options.shadowDatabaseUrl, log: options.log };
+  try {
+    const indexes = await withShadowDatabase(shadow, async (shadowUrl) => {
+      const { client } = await connect(shadowUrl, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' });
+      try {
+        return await readIndexes(client, selection);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    });
+    return { indexes };
+  } catch (error) {
+    if (!(error instanceof TodoDbError) || error.code !== 'SHADOW_DATABASE_UNAVAILABLE') throw error;
+    return { unavailable: { code: error.code, reason: error.message, hint: error.hint } };
+  }
+}
+
+interface Live {
+  indexes: ComparableIndex[];
+  statsReset: string | null;
+  unindexedForeignKeys: Finding[];
+  explain: ExplainResult[] | null;
+}
+
+/** One connection, so these run one after another; together they are still faster than the shadow build. */
+async function readLive(client: pg.Client, selection: string[] | undefined, options: InspectIndexesOptions): Promise<Live> {
+  const indexes = await readIndexes(client, selection);
+  const unindexedForeignKeys = await readUnindexedForeignKeys(client, selection);
+  const { rows } = await client.query<{ reset: Date | null }>('select stats_reset as reset from pg_stat_database where datname = current_database()');
+  const explain = options.explain || options.analyze ? await explainCanonicalQueries(client, { analyze: options.analyze === true }) : null;
+  return { indexes, unindexedForeignKeys, statsReset: rows[0]?.reset?.toISOString() ?? null, explain };
+}
+
+interface IndexRow extends Omit<IndexInfo, 'sizeBytes' | 'scans'> {
+  sizeBytes: string;
+  scans: string | null;
+  /** The definition without the index's name, to recognise the same index under another name. */
+  shape: string;
+  constraintDefinition: string | null;
+}
+
+const INDEXES_SQL = `
+  select t.relname as "table", ic.relname as name, am.amname as method,
+         i.indisunique as "unique", i.indisprimary as "primary", i.indisvalid as valid, i.indisready as ready,
+         array(select pg_get_indexdef(i.indexrelid, k, true)
+                      || case when i.indoption[k - 1] & 1 = 1 then ' DESC' else '' end
+                      || case when i.indoption[k - 1] & 1 = 1 and i.indoption[k - 1] & 2 = 0 then ' NULLS LAST'
+                              when i.indoption[k - 1] & 1 = 0 and i.indoption[k - 1] & 2 = 2 then ' NULLS FIRST' else '' end
+               from generate_series(1, i.indnkeyatts) k order by k) as columns,
+         array(select pg_get_indexdef(i.indexrelid, k, true) from generate_series(i.indnkeyatts + 1, i.indnatts) k order by k) as include,
+         pg_get_expr(i.indpred, i.indrelid, true) as predicate,
+         co.conname as "constraint", pg_get_constraintdef(co.oid) as "constraintDefinition",
+         pg_relation_size(i.indexrelid) as "sizeBytes", pg_size_pretty(pg_relation_size(i.indexrelid)) as size,
+         s.idx_scan as scans,
+         exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid) as building,
+         pg_get_indexdef(i.indexrelid) as definition,
+         replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ', ' INDEX ON ') as shape
+    from pg_index i
+    join pg_class ic on ic.oid = i.indexrelid
+    join pg_class t on t.oid = i.indrelid
+    join pg_namespace n on n.oid = t.relnamespace
+    join pg_am am on am.oid = ic.relam
+    left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
+    left join pg_stat_user_indexes s on s.indexrelid = i.indexrelid
+   where n.nspname = 'public' and t.relkind in ('r', 'p')
+     and (case when $1::text[] is null then t.relname <> $2 else t.relname = any($1::text[]) end)
+   order by t.relname, ic.relname`;
+
+async function readIndexes(client: pg.Client, selection: string[] | undefined): Promise<ComparableIndex[]> {
+  const { rows } = await client.query<IndexRow>(INDEXES_SQL, [selection ?? null, HISTORY_TABLE]);
+  return rows.map((row) => ({ ...row, sizeBytes: Number(row.sizeBytes), scans: row.scans === null ? null : Number(row.scans) }));
+}
+
+type ComparableIndex = IndexInfo & { shape: string; constraintDefinition: string | null };
+
+/** Missing, invalid and unexpected, matching by name first and then by definition (a renamed index). */
+function compare(live: ComparableIndex[], expected: ComparableIndex[], liveTables: string[]): Finding[] {
+  const findings: Finding[] = [];
+  const liveByName = new Map(live.map((index) => [index.name, index]));
+  const expectedNames = new Set(expected.map((index) => index.name));
+  const renamed = new Set<string>();
+  for (const want of expected) {
+    if (!liveTables.includes(want.table)) {
+      findings.push(finding('missing', 'error', want, `${want.name} is expected, but its table ${want.table} does not exist: the migrations have not been applied here (todo-db migrate status).`, null));
+      continue;
+    }
+    const have = liveByName.get(want.name);
+    if (have && have.shape === want.shape) {
+      if (!have.valid) findings.push(invalid(have, true));
+      continue;
+    }
+    const twin = live.find((index) => !expectedNames.has(index.name) && !renamed.has(index.name) && index.shape === want.shape && index.table === want.table);
+    if (twin) renamed.add(twin.name);
+    findings.push(missing(want, have, twin));
+  }
+  for (const index of live) {
+    if (expectedNames.has(index.name) || renamed.has(index.name)) continue;
+    if (!index.valid) findings.push(invalid(index, false));
+    else findings.push(finding('unexpected', 'info', index, `${index.name} is not made by any migration (added by hand, or by a migration missing from this folder).`, null));
+  }
+  return findings;
+}
+
+/** Without a shadow database only validity can be judged. */
+function invalidOnly(live: IndexInfo[]): Finding[] {
+  return live.filter((index) => !index.valid).map((index) => invalid(index, false));
+}
+
+function missing(want: ComparableIndex, have: ComparableIndex | undefined, twin: ComparableIndex | undefined): Finding {
+  const create = createStatement(want);
+  if (have) {
+    return finding('missing', 'error', want, `${want.name} exists but not as the migrations define it: it is "${have.definition}", expected "${want.definition}".`, `${dropStatement(have)}\n${create}`);
+  }
+  if (twin) {
+    return finding('missing', 'error', want, `${want.name} is absent, but ${twin.name} has the same definition: it was renamed.`, `ALTER INDEX ${qualified(twin.name)} RENAME TO ${quoteIdent(want.name)};`);
+  }
+  return finding('missing', 'error', want, `${want.name} is expected by the migrations but absent.`, create);
+}
+
+/**
+ * An invalid index is maintained on every write but never used by a query: usually a CREATE INDEX CONCURRENTLY
+ * that failed. One being built right now is not invalid yet, only unfinished.
+ */
+function invalid(index: IndexInfo, expected: boolean): Finding {
+  if (index.building) return finding('building', 'info', index, `${index.name} is being built right now (CREATE INDEX CONCURRENTLY in progress); queries cannot use it yet.`, null);
+  const why = index.unique ? ' A unique index fails to build when duplicate values exist: remove the duplicates first.' : '';
+  if (!expected) {
+    return finding('invalid', 'error', index, `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY?): writes still maintain it, no query uses it, and no migration makes it.${why}`, `DROP INDEX CONCURRENTLY ${qualified(index.name)};`);
+  }
+  return finding('invalid', 'error', index, `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY or REINDEX?): writes still maintain it and no query uses it.${why}`, `REINDEX INDEX CONCURRENTLY ${qualified(index.name)};`);
+}
+
+/**
+ * Same table, method, key columns (with their order) and predicate: one of the two only costs writes and space.
+ * The one to keep enforces a rule (unique, primary) or is made by the migrations.
+ */
+function duplicates(indexes: IndexInfo[], expectedNames: Set<string>): Finding[] {
+  const worth = (index: IndexInfo) => (index.primary || index.unique ? 2 : 0) + (expectedNames.has(index.name) ? 1 : 0);
+  const findings: Finding[] = [];
+  const key = (index: IndexInfo) => JSON.stringify([index.table, index.method, index.columns, index.predicate]);
+  indexes.forEach((index, at) => {
+    const earlier = indexes.slice(0, at).find((other) => other.valid && index.valid && key(other) === key(index));
+    if (!earlier) return;
+    const keep = worth(index) > worth(earlier) ? index : earlier;
+    const drop = keep === earlier ? index : earlier;
+    const reason = `${index.name} and ${earlier.name} index the same columns of ${index.table} (${index.columns.join(', ')}) with ${index.method}; ${drop.name} is redundant.`;
+    findings.push(finding('duplicate', 'info', index, reason, drop.constraint ? null : `DROP INDEX CONCURRENTLY ${qualified(drop.name)};`));
+  });
+  return findings;
+}
+
+/** Unique and primary indexes enforce rules, so they earn their keep with no scans at all. */
+function unused(indexes: IndexInfo[]): Finding[] {
+  return indexes
+    .filter((index) => index.scans === 0 && index.valid && !index.unique && !index.primary)
+    .map((index) => finding('unused', 'info', index, `${index.name} has not been scanned since the statistics were last reset.`, null));
+}
+
+const UNINDEXED_FOREIGN_KEYS_SQL = `
+  select t.relname as "table", co.conname as name, co.confrelid::regclass::text as "references",
+         array(select a.attname from unnest(co.conkey) with ordinality k(attnum, ord)
+                 join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.attnum order by k.ord) as columns
+    from pg_constraint co
+    join pg_class t on t.oid = co.conrelid
+    join pg_namespace n on n.oid = t.relnamespace
+   where co.contype = 'f' and n.nspname = 'public'
+     and (case when $1::text[] is null then t.relname <> $2 else t.relname = any($1::text[]) end)
+     and not exists (
+       select 1 from pg_index i
+        where i.indrelid = co.conrelid and i.indisvalid and i.indpred is null
+          and i.indnkeyatts >= cardinality(co.conkey)
+          and (select array_agg(x order by x) from unnest(co.conkey) x)
+            = (select array_agg(i.indkey[k] order by i.indkey[k]) from generate_series(0, cardinality(co.conkey) - 1) k))
+   order by 1, 2`;
+
+/**
+ * A foreign key whose referencing columns lead no index makes every delete or key update of the referenced
+ * row scan the whole referencing table (ON DELETE CASCADE included).
+ */
+async function readUnindexedForeignKeys(client: pg.Client, selection: string[] | undefined): Promise<Finding[]> {
+  const { rows } = await client.query<{ table: string; name: string; references: string; columns: string[] }>(UNINDEXED_FOREIGN_KEYS_SQL, [selection ?? null, HISTORY_TABLE]);
+  return rows.map((row) => ({
+    kind: 'unindexed-foreign-key',
+    severity: 'info',
+    table: row.table,
+    name: row.name,
+    reason: `${row.name} (${row.columns.join(', ')} → ${row.references}) has no index leading with its columns: deleting or changing a ${row.references} row scans all of ${row.table}.`,
+    fix: `CREATE INDEX CONCURRENTLY ${quoteIdent(`${row.table}_${row.columns.join('_')}_idx`)} ON ${qualified(row.table)} (${row.columns.map(quoteIdent).join(', ')});`,
+  }));
+}
+
+function createStatement(index: ComparableIndex): string {
+  if (index.constraint && index.constraintDefinition) return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${quoteIdent(index.constraint)} ${index.constraintDefinition};`;
+  return `${index.definition};`;
+}
+
+function dropStatement(index: IndexInfo): string {
+  if (index.constraint) return `ALTER TABLE ${qualified(index.table)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
+  return `DROP INDEX ${qualified(index.name)};`;
+}
+
+function finding(kind: FindingKind, severity: Finding['severity'], index: IndexInfo, reason: string, fix: string | null): Finding {
+  return { kind, severity, table: index.table, name: index.name, reason, fix };
+}
+
+/** Always quoted: a catalog name may be a keyword ("order") or hold any character. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function qualified(name: string): string {
+  return `public.${quoteIdent(name)}`;
+}

@@ -1,0 +1,235 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type pg from 'pg';
+import type { DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
+import { connect } from '../db/connect.js';
+import { createPool } from '../db/pool.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { readCatalogAt, type Catalog } from './catalog.js';
+import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from './diff.js';
+import { withScratchDatabase, withShadowDatabase } from './shadow.js';
+
+type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+
+/** Node has WebAssembly as a global, but neither lib ES2023 nor @types/node 20 declares it: the parts used here. */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: Record<string, object>): Promise<{ exports: Record<string, unknown> }>;
+  Module: { imports(module: WasmModule): Array<{ module: string; name: string }> };
+}
+type WasmModule = { readonly wasmModule: unique symbol };
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const ENGINE_PACKAGE = '@prisma/schema-engine-wasm';
+const GLUE = `${ENGINE_PACKAGE}/schema_engine_bg`;
+
+/**
+ * What schema.prisma cannot express, so the comparison leaves it out (and the report says so): CHECK
+ * constraints, triggers and the functions behind them live only in the migrations' SQL, and a Prisma list field
+ * (String[]) has no way to say NOT NULL, so Prisma always creates a nullable array column.
+ */
+const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function'];
+export const NOT_COMPARED = ['CHECK constraints', 'triggers', 'functions', 'NOT NULL on array columns'];
+
+export interface SchemaDiffOptions {
+  /** The server the two temporary databases are created on. */
+  url: DatabaseUrl;
+  migrationsDir: string;
+  /** Default: schema.prisma next to the migrations folder (schemaPathFor). */
+  schemaPath?: string;
+  environment?: Environment;
+  /** An empty database to use instead of temporary ones; it is wiped after each use. */
+  shadowDatabaseUrl?: DatabaseUrl;
+  log?: (line: string) => void;
+}
+
+export interface SchemaDiffReport {
+  differences: Difference[];
+  /** What was not compared because schema.prisma cannot express it, in words. */
+  ignored: string[];
+  schemaPath: string;
+  /** The @prisma/schema-engine-wasm version that turned schema.prisma into SQL. */
+  engineVersion: string;
+  durationMs: number;
+}
+
+/**
+ * The one rule for finding the schema: schema.prisma sits next to the migrations folder, as in Prisma's own
+ * layout (prisma/schema.prisma, prisma/migrations/). With the default folder this is
+ * <package root>/prisma/schema.prisma; with --migrations-dir <copy>/prisma/migrations it is the copy's.
+ */
+export function schemaPathFor(migrationsDir: string): string {
+  return path.join(migrationsDir, '..', 'schema.prisma');
+}
+
+/**
+ * Does schema.prisma describe what the migrations build? Builds both in temporary databases on the server of
+ * `url` (the migrations with todo-db's own runner, schema.prisma with the SQL Prisma generates for it) and
+ * compares their catalogs, leaving out what schema.prisma cannot express (NOT_COMPARED).
+ */
+export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Promise<SchemaDiffReport> {
+  const started = performance.now();
+  const schemaPath = options.schemaPath ?? schemaPathFor(options.migrationsDir);
+  const schema = await readSchema(schemaPath); // before any database work: a wrong path fails at once
+  const environment = options.environment ?? 'development';
+  // One after the other, not nested: a given --shadow-database-url must be empty on entry and is wiped on
+  // exit, so it can serve both sides only in turn.
+  const fromMigrations = await withShadowDatabase({ ...options, environment }, (shadowUrl) => readCatalogAt(shadowUrl, { environment }));
+  const { catalog: fromSchema, engineVersion } = await withScratchDatabase({ ...options, environment }, async (scratchUrl) => {
+    const generating = performance.now();
+    const { sql, engineVersion } = await generateSchemaSql(schemaPath, schema, scratchUrl);
+    options.log?.(`${ENGINE_PACKAGE} ${engineVersion} turned schema.prisma into SQL in ${Math.round(performance.now() - generating)} ms.`);
+    await applySchemaSql(scratchUrl, sql, schemaPath, environment);
+    return { catalog: await readCatalogAt(scratchUrl, { environment }), engineVersion };
+  });
+  const differences = compareCatalogs(withoutArrayNullability(fromMigrations), withoutArrayNullability(fromSchema), {
+    ignore: IGNORED_KINDS,
+    leftLabel: MIGRATIONS,
+    rightLabel: SCHEMA_PRISMA,
+  });
+  return { differences, ignored: NOT_COMPARED, schemaPath, engineVersion, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * The SQL Prisma would run to create schema.prisma's tables in an empty database (`prisma migrate diff
+ * --from-empty --to-schema --script`). The engine reads the server's version through an adapter before it
+ * diffs, so it needs a database: `adapterUrl`, which it only reads from (a scratch database is best).
+ */
+export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUrl): Promise<string> {
+  return (await generateSchemaSql(schemaPath, await readSchema(schemaPath), adapterUrl)).sql;
+}
+
+async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl): Promise<{ sql: string; engineVersion: string }> {
+  const { engine: glue, version } = await loadEngine();
+  const pool = createPool(adapterUrl, { max: 1, applicationName: 'todo-db prisma schema engine' });
+  try {
+    const adapter = await migrationAdapter(pool);
+    const files = [{ path: schemaPath, content }];
+    // The engine's log lines (JSON, "Starting schema-engine-wasm" and the like) say nothing a user needs.
+    const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, content]] }, () => {}, adapter);
+    try {
+      const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: { externalTables: [], externalEnums: [] } });
+      return { sql: result.stdout ?? '', engineVersion: version };
+    } finally {
+      engine.free();
+    }
+  } catch (error) {
+    throw engineFailed(error, schemaPath, version);
+  } finally {
+    // The adapter never ends a pool it was given; left open, its idle client would keep the process alive.
+    await pool.end().catch(() => {});
+  }
+}
+
+async function readSchema(schemaPath: string): Promise<string> {
+  try {
+    return await readFile(schemaPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw usageError(
+      'PRISMA_SCHEMA_NOT_FOUND',
+      `There is no schema.prisma at ${schemaPath}: todo-db looks for it next to the migrations folder.`,
+      'Point --migrations-dir at the migrations folder inside a prisma/ folder that also holds schema.prisma.',
+    );
+  }
+}
+
+/** Imported here and only here, so no other command pays for the adapter's modules. */
+async function migrationAdapter(pool: pg.Pool): Promise<object> {
+  const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([import('@prisma/adapter-pg'), import('@prisma/driver-adapter-utils')]);
+  return bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+}
+
+async function applySchemaSql(url: DatabaseUrl, sql: string, schemaPath: string, environment: Environment): Promise<void> {
+  const { client } = await connect(url, { environment, applicationName: 'todo-db prisma schema' });
+  try {
+    await client.query(sql);
+  } catch (error) {
+    throw new TodoDbError({
+      code: 'PRISMA_SCHEMA_SQL_FAILED',
+      message: `PostgreSQL refused the SQL that Prisma generates for ${schemaPath}: ${(error as Error).message}.`,
+      hint: 'Check that schema.prisma uses only types and defaults this PostgreSQL supports (npx prisma migrate diff --from-empty --to-schema prisma/schema.prisma --script shows the SQL).',
+      cause: error,
+    });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Array columns compare as nullable on both sides: schema.prisma cannot say otherwise (see NOT_COMPARED). */
+function withoutArrayNullability(catalog: Catalog): Catalog {
+  const tables = catalog.tables.map((table) => ({
+    ...table,
+    columns: table.columns.map((column) => (column.type.endsWith('[]') ? { ...column, nullable: true } : column)),
+  }));
+  return { ...catalog, tables };
+}
+
+function engineFailed(error: unknown, schemaPath: string, version: string): unknown {
+  if (error instanceof TodoDbError) return error;
+  return new TodoDbError({
+    code: 'PRISMA_ENGINE_FAILED',
+    message: `Prisma's schema engine (${ENGINE_PACKAGE} ${version}) could not turn ${schemaPath} into SQL: ${(error as Error).message?.trim() || String(error)}`,
+    hint: 'If the message points into schema.prisma, fix it there (npx prisma validate checks it). Otherwise the engine version may not suit this Prisma: todo-db pins it in package.json.',
+    cause: error,
+  });
+}
+
+let engineLoading: Promise<{ engine: EngineModule; version: string }> | undefined;
+
+/** Once per process: the wasm-bindgen glue accepts its WebAssembly instance only once. */
+function loadEngine(): Promise<{ engine: EngineModule; version: string }> {
+  engineLoading ??= instantiateEngine();
+  engineLoading.catch(() => (engineLoading = undefined));
+  return engineLoading;
+}
+
+/**
+ * The package's entry (schema_engine.js) imports the .wasm file as an ES module, which Node 20 cannot load
+ * (it needs --experimental-wasm-modules). So its steps are done by hand: import the JS glue, instantiate the
+ * .wasm that sits next to it with the glue as its imports, and hand the instance back to the glue. The package
+ * stays outside the esbuild bundle, so this finds both files in node_modules at run time, from src/ or dist/.
+ */
+async function instantiateEngine(): Promise<{ engine: EngineModule; version: string }> {
+  const require = createRequire(import.meta.url);
+  let gluePath: string;
+  try {
+    gluePath = require.resolve(GLUE);
+  } catch (error) {
+    throw new TodoDbError({
+      code: 'PRISMA_ENGINE_MISSING',
+      message: `${ENGINE_PACKAGE}, which migrate diff --schema uses to read schema.prisma, is not installed.`,
+      hint: 'Run npm install in the todo-db package (it is a dependency; an install with --omit or a partial node_modules leaves it out).',
+      cause: error,
+    });
+  }
+  try {
+    return await instantiateAt(gluePath);
+  } catch (error) {
+    throw new TodoDbError({
+      code: 'PRISMA_ENGINE_FAILED',
+      message: `Could not load Prisma's schema engine from ${path.dirname(gluePath)}: ${(error as Error).message}`,
+      hint: `The installed ${ENGINE_PACKAGE} may not be the version todo-db pins in package.json, or its files are damaged: run npm ci.`,
+      cause: error,
+    });
+  }
+}
+
+async function instantiateAt(gluePath: string): Promise<{ engine: EngineModule; version: string }> {
+  const directory = path.dirname(gluePath);
+  // Imported by the resolved file's URL, so the glue is certainly the one next to the .wasm read below.
+  const [engine, wasm, manifest] = await Promise.all([
+    import(pathToFileURL(gluePath).href) as Promise<EngineModule>,
+    readFile(path.join(directory, 'schema_engine_bg.wasm')).then((bytes) => wasmApi.compile(bytes)),
+    readFile(path.join(directory, 'package.json'), 'utf8'),
+  ]);
+  // The glue exports every function the .wasm imports, under the module name wasm-bindgen gave it.
+  const imports = Object.fromEntries(wasmApi.Module.imports(wasm).map(({ module }) => [module, engine]));
+  const instance = await wasmApi.instantiate(wasm, imports);
+  engine.__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as (() => void) | undefined)?.();
+  return { engine, version: (JSON.parse(manifest) as { version: string }).version };
+}

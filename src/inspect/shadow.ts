@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
+import { connect } from '../db/connect.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { Migrator } from '../migrations/index.js';
+
+export interface ShadowOptions {
+  url: DatabaseUrl;
+  migrationsDir: string;
+  environment?: Environment;
+  shadowDatabaseUrl?: DatabaseUrl;
+  log?: (line: string) => void;
+  /** Aborting (SIGINT in the CLI) stops before the next step; the shadow database is still dropped. */
+  signal?: AbortSignal;
+}
+
+export const SHADOW_DATABASE_PREFIX = 'todo_db_shadow_';
+
+/**
+ * Creates a temporary database next to `url` (or uses shadowDatabaseUrl, which must be empty, and wipes it
+ * after), applies every migration in it with the engine (Migrator from src/migrations), runs fn with its URL,
+ * and always drops it.
+ */
+export async function withShadowDatabase<T>(options: ShadowOptions, fn: (shadowUrl: DatabaseUrl) => Promise<T>): Promise<T> {
+  return withScratchDatabase(options, async (shadowUrl) => {
+    const started = performance.now();
+    // The same engine as `migrate up`, so the shadow is exactly what the history produces here.
+    const report = await new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment }).up();
+    options.log?.(`Applied ${report.applied.length} migration(s) to the shadow database in ${Math.round(performance.now() - started)} ms.`);
+    stopIfAborted(options.signal);
+    return fn(shadowUrl);
+  });
+}
+
+/** Same, but without applying migrations: an empty scratch database (for migrate diff --schema's second shadow). */
+export async function withScratchDatabase<T>(options: Omit<ShadowOptions, 'migrationsDir'>, fn: (scratchUrl: DatabaseUrl) => Promise<T>): Promise<T> {
+  if (options.shadowDatabaseUrl) return withGivenDatabase(options.shadowDatabaseUrl, options, fn);
+  return withTemporaryDatabase(options, fn);
+}
+
+async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrationsDir'>, fn: (url: DatabaseUrl) => Promise<T>): Promise<T> {
+  const name = `${SHADOW_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
+  stopIfAborted(options.signal);
+  let started = performance.now();
+  await onServer(options, (client) => createDatabase(client, name, options.url));
+  options.log?.(`Created the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
+  const shadowUrl: DatabaseUrl = { ...options.url, database: name, variable: `the shadow database ${name}`, warnings: [] };
+  // FORCE ends any connection fn left open, so the drop cannot fail on "being accessed by other users".
+  return afterwards(() => fn(shadowUrl), options.log, async () => {
+    started = performance.now();
+    await onServer(options, (client) => client.query(`drop database if exists ${quoteIdent(name)} with (force)`));
+    options.log?.(`Dropped the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
+  });
+}
+
+/** A database the user named: refused unless empty, since everything in schema public is dropped afterwards. */
+async function withGivenDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, fn: (url: DatabaseUrl) => Promise<T>): Promise<T> {
+  await onDatabase(url, options, (client) => refuseNonEmpty(client, url));
+  return afterwards(() => fn(url), options.log, async () => {
+    await onDatabase(url, options, wipePublicSchema);
+    options.log?.(`Wiped schema public in ${describeTarget(url)}.`);
+  });
+}
+
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  throw new TodoDbError({ code: 'INTERRUPTED', kind: 'interrupted', message: 'Interrupted; the shadow database was removed.', hint: 'Run the command again when you are ready.' });
+}
+
+/**
+ * Runs cleanup whatever the work did. When both fail, the work's error is the one worth reporting; the
+ * cleanup's failure is only logged then.
+ */
+async function afterwards<T>(work: () => Promise<T>, log: ((line: string) => void) | undefined, cleanup: () => Promise<void>): Promise<T> {
+  let value: T;
+  try {
+    value = await work();
+  } catch (error) {
+    await cleanup().catch((cleanupError: unknown) => log?.(`Cleaning up the shadow database failed too: ${(cleanupError as Error).message}`));
+    throw error;
+  }
+  await cleanup();
+  return value;
+}
+
+async function createDatabase(client: pg.Client, name: string, url: DatabaseUrl): Promise<void> {
+  try {
+    await client.query(`create database ${quoteIdent(name)}`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    throw new TodoDbError({
+      code: 'SHADOW_DATABASE_UNAVAILABLE',
+      message: `Could not create a temporary shadow database on ${describeTarget(url)}: role "${url.user}" has no permission to create databases (it lacks CREATEDB).`,
+      hint: 'Pass --shadow-database-url <url of an empty database> to use an existing empty database instead (its schema public is wiped afterwards), or grant the role CREATEDB.',
+      cause: error,
+    });
+  }
+}
+
+async function refuseNonEmpty(client: pg.Client, url: DatabaseUrl): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f') order by c.relname collate "C" limit 5`,
+  );
+  if (rows.length === 0) return;
+  throw usageError(
+    'SHADOW_DATABASE_NOT_EMPTY',
+    `The shadow database ${describeTarget(url)} is not empty: schema public holds ${rows.map((row) => row.name).join(', ')}${rows.length === 5 ? ', …' : ''}. todo-db wipes the shadow database after use, so it refuses one that holds anything.`,
+    'Point --shadow-database-url at an empty database made for this (createdb todo_shadow), never at one with data.',
+  );
+}
+
+/**
+ * Dropping and recreating the schema removes everything the migrations made, in any order of dependencies.
+ * The schema's owner and grants are restored to what PostgreSQL gives a new database.
+ */
+async function wipePublicSchema(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ owner: string }>(`select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = 'public'`);
+  await client.query('drop schema if exists public cascade; create schema public; grant usage on schema public to public');
+  const owner = rows[0]?.owner;
+  if (owner) await client.query(`alter schema public owner to ${quoteIdent(owner)}`).catch(() => {});
+}
+
+/** A connection to the server itself, through the target database (we cannot assume "postgres" exists). */
+async function onServer<T>(options: Omit<ShadowOptions, 'migrationsDir'>, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onDatabase(options.url, options, work);
+}
+
+async function onDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const { client } = await connect(url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' });
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

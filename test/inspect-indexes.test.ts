@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { adminQuery, createTestDatabase } from './helpers/database.js';
+import { migrateProject, query } from './helpers/migrations.js';
+
+const inspect = (url: string, ...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url } });
+
+/** A migrated database of its own for each test, so one test's hand-made index never shows in another's. */
+async function migratedDatabase(): Promise<string> {
+  const url = await createTestDatabase('indexes');
+  await migrateProject(url);
+  return url;
+}
+
+const EXPECTED = [
+  ['tasks', 'tasks_created_at_idx', 'btree', ['created_at']],
+  ['tasks', 'tasks_due_date_idx', 'btree', ['due_date']],
+  ['tasks', 'tasks_pkey', 'btree', ['id']],
+  ['tasks', 'tasks_priority_idx', 'btree', ['priority']],
+  ['tasks', 'tasks_status_idx', 'btree', ['status']],
+  ['tasks', 'tasks_tags_idx', 'gin', ['tags']],
+  ['tasks', 'tasks_user_id_created_at_idx', 'btree', ['user_id', 'created_at DESC']],
+  ['tasks', 'tasks_user_id_idx', 'btree', ['user_id']],
+  ['tasks', 'tasks_user_id_status_idx', 'btree', ['user_id', 'status']],
+  ['users', 'users_email_key', 'btree', ['email']],
+  ['users', 'users_pkey', 'btree', ['id']],
+] as const;
+
+describe('inspect-indexes', () => {
+  it('lists every expected index with its method and order on a freshly migrated database, and exits 0', async () => {
+    const url = await migratedDatabase();
+    const result = await inspect(url, '--json');
+    expect(result.code).toBe(0);
+    const data = result.json().data;
+    const listed = data.indexes.map((index: any) => [index.table, index.name, index.method, index.columns]);
+    expect(listed).toEqual(EXPECTED);
+    expect(data.indexes.every((index: any) => index.valid && index.ready && index.sizeBytes > 0 && index.scans === 0)).toBe(true);
+    expect(data.comparison.expected).toHaveLength(EXPECTED.length);
+    expect(data.findings.filter((finding: any) => finding.kind !== 'unused')).toEqual([]);
+    // Zero scans is worth knowing, but never about an index that enforces uniqueness.
+    expect(data.findings.map((finding: any) => finding.name)).not.toContain('users_email_key');
+
+    const human = await inspect(url);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/tasks_tags_idx\s+tags\s+gin/);
+    expect(human.stdout).toMatch(/tasks_user_id_created_at_idx\s+user_id, created_at DESC\s+btree/);
+    expect(human.stdout).toMatch(/users_email_key\s+email\s+btree\s+unique/);
+  });
+
+  it('exits 1 when an expected index is missing, and gives the CREATE INDEX that restores it', async () => {
+    const url = await migratedDatabase();
+    await query(url, 'drop index tasks_status_idx');
+    const result = await inspect(url);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('missing: tasks_status_idx is expected by the migrations but absent.');
+    expect(result.stdout).toContain('fix: CREATE INDEX tasks_status_idx ON public.tasks USING btree (status);');
+    expect(result.stdout).toContain('error: 10 indexes on tasks, users: 1 missing, 0 invalid');
+
+    const json = await inspect(url, '--json');
+    expect(json.json()).toMatchObject({ ok: false, status_code: 503, error: { code: 'INDEXES_MISSING_OR_INVALID' } });
+    expect(json.json().data.findings[0]).toEqual({
+      kind: 'missing',
+      severity: 'error',
+      table: 'tasks',
+      name: 'tasks_status_idx',
+      reason: 'tasks_status_idx is expected by the migrations but absent.',
+      fix: 'CREATE INDEX tasks_status_idx ON public.tasks USING btree (status);',
+    });
+  });
+
+  it('reports an index added by hand as unexpected, and still exits 0', async () => {
+    const url = await migratedDatabase();
+    await query(url, 'create index tasks_title_idx on tasks (lower(title))');
+    const result = await inspect(url, '--json');
+    expect(result.code).toBe(0);
+    const data = result.json().data;
+    expect(data.indexes.find((index: any) => index.name === 'tasks_title_idx')).toMatchObject({ columns: ['lower(title::text)'], method: 'btree' });
+    expect(data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', severity: 'info', name: 'tasks_title_idx' }));
+  });
+
+  it('flags a duplicate index and names both', async () => {
+    const url = await migratedDatabase();
+    await query(url, 'create index tasks_user_id_dup_idx on tasks (user_id)');
+    const result = await inspect(url);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('duplicate: tasks_user_id_idx and tasks_user_id_dup_idx index the same columns of tasks (user_id) with btree; tasks_user_id_dup_idx is redundant.');
+    expect(result.stdout).toContain('fix: DROP INDEX CONCURRENTLY public."tasks_user_id_dup_idx";');
+  });
+
+  it('flags an index left invalid by a failed CREATE UNIQUE INDEX CONCURRENTLY, and exits 1', async () => {
+    const url = await migratedDatabase();
+    await query(url, `insert into users (id, email, password_hash) values ('00000000-0000-4000-8000-00000000000a', 'a@example.com', 'x'), ('00000000-0000-4000-8000-00000000000b', 'b@example.com', 'x')`);
+    await query(url, `insert into tasks (user_id, title) values ('00000000-0000-4000-8000-00000000000a', 'Same'), ('00000000-0000-4000-8000-00000000000b', 'Same')`);
+    await expect(query(url, 'create unique index concurrently tasks_title_unique on tasks (title)')).rejects.toThrow(/could not create unique index/);
+
+    const result = await inspect(url, '--json');
+    expect(result.code).toBe(1);
+    const data = result.json().data;
+    expect(data.indexes.find((index: any) => index.name === 'tasks_title_unique')).toMatchObject({ valid: false, unique: true });
+    expect(data.findings[0]).toMatchObject({ kind: 'invalid', severity: 'error', name: 'tasks_title_unique', fix: 'DROP INDEX CONCURRENTLY public."tasks_title_unique";' });
+    expect(data.findings[0].reason).toContain('remove the duplicates first');
+    expect(result.json().error.message).toBe('Indexes missing or invalid: invalid tasks_title_unique.');
+  });
+
+  it('treats a --table value as a name, never as SQL: an unknown table is a usage error naming it', async () => {
+    const url = await migratedDatabase();
+    const result = await inspect(url, '--table', 'tasks; drop table users');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('No table named "tasks; drop table users" in schema public');
+    expect(result.stderr).toContain('[TABLE_NOT_FOUND]');
+    expect(await query(url, "select to_regclass('public.users') as users")).toEqual([{ users: 'users' }]);
+
+    const users = await inspect(url, '--table', 'users', '--json');
+    expect(users.code).toBe(0);
+    expect(users.json().data.indexes.map((index: any) => index.name)).toEqual(['users_email_key', 'users_pkey']);
+    // Only users' indexes are expected, so tasks' are not reported missing.
+    expect(users.json().data.comparison.expected).toEqual(['users_email_key', 'users_pkey']);
+  });
+
+  it('with --explain, shows which index each canonical query uses on 100 000 tasks', async () => {
+    const url = await migratedDatabase();
+    // 901 users: the first has 10 000 tasks, the others 100 each; 1 task in 500 has the rare tag "urgent".
+    await query(url, `
+      insert into users (email, password_hash) select 'user' || g || '@example.com', 'x' from generate_series(1, 901) g;
+      insert into tasks (user_id, title, status, tags, due_date, created_at)
+      select u.id, 'task ' || g, (case when g % 3 = 0 then 'completed' else 'pending' end)::task_status,
+             case when g % 500 = 0 then array['urgent'] else array['tag' || (g % 20)] end,
+             now() + (g % 60) * interval '1 day', now() - g * interval '1 minute'
+        from (select id, row_number() over (order by email) as n from users) u
+       cross join lateral generate_series(1, case when u.n = 1 then 10000 else 100 end) g;
+      analyze users;
+      analyze tasks;`);
+    const result = await inspect(url, '--explain', '--json');
+    expect(result.code).toBe(0);
+    const plans = Object.fromEntries(result.json().data.explain.map((plan: any) => [plan.id, plan]));
+    expect(Object.values(plans).every((plan: any) => plan.parameterSource === 'database' && plan.seqScans.length === 0 && plan.totalCost > 0)).toBe(true);
+    expect(plans['tasks-newest-first'].indexes).toEqual(['tasks_user_id_created_at_idx']);
+    expect(plans['tasks-by-status'].indexes).toEqual(['tasks_user_id_status_idx']);
+    expect(plans['tasks-by-status'].parameters[1]).toBe('completed');
+    expect(plans['tasks-with-tag'].indexes).toEqual(['tasks_tags_idx']);
+    expect(plans['tasks-with-tag'].parameters[1]).toBe('urgent');
+    expect(plans['tasks-due-soon'].indexes).toContain('tasks_due_date_idx');
+    expect(plans['user-by-email'].indexes).toEqual(['users_email_key']);
+    expect(plans['tasks-newest-first'].actualTimeMs).toBeNull();
+
+    const analyzed = await inspect(url, '--explain', '--analyze');
+    expect(analyzed.code).toBe(0);
+    expect(analyzed.stdout).toMatch(/a user's tasks, newest first, first page of 50\s+tasks_user_id_created_at_idx\s+[\d.]+\s+[\d.]+ ms/);
+    expect(analyzed.stdout).toMatch(/a user by email\s+users_email_key/);
+  });
+
+  describe('without CREATEDB', () => {
+    const role = `indexes_${randomBytes(4).toString('hex')}`;
+    let database = '';
+    afterAll(async () => {
+      // The role owns the database, so the database goes first.
+      if (database) await adminQuery(`drop database if exists "${database}" with (force)`);
+      await adminQuery(`drop role if exists "${role}"`);
+    });
+
+    it('warns that there is no comparison and still lists the indexes, exit 0', async () => {
+      const url = new URL(await createTestDatabase('indexes'));
+      database = url.pathname.slice(1);
+      await adminQuery(`create role "${role}" login nocreatedb password 'inspect-pw'`);
+      await adminQuery(`alter database "${database}" owner to "${role}"`);
+      url.username = role;
+      url.password = 'inspect-pw';
+      await migrateProject(url.toString());
+
+      const result = await inspect(url.toString(), '--json');
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('Not compared with the migrations: Could not create a temporary shadow database');
+      expect(result.stderr).toContain('--shadow-database-url');
+      const data = result.json().data;
+      expect(data.comparison).toBeNull();
+      expect(data.comparisonUnavailable).toMatchObject({ code: 'SHADOW_DATABASE_UNAVAILABLE' });
+      expect(data.indexes.map((index: any) => index.name)).toEqual(EXPECTED.map(([, name]) => name));
+
+      const human = await inspect(url.toString());
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain('Not compared with the migrations (no shadow database); only validity was checked');
+    });
+  });
+});
