@@ -3,6 +3,7 @@
 // migrate diff is reported without a target.
 // Usage: node bench/inspect.mjs [--runs N] [--json]
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, median, root, startLocal, time, withClient } from './lib.mjs';
 
 const TARGET_MS = 1500;
@@ -12,17 +13,7 @@ const local = startLocal(env);
 const url = await createDatabase(local, 'bench_inspect');
 const benchEnv = { ...env, DATABASE_URL: url };
 
-// 901 users; the first (by email) has 10 000 tasks, the others 100 each.
-const SEED = `
-  insert into users (email, password_hash) select 'user' || g || '@example.com', 'x' from generate_series(1, 901) g;
-  insert into tasks (user_id, title, status, tags, due_date, created_at)
-  select u.id, 'task ' || g, (case when g % 3 = 0 then 'completed' else 'pending' end)::task_status,
-         case when g % 500 = 0 then array['urgent'] else array['tag' || (g % 20)] end,
-         now() + (g % 60) * interval '1 day', now() - g * interval '1 minute'
-    from (select id, row_number() over (order by email) as n from users) u
-   cross join lateral generate_series(1, case when u.n = 1 then 10000 else 100 end) g;
-  analyze users;
-  analyze tasks;`;
+const SEED = readFileSync(new URL('many-tasks.sql', import.meta.url), 'utf8');
 
 try {
   execFileSync(process.execPath, [...cli, 'migrate', 'up', '--quiet'], { cwd: root, env: benchEnv, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
@@ -120,17 +121,7 @@ describe('inspect-indexes', () => {
 
   it('with --explain, shows which index each canonical query uses on 100 000 tasks', async () => {
     const url = await migratedDatabase();
-    // 901 users: the first has 10 000 tasks, the others 100 each; 1 task in 500 has the rare tag "urgent".
-    await query(url, `
-      insert into users (email, password_hash) select 'user' || g || '@example.com', 'x' from generate_series(1, 901) g;
-      insert into tasks (user_id, title, status, tags, due_date, created_at)
-      select u.id, 'task ' || g, (case when g % 3 = 0 then 'completed' else 'pending' end)::task_status,
-             case when g % 500 = 0 then array['urgent'] else array['tag' || (g % 20)] end,
-             now() + (g % 60) * interval '1 day', now() - g * interval '1 minute'
-        from (select id, row_number() over (order by email) as n from users) u
-       cross join lateral generate_series(1, case when u.n = 1 then 10000 else 100 end) g;
-      analyze users;
-      analyze tasks;`);
+    await query(url, await readFile(new URL('../bench/many-tasks.sql', import.meta.url), 'utf8'));
     const result = await inspect(url, '--explain', '--json');
     expect(result.code).toBe(0);
     const plans = Object.fromEntries(result.json().data.explain.map((plan: any) => [plan.id, plan]));
