@@ -134,7 +134,8 @@ describe('local server', () => {
     process.kill(before.pid!, 'SIGKILL');
     const start = performance.now();
     expect(await stopLocalServer({ dir, timeoutMs: 10_000 })).toEqual({ stopped: false });
-    expect(performance.now() - start).toBeLessThan(1_000);
+    // Well under its 10 s timeout: it noticed the server was gone instead of waiting for it to stop.
+    expect(performance.now() - start).toBeLessThan(5_000);
 
     const after = await timed('ensure after kill -9', () => ensureLocalServer({ dir }));
     expect(after.started).toBe(true);

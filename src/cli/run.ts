@@ -1,3 +1,4 @@
+import { lostConnection } from '../db/lost-connection.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
@@ -62,6 +63,8 @@ export function reportFailure(command: string, error: unknown, out: Output): num
 }
 
 function unexpected(error: unknown): TodoDbError {
+  const lost = lostConnection(error);
+  if (lost) return lost;
   const message = error instanceof Error ? error.message : String(error);
   return new TodoDbError({
     code: 'INTERNAL_ERROR',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { DatabaseUrl } from '../config/database-url.js';
+import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
@@ -8,6 +8,8 @@ import { migrationFailed } from './errors.js';
 import { readMigrations, type Migration } from './folder.js';
 import { ensureHistoryTable, insertStarted, insertStartedSql, markFailed, markFinished, markFinishedSql, markRolledBack, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
+import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
+import { goesThroughTransactionPooler } from './pooler.js';
 import { isApplied, isPending, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
 import { findTransactionControl, splitStatements } from './sql.js';
 
@@ -98,6 +100,8 @@ export class Migrator {
       const pending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
       // Nothing pending needs no lock: another migrator can only add to the history, never make this wrong.
       if (dryRun || pending.length === 0) return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.
+      await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
         await ensureHistoryTable(client);
         const stillPending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
@@ -117,6 +121,7 @@ export class Migrator {
       if (to !== undefined) requireKnown(migrations, to);
       const choose = async () => revertible(planMigrations(migrations, await readHistory(client)), { steps, to });
       if (dryRun) return { dryRun, rolledBack: [], plan: (await choose()).map(plannedDown), waitedForLockMs: 0 };
+      await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
         const chosen = await choose();
         const rolledBack: StepResult[] = [];
@@ -137,7 +142,8 @@ export class Migrator {
     if (!migration.transactional) return this.applyOutsideTransaction(client, migration);
     const id = randomUUID();
     try {
-      await client.query(`begin; set local lock_timeout = ${this.statementLockTimeoutMs()}; ${insertStartedSql(id, migration.name, migration.checksum)}`);
+      const checkSql = (await connectionCheckSupported(client)) ? `set local client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'; ` : '';
+      await client.query(`begin; set local lock_timeout = ${this.statementLockTimeoutMs()}; ${checkSql}${insertStartedSql(id, migration.name, migration.checksum)}`);
       // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
       await client.query(migration.sql);
       await client.query(`${markFinishedSql(id)}; commit`);
@@ -152,6 +158,7 @@ export class Migrator {
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */
   private async applyOutsideTransaction(client: pg.Client, migration: Migration): Promise<void> {
     await client.query(`set lock_timeout = ${this.statementLockTimeoutMs()}`);
+    if (await connectionCheckSupported(client)) await client.query(`set client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'`);
     const id = await insertStarted(client, migration.name, migration.checksum);
     for (const statement of splitStatements(migration.sql)) {
       try {
@@ -163,7 +170,7 @@ export class Migrator {
       }
     }
     await markFinished(client, id);
-    await client.query('reset lock_timeout');
+    await client.query((await connectionCheckSupported(client)) ? 'reset lock_timeout; reset client_connection_check_interval' : 'reset lock_timeout');
   }
 
   private async revert(client: pg.Client, entry: MigrationEntry): Promise<void> {
@@ -172,6 +179,7 @@ export class Migrator {
     try {
       await client.query('begin');
       await client.query(`set local lock_timeout = ${this.statementLockTimeoutMs()}`);
+      if (await connectionCheckSupported(client)) await client.query(`set local client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'`);
       await client.query(migration.readDown() ?? '');
       await markRolledBack(client, row.id);
       await client.query('commit');
@@ -202,15 +210,15 @@ export class Migrator {
 
   /** Reads the folder while the connection is being set up: the two waits overlap. */
   private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
-    const connecting = connect(this.options.url, { environment: this.options.environment ?? 'development', applicationName: 'todo-db migrate' });
+    const connecting = this.connect();
     let migrations: Migration[];
     try {
       migrations = readMigrations(this.options.migrationsDir);
     } catch (error) {
-      await connecting.then(({ client }) => client.end(), () => {});
+      await connecting.then((client) => client.end(), () => {});
       throw error;
     }
-    const { client } = await connecting;
+    const client = await connecting;
     try {
       return await work(client, migrations);
     } finally {
@@ -222,13 +230,29 @@ export class Migrator {
     return Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
   }
 
+  private async connect(): Promise<pg.Client> {
+    const { client } = await connect(this.options.url, { environment: this.options.environment ?? 'development', applicationName: 'todo-db migrate' });
+    return client;
+  }
+
   /** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
   private refusePooled(): void {
     const { url } = this.options;
-    if (!url.pooled) return;
-    throw usageError(
+    if (url.pooled) throw this.pooledError(`${url.variable} points at a transaction-mode pooler (${hostAndPort(url)}), where the migration lock cannot hold.`);
+  }
+
+  /** The URL rules only know Neon's -pooler hosts and port 6432; a PgBouncer elsewhere is found by how it behaves. */
+  private async refuseDetectedPooler(client: pg.Client): Promise<void> {
+    if (!(await goesThroughTransactionPooler(client, () => this.connect()))) return;
+    const { url } = this.options;
+    throw this.pooledError(`${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`);
+  }
+
+  private pooledError(message: string): TodoDbError {
+    const { url } = this.options;
+    return usageError(
       'POOLED_URL_FOR_MIGRATIONS',
-      `${url.variable} points at a transaction-mode pooler (${url.host}:${url.port}), where the migration lock cannot hold.`,
+      message,
       url.neon
         ? `Set DIRECT_DATABASE_URL to the direct host, ${url.host.replace(/-pooler(?=\.)/i, '')}, and keep DATABASE_URL pooled for the app.`
         : 'Set DIRECT_DATABASE_URL to the database server itself (not PgBouncer), and keep DATABASE_URL pooled for the app.',

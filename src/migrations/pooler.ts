@@ -1,0 +1,42 @@
+import type pg from 'pg';
+
+/**
+ * Finds out whether a connection goes through a transaction-mode pooler, whatever its host and port.
+ *
+ * Signals that looked tempting but are not reliable:
+ * - ParameterStatus, server_version, application_name: PgBouncer 1.18 replays the server's own values.
+ * - inet_server_port() or the client port versus ours: any port forward (Docker, kubectl) changes them too.
+ * - BackendKeyData's pid versus pg_backend_pid(): Neon's proxy issues its own cancel keys on direct hosts.
+ * - Asking one connection for pg_backend_pid() twice: with a single client the pooler hands back the same idle
+ *   backend, so a pooler looks like a session.
+ *
+ * What defines transaction pooling is that a client does not own its backend between transactions, so we make a
+ * second client compete for it. After `first` has finished a statement, `second` opens a transaction:
+ * - direct (or a session-mode pooler, or a plain proxy): first's backend stays first's, so second gets another one
+ *   and first keeps its own afterwards;
+ * - transaction mode: first's backend is idle in the pool, and PgBouncer hands an idle server out before opening a
+ *   new one, so second gets it; should it not, first has to take another backend afterwards.
+ * Either observation is deterministic; a direct connection can show neither.
+ */
+export async function goesThroughTransactionPooler(first: pg.Client, openSecond: () => Promise<pg.Client>): Promise<boolean> {
+  const own = await backendPid(first);
+  const second = await openSecond();
+  try {
+    await second.query('begin');
+    // second holds its backend until rollback, so first cannot be handed the same one meanwhile.
+    if ((await backendPid(second)) === own) return true;
+    return (await backendPid(first)) !== own;
+  } catch (error) {
+    // Statement mode refuses transaction blocks outright: "... not allowed in statement pooling mode".
+    if (/pooling mode/i.test((error as Error).message)) return true;
+    throw error;
+  } finally {
+    await second.query('rollback').catch(() => {});
+    await second.end().catch(() => {});
+  }
+}
+
+async function backendPid(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  return rows[0]?.pid ?? -1;
+}

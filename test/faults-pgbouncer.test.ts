@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultMigrationsDir } from '../src/config/package-root.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { adminUrl, createTestDatabase } from './helpers/database.js';
+import { migrateProject, query } from './helpers/migrations.js';
+import { pgbouncerBinary, startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
+
+/**
+ * Every command the app's deploy runs, through a real PgBouncer in transaction mode on a random port: URL rules
+ * cannot know it is a pooler, so only behaviour counts.
+ */
+const installed = pgbouncerBinary() !== undefined;
+const title = installed ? 'through PgBouncer in transaction mode' : 'through PgBouncer (skipped: pgbouncer is not installed; apt-get install pgbouncer)';
+const password = adminUrl().password;
+const dbName = (url: string) => new URL(url).pathname.slice(1);
+
+/** What a user sees must never include the password, whatever the pooler said. */
+function expectNoPassword(result: CliResult): void {
+  expect(result.stdout + result.stderr).not.toContain(password);
+}
+
+/** A rejected startup parameter would fail the command; say so explicitly, as the pooler's words. */
+function expectAccepted(result: CliResult): void {
+  expect(result.stdout + result.stderr).not.toMatch(/unsupported startup parameter/i);
+  expectNoPassword(result);
+}
+
+describe.skipIf(!installed)(title, () => {
+  let bouncer: PgBouncer;
+  let direct: string;
+  let pooled: string;
+
+  beforeAll(async () => {
+    direct = await createTestDatabase('pgbouncer');
+    await migrateProject(direct);
+    bouncer = await startPgBouncer(adminUrl().toString());
+    pooled = bouncer.url(dbName(direct));
+  });
+  afterAll(() => bouncer?.stop());
+
+  it('check-connection works and sends no startup parameter the pooler rejects', async () => {
+    const result = await runCli(['check-connection', '--json'], { env: { DATABASE_URL: pooled } });
+    expectAccepted(result);
+    expect(result.code).toBe(0);
+    expect(result.json().data).toMatchObject({ database: dbName(direct), target: `127.0.0.1:${bouncer.port}` });
+  });
+
+  it('smoke passes through the pooler', async () => {
+    const result = await runCli(['smoke', '--json'], { env: { DATABASE_URL: pooled } });
+    expectAccepted(result);
+    expect(result.code).toBe(0);
+    expect(result.json().data).toMatchObject({ passed: true });
+  });
+
+  it('seed-dev creates the test user through the pooler', async () => {
+    const result = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: pooled } });
+    expectAccepted(result);
+    expect(result.code).toBe(0);
+    const rows = await query(direct, "select count(*)::int as n from users where email = 'test@example.com'");
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('health reports healthy and up to date through the pooler', async () => {
+    const result = await runCli(['health', '--json'], { env: { DATABASE_URL: pooled } });
+    expectAccepted(result);
+    expect(result.code).toBe(0);
+    expect(result.json().data).toMatchObject({ status: 'healthy', database: 'connected', migration: 'up-to-date' });
+  });
+
+  it('migrate up through the pooler is refused before anything runs', async () => {
+    const fresh = await createTestDatabase('pgbouncer_fresh');
+    const result = await runCli(['migrate', 'up', '--json'], { env: { DATABASE_URL: bouncer.url(dbName(fresh)) } });
+    expectNoPassword(result);
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'POOLED_URL_FOR_MIGRATIONS', hint: expect.stringContaining('DIRECT_DATABASE_URL') });
+    const tables = await query(fresh, "select count(*)::int as n from pg_tables where schemaname = 'public'");
+    expect(tables[0].n).toBe(0);
+  });
+
+  it('migrate down through the pooler is refused too, and rolls nothing back', async () => {
+    const result = await runCli(['migrate', 'down', '--json'], { env: { DATABASE_URL: pooled } });
+    expectNoPassword(result);
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'POOLED_URL_FOR_MIGRATIONS' });
+    const rolledBack = await query(direct, 'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null');
+    expect(rolledBack[0].n).toBe(0);
+  });
+
+  it('migrate up uses DIRECT_DATABASE_URL while DATABASE_URL stays pooled, and the app then sees the schema', async () => {
+    const fresh = await createTestDatabase('pgbouncer_direct');
+    const env = { DATABASE_URL: bouncer.url(dbName(fresh)), DIRECT_DATABASE_URL: fresh };
+    const migrated = await runCli(['migrate', 'up', '--json', '--migrations-dir', defaultMigrationsDir()], { env });
+    expectNoPassword(migrated);
+    expect(migrated.code).toBe(0);
+    const health = await runCli(['health', '--json'], { env });
+    expect(health.json().data).toMatchObject({ status: 'healthy', migration: 'up-to-date' });
+  });
+
+  it('really rejects unknown startup parameters, so the passes above mean something', async () => {
+    // A random port is not recognisably a pooler, so todo-db forwards options= and PgBouncer must refuse it.
+    const result = await runCli(['check-connection', '--json'], { env: { DATABASE_URL: `${pooled}?options=${encodeURIComponent('-c statement_timeout=1000')}` } });
+    expectNoPassword(result);
+    expect(result.code).toBe(1);
+    expect(result.json().error).toMatchObject({ code: 'UNSUPPORTED_STARTUP_PARAMETER' });
+  });
+});
