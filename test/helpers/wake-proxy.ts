@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { freePort } from './ports.js';
 
 /**
  * A stand-in for a suspended Neon compute: its port refuses connections (nothing listens, so the kernel answers
@@ -22,7 +23,7 @@ export interface WakeProxyOptions {
 }
 
 export async function startWakeProxy({ targetHost, targetPort, asleepMs }: WakeProxyOptions): Promise<WakeProxy> {
-  const port = await reserveFreePort();
+  const port = await freePort();
   const sockets = new Set<Socket>();
   let forwarded = 0;
   const server = createServer((client) => {
@@ -52,18 +53,6 @@ export async function startWakeProxy({ targetHost, targetPort, asleepMs }: WakeP
   };
 }
 
-/** Finds a free loopback port and lets it go again: until the proxy wakes, nothing listens on it. */
-function reserveFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Another process may briefly hold the port (an outgoing socket's local end); try again rather than fail. */
 async function listenWithRetry(server: Server, port: number, cancelled: () => boolean): Promise<void> {
