@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
@@ -256,7 +256,7 @@ function missing(want: ComparableIndex, have: ComparableIndex | undefined, twin:
     return finding('missing', 'error', want, `${want.name} exists but not as the migrations define it: it is "${have.definition}", expected "${want.definition}".`, `${dropStatement(have)}\n${create}`);
   }
   if (twin) {
-    return finding('missing', 'error', want, `${want.name} is absent, but ${twin.name} has the same definition: it was renamed.`, `ALTER INDEX ${qualified(twin.name)} RENAME TO ${quoteIdent(want.name)};`);
+    return finding('missing', 'error', want, `${want.name} is absent, but ${twin.name} has the same definition: it was renamed.`, `ALTER INDEX ${qualified(twin.name)} RENAME TO ${pg.escapeIdentifier(want.name)};`);
   }
   return finding('missing', 'error', want, `${want.name} is expected by the migrations but absent.`, create);
 }
@@ -329,17 +329,17 @@ async function readUnindexedForeignKeys(client: pg.Client, selection: string[] |
     table: row.table,
     name: row.name,
     reason: `${row.name} (${row.columns.join(', ')} → ${row.references}) has no index leading with its columns: deleting or changing a ${row.references} row scans all of ${row.table}.`,
-    fix: `CREATE INDEX CONCURRENTLY ${quoteIdent(`${row.table}_${row.columns.join('_')}_idx`)} ON ${qualified(row.table)} (${row.columns.map(quoteIdent).join(', ')});`,
+    fix: `CREATE INDEX CONCURRENTLY ${pg.escapeIdentifier(`${row.table}_${row.columns.join('_')}_idx`)} ON ${qualified(row.table)} (${row.columns.map((column) => pg.escapeIdentifier(column)).join(', ')});`,
   }));
 }
 
 function createStatement(index: ComparableIndex): string {
-  if (index.constraint && index.constraintDefinition) return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${quoteIdent(index.constraint)} ${index.constraintDefinition};`;
+  if (index.constraint && index.constraintDefinition) return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${pg.escapeIdentifier(index.constraint)} ${index.constraintDefinition};`;
   return `${index.definition};`;
 }
 
 function dropStatement(index: IndexInfo): string {
-  if (index.constraint) return `ALTER TABLE ${qualified(index.table)} DROP CONSTRAINT ${quoteIdent(index.constraint)};`;
+  if (index.constraint) return `ALTER TABLE ${qualified(index.table)} DROP CONSTRAINT ${pg.escapeIdentifier(index.constraint)};`;
   return `DROP INDEX ${qualified(index.name)};`;
 }
 
@@ -347,11 +347,8 @@ function finding(kind: FindingKind, severity: Finding['severity'], index: IndexI
   return { kind, severity, table: index.table, name: index.name, reason, fix };
 }
 
-/** Always quoted: a catalog name may be a keyword ("order") or hold any character. */
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
+/** Always quoted: a catalog name may be a keyword ("order") or hold any character. */
 function qualified(name: string): string {
-  return `public.${quoteIdent(name)}`;
+  return `public.${pg.escapeIdentifier(name)}`;
 }

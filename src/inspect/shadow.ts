@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
@@ -50,7 +50,7 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
   // FORCE ends any connection fn left open, so the drop cannot fail on "being accessed by other users".
   return afterwards(() => fn(shadowUrl), options.log, async () => {
     started = performance.now();
-    await onServer(options, (client) => client.query(`drop database if exists ${quoteIdent(name)} with (force)`));
+    await onServer(options, (client) => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
     options.log?.(`Dropped the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
   });
 }
@@ -87,7 +87,7 @@ async function afterwards<T>(work: () => Promise<T>, log: ((line: string) => voi
 
 async function createDatabase(client: pg.Client, name: string, url: DatabaseUrl): Promise<void> {
   try {
-    await client.query(`create database ${quoteIdent(name)}`);
+    await client.query(`create database ${pg.escapeIdentifier(name)}`);
   } catch (error) {
     if ((error as { code?: string }).code !== '42501') throw error;
     throw new TodoDbError({
@@ -120,7 +120,7 @@ async function wipePublicSchema(client: pg.Client): Promise<void> {
   const { rows } = await client.query<{ owner: string }>(`select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = 'public'`);
   await client.query('drop schema if exists public cascade; create schema public; grant usage on schema public to public');
   const owner = rows[0]?.owner;
-  if (owner) await client.query(`alter schema public owner to ${quoteIdent(owner)}`).catch(() => {});
+  if (owner) await client.query(`alter schema public owner to ${pg.escapeIdentifier(owner)}`).catch(() => {});
 }
 
 /** A connection to the server itself, through the target database (we cannot assume "postgres" exists). */
@@ -135,8 +135,4 @@ async function onDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'mig
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
