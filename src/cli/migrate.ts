@@ -7,7 +7,7 @@ import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import { createMigration, Migrator, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
 import { withInterrupt } from './interrupt.js';
-import type { Output } from './output.js';
+import { plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
 export interface MigrateFlags extends GlobalFlags {
@@ -191,8 +191,4 @@ function renderStatus(report: StatusReport, out: Output): string {
   const summary = Object.entries(report.counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
   const verdict = report.upToDate ? `${out.paint('green', out.symbol('ok'))} Up to date` : `${out.paint('yellow', out.symbol('warn'))} Not up to date`;
   return `${verdict} (${summary})\n${rows.join('\n')}`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

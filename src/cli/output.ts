@@ -126,3 +126,8 @@ export class Output {
     return rows.map(([label, value]) => `  ${this.paint('gray', label.padEnd(width))}  ${value}`).join('\n');
   }
 }
+
+/** "1 migration", "2 migrations". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -4,7 +4,7 @@ import { EXIT } from '../errors.js';
 import { writeJunitReport } from '../smoke/junit.js';
 import { runSmoke, type SmokeReport, type SmokeStep } from '../smoke/run.js';
 import { withInterrupt } from './interrupt.js';
-import type { Envelope, Output } from './output.js';
+import { plural, type Envelope, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
 
 export interface SmokeFlags extends GlobalFlags {
@@ -82,8 +82,4 @@ export function smokeFailure(report: SmokeReport): NonNullable<Envelope<unknown>
     message: `Smoke failed at ${failed.map((step) => `${step.name} (${step.message})`).join('; ')}. Its rows were removed.`,
     hint: 'The database does not behave as the app expects: run todo-db migrate status, and compare its triggers and constraints with prisma/migrations.',
   };
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
