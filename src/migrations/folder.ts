@@ -14,7 +14,7 @@ export interface Migration {
   sql: string;
   /** SHA-256 of migration.sql's bytes, as Prisma stores it. */
   checksum: string;
-  /** down.sql, read only when a rollback needs it; undefined when the file does not exist. */
+  /** down.sql, read only when a rollback first needs it; undefined when the file does not exist. */
   readDown(): string | undefined;
   /** False when the first line opts out: `-- todo-db: no-transaction` (for CREATE INDEX CONCURRENTLY). */
   transactional: boolean;
@@ -58,12 +58,14 @@ function readMigration(root: string, dir: string, name: string): Migration {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
   const sql = sqlBytes.toString('utf8');
+  // Read once, on first use: a rollback checks it, plans it and runs it.
+  let down: { sql: string | undefined } | undefined;
   return {
     name,
     path: sqlPath,
     sql,
     checksum: sha256(sqlBytes),
-    readDown: () => readInside(root, path.join(folder, 'down.sql'), linked)?.toString('utf8'),
+    readDown: () => (down ??= { sql: readInside(root, path.join(folder, 'down.sql'), linked)?.toString('utf8') }).sql,
     transactional: !sql.trimStart().toLowerCase().startsWith(NO_TRANSACTION_HEADER),
   };
 }

@@ -142,8 +142,7 @@ export class Migrator {
     if (!migration.transactional) return this.applyOutsideTransaction(client, migration);
     const id = randomUUID();
     try {
-      const checkSql = (await connectionCheckSupported(client)) ? `set local client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'; ` : '';
-      await client.query(`begin; set local lock_timeout = ${this.statementLockTimeoutMs()}; ${checkSql}${insertStartedSql(id, migration.name, migration.checksum)}`);
+      await client.query(`begin; ${(await this.guards(client)).local}; ${insertStartedSql(id, migration.name, migration.checksum)}`);
       // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
       await client.query(migration.sql);
       await client.query(`${markFinishedSql(id)}; commit`);
@@ -157,8 +156,9 @@ export class Migrator {
 
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */
   private async applyOutsideTransaction(client: pg.Client, migration: Migration): Promise<void> {
-    await client.query(`set lock_timeout = ${this.statementLockTimeoutMs()}`);
-    if (await connectionCheckSupported(client)) await client.query(`set client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'`);
+    // Session-level, as there is no transaction to scope them to, and reset afterwards.
+    const guards = await this.guards(client);
+    await client.query(guards.session);
     const id = await insertStarted(client, migration.name, migration.checksum);
     for (const statement of splitStatements(migration.sql)) {
       try {
@@ -170,16 +170,14 @@ export class Migrator {
       }
     }
     await markFinished(client, id);
-    await client.query((await connectionCheckSupported(client)) ? 'reset lock_timeout; reset client_connection_check_interval' : 'reset lock_timeout');
+    await client.query(guards.reset);
   }
 
   private async revert(client: pg.Client, entry: MigrationEntry): Promise<void> {
     const migration = entry.migration as Migration;
     const row = entry.row as HistoryRow;
     try {
-      await client.query('begin');
-      await client.query(`set local lock_timeout = ${this.statementLockTimeoutMs()}`);
-      if (await connectionCheckSupported(client)) await client.query(`set local client_connection_check_interval = '${CONNECTION_CHECK_INTERVAL}'`);
+      await client.query(`begin; ${(await this.guards(client)).local}`);
       await client.query(migration.readDown() ?? '');
       await markRolledBack(client, row.id);
       await client.query('commit');
@@ -226,8 +224,17 @@ export class Migrator {
     }
   }
 
-  private statementLockTimeoutMs(): number {
-    return Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
+  /**
+   * The settings every migration and rollback runs under: lock_timeout, so it never queues application traffic
+   * behind it for long, and on PostgreSQL 14+ the connection check, so a killed migrator releases its locks within
+   * a second instead of when its statement ends.
+   */
+  private async guards(client: pg.Client): Promise<{ local: string; session: string; reset: string }> {
+    const lockTimeoutMs = Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
+    const settings = [['lock_timeout', String(lockTimeoutMs)]];
+    if (await connectionCheckSupported(client)) settings.push(['client_connection_check_interval', `'${CONNECTION_CHECK_INTERVAL}'`]);
+    const statements = (verb: string) => settings.map(([name, value]) => `${verb} ${name} = ${value}`).join('; ');
+    return { local: statements('set local'), session: statements('set'), reset: settings.map(([name]) => `reset ${name}`).join('; ') };
   }
 
   private async connect(): Promise<pg.Client> {
