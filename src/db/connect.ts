@@ -52,6 +52,16 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions): Promis
   throw new TodoDbError({ code: failure.code, message: failure.message + ending, hint: failure.hint, kind: 'check' });
 }
 
+/** One connection for one piece of work, always closed afterwards, whatever the work does. */
+export async function withConnection<T>(url: DatabaseUrl, options: ConnectOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const { client } = await connect(url, options);
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 async function attempt(url: DatabaseUrl, config: pg.ClientConfig): Promise<{ client: pg.Client; connectMs: number }> {
   const client = new pg.Client(config);
   // A socket error while idle would otherwise be an unhandled 'error' event and crash the process.

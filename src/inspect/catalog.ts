@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
+import { withConnection } from '../db/connect.js';
 
 /**
  * A plain, comparable model of schema public, read from pg_catalog. Everything is text as PostgreSQL itself
@@ -103,12 +103,7 @@ export async function readCatalog(client: pg.Client, { tables }: ReadCatalogOpti
 
 /** readCatalog on a connection of its own, closed afterwards. */
 export async function readCatalogAt(url: DatabaseUrl, options: ReadCatalogOptions & { environment?: Environment } = {}): Promise<Catalog> {
-  const { client } = await connect(url, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect' });
-  try {
-    return await readCatalog(client, { tables: options.tables });
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return withConnection(url, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect' }, (client) => readCatalog(client, { tables: options.tables }));
 }
 
 interface ConstraintRow {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
+import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { explainCanonicalQueries, type ExplainResult } from './explain.js';
 import { withShadowDatabase } from './shadow.js';
@@ -82,8 +82,7 @@ export interface IndexReport {
  */
 export async function inspectIndexes(options: InspectIndexesOptions): Promise<IndexReport> {
   const environment = options.environment ?? 'development';
-  const { client } = await connect(options.url, { environment, applicationName: 'todo-db inspect-indexes' });
-  try {
+  return withConnection(options.url, { environment, applicationName: 'todo-db inspect-indexes' }, async (client) => {
     const liveTables = await readTables(client);
     const selection = selectTables(options, liveTables);
     const [expected, live] = await Promise.all([expectedIndexes(options, selection), readLive(client, selection, options)]);
@@ -100,9 +99,7 @@ export async function inspectIndexes(options: InspectIndexesOptions): Promise<In
       findings: sortFindings(findings),
       explain: live.explain,
     };
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
 
 /** Failing findings first, then in a stable order, so CI logs show the reason for exit 1 at the top. */
@@ -144,14 +141,9 @@ interface Expected {
 async function expectedIndexes(options: InspectIndexesOptions, selection: string[] | undefined): Promise<Expected> {
   const shadow = { url: options.url, migrationsDir: options.migrationsDir, environment: options.environment, shadowDatabaseUrl: options.shadowDatabaseUrl, log: options.log };
   try {
-    const indexes = await withShadowDatabase(shadow, async (shadowUrl) => {
-      const { client } = await connect(shadowUrl, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' });
-      try {
-        return await readIndexes(client, selection);
-      } finally {
-        await client.end().catch(() => {});
-      }
-    });
+    const indexes = await withShadowDatabase(shadow, (shadowUrl) =>
+      withConnection(shadowUrl, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' }, (client) => readIndexes(client, selection)),
+    );
     return { indexes };
   } catch (error) {
     if (!(error instanceof TodoDbError) || error.code !== 'SHADOW_DATABASE_UNAVAILABLE') throw error;

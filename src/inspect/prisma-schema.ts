@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
+import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { readCatalogAt, type Catalog } from './catalog.js';
@@ -144,19 +144,18 @@ async function migrationAdapter(pool: pg.Pool): Promise<object> {
 }
 
 async function applySchemaSql(url: DatabaseUrl, sql: string, schemaPath: string, environment: Environment): Promise<void> {
-  const { client } = await connect(url, { environment, applicationName: 'todo-db prisma schema' });
-  try {
-    await client.query(sql);
-  } catch (error) {
-    throw new TodoDbError({
-      code: 'PRISMA_SCHEMA_SQL_FAILED',
-      message: `PostgreSQL refused the SQL that Prisma generates for ${schemaPath}: ${(error as Error).message}.`,
-      hint: 'Check that schema.prisma uses only types and defaults this PostgreSQL supports (npx prisma migrate diff --from-empty --to-schema prisma/schema.prisma --script shows the SQL).',
-      cause: error,
-    });
-  } finally {
-    await client.end().catch(() => {});
-  }
+  await withConnection(url, { environment, applicationName: 'todo-db prisma schema' }, async (client) => {
+    try {
+      await client.query(sql);
+    } catch (error) {
+      throw new TodoDbError({
+        code: 'PRISMA_SCHEMA_SQL_FAILED',
+        message: `PostgreSQL refused the SQL that Prisma generates for ${schemaPath}: ${(error as Error).message}.`,
+        hint: 'Check that schema.prisma uses only types and defaults this PostgreSQL supports (npx prisma migrate diff --from-empty --to-schema prisma/schema.prisma --script shows the SQL).',
+        cause: error,
+      });
+    }
+  });
 }
 
 /** Array columns compare as nullable on both sides: schema.prisma cannot say otherwise (see NOT_COMPARED). */

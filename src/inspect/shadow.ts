@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
+import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { Migrator } from '../migrations/index.js';
 
@@ -128,11 +128,6 @@ async function onServer<T>(options: Omit<ShadowOptions, 'migrationsDir'>, work: 
   return onDatabase(options.url, options, work);
 }
 
-async function onDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const { client } = await connect(url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' });
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
+function onDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withConnection(url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }, work);
 }

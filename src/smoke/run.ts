@@ -1,7 +1,7 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
+import { withConnection } from '../db/connect.js';
 import { TodoDbError } from '../errors.js';
 import { Migrator } from '../migrations/index.js';
 import { SmokeCheckFailed } from './checks.js';
@@ -114,13 +114,8 @@ async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment
     return { removedUsers: count, leftover: [], error: null };
   } catch {
     try {
-      const { client } = await connect(url, { environment, applicationName: 'todo-db smoke cleanup' });
-      try {
-        const { rowCount } = await client.query('delete from users where id = any($1::uuid[])', [ids]);
-        return { removedUsers: rowCount ?? 0, leftover: [], error: null };
-      } finally {
-        await client.end().catch(() => {});
-      }
+      const { rowCount } = await withConnection(url, { environment, applicationName: 'todo-db smoke cleanup' }, (client) => client.query('delete from users where id = any($1::uuid[])', [ids]));
+      return { removedUsers: rowCount ?? 0, leftover: [], error: null };
     } catch (error) {
       return { removedUsers: 0, leftover: ids, error: describe(error) };
     }
