@@ -43,7 +43,8 @@ export async function setup({ settings, log, onStep = () => {}, signal }: SetupO
   onStep('connection', `PostgreSQL ${connection.serverVersion}, ${connection.latencyMs} ms`, true);
 
   const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
-  const migrationsUrl = await databaseTarget(settings, { purpose: 'migrations' });
+  // DIRECT_DATABASE_URL when configured; otherwise the database found above (the local one is not looked up twice).
+  const migrationsUrl = settings.directDatabase ?? url;
   const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
   onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
 
