@@ -2,7 +2,7 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
 import { readMigrations } from '../migrations/folder.js';
 import { readHistory } from '../migrations/history.js';
-import { planMigrations } from '../migrations/plan.js';
+import { needsAttention, planMigrations } from '../migrations/plan.js';
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
 
@@ -48,7 +48,7 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
   signal.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
   try {
     const entries = planMigrations(migrations, await readHistory(client));
-    const problems = entries.filter((entry) => entry.state !== 'applied');
+    const problems = entries.filter(needsAttention);
     if (problems.length === 0) return { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null };
     const broken = problems.filter((entry) => entry.state === 'failed' || entry.state === 'edited' || entry.state === 'missing');
     const listed = (broken.length > 0 ? broken : problems).map((entry) => `${entry.name} (${entry.state})`).join(', ');

@@ -10,7 +10,7 @@ import { ensureHistoryTable, insertStarted, insertStartedSql, markFailed, markFi
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
-import { isApplied, isPending, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
+import { isApplied, isPending, needsAttention, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
 import { findTransactionControl, splitStatements } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -350,6 +350,6 @@ function statusReport(entries: MigrationEntry[]): StatusReport {
       logs: row?.logs ?? null,
     })),
     counts,
-    upToDate: entries.every((entry) => entry.state === 'applied'),
+    upToDate: !entries.some(needsAttention),
   };
 }
