@@ -21,6 +21,8 @@ export interface InspectIndexesOptions {
   explain?: boolean;
   analyze?: boolean;
   shadowDatabaseUrl?: DatabaseUrl;
+  /** Tables other tools manage (Better Auth's): their indexes are listed, never compared or judged. */
+  externalTables?: string[];
   log?: (line: string) => void;
 }
 
@@ -50,7 +52,7 @@ export interface IndexInfo {
   definition: string;
 }
 
-export type FindingKind = 'missing' | 'invalid' | 'building' | 'unexpected' | 'duplicate' | 'unused' | 'unindexed-foreign-key';
+export type FindingKind = 'missing' | 'invalid' | 'building' | 'unexpected' | 'duplicate' | 'redundant' | 'unused' | 'unindexed-foreign-key';
 
 export interface Finding {
   kind: FindingKind;
@@ -74,6 +76,8 @@ export interface IndexReport {
   comparisonUnavailable: { code: string; reason: string; hint: string } | null;
   findings: Finding[];
   explain: ExplainResult[] | null;
+  /** The inspected tables that other tools manage: listed above, left out of the comparison and the findings. */
+  leftOut: string[];
 }
 
 /**
@@ -87,9 +91,12 @@ export async function inspectIndexes(options: InspectIndexesOptions): Promise<In
     const selection = selectTables(options, liveTables);
     const [expected, live] = await Promise.all([expectedIndexes(options, selection), readLive(client, selection, options)]);
     const tables = selection ?? [...new Set([...liveTables, ...(expected.indexes?.map((index) => index.table) ?? [])])].sort();
-    const comparison = expected.indexes ? compare(live.indexes, expected.indexes, liveTables) : invalidOnly(live.indexes);
+    const external = new Set(options.externalTables ?? []);
+    const ours = live.indexes.filter((index) => !external.has(index.table));
+    const comparison = expected.indexes ? compare(ours, expected.indexes, liveTables) : invalidOnly(ours);
     const expectedNames = new Set(expected.indexes?.map((index) => index.name));
-    const findings = [...comparison, ...duplicates(live.indexes, expectedNames), ...unused(live.indexes), ...live.unindexedForeignKeys];
+    const foreignKeys = live.unindexedForeignKeys.filter((finding) => !external.has(finding.table));
+    const findings = [...comparison, ...duplicates(ours, expectedNames), ...redundant(ours), ...unused(ours), ...foreignKeys];
     return {
       tables,
       statsReset: live.statsReset,
@@ -98,6 +105,7 @@ export async function inspectIndexes(options: InspectIndexesOptions): Promise<In
       comparisonUnavailable: expected.unavailable ?? null,
       findings: sortFindings(findings),
       explain: live.explain,
+      leftOut: tables.filter((table) => external.has(table) && liveTables.includes(table)),
     };
   });
 }
@@ -285,6 +293,24 @@ function duplicates(indexes: IndexInfo[], expectedNames: Set<string>): Finding[]
   return findings;
 }
 
+/**
+ * An index whose key columns lead another index on the same table, with the same method and predicate: the
+ * longer index serves every lookup the shorter one does (tasks_user_id_idx inside (user_id, status)), so the
+ * shorter only costs writes and space. A unique or primary index enforces a rule and is never redundant.
+ */
+function redundant(indexes: IndexInfo[]): Finding[] {
+  const findings: Finding[] = [];
+  const startsWith = (long: string[], short: string[]) => long.length > short.length && short.every((column, at) => long[at] === column);
+  for (const index of indexes.filter((candidate) => candidate.valid && !candidate.unique && !candidate.primary)) {
+    const covering = indexes.filter((other) => other.valid && other.table === index.table && other.method === index.method && other.predicate === index.predicate && startsWith(other.columns, index.columns));
+    if (covering.length === 0) continue;
+    const names = covering.map((other) => `${other.name} (${other.columns.join(', ')})`).join(' and ');
+    const reason = `${index.name} (${index.columns.join(', ')}) is a leading prefix of ${names} on ${index.table} with ${index.method}: ${covering.length === 1 ? 'that index serves' : 'those indexes serve'} its lookups, so ${index.name} is redundant (drop it in a migration if nothing needs it on its own).`;
+    findings.push(finding('redundant', 'info', index, reason, `DROP INDEX CONCURRENTLY ${qualified(index.name)};`));
+  }
+  return findings;
+}
+
 /** Unique and primary indexes enforce rules, so they earn their keep with no scans at all. */
 function unused(indexes: IndexInfo[]): Finding[] {
   return indexes
@@ -294,7 +320,7 @@ function unused(indexes: IndexInfo[]): Finding[] {
 
 const UNINDEXED_FOREIGN_KEYS_SQL = `
   select t.relname as "table", co.conname as name, co.confrelid::regclass::text as "references",
-         array(select a.attname from unnest(co.conkey) with ordinality k(attnum, ord)
+         array(select a.attname::text from unnest(co.conkey) with ordinality k(attnum, ord)
                  join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.attnum order by k.ord) as columns
     from pg_constraint co
     join pg_class t on t.oid = co.conrelid
