@@ -55,6 +55,7 @@ migrate
   .command('diff')
   .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')
   .option('--schema', 'also compare the migrations with prisma/schema.prisma, through Prisma\'s schema engine')
+  .option('--comments', 'also compare comments (COMMENT ON) on tables, columns and other objects')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
 

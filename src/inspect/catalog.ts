@@ -12,6 +12,12 @@ export interface Catalog {
   tables: TableInfo[];
   enums: EnumInfo[];
   functions: FunctionInfo[];
+  views: ViewInfo[];
+  sequences: SequenceInfo[];
+  /** Extensions installed into schema public. */
+  extensions: ExtensionInfo[];
+  /** Every comment on an object in schema public (compared only when asked: migrate diff --comments). */
+  comments: CommentInfo[];
 }
 
 export interface TableInfo {
@@ -20,6 +26,56 @@ export interface TableInfo {
   constraints: ConstraintInfo[];
   indexes: IndexInfo[];
   triggers: TriggerInfo[];
+  rowSecurity: RowSecurity;
+  policies: PolicyInfo[];
+}
+
+/** ALTER TABLE ... ENABLE / FORCE ROW LEVEL SECURITY: independent switches. */
+export interface RowSecurity {
+  enabled: boolean;
+  forced: boolean;
+}
+
+export interface PolicyInfo {
+  name: string;
+  table: string;
+  /** ALL, SELECT, INSERT, UPDATE or DELETE. */
+  command: string;
+  permissive: boolean;
+  roles: string[];
+  /** USING (...), as pg_get_expr prints it; null when absent. */
+  using: string | null;
+  /** WITH CHECK (...). */
+  check: string | null;
+}
+
+export interface ViewInfo {
+  name: string;
+  kind: 'view' | 'materialized view';
+  /** pg_get_viewdef: the SELECT as PostgreSQL stores it. */
+  definition: string;
+}
+
+export interface SequenceInfo {
+  name: string;
+  /** smallint, integer or bigint. */
+  type: string;
+  increment: string;
+  /** The column it belongs to (serial or identity), as table.column; null for a free-standing sequence. */
+  ownedBy: string | null;
+}
+
+export interface ExtensionInfo {
+  name: string;
+  version: string;
+}
+
+export interface CommentInfo {
+  /** pg_describe_object's words: "table tasks", "column title of table tasks", "function f(text[])". */
+  object: string;
+  /** The table the object is or is on, when it is one; used to leave out tables other tools manage. */
+  table: string | null;
+  comment: string;
 }
 
 export interface ColumnInfo {
@@ -74,36 +130,54 @@ export interface FunctionInfo {
 }
 
 export interface ReadCatalogOptions {
-  /** Only these tables (and the objects on them); enums and functions are read whatever this says. */
+  /** Only these tables (and the objects on them); the objects that belong to no table are read whatever this says. */
   tables?: string[];
+  /** Tables other tools manage: left out with everything on them (indexes, policies, owned sequences, comments). */
+  exclude?: string[];
 }
 
 const HISTORY_TABLE = '_prisma_migrations';
 
-export async function readCatalog(client: pg.Client, { tables }: ReadCatalogOptions = {}): Promise<Catalog> {
-  const wanted = (name: string) => name !== HISTORY_TABLE && (tables === undefined || tables.includes(name));
-  // One simple-protocol query with seven statements: one round trip, which matters on a remote server.
-  const results = (await client.query([TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, ENUMS_SQL, FUNCTIONS_SQL].join(';\n'))) as unknown as pg.QueryResult[];
-  const [tableRows, columns, constraints, indexes, triggers, enums, functions] = results.map((result) => result.rows) as [
-    Array<{ name: string }>, Array<ColumnInfo & { table: string }>, ConstraintRow[], IndexInfo[], TriggerRow[], EnumInfo[], FunctionInfo[],
+export async function readCatalog(client: pg.Client, { tables, exclude = [] }: ReadCatalogOptions = {}): Promise<Catalog> {
+  const wanted = (name: string) => name !== HISTORY_TABLE && !exclude.includes(name) && (tables === undefined || tables.includes(name));
+  // One simple-protocol query with all the statements: one round trip, which matters on a remote server.
+  const statements = [TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, ENUMS_SQL, FUNCTIONS_SQL, POLICIES_SQL, VIEWS_SQL, SEQUENCES_SQL, EXTENSIONS_SQL, COMMENTS_SQL];
+  const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+  const [tableRows, columns, constraints, indexes, triggers, enums, functions, policies, views, sequences, extensions, comments] = results.map((result) => result.rows) as [
+    Array<{ name: string } & RowSecurity>, Array<ColumnInfo & { table: string }>, ConstraintRow[], IndexInfo[], TriggerRow[], EnumInfo[], FunctionInfo[],
+    PolicyInfo[], ViewInfo[], SequenceInfo[], ExtensionInfo[], CommentInfo[],
   ];
   const onTable = <R extends { table: string }>(list: R[], table: string) => list.filter((row) => row.table === table);
+  const ownedByExcluded = (ownedBy: string | null) => ownedBy !== null && exclude.includes(ownedBy.slice(0, ownedBy.lastIndexOf('.')));
   return {
-    tables: tableRows.filter((row) => wanted(row.name)).map(({ name }) => ({
+    tables: tableRows.filter((row) => wanted(row.name)).map(({ name, enabled, forced }) => ({
       name,
       columns: onTable(columns, name).map(({ table: _table, ...column }) => column),
       constraints: onTable(constraints, name).map(toConstraint),
       indexes: onTable(indexes, name),
       triggers: onTable(triggers, name).map(toTrigger),
+      rowSecurity: { enabled, forced },
+      policies: onTable(policies, name),
     })),
     enums,
     functions,
+    views,
+    sequences: sequences.filter((sequence) => !ownedByExcluded(sequence.ownedBy)),
+    extensions,
+    comments: comments.filter((comment) => comment.table === null || !exclude.includes(comment.table)),
   };
 }
 
 /** readCatalog on a connection of its own, closed afterwards. */
 export async function readCatalogAt(url: DatabaseUrl, options: ReadCatalogOptions & { environment?: Environment } = {}): Promise<Catalog> {
-  return withConnection(url, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect' }, (client) => readCatalog(client, { tables: options.tables }));
+  const { environment = 'development', ...read } = options;
+  return withConnection(url, { environment, applicationName: 'todo-db inspect' }, (client) => readCatalog(client, read));
+}
+
+/** The tables of schema public, for saying which of the external tables a database actually has. */
+export async function readTableNames(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(TABLES_SQL);
+  return rows.map((row) => row.name).filter((name) => name !== HISTORY_TABLE);
 }
 
 interface ConstraintRow {
@@ -145,8 +219,13 @@ function toTrigger({ tgtype, ...row }: TriggerRow): TriggerInfo {
 
 // Ordered everywhere, so models compare and print the same way each time.
 const TABLES_SQL = `
-  select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  select c.relname as name, c.relrowsecurity as enabled, c.relforcerowsecurity as forced
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`;
+
+/** Objects an extension created belong to the extension (compared by its version), not to the schema. */
+const NOT_FROM_EXTENSION = (catalog: string, oid: string) =>
+  `not exists (select 1 from pg_depend e where e.classid = '${catalog}'::regclass and e.objid = ${oid} and e.deptype = 'e')`;
 
 const COLUMNS_SQL = `
   select c.relname as table, a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
@@ -194,11 +273,59 @@ const ENUMS_SQL = `
   where n.nspname = 'public'
   group by t.typname order by 1`;
 
+const POLICIES_SQL = `
+  select p.polname as name, c.relname as table,
+         case p.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end as command,
+         p.polpermissive as permissive,
+         case when p.polroles = '{0}' then array['public'] else array(select rolname::text from pg_roles where oid = any(p.polroles) order by 1) end as roles,
+         pg_get_expr(p.polqual, p.polrelid) as using, pg_get_expr(p.polwithcheck, p.polrelid) as check
+  from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public'
+  order by c.relname, p.polname`;
+
+const VIEWS_SQL = `
+  select c.relname as name, case c.relkind when 'm' then 'materialized view' else 'view' end as kind, pg_get_viewdef(c.oid) as definition
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('v', 'm') and ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}
+  order by 1`;
+
+// Ownership: 'a' is OWNED BY (serial), 'i' an identity column's own sequence.
+const SEQUENCES_SQL = `
+  select c.relname as name, format_type(s.seqtypid, null) as type, s.seqincrement::text as increment,
+         (select t.relname || '.' || a.attname from pg_depend d
+            join pg_class t on t.oid = d.refobjid join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+           where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+           limit 1) as "ownedBy"
+  from pg_sequence s join pg_class c on c.oid = s.seqrelid join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}
+  order by 1`;
+
+const EXTENSIONS_SQL = `
+  select x.extname as name, x.extversion as version
+  from pg_extension x join pg_namespace n on n.oid = x.extnamespace
+  where n.nspname = 'public'
+  order by 1`;
+
+// pg_identify_object says which schema an object (or the table a column, constraint, trigger or policy is on)
+// lives in; pg_describe_object says what it is in words.
+const COMMENTS_SQL = `
+  select pg_describe_object(d.classoid, d.objoid, d.objsubid) as object, d.description as comment,
+         coalesce(
+           (select c.relname from pg_class c where d.classoid = 'pg_class'::regclass and c.oid = coalesce((select indrelid from pg_index where indexrelid = d.objoid), d.objoid)),
+           (select c.relname from pg_constraint o join pg_class c on c.oid = o.conrelid where d.classoid = 'pg_constraint'::regclass and o.oid = d.objoid),
+           (select c.relname from pg_trigger o join pg_class c on c.oid = o.tgrelid where d.classoid = 'pg_trigger'::regclass and o.oid = d.objoid),
+           (select c.relname from pg_policy o join pg_class c on c.oid = o.polrelid where d.classoid = 'pg_policy'::regclass and o.oid = d.objoid)
+         ) as table
+  from pg_description d cross join lateral pg_identify_object(d.classoid, d.objoid, d.objsubid) i
+  where i.schema = 'public'
+    and not exists (select 1 from pg_depend e where e.classid = d.classoid and e.objid = d.objoid and e.deptype = 'e')
+  order by 1`;
+
 // prokind 'f' only: aggregates and procedures are not something our migrations make. Functions an extension
 // installed into public (pgcrypto, for one) belong to the extension, not to the schema we compare.
 const FUNCTIONS_SQL = `
   select p.oid::regprocedure::text as signature, pg_get_functiondef(p.oid) as definition
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where n.nspname = 'public' and p.prokind = 'f'
-    and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+    and ${NOT_FROM_EXTENSION('pg_proc', 'p.oid')}
   order by 1`;
