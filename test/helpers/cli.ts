@@ -21,7 +21,7 @@ export interface CliOptions {
 }
 
 /** The test process's environment without the developer's own database settings, plus the given overrides. */
-function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
   for (const name of SCRUBBED) delete childEnv[name];
   for (const [name, value] of Object.entries(env)) {
