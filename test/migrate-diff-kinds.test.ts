@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { runCli } from './helpers/cli.js';
 import { BETTER_AUTH_SQL, BETTER_AUTH_TABLES } from './helpers/better-auth.js';
-import { createTestDatabase } from './helpers/database.js';
+import { adminUrl, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
 
 /**
@@ -29,6 +29,17 @@ async function migrationsWith(name: string, up: string): Promise<string> {
   return dir;
 }
 
+/** A migration makes the object; the live change to it is then reported. */
+async function driftFromMigration(name: string, up: string, change: string): Promise<string[]> {
+  const dir = await migrationsWith(name, up);
+  const url = await migratedDatabase(dir);
+  expect((await diff(url, '--migrations-dir', dir)).code).toBe(0);
+  await query(url, change);
+  const result = await diff(url, '--migrations-dir', dir);
+  expect(result.code).toBe(1);
+  return messages(result);
+}
+
 async function driftAfter(sql: string, ...args: string[]): Promise<string[]> {
   const url = await createTestDatabase('kinds');
   await migrateProject(url);
@@ -43,26 +54,17 @@ describe('migrate diff sees every kind of object', () => {
   it('an extension, by name and by version', async () => {
     expect(await driftAfter('create extension citext')).toEqual(['extension citext 1.8: in the live database, not in the migrations']);
 
-    const dir = await migrationsWith('20990101000000_citext', "create extension citext version '1.4';\n");
-    const url = await migratedDatabase(dir);
-    expect((await diff(url, '--migrations-dir', dir)).code).toBe(0);
-    await query(url, "alter extension citext update to '1.5'");
-    const result = await diff(url, '--migrations-dir', dir);
-    expect(result.code).toBe(1);
-    expect(messages(result)).toEqual(['extension citext: live version 1.5, migrations say version 1.4']);
+    expect(await driftFromMigration('20990101000000_citext', "create extension citext version '1.4';\n", "alter extension citext update to '1.5'")).toEqual([
+      'extension citext: live version 1.5, migrations say version 1.4',
+    ]);
   });
 
   it('a view and a materialized view, by definition', async () => {
     expect(await driftAfter("create view open_tasks as select id, title from tasks where status = 'pending'")).toEqual(['view open_tasks: in the live database, not in the migrations']);
 
-    const dir = await migrationsWith('20990101000000_views', "create view open_tasks as select id, title from tasks where status = 'pending';\ncreate materialized view task_counts as select user_id, count(*) as n from tasks group by user_id;\n");
-    const url = await migratedDatabase(dir);
-    expect((await diff(url, '--migrations-dir', dir)).code).toBe(0);
-    await query(url, "create or replace view open_tasks as select id, title from tasks where status = 'completed'");
-    await query(url, 'drop materialized view task_counts; create materialized view task_counts as select user_id, count(*) as n from tasks where tags <> \'{}\' group by user_id');
-    const result = await diff(url, '--migrations-dir', dir);
-    expect(result.code).toBe(1);
-    expect(messages(result)).toEqual([
+    const views = "create view open_tasks as select id, title from tasks where status = 'pending';\ncreate materialized view task_counts as select user_id, count(*) as n from tasks group by user_id;\n";
+    const changed = "create or replace view open_tasks as select id, title from tasks where status = 'completed'; drop materialized view task_counts; create materialized view task_counts as select user_id, count(*) as n from tasks where tags <> '{}' group by user_id";
+    expect(await driftFromMigration('20990101000000_views', views, changed)).toEqual([
       "view open_tasks: live SELECT id, title FROM tasks WHERE (status = 'completed'::task_status), migrations say SELECT id, title FROM tasks WHERE (status = 'pending'::task_status)",
       "materialized view task_counts: live SELECT user_id, count(*) AS n FROM tasks WHERE (tags <> '{}'::text[]) GROUP BY user_id, migrations say SELECT user_id, count(*) AS n FROM tasks GROUP BY user_id",
     ]);
@@ -71,12 +73,7 @@ describe('migrate diff sees every kind of object', () => {
   it('a sequence, by type, increment and ownership', async () => {
     expect(await driftAfter('create sequence ticket_numbers')).toEqual(['sequence ticket_numbers: in the live database, not in the migrations']);
 
-    const dir = await migrationsWith('20990101000000_sequence', 'create sequence ticket_numbers as integer;\n');
-    const url = await migratedDatabase(dir);
-    expect((await diff(url, '--migrations-dir', dir)).code).toBe(0);
-    await query(url, 'alter sequence ticket_numbers as bigint increment by 10 owned by tasks.title');
-    const result = await diff(url, '--migrations-dir', dir);
-    expect(messages(result)).toEqual([
+    expect(await driftFromMigration('20990101000000_sequence', 'create sequence ticket_numbers as integer;\n', 'alter sequence ticket_numbers as bigint increment by 10 owned by tasks.title')).toEqual([
       'sequence ticket_numbers: live bigint, migrations say integer; live increment 10, migrations say increment 1; live owned by tasks.title, migrations say owned by no column',
     ]);
   });
@@ -91,13 +88,10 @@ describe('migrate diff sees every kind of object', () => {
       'policy own_tasks on tasks: in the live database, not in the migrations',
     ]);
 
-    const dir = await migrationsWith('20990101000000_policy', "create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id')::uuid);\n");
-    const url = await migratedDatabase(dir);
-    expect((await diff(url, '--migrations-dir', dir)).code).toBe(0);
-    await query(url, "drop policy own_tasks on tasks; create policy own_tasks on tasks as restrictive for update to current_user using (true) with check (status = 'pending')");
-    const result = await diff(url, '--migrations-dir', dir);
-    const [role] = await query(url, 'select current_user as name');
-    expect(messages(result)).toEqual([
+    const policy = "create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id')::uuid);\n";
+    const changed = "drop policy own_tasks on tasks; create policy own_tasks on tasks as restrictive for update to current_user using (true) with check (status = 'pending')";
+    const [role] = await query(adminUrl().toString(), 'select current_user as name');
+    expect(await driftFromMigration('20990101000000_policy', policy, changed)).toEqual([
       `policy own_tasks on tasks: live command UPDATE, migrations say command SELECT; live restrictive, migrations say permissive; live to ${role.name}, migrations say to public; live using true, migrations say using (user_id = (current_setting('app.user_id'::text))::uuid); live with check (status = 'pending'::task_status), migrations say with check (none)`,
     ]);
   });

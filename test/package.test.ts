@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer } from '../src/local/index.js';
-import { cliEnv } from './helpers/cli.js';
+import { runProgram as run } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 
 /**
@@ -18,31 +17,6 @@ import { createTestDatabase } from './helpers/database.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
 const locked = (name: string) => lockfile.packages[`node_modules/${name}`]?.version as string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command as a user would in a shell, without the test run's npm lifecycle variables or database settings. */
-function run(command: string, args: string[], { cwd, env = {}, timeoutMs = 120_000 }: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<Run> {
-  const childEnv = cliEnv(env);
-  for (const name of Object.keys(childEnv)) if (/^npm_(lifecycle|package)_/.test(name)) delete childEnv[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The first ```ts block of the README's Library section: the example the README promises works. */
 function readmeExample(): string {
@@ -141,6 +115,12 @@ describe('the packed package in a fresh app', () => {
     const status = await run('npx', ['todo-db', 'migrate', 'status'], { cwd: app });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/Up to date \(1 applied\)/);
+
+    // The library finds the local database setup started, and uses it without starting anything.
+    const script = "import { openDatabase } from 'todo-db'; const db = await openDatabase(); console.log(await db.prisma.task.count()); await db.close();";
+    const library = await run('node', ['--input-type=module', '-e', script], { cwd: app });
+    expect(library.code, library.stderr).toBe(0);
+    expect(library.stdout).toBe('5\n');
 
     const create = await run('npx', ['todo-db', 'migrate', 'create', 'add_notes'], { cwd: app });
     expect(create.code).toBe(2);

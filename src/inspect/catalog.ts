@@ -107,6 +107,31 @@ export interface IndexInfo {
   constraint: string | null;
 }
 
+/** Everything inspect-indexes shows and judges about an index; the catalog keeps the IndexInfo part. */
+export interface IndexDetails extends IndexInfo {
+  /** Key columns or expressions, with a non-default sort order: "user_id", "created_at DESC", "\"userId\"". */
+  columns: string[];
+  /** INCLUDE columns, which are stored but not searchable. */
+  include: string[];
+  method: string;
+  unique: boolean;
+  primary: boolean;
+  /** The WHERE of a partial index. */
+  predicate: string | null;
+  /** pg_get_constraintdef of the constraint it backs, to add the constraint back rather than a bare index. */
+  constraintDefinition: string | null;
+  sizeBytes: number;
+  size: string;
+  /** Scans since the statistics were reset; null when the statistics are unavailable. */
+  scans: number | null;
+  valid: boolean;
+  ready: boolean;
+  /** A CREATE INDEX (CONCURRENTLY) is building it right now, which is why it is not valid yet. */
+  building: boolean;
+  /** The definition without the index's name, to recognise the same index under another name. */
+  shape: string;
+}
+
 export interface EnumInfo {
   name: string;
   labels: string[];
@@ -144,7 +169,7 @@ export async function readCatalog(client: pg.Client, { tables, exclude = [] }: R
   const statements = [TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, ENUMS_SQL, FUNCTIONS_SQL, POLICIES_SQL, VIEWS_SQL, SEQUENCES_SQL, EXTENSIONS_SQL, COMMENTS_SQL];
   const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
   const [tableRows, columns, constraints, indexes, triggers, enums, functions, policies, views, sequences, extensions, comments] = results.map((result) => result.rows) as [
-    Array<{ name: string } & RowSecurity>, Array<ColumnInfo & { table: string }>, ConstraintRow[], IndexInfo[], TriggerRow[], EnumInfo[], FunctionInfo[],
+    Array<{ name: string } & RowSecurity>, Array<ColumnInfo & { table: string }>, ConstraintRow[], IndexRow[], TriggerRow[], EnumInfo[], FunctionInfo[],
     PolicyInfo[], ViewInfo[], SequenceInfo[], ExtensionInfo[], CommentInfo[],
   ];
   const onTable = <R extends { table: string }>(list: R[], table: string) => list.filter((row) => row.table === table);
@@ -154,7 +179,7 @@ export async function readCatalog(client: pg.Client, { tables, exclude = [] }: R
       name,
       columns: onTable(columns, name).map(({ table: _table, ...column }) => column),
       constraints: onTable(constraints, name).map(toConstraint),
-      indexes: onTable(indexes, name),
+      indexes: onTable(indexes, name).map(({ name: index, table, definition, constraint }) => ({ name: index, table, definition, constraint })),
       triggers: onTable(triggers, name).map(toTrigger),
       rowSecurity: { enabled, forced },
       policies: onTable(policies, name),
@@ -174,10 +199,22 @@ export async function readCatalogAt(url: DatabaseUrl, options: ReadCatalogOption
   return withConnection(url, { environment, applicationName: 'todo-db inspect' }, (client) => readCatalog(client, read));
 }
 
-/** The tables of schema public, for saying which of the external tables a database actually has. */
+/** The tables of schema public but the migration history, in name order. */
 export async function readTableNames(client: pg.Client): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(TABLES_SQL);
   return rows.map((row) => row.name).filter((name) => name !== HISTORY_TABLE);
+}
+
+/** The indexes of these tables (default: every table but the migration history), with all their details. */
+export async function readIndexes(client: pg.Client, tables?: string[]): Promise<IndexDetails[]> {
+  const { rows } = await client.query<IndexRow>(INDEXES_SQL);
+  return rows.filter((row) => (tables === undefined ? row.table !== HISTORY_TABLE : tables.includes(row.table))).map(toIndexDetails);
+}
+
+type IndexRow = Omit<IndexDetails, 'sizeBytes' | 'scans'> & { sizeBytes: string; scans: string | null };
+
+function toIndexDetails(row: IndexRow): IndexDetails {
+  return { ...row, sizeBytes: Number(row.sizeBytes), scans: row.scans === null ? null : Number(row.scans) };
 }
 
 interface ConstraintRow {
@@ -252,12 +289,30 @@ const CONSTRAINTS_SQL = `
   order by c.relname, co.conname`;
 
 const INDEXES_SQL = `
-  select i.relname as name, c.relname as table, pg_get_indexdef(i.oid) as definition, co.conname as constraint
-  from pg_index x
-  join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid join pg_namespace n on n.oid = c.relnamespace
-  left join pg_constraint co on co.conindid = x.indexrelid and co.conrelid = x.indrelid and co.contype in ('p', 'u', 'x')
-  where n.nspname = 'public'
-  order by c.relname, i.relname`;
+  select t.relname as "table", ic.relname as name, am.amname as method,
+         i.indisunique as "unique", i.indisprimary as "primary", i.indisvalid as valid, i.indisready as ready,
+         array(select pg_get_indexdef(i.indexrelid, k, true)
+                      || case when i.indoption[k - 1] & 1 = 1 then ' DESC' else '' end
+                      || case when i.indoption[k - 1] & 1 = 1 and i.indoption[k - 1] & 2 = 0 then ' NULLS LAST'
+                              when i.indoption[k - 1] & 1 = 0 and i.indoption[k - 1] & 2 = 2 then ' NULLS FIRST' else '' end
+               from generate_series(1, i.indnkeyatts) k order by k) as columns,
+         array(select pg_get_indexdef(i.indexrelid, k, true) from generate_series(i.indnkeyatts + 1, i.indnatts) k order by k) as include,
+         pg_get_expr(i.indpred, i.indrelid, true) as predicate,
+         co.conname as "constraint", pg_get_constraintdef(co.oid) as "constraintDefinition",
+         pg_relation_size(i.indexrelid) as "sizeBytes", pg_size_pretty(pg_relation_size(i.indexrelid)) as size,
+         s.idx_scan as scans,
+         exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid) as building,
+         pg_get_indexdef(i.indexrelid) as definition,
+         replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ', ' INDEX ON ') as shape
+    from pg_index i
+    join pg_class ic on ic.oid = i.indexrelid
+    join pg_class t on t.oid = i.indrelid
+    join pg_namespace n on n.oid = t.relnamespace
+    join pg_am am on am.oid = ic.relam
+    left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
+    left join pg_stat_user_indexes s on s.indexrelid = i.indexrelid
+   where n.nspname = 'public' and t.relkind in ('r', 'p')
+   order by t.relname, ic.relname`;
 
 const TRIGGERS_SQL = `
   select t.tgname as name, c.relname as table, t.tgtype::int as tgtype, t.tgfoid::regproc::text as function,
