@@ -78,6 +78,27 @@ describe('migrate diff sees every kind of object', () => {
     ]);
   });
 
+  it('a procedure, a domain and a composite type', async () => {
+    expect(await driftAfter("create procedure clear_tags() language sql as $$ update tasks set tags = '{}' $$; create domain short_text as text check (char_length(value) <= 10); create type point2 as (x int, y int)")).toEqual([
+      'composite type point2: in the live database, not in the migrations',
+      'domain short_text: in the live database, not in the migrations',
+      'procedure clear_tags(): in the live database, not in the migrations',
+    ]);
+
+    expect(await driftFromMigration('20990101000000_domain', 'create domain short_text as text check (char_length(value) <= 10);\n', "alter domain short_text set not null; alter domain short_text set default 'x'")).toEqual([
+      "domain short_text: live text NOT NULL DEFAULT 'x'::text CHECK ((char_length(VALUE) <= 10)), migrations say text CHECK ((char_length(VALUE) <= 10))",
+    ]);
+  });
+
+  it('a column made an identity or generated column', async () => {
+    const table = 'create table notes (id integer not null, body text not null, size integer);\n';
+    expect(await driftFromMigration('20990101000000_notes', table, 'alter table notes alter column id add generated always as identity; alter table notes drop column size; alter table notes add column size integer generated always as (length(body)) stored')).toEqual([
+      'column notes.id: live generated always as identity, migrations say no default',
+      'column notes.size: live generated always as (length(body)) stored, migrations say no default',
+      'sequence notes_id_seq: in the live database, not in the migrations',
+    ]);
+  });
+
   it('row-level security, enabled and forced', async () => {
     expect(await driftAfter('alter table tasks enable row level security')).toEqual(['row-level security on tasks: live enabled, migrations say disabled']);
     expect(await driftAfter('alter table users force row level security')).toEqual(['row-level security on users: live forced, migrations say not forced']);

@@ -2,7 +2,7 @@ import type { Catalog, ColumnInfo, ConstraintInfo, IndexInfo, PolicyInfo, Sequen
 
 export type DifferenceKind =
   | 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'trigger' | 'function'
-  | 'view' | 'sequence' | 'extension' | 'row-level-security' | 'policy' | 'comment';
+  | 'type' | 'view' | 'sequence' | 'extension' | 'row-level-security' | 'policy' | 'comment';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -25,7 +25,7 @@ export const LIVE: SideLabel = { where: 'the live database', says: 'live' };
 export const MIGRATIONS: SideLabel = { where: 'the migrations', says: 'migrations say' };
 export const SCHEMA_PRISMA: SideLabel = { where: 'schema.prisma', says: 'schema.prisma says' };
 
-export type Ignorable = 'check' | 'trigger' | 'function' | 'view' | 'sequence' | 'extension' | 'row-level-security' | 'policy';
+export type Ignorable = 'check' | 'trigger' | 'function' | 'type' | 'view' | 'sequence' | 'extension' | 'row-level-security' | 'policy';
 
 export interface CompareOptions {
   ignore?: Ignorable[];
@@ -54,6 +54,7 @@ export function compareCatalogs(left: Catalog, right: Catalog, options: CompareO
   const context: Context = { left: label(options.leftLabel, LIVE), right: label(options.rightLabel, MIGRATIONS), ignore: new Set(options.ignore), comments: options.comments === true, out: [] };
   if (!context.ignore.has('extension')) compareExtensions(left, right, context);
   compareEnums(left, right, context);
+  if (!context.ignore.has('type')) compareTypes(left, right, context);
   const { both } = pair(left.tables, right.tables, (table) => table.name, (side, table) => missing(context, side, 'table', table.name, `table ${table.name}`));
   for (const [l, r] of both) compareTable(l, r, context);
   if (!context.ignore.has('sequence')) compareSequences(left, right, context);
@@ -74,6 +75,14 @@ function compareEnums(left: Catalog, right: Catalog, context: Context): void {
     if (l.labels.join('\0') === r.labels.join('\0')) continue;
     const list = (labels: string[]) => `(${labels.join(', ')})`;
     add(context, 'enum', l.name, `enum ${l.name}: ${context.left.says} ${list(l.labels)}, ${context.right.says} ${list(r.labels)}`);
+  }
+}
+
+function compareTypes(left: Catalog, right: Catalog, context: Context): void {
+  const { both } = pair(left.types, right.types, (t) => t.name, (side, t) => missing(context, side, 'type', t.name, `${t.kind} ${t.name}`));
+  for (const [l, r] of both) {
+    if (l.kind !== r.kind) add(context, 'type', l.name, `type ${l.name}: ${context.left.says} ${l.kind}, ${context.right.says} ${r.kind}`);
+    else if (l.definition !== r.definition) add(context, 'type', l.name, `${l.kind} ${l.name}: ${context.left.says} ${l.definition}, ${context.right.says} ${r.definition}`);
   }
 }
 
@@ -162,12 +171,15 @@ function compareColumns(left: TableInfo, right: TableInfo, context: Context): vo
   }
 }
 
+/** How catalog.ts words an identity or generated column in place of a default. */
+const GENERATED = /^generated (always|by default) as /;
+
 function columnChanges(l: ColumnInfo, r: ColumnInfo, { left, right }: Context): string[] {
   const changes: string[] = [];
   if (l.type !== r.type) changes.push(`${left.says} ${l.type}, ${right.says} ${r.type}`);
   const nullability = (c: ColumnInfo) => (c.nullable ? 'nullable' : 'NOT NULL');
   if (l.nullable !== r.nullable) changes.push(`${left.says} ${nullability(l)}, ${right.says} ${nullability(r)}`);
-  const fallback = (c: ColumnInfo) => (c.default === null ? 'no default' : `default ${c.default}`);
+  const fallback = (c: ColumnInfo) => (c.default === null ? 'no default' : GENERATED.test(c.default) ? c.default : `default ${c.default}`);
   if (l.default !== r.default) changes.push(`${left.says} ${fallback(l)}, ${right.says} ${fallback(r)}`);
   return changes;
 }
@@ -225,10 +237,10 @@ function describeTrigger(t: TriggerInfo): string {
 }
 
 function compareFunctions(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.functions, right.functions, (f) => f.signature, (side, f) => missing(context, side, 'function', f.signature, `function ${f.signature}`));
+  const { both } = pair(left.functions, right.functions, (f) => f.signature, (side, f) => missing(context, side, 'function', f.signature, `${f.kind} ${f.signature}`));
   for (const [l, r] of both) {
     if (l.definition === r.definition) continue;
-    add(context, 'function', l.signature, `function ${l.signature}: defined differently in ${context.left.where} and in ${context.right.where}`);
+    add(context, 'function', l.signature, `${l.kind} ${l.signature}: defined differently in ${context.left.where} and in ${context.right.where}`);
   }
 }
 
