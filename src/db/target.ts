@@ -31,7 +31,7 @@ export async function databaseTarget(settings: Settings, { purpose = 'app', log,
 function localNotRunning(dir: string): TodoDbError {
   return new TodoDbError({
     code: 'LOCAL_DATABASE_NOT_RUNNING',
-    message: `DATABASE_URL is not set, and the local database in ${dir} is not running. openDatabase() does not start it by itself, because the server would keep running after close().`,
-    hint: "Start it with npx todo-db local start (or npx todo-db setup), pass { local: 'start' } to openDatabase() to start it (it keeps running until npx todo-db local stop), or set DATABASE_URL.",
+    message: `DATABASE_URL is not set, and the local database in ${dir} is not running. The library (openDatabase, createMigrator) does not start it by itself, because the server would keep running after your process ends.`,
+    hint: "Start it with npx todo-db local start (or npx todo-db setup), pass { local: 'start' } to start it from code (it keeps running until npx todo-db local stop), or set DATABASE_URL.",
   });
 }

@@ -392,6 +392,8 @@ const EXTENSIONS_SQL = `
   where n.nspname = 'public'
   order by 1`;
 
+// Built-in objects (OIDs below 16384, FirstNormalObjectId) are skipped first: identifying the few thousand
+// comments on them costs about 70 ms, the rest about 2 ms (measured on the local server).
 // pg_identify_object says which schema an object (or the table a column, constraint, trigger or policy is on)
 // lives in; pg_describe_object says what it is in words.
 const COMMENTS_SQL = `
@@ -403,7 +405,7 @@ const COMMENTS_SQL = `
            (select c.relname from pg_policy o join pg_class c on c.oid = o.polrelid where d.classoid = 'pg_policy'::regclass and o.oid = d.objoid)
          ) as table
   from pg_description d cross join lateral pg_identify_object(d.classoid, d.objoid, d.objsubid) i
-  where i.schema = 'public'
+  where d.objoid >= 16384 and i.schema = 'public'
     and not exists (select 1 from pg_depend e where e.classid = d.classoid and e.objid = d.objoid and e.deptype = 'e')
   order by 1`;
 
