@@ -23,6 +23,12 @@ export interface DatabaseOptions {
   envFile?: string;
   /** The local embedded database's directory, used when no URL is configured (never in production). */
   localDir?: string;
+  /**
+   * With no URL configured: 'running' (the default) uses the local database only if it already runs, and fails
+   * with LOCAL_DATABASE_NOT_RUNNING otherwise; 'start' starts it, and it keeps running after close() until
+   * `npx todo-db local stop`.
+   */
+  local?: 'running' | 'start';
   /** 1 to 10 connections; default 10. */
   poolSize?: number;
   connectTimeoutMs?: number;
@@ -52,13 +58,14 @@ export interface Database {
 }
 
 /**
- * Async because, with no URL configured, finding the database may start the local embedded server. No
- * connection is made here: pg.Pool and Prisma Client both connect on the first query.
+ * Async because, with no URL configured, finding the database reads the local server's state (and with
+ * { local: 'start' } may start it). No connection is made here: pg.Pool and Prisma Client both connect on the
+ * first query.
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   validatePoolOptions(options); // before a local database is started for nothing
   const settings = resolveSettings({ databaseUrl: options.databaseUrl, envFile: options.envFile, localDir: options.localDir });
-  const url = await databaseTarget(settings, { purpose: 'app', log: options.log });
+  const url = await databaseTarget(settings, { purpose: 'app', log: options.log, local: options.local ?? 'running' });
   return openDatabaseAt(url, options);
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
+import { BETTER_AUTH_SQL, BETTER_AUTH_TABLES } from './helpers/better-auth.js';
 import { migrateProject, query } from './helpers/migrations.js';
 
 const inspect = (url: string, ...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url } });
@@ -38,7 +39,8 @@ describe('inspect-indexes', () => {
     expect(listed).toEqual(EXPECTED);
     expect(data.indexes.every((index: any) => index.valid && index.ready && index.sizeBytes > 0 && index.scans === 0)).toBe(true);
     expect(data.comparison.expected).toHaveLength(EXPECTED.length);
-    expect(data.findings.filter((finding: any) => finding.kind !== 'unused')).toEqual([]);
+    // The one finding on the project's own schema: informational, so the exit code stays 0.
+    expect(data.findings.filter((finding: any) => finding.kind !== 'unused').map((finding: any) => [finding.kind, finding.severity, finding.name])).toEqual([['redundant', 'info', 'tasks_user_id_idx']]);
     // Zero scans is worth knowing, but never about an index that enforces uniqueness.
     expect(data.findings.map((finding: any) => finding.name)).not.toContain('users_email_key');
 
@@ -87,6 +89,49 @@ describe('inspect-indexes', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('duplicate: tasks_user_id_idx and tasks_user_id_dup_idx index the same columns of tasks (user_id) with btree; tasks_user_id_dup_idx is redundant.');
     expect(result.stdout).toContain('fix: DROP INDEX CONCURRENTLY public."tasks_user_id_dup_idx";');
+  });
+
+  it('reports an index that leads others on the same table as redundant, naming the covering indexes', async () => {
+    const url = await migratedDatabase();
+    const result = await inspect(url);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'redundant: tasks_user_id_idx (user_id) is a leading prefix of tasks_user_id_created_at_idx (user_id, created_at DESC) and tasks_user_id_status_idx (user_id, status) on tasks with btree',
+    );
+    expect(result.stdout).toMatch(/0 duplicate, 1 redundant/);
+
+    // A different predicate or method is a different index, and a unique index enforces a rule.
+    await query(url, "create index tasks_open_idx on tasks (status) where status = 'pending'; create index tasks_status_priority_idx on tasks (status, priority); create unique index users_email_name_idx on users (email, name)");
+    const json = await inspect(url, '--json');
+    const redundant = json.json().data.findings.filter((finding: any) => finding.kind === 'redundant');
+    expect(redundant.map((finding: any) => finding.name)).toEqual(['tasks_status_idx', 'tasks_user_id_idx']);
+    expect(redundant[0]).toMatchObject({ severity: 'info', reason: expect.stringContaining('leading prefix of tasks_status_priority_idx (status, priority)'), fix: 'DROP INDEX CONCURRENTLY public."tasks_status_idx";' });
+  });
+
+  it("lists Better Auth's indexes with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
+    const url = await migratedDatabase();
+    await query(url, BETTER_AUTH_SQL);
+    const result = await inspect(url, '--all-tables', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const data = result.json().data;
+    expect(data.leftOut).toEqual(BETTER_AUTH_TABLES);
+    expect(data.indexes.find((index: any) => index.name === 'session_userId_idx')).toMatchObject({ table: 'session', columns: ['"userId"'], method: 'btree' });
+    expect(data.indexes.find((index: any) => index.name === 'user_email_key')).toMatchObject({ table: 'user', columns: ['email'], unique: true });
+    expect(data.findings.filter((finding: any) => BETTER_AUTH_TABLES.includes(finding.table))).toEqual([]);
+
+    const human = await inspect(url, '--all-tables');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/account_userId_idx\s+"userId"\s+btree/);
+    expect(human.stdout).toContain(`5 tables left out, managed by other tools (externalTables): ${BETTER_AUTH_TABLES.join(', ')}: their indexes are listed, not compared.`);
+
+    // Without the setting they are judged like any table; a foreign key on a quoted column without an index is named.
+    await query(url, 'drop index "account_userId_idx"');
+    const judged = await runCli(['inspect-indexes', '--all-tables', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: '' } });
+    expect(judged.code, judged.stderr).toBe(0);
+    expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'session_userId_idx' }));
+    expect(judged.json().data.findings).toContainEqual(
+      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'account_userId_fkey', fix: 'CREATE INDEX CONCURRENTLY "account_userId_idx" ON public."account" ("userId");' }),
+    );
   });
 
   it('flags an index left invalid by a failed CREATE UNIQUE INDEX CONCURRENTLY, and exits 1', async () => {

@@ -62,7 +62,7 @@ function isAlive(pid: number): boolean {
 }
 
 describe('local dir', () => {
-  it('defaults to .todo-db at the package root and resolves explicit paths', () => {
+  it('defaults to .todo-db at the project root (here, the checkout) and resolves explicit paths', () => {
     expect(defaultLocalDir()).toBe(join(process.cwd(), '.todo-db'));
     expect(resolveLocalDir()).toBe(defaultLocalDir());
     expect(resolveLocalDir('some/where')).toBe(join(process.cwd(), 'some/where'));

@@ -5,7 +5,7 @@ import { databaseTarget } from '../db/target.js';
 import { EXIT, usageError } from '../errors.js';
 import type { ExplainResult } from '../inspect/explain.js';
 import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../inspect/indexes.js';
-import type { Output } from './output.js';
+import { leftOutLine, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
 
 export interface InspectIndexesFlags extends GlobalFlags {
@@ -37,6 +37,7 @@ async function inspect({ settings, out }: CommandContext, flags: InspectIndexesF
       explain: flags.explain,
       analyze: flags.analyze,
       shadowDatabaseUrl,
+      externalTables: settings.externalTables.names,
       log: (line) => out.debug(line),
     }),
   );
@@ -126,7 +127,8 @@ function renderExplain(results: ExplainResult[], out: Output): string {
 function summary(report: IndexReport, out: Output): string {
   const count = (kind: Finding['kind']) => report.findings.filter((finding) => finding.kind === kind).length;
   const failing = count('missing') + count('invalid');
-  const counts = (['missing', 'invalid', 'unexpected', 'duplicate', 'unindexed-foreign-key'] as const).map((kind) => `${count(kind)} ${kind}`).join(', ');
+  const counts = (['missing', 'invalid', 'unexpected', 'duplicate', 'redundant', 'unindexed-foreign-key'] as const).map((kind) => `${count(kind)} ${kind}`).join(', ');
   const symbol = failing > 0 ? out.paint('red', out.symbol('fail')) : out.paint('green', out.symbol('ok'));
-  return `${symbol} ${report.indexes.length} indexes on ${report.tables.join(', ')}: ${counts}`;
+  const leftOut = report.leftOut.length > 0 ? `\n${out.paint('gray', `${leftOutLine(report.leftOut)}: their indexes are listed, not compared.`)}` : '';
+  return `${symbol} ${report.indexes.length} indexes on ${report.tables.join(', ')}: ${counts}${leftOut}`;
 }

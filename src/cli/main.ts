@@ -16,7 +16,7 @@ const program = new Command('todo-db')
   .option('-v, --verbose', 'show the steps and the SQL, passwords redacted')
   .option('--no-color', 'no colour')
   .option('--migrations-dir <path>', 'another migrations folder, for tests and forks')
-  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the package)')
+  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules)')
   .option('--allow-insecure', 'permit sslmode=disable to a non-local host')
   .showHelpAfterError('(run todo-db --help for usage)')
   .exitOverride();
@@ -55,6 +55,7 @@ migrate
   .command('diff')
   .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')
   .option('--schema', 'also compare the migrations with prisma/schema.prisma, through Prisma\'s schema engine')
+  .option('--comments', 'also compare comments (COMMENT ON) on tables, columns and other objects')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
 

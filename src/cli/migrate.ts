@@ -7,7 +7,7 @@ import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import { createMigration, Migrator, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
 import { withInterrupt } from './interrupt.js';
-import { plural, type Output } from './output.js';
+import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
 export interface MigrateFlags extends GlobalFlags {
@@ -19,6 +19,7 @@ export interface MigrateFlags extends GlobalFlags {
   steps?: number;
   yes?: boolean;
   schema?: boolean;
+  comments?: boolean;
   shadowDatabaseUrl?: string;
 }
 
@@ -121,7 +122,16 @@ async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
   const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
   const log = (line: string) => out.debug(line);
-  return { url, shadowDatabaseUrl, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), environment: settings.environment, log, signal };
+  return {
+    url,
+    shadowDatabaseUrl,
+    migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
+    environment: settings.environment,
+    comments: flags.comments === true,
+    externalTables: settings.externalTables.names,
+    log,
+    signal,
+  };
 }
 
 async function liveDiff(context: CommandContext, inputs: DiffInputs): Promise<MigrateDiffReport> {
@@ -139,6 +149,7 @@ function renderLiveDiff(report: MigrateDiffReport, out: Output): string {
   const notes = [
     report.pendingMigrations.length > 0 ? `${warn} Not applied live yet, so their objects count as differences (run todo-db migrate up): ${report.pendingMigrations.join(', ')}` : '',
     report.missingMigrations.length > 0 ? `${warn} Applied live but missing from the folder, so the shadow lacks their objects: ${report.missingMigrations.join(', ')}` : '',
+    report.leftOut.length > 0 ? out.paint('gray', `${leftOutLine(report.leftOut)}.`) : '',
   ].filter(Boolean);
   return [renderDifferences(report.differences, 'the live schema', 'the migrations', report.durationMs, out), ...notes].join('\n');
 }

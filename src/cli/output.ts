@@ -131,3 +131,8 @@ export class Output {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/** migrate diff and inspect-indexes name the tables another tool manages, never skip them silently. */
+export function leftOutLine(tables: string[]): string {
+  return `${plural(tables.length, 'table')} left out, managed by other tools (externalTables): ${tables.join(', ')}`;
+}

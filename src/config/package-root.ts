@@ -1,14 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageError } from '../errors.js';
 
 const PACKAGE_NAME = 'todo-db';
 let packageRootCache: string | undefined;
 
 /**
- * The schema, the migrations and the default local database belong to the package, never to the working
- * directory. Walks up from this file until a package.json named "todo-db": the code runs from src/ under vitest
- * and from dist/ or dist/chunks/ when bundled, so the depth is not fixed.
+ * Two roots, never to be confused. The package root holds what todo-db ships (prisma/schema.prisma and
+ * prisma/migrations), wherever the package sits: its own checkout, a workspace, or node_modules/todo-db. The
+ * project root (projectRoot) is the project that uses it, where anything todo-db writes goes.
+ *
+ * Walks up from this file until a package.json named "todo-db": the code runs from src/ under vitest and from
+ * dist/ or dist/chunks/ when bundled, so the depth is not fixed.
  */
 export function packageRoot(): string {
   if (packageRootCache) return packageRootCache;
@@ -30,6 +34,49 @@ function isTodoDbPackage(file: string): boolean {
   }
 }
 
+/**
+ * The project the command runs for: the nearest ancestor of cwd that has a package.json and is not inside
+ * node_modules (the app's root, or todo-db's own checkout when working there). cwd itself when there is none.
+ */
+export function projectRoot(cwd = process.cwd()): string {
+  const start = path.resolve(cwd);
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (!isInsideNodeModules(dir) && existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
+
+export function isInsideNodeModules(file: string): boolean {
+  return path.resolve(file).split(path.sep).includes('node_modules');
+}
+
 export function defaultMigrationsDir(): string {
   return path.join(packageRoot(), 'prisma', 'migrations');
+}
+
+/**
+ * Migrations are authored in todo-db's checkout or workspace. One written into node_modules/todo-db would be
+ * lost on the next npm install, and never reach the package's repository. A workspace link resolves to the
+ * workspace folder, so only a real copy inside node_modules is refused.
+ */
+export function assertMigrationsWritable(migrationsDir: string): void {
+  const real = realpathOrSelf(migrationsDir);
+  if (!isInsideNodeModules(real)) return;
+  throw usageError(
+    'MIGRATIONS_READ_ONLY',
+    `The migrations folder ${real} is inside node_modules: it is the installed copy of the todo-db package, which npm replaces on every install, so todo-db does not write migrations there.`,
+    "Write migrations in todo-db's own checkout or workspace package (run todo-db migrate create <name> there), then install the new version here and run todo-db migrate up.",
+  );
+}
+
+/** The real path of the nearest existing ancestor, with the rest appended: the folder may not exist yet. */
+function realpathOrSelf(file: string): string {
+  const resolved = path.resolve(file);
+  for (let dir = resolved; ; dir = path.dirname(dir)) {
+    try {
+      return path.join(realpathSync(dir), path.relative(dir, resolved));
+    } catch {
+      if (path.dirname(dir) === dir) return resolved;
+    }
+  }
 }

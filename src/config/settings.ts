@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import * as z from 'zod/mini';
 import { usageError } from '../errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
+import { resolveExternalTables, type ExternalTables } from './external-tables.js';
 import { registerSecret } from './redact.js';
 
 /**
@@ -36,10 +37,12 @@ export interface Settings {
   localDir?: string;
   migrationsDir?: string;
   allowInsecure: boolean;
+  /** Tables other tools manage (Better Auth's), left out of migrate diff and inspect-indexes comparisons. */
+  externalTables: ExternalTables;
   warnings: string[];
 }
 
-const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR'] as const;
+const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES'] as const;
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
@@ -98,6 +101,7 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     localDir,
     migrationsDir: flags.migrationsDir === undefined ? undefined : resolve(cwd, flags.migrationsDir),
     allowInsecure,
+    externalTables: resolveExternalTables(pick('TODO_DB_EXTERNAL_TABLES')?.value, cwd),
     warnings: [...new Set([...(database?.warnings ?? []), ...(directDatabase?.warnings ?? [])])],
   };
 }

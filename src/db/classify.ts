@@ -3,7 +3,7 @@ import { redact } from '../config/redact.js';
 
 /**
  * Turns whatever pg, Node's sockets, TLS or Neon's proxy threw into one verdict: a stable code, whether a
- * retry can help, and a message and hint a person can act on. The lists follow ../shared/design/connections.md.
+ * retry can help, and a message and hint a person can act on. The lists follow docs/connections.md.
  */
 export interface ConnectionFailure {
   code: string;

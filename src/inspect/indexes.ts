@@ -3,6 +3,7 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
+import { readIndexes, readTableNames, type IndexDetails } from './catalog.js';
 import { explainCanonicalQueries, type ExplainResult } from './explain.js';
 import { withShadowDatabase } from './shadow.js';
 
@@ -21,36 +22,15 @@ export interface InspectIndexesOptions {
   explain?: boolean;
   analyze?: boolean;
   shadowDatabaseUrl?: DatabaseUrl;
+  /** Tables other tools manage (Better Auth's): their indexes are listed, never compared or judged. */
+  externalTables?: string[];
   log?: (line: string) => void;
 }
 
-export interface IndexInfo {
-  table: string;
-  name: string;
-  /** Key columns or expressions, with a non-default sort order: "user_id", "created_at DESC". */
-  columns: string[];
-  /** INCLUDE columns, which are stored but not searchable. */
-  include: string[];
-  method: string;
-  unique: boolean;
-  primary: boolean;
-  /** The WHERE of a partial index. */
-  predicate: string | null;
-  /** The constraint the index backs (primary key, unique), which must be dropped and added as a constraint. */
-  constraint: string | null;
-  sizeBytes: number;
-  size: string;
-  /** Scans since the statistics were reset; null when the statistics are unavailable. */
-  scans: number | null;
-  valid: boolean;
-  ready: boolean;
-  /** A CREATE INDEX (CONCURRENTLY) is building it right now, which is why it is not valid yet. */
-  building: boolean;
-  /** pg_get_indexdef: the CREATE statement that makes this index. */
-  definition: string;
-}
+/** An index as the report lists it. */
+export type IndexInfo = Omit<IndexDetails, 'shape' | 'constraintDefinition'>;
 
-export type FindingKind = 'missing' | 'invalid' | 'building' | 'unexpected' | 'duplicate' | 'unused' | 'unindexed-foreign-key';
+export type FindingKind = 'missing' | 'invalid' | 'building' | 'unexpected' | 'duplicate' | 'redundant' | 'unused' | 'unindexed-foreign-key';
 
 export interface Finding {
   kind: FindingKind;
@@ -74,6 +54,8 @@ export interface IndexReport {
   comparisonUnavailable: { code: string; reason: string; hint: string } | null;
   findings: Finding[];
   explain: ExplainResult[] | null;
+  /** The inspected tables that other tools manage: listed above, left out of the comparison and the findings. */
+  leftOut: string[];
 }
 
 /**
@@ -83,13 +65,16 @@ export interface IndexReport {
 export async function inspectIndexes(options: InspectIndexesOptions): Promise<IndexReport> {
   const environment = options.environment ?? 'development';
   return withConnection(options.url, { environment, applicationName: 'todo-db inspect-indexes' }, async (client) => {
-    const liveTables = await readTables(client);
+    const liveTables = await readTableNames(client);
     const selection = selectTables(options, liveTables);
     const [expected, live] = await Promise.all([expectedIndexes(options, selection), readLive(client, selection, options)]);
     const tables = selection ?? [...new Set([...liveTables, ...(expected.indexes?.map((index) => index.table) ?? [])])].sort();
-    const comparison = expected.indexes ? compare(live.indexes, expected.indexes, liveTables) : invalidOnly(live.indexes);
+    const external = new Set(options.externalTables ?? []);
+    const ours = live.indexes.filter((index) => !external.has(index.table));
+    const comparison = expected.indexes ? compare(ours, expected.indexes, liveTables) : invalidOnly(ours);
     const expectedNames = new Set(expected.indexes?.map((index) => index.name));
-    const findings = [...comparison, ...duplicates(live.indexes, expectedNames), ...unused(live.indexes), ...live.unindexedForeignKeys];
+    const foreignKeys = live.unindexedForeignKeys.filter((finding) => !external.has(finding.table));
+    const findings = [...comparison, ...duplicates(ours, expectedNames), ...redundant(ours), ...unused(ours), ...foreignKeys];
     return {
       tables,
       statsReset: live.statsReset,
@@ -98,6 +83,7 @@ export async function inspectIndexes(options: InspectIndexesOptions): Promise<In
       comparisonUnavailable: expected.unavailable ?? null,
       findings: sortFindings(findings),
       explain: live.explain,
+      leftOut: tables.filter((table) => external.has(table) && liveTables.includes(table)),
     };
   });
 }
@@ -106,15 +92,6 @@ export async function inspectIndexes(options: InspectIndexesOptions): Promise<In
 function sortFindings(findings: Finding[]): Finding[] {
   const rank = (finding: Finding) => (finding.severity === 'error' ? 0 : 1);
   return findings.sort((a, b) => rank(a) - rank(b) || a.table.localeCompare(b.table) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
-}
-
-async function readTables(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(
-    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname <> $1 order by 1`,
-    [HISTORY_TABLE],
-  );
-  return rows.map((row) => row.name);
 }
 
 /**
@@ -133,7 +110,7 @@ function selectTables(options: InspectIndexesOptions, liveTables: string[]): str
 }
 
 interface Expected {
-  indexes?: ComparableIndex[];
+  indexes?: IndexDetails[];
   unavailable?: IndexReport['comparisonUnavailable'];
 }
 
@@ -152,7 +129,7 @@ async function expectedIndexes(options: InspectIndexesOptions, selection: string
 }
 
 interface Live {
-  indexes: ComparableIndex[];
+  indexes: IndexDetails[];
   statsReset: string | null;
   unindexedForeignKeys: Finding[];
   explain: ExplainResult[] | null;
@@ -167,50 +144,8 @@ async function readLive(client: pg.Client, selection: string[] | undefined, opti
   return { indexes, unindexedForeignKeys, statsReset: rows[0]?.reset?.toISOString() ?? null, explain };
 }
 
-interface IndexRow extends Omit<IndexInfo, 'sizeBytes' | 'scans'> {
-  sizeBytes: string;
-  scans: string | null;
-  /** The definition without the index's name, to recognise the same index under another name. */
-  shape: string;
-  constraintDefinition: string | null;
-}
-
-const INDEXES_SQL = `
-  select t.relname as "table", ic.relname as name, am.amname as method,
-         i.indisunique as "unique", i.indisprimary as "primary", i.indisvalid as valid, i.indisready as ready,
-         array(select pg_get_indexdef(i.indexrelid, k, true)
-                      || case when i.indoption[k - 1] & 1 = 1 then ' DESC' else '' end
-                      || case when i.indoption[k - 1] & 1 = 1 and i.indoption[k - 1] & 2 = 0 then ' NULLS LAST'
-                              when i.indoption[k - 1] & 1 = 0 and i.indoption[k - 1] & 2 = 2 then ' NULLS FIRST' else '' end
-               from generate_series(1, i.indnkeyatts) k order by k) as columns,
-         array(select pg_get_indexdef(i.indexrelid, k, true) from generate_series(i.indnkeyatts + 1, i.indnatts) k order by k) as include,
-         pg_get_expr(i.indpred, i.indrelid, true) as predicate,
-         co.conname as "constraint", pg_get_constraintdef(co.oid) as "constraintDefinition",
-         pg_relation_size(i.indexrelid) as "sizeBytes", pg_size_pretty(pg_relation_size(i.indexrelid)) as size,
-         s.idx_scan as scans,
-         exists (select 1 from pg_stat_progress_create_index p where p.index_relid = i.indexrelid) as building,
-         pg_get_indexdef(i.indexrelid) as definition,
-         replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ', ' INDEX ON ') as shape
-    from pg_index i
-    join pg_class ic on ic.oid = i.indexrelid
-    join pg_class t on t.oid = i.indrelid
-    join pg_namespace n on n.oid = t.relnamespace
-    join pg_am am on am.oid = ic.relam
-    left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
-    left join pg_stat_user_indexes s on s.indexrelid = i.indexrelid
-   where n.nspname = 'public' and t.relkind in ('r', 'p')
-     and (case when $1::text[] is null then t.relname <> $2 else t.relname = any($1::text[]) end)
-   order by t.relname, ic.relname`;
-
-async function readIndexes(client: pg.Client, selection: string[] | undefined): Promise<ComparableIndex[]> {
-  const { rows } = await client.query<IndexRow>(INDEXES_SQL, [selection ?? null, HISTORY_TABLE]);
-  return rows.map((row) => ({ ...row, sizeBytes: Number(row.sizeBytes), scans: row.scans === null ? null : Number(row.scans) }));
-}
-
-type ComparableIndex = IndexInfo & { shape: string; constraintDefinition: string | null };
-
 /** Missing, invalid and unexpected, matching by name first and then by definition (a renamed index). */
-function compare(live: ComparableIndex[], expected: ComparableIndex[], liveTables: string[]): Finding[] {
+function compare(live: IndexDetails[], expected: IndexDetails[], liveTables: string[]): Finding[] {
   const findings: Finding[] = [];
   const liveByName = new Map(live.map((index) => [index.name, index]));
   const expectedNames = new Set(expected.map((index) => index.name));
@@ -242,7 +177,7 @@ function invalidOnly(live: IndexInfo[]): Finding[] {
   return live.filter((index) => !index.valid).map((index) => invalid(index, false));
 }
 
-function missing(want: ComparableIndex, have: ComparableIndex | undefined, twin: ComparableIndex | undefined): Finding {
+function missing(want: IndexDetails, have: IndexDetails | undefined, twin: IndexDetails | undefined): Finding {
   const create = createStatement(want);
   if (have) {
     return finding('missing', 'error', want, `${want.name} exists but not as the migrations define it: it is "${have.definition}", expected "${want.definition}".`, `${dropStatement(have)}\n${create}`);
@@ -285,6 +220,24 @@ function duplicates(indexes: IndexInfo[], expectedNames: Set<string>): Finding[]
   return findings;
 }
 
+/**
+ * An index whose key columns lead another index on the same table, with the same method and predicate: the
+ * longer index serves every lookup the shorter one does (tasks_user_id_idx inside (user_id, status)), so the
+ * shorter only costs writes and space. A unique or primary index enforces a rule and is never redundant.
+ */
+function redundant(indexes: IndexInfo[]): Finding[] {
+  const findings: Finding[] = [];
+  const startsWith = (long: string[], short: string[]) => long.length > short.length && short.every((column, at) => long[at] === column);
+  for (const index of indexes.filter((candidate) => candidate.valid && !candidate.unique && !candidate.primary)) {
+    const covering = indexes.filter((other) => other.valid && other.table === index.table && other.method === index.method && other.predicate === index.predicate && startsWith(other.columns, index.columns));
+    if (covering.length === 0) continue;
+    const names = covering.map((other) => `${other.name} (${other.columns.join(', ')})`).join(' and ');
+    const reason = `${index.name} (${index.columns.join(', ')}) is a leading prefix of ${names} on ${index.table} with ${index.method}: ${covering.length === 1 ? 'that index serves' : 'those indexes serve'} its lookups, so ${index.name} is redundant (drop it in a migration if nothing needs it on its own).`;
+    findings.push(finding('redundant', 'info', index, reason, `DROP INDEX CONCURRENTLY ${qualified(index.name)};`));
+  }
+  return findings;
+}
+
 /** Unique and primary indexes enforce rules, so they earn their keep with no scans at all. */
 function unused(indexes: IndexInfo[]): Finding[] {
   return indexes
@@ -294,7 +247,7 @@ function unused(indexes: IndexInfo[]): Finding[] {
 
 const UNINDEXED_FOREIGN_KEYS_SQL = `
   select t.relname as "table", co.conname as name, co.confrelid::regclass::text as "references",
-         array(select a.attname from unnest(co.conkey) with ordinality k(attnum, ord)
+         array(select a.attname::text from unnest(co.conkey) with ordinality k(attnum, ord)
                  join pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.attnum order by k.ord) as columns
     from pg_constraint co
     join pg_class t on t.oid = co.conrelid
@@ -325,7 +278,7 @@ async function readUnindexedForeignKeys(client: pg.Client, selection: string[] |
   }));
 }
 
-function createStatement(index: ComparableIndex): string {
+function createStatement(index: IndexDetails): string {
   if (index.constraint && index.constraintDefinition) return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${pg.escapeIdentifier(index.constraint)} ${index.constraintDefinition};`;
   return `${index.definition};`;
 }

@@ -1,7 +1,8 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { Migrator } from '../migrations/index.js';
-import { readCatalogAt } from './catalog.js';
+import { withConnection } from '../db/connect.js';
+import { readCatalog, readCatalogAt, readTableNames } from './catalog.js';
 import { compareCatalogs, type Difference, type Ignorable } from './diff.js';
 import { withShadowDatabase } from './shadow.js';
 
@@ -11,6 +12,10 @@ export interface MigrateDiffOptions {
   environment?: Environment;
   shadowDatabaseUrl?: DatabaseUrl;
   ignore?: Ignorable[];
+  /** Compare comments too (--comments). */
+  comments?: boolean;
+  /** Tables other tools manage (Better Auth's): left out of the comparison on both sides. */
+  externalTables?: string[];
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -21,6 +26,8 @@ export interface MigrateDiffReport {
   pendingMigrations: string[];
   /** Applied live, but their folders are gone: the shadow cannot have their objects. */
   missingMigrations: string[];
+  /** The external tables the live database has, left out of the comparison with everything on them. */
+  leftOut: string[];
   durationMs: number;
 }
 
@@ -33,14 +40,23 @@ export async function diffLiveWithMigrations(options: MigrateDiffOptions): Promi
   const started = performance.now();
   const environment = options.environment ?? 'development';
   // The live side is read while the shadow is being built: the two waits overlap.
-  const live = Promise.all([readCatalogAt(options.url, { environment }), new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment }).status()]);
+  const exclude = options.externalTables ?? [];
+  const live = Promise.all([readLive(options.url, environment, exclude), new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment }).status()]);
   live.catch(() => {});
-  const expected = await withShadowDatabase(options, (shadowUrl) => readCatalogAt(shadowUrl, { environment }));
-  const [liveCatalog, status] = await live;
+  const expected = await withShadowDatabase(options, (shadowUrl) => readCatalogAt(shadowUrl, { environment, exclude }));
+  const [{ catalog: liveCatalog, leftOut }, status] = await live;
   return {
-    differences: compareCatalogs(liveCatalog, expected, { ignore: options.ignore }),
+    differences: compareCatalogs(liveCatalog, expected, { ignore: options.ignore, comments: options.comments }),
+    leftOut,
     pendingMigrations: status.migrations.filter((m) => m.state === 'pending').map((m) => m.name),
     missingMigrations: status.migrations.filter((m) => m.state === 'missing').map((m) => m.name),
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+async function readLive(url: DatabaseUrl, environment: Environment, exclude: string[]) {
+  return withConnection(url, { environment, applicationName: 'todo-db inspect' }, async (client) => {
+    const names = await readTableNames(client);
+    return { catalog: await readCatalog(client, { exclude }), leftOut: names.filter((name) => exclude.includes(name)) };
+  });
 }

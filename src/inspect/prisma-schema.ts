@@ -28,11 +28,12 @@ const GLUE = `${ENGINE_PACKAGE}/schema_engine_bg`;
 
 /**
  * What schema.prisma cannot express, so the comparison leaves it out (and the report says so): CHECK
- * constraints, triggers and the functions behind them live only in the migrations' SQL, and a Prisma list field
- * (String[]) has no way to say NOT NULL, so Prisma always creates a nullable array column.
+ * constraints, triggers and the functions behind them, domains and composite types, views, extensions, row-level security and policies live
+ * only in the migrations' SQL, and a Prisma list field (String[]) has no way to say NOT NULL, so Prisma always
+ * creates a nullable array column.
  */
-const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function'];
-export const NOT_COMPARED = ['CHECK constraints', 'triggers', 'functions', 'NOT NULL on array columns'];
+const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function', 'type', 'view', 'extension', 'row-level-security', 'policy'];
+export const NOT_COMPARED = ['CHECK constraints', 'triggers', 'functions', 'domains and composite types', 'views', 'extensions', 'row-level security and policies', 'NOT NULL on array columns'];
 
 export interface SchemaDiffOptions {
   /** The server the two temporary databases are created on. */

@@ -4,13 +4,17 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { packageRoot } from '../config/package-root.js';
+import { projectRoot } from '../config/package-root.js';
 
 export const PORT_BASE = 54320;
 export const PORT_SPAN = 1000;
 
-export function defaultLocalDir(): string {
-  return path.join(packageRoot(), '.todo-db');
+/**
+ * In the project that uses todo-db, never in the package: under node_modules, npm ci would delete the database
+ * and its password with the package.
+ */
+export function defaultLocalDir(cwd = process.cwd()): string {
+  return path.join(projectRoot(cwd), '.todo-db');
 }
 
 export function resolveLocalDir(explicit?: string): string {

@@ -1,5 +1,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { assertMigrationsWritable } from '../config/package-root.js';
 import { usageError } from '../errors.js';
 import { LOCK_FILE_NAME, lockFileContent, MIGRATION_NAME } from './folder.js';
 
@@ -22,6 +23,7 @@ export interface CreatedMigration {
  * types (quotes, `../`, spaces) can only ever produce one folder directly inside the migrations folder.
  */
 export async function createMigration({ migrationsDir, name, now = new Date() }: CreateOptions): Promise<CreatedMigration> {
+  assertMigrationsWritable(migrationsDir);
   const slug = slugify(name);
   if (!slug) throw usageError('MIGRATION_NAME_INVALID', `"${name}" has no letters or digits to name a migration with.`, 'Use a short description such as add_task_archived_at.');
   await mkdir(migrationsDir, { recursive: true });

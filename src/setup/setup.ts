@@ -1,5 +1,5 @@
 import { describeTarget } from '../config/database-url.js';
-import { defaultMigrationsDir } from '../config/package-root.js';
+import { defaultMigrationsDir, isInsideNodeModules } from '../config/package-root.js';
 import type { Settings } from '../config/settings.js';
 import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
 import { databaseTarget } from '../db/target.js';
@@ -55,14 +55,19 @@ export async function setup({ settings, log, onStep = () => {}, signal }: SetupO
   const passed = smoke.steps.filter((step) => step.status === 'passed').length;
   onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
 
-  return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps(local, seed !== null) };
+  return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }) };
 }
 
-function nextSteps(local: boolean, seeded: boolean): string[] {
+/**
+ * True for both layouts: in todo-db's own checkout the schema is changed here; where todo-db is an installed
+ * dependency its migrations are read-only (MIGRATIONS_READ_ONLY), so they are changed in todo-db's repository.
+ */
+function nextSteps({ local, seeded, installed }: { local: boolean; seeded: boolean; installed: boolean }): string[] {
   const next = [];
   if (local) next.push('Point the app at the local database: DATABASE_URL="$(npx todo-db local url --show-password)"');
-  if (seeded) next.push(`Log in as ${SEED_USER_EMAIL} (its password is in the README)`);
-  next.push('Change the schema with: npx todo-db migrate create <name>, then npx todo-db migrate up');
+  if (seeded) next.push(`Log in as ${SEED_USER_EMAIL} (its password is in todo-db's README)`);
+  if (installed) next.push("Schema changes are made in todo-db's own repository; after installing a new version, apply them with: npx todo-db migrate up");
+  else next.push('Change the schema with: npx todo-db migrate create <name>, then npx todo-db migrate up');
   next.push('Check it any time with: npx todo-db health');
   return next;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/todo-db.js', import.meta.url));
 /** Variables that would leak the developer's own configuration into a test. */
-const SCRUBBED = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'NO_COLOR', 'FORCE_COLOR'];
+const SCRUBBED = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'NO_COLOR', 'FORCE_COLOR'];
 
 export interface CliResult {
   code: number | null;
@@ -24,6 +24,8 @@ export interface CliOptions {
 function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
   for (const name of SCRUBBED) delete childEnv[name];
+  // Under `npm test` these describe todo-db's own package; an npm run in a test's app folder must not see them.
+  for (const name of Object.keys(childEnv)) if (/^npm_(lifecycle|package)_/.test(name)) delete childEnv[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[name];
     else childEnv[name] = value;
@@ -32,10 +34,15 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
 }
 
 /** Runs the built CLI as a user would: a separate process, its own environment, output captured. */
-export function runCli(args: string[], { env = {}, cwd, timeoutMs = 60_000 }: CliOptions = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runProgram(process.execPath, [BIN, ...args], options);
+}
+
+/** Any program (npm, npx, node), with the same scrubbed environment as the CLI. */
+export function runProgram(command: string, args: string[], { env = {}, cwd, timeoutMs = 60_000 }: CliOptions = {}): Promise<CliResult> {
   const childEnv = cliEnv(env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: childEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
