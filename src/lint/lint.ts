@@ -9,6 +9,7 @@ import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
 import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { alterCommands, blocksReads, blocksWrites, droppedNames, lockSteps, type Effect, type LockLevel } from './locks.js';
+import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
 
 export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
@@ -25,13 +26,6 @@ export interface LintOptions {
   maxBlockingRows?: number;
   /** Which files of each migration (default both; `migrate up` lints migration.sql only). */
   files?: LintFile[];
-}
-
-export interface TableSize {
-  name: string;
-  /** Estimated rows (pg_class.reltuples); null when never analyzed. */
-  rows: number | null;
-  bytes: number;
 }
 
 export interface Finding {
@@ -205,6 +199,8 @@ class Walk {
     const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
     const allow = file.allows.forStatementAt(line);
     const raw = staticFindings(statement, context);
+    record(statement, context.state);
+    // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
     if (file.file === 'migration.sql' && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks.find((lock) => this.tooLargeToBlock(lock));
@@ -219,7 +215,6 @@ class Walk {
       this.indexes.push(...indexesOf(statement));
       this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows })));
     }
-    record(statement, context.state);
   }
 
   private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] {
@@ -249,15 +244,3 @@ function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]
   const allowed = allow?.rules.includes(raw.rule) ?? false;
   return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: rule.why, fix: rule.fix, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
 }
-
-export function describeSize(table: TableSize): string {
-  const rows = table.rows === null ? 'an unknown number of rows (never analyzed)' : `about ${Math.round(table.rows).toLocaleString('en-US')} rows`;
-  return `${table.name} has ${rows} (${formatBytes(table.bytes)})`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`;
-  if (bytes < 1024 ** 3) return `${Math.round((bytes / 1024 ** 2) * 10) / 10} MB`;
-  return `${Math.round((bytes / 1024 ** 3) * 10) / 10} GB`;
-}
-
