@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { RULES, type RuleId } from '../src/lint/catalog.js';
 import { lintMigrations, type LintTarget } from '../src/lint/lint.js';
@@ -125,5 +126,12 @@ describe('allow comments', () => {
     const report = await lint(`-- todo-db-lint: allow index-not-concurrent -- typo\n${unsafe}`);
     expect(report.findings.map((finding) => finding.rule)).toEqual(['allow-comment-invalid', 'index-without-concurrently']);
     expect(report.findings[0]?.message).toBe('unknown rule "index-not-concurrent" in an allow comment');
+  });
+});
+
+describe('the README', () => {
+  it('documents every rule by its id', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    expect(Object.keys(RULES).filter((rule) => !readme.includes(`| \`${rule}\` |`))).toEqual([]);
   });
 });

@@ -23,7 +23,7 @@ export function migrateLintCommand(names: string[], flags: LintFlags): Promise<v
       return lintFolder({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), names, all: flags.all === true, maxBlockingRows: flags.maxBlockingRows, database });
     },
     render: (report, { out }) => out.print(renderLintReport(report, out)),
-    verdict: (report) => (report.errors === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 422, error: lintFailed(report) }),
+    verdict: (report) => (report.errors === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: lintFailed(report) }),
   });
 }
 
@@ -59,7 +59,7 @@ export function renderFindings(findings: Finding[], out: Output): string {
       const head = `${finding.location}  ${finding.rule}`;
       if (finding.allowed) return out.paint('gray', `${head}  allowed: ${finding.allowReason}`);
       const severity = finding.severity === 'error' ? out.paint('red', 'error') : out.paint('yellow', 'warning');
-      return [`${head}  ${severity}`, `  ${finding.statement}`, `  ${finding.message}: ${finding.why}.`, `  ${out.paint('gray', 'fix:')} ${finding.fix}`].join('\n');
+      return [`${head}  ${severity}`, `  ${finding.statement}`, `  ${finding.message}`, `  ${out.paint('gray', 'why:')} ${finding.why}`, `  ${out.paint('gray', 'fix:')} ${finding.fix}`].join('\n');
     })
     .join('\n\n');
 }
@@ -79,7 +79,7 @@ export function renderLockPlan(plan: StatementPlan[], out: Output): string {
 function describeLock(lock: PlannedLock, out: Output): string {
   const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
   const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} the table${lock.because ? ` (${lock.because})` : ''}`;
-  const size = lock.newTable ? 'created in this run' : lock.rows === null && lock.bytes === null ? 'not in the database' : `~${formatRows(lock.rows ?? 0)} rows, ${formatBytes(lock.bytes ?? 0)}`;
+  const size = lock.newTable ? 'created in this run' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
   const text = `${lock.lock} on ${lock.table}: ${blocks}; ${effect}; ${size}`;
   return lock.blocksWrites && lock.effect !== 'none' && !lock.newTable ? out.paint('yellow', text) : text;
 }

@@ -242,5 +242,5 @@ class Walk {
 function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
   const rule = RULES[raw.rule];
   const allowed = allow?.rules.includes(raw.rule) ?? false;
-  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: rule.why, fix: rule.fix, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
+  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
 }

@@ -14,6 +14,9 @@ export interface RawFinding {
   message: string;
   /** Only where it differs from the rule's own (a drop that down.sql is expected to make). */
   severity?: Severity;
+  /** Only where this case differs from the rule's usual one. */
+  why?: string;
+  fix?: string;
 }
 
 type Check = (node: Node, context: StatementContext, statement: ParsedStatement) => RawFinding[];
@@ -131,7 +134,16 @@ function columnTypeChecks(table: string, column: string, command: Node, context:
   const change = typeChange(table, column, next, context);
   const target = `${table}.${column} to ${describeType(next)}`;
   if (change.effect === 'none') return [];
-  if (change.effect === 'scan') return [{ rule: 'alter-column-type', severity: 'warning', message: `changes ${target} without a rewrite, but ${change.checks.join(', ')} uses the column and is re-checked against every row under ACCESS EXCLUSIVE` }];
+  if (change.effect === 'scan') {
+    const checks = change.checks.join(', ');
+    return [{
+      rule: 'alter-column-type',
+      severity: 'warning',
+      message: `changes ${target} without a rewrite, but ${checks} uses the column`,
+      why: 'PostgreSQL re-checks every CHECK constraint that uses the column against every row, under ACCESS EXCLUSIVE',
+      fix: `Drop ${checks} in the same migration, change the type, add it back NOT VALID, and VALIDATE CONSTRAINT in a later migration`,
+    }];
+  }
   if (change.effect === 'rewrite') return [{ rule: 'alter-column-type', message: `changes ${target}: ${change.because}` }];
   if (mayBeWidening(next)) return [{ rule: 'alter-column-type', severity: 'warning', message: `changes ${target}: no rewrite only if it widens the current type (lint with a database to know)` }];
   return [{ rule: 'alter-column-type', message: `changes ${target}: rewrites the table and its indexes` }];
