@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTodoDbFolder } from './folder.mjs';
-import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, median, root, run, startLocal, time } from './lib.mjs';
+import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time } from './lib.mjs';
 
 const runs = intFlag('--runs', 9);
 const at = process.argv.indexOf('--baseline');
@@ -82,7 +82,6 @@ try {
   }
   log(`up of one pending migration: ${runs} runs each`);
 
-  const summarize = (samples) => Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, { medianMs: +median(ms).toFixed(1), samplesMs: ms.map((v) => +v.toFixed(1)) }]));
   report.lintHundred = summarize(lint);
   report.upOnePending = summarize(up);
   report.lintCostMs = +(report.upOnePending['with lint'].medianMs - report.upOnePending['without lint (baseline)'].medianMs).toFixed(1);
@@ -92,14 +91,15 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-if (json) {
-  console.log(JSON.stringify(report, null, 2));
-} else {
-  const ms = (entry) => `${entry.medianMs.toFixed(1).padStart(8)} ms`;
+const rows = [
+  ['migrate lint --all, 100 migrations, --offline', report.lintHundred.offline],
+  ['migrate lint --all, 100 migrations, with database', report.lintHundred.database],
+  ['migrate up, 1 pending, with lint', report.upOnePending['with lint']],
+  ['migrate up, 1 pending, without lint (baseline)', report.upOnePending['without lint (baseline)']],
+];
+if (json) console.log(JSON.stringify(report, null, 2));
+else {
   console.log(`medians of ${runs} runs; node ${process.version}; baseline ${baselineRev}`);
-  console.log(`migrate lint --all, 100 migrations, --offline     ${ms(report.lintHundred.offline)}`);
-  console.log(`migrate lint --all, 100 migrations, with database ${ms(report.lintHundred.database)}`);
-  console.log(`migrate up, 1 pending, with lint                  ${ms(report.upOnePending['with lint'])}`);
-  console.log(`migrate up, 1 pending, without lint (baseline)    ${ms(report.upOnePending['without lint (baseline)'])}`);
-  console.log(`cost of the lint step                             ${report.lintCostMs.toFixed(1).padStart(8)} ms (${report.lintCostRatio.toFixed(2)}x)`);
+  for (const [label, entry] of rows) console.log(`${label.padEnd(52)} ${entry.medianMs.toFixed(1).padStart(8)} ms`);
+  console.log(`${'cost of the lint step'.padEnd(52)} ${report.lintCostMs.toFixed(1).padStart(8)} ms (${report.lintCostRatio.toFixed(2)}x)`);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBinary as dbmateBinary } from 'dbmate';
 import { downSql, eachMigration, MIGRATIONS, upSql, writeTodoDbFolder } from './folder.mjs';
-import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, median, root, run, startLocal, time, withClient } from './lib.mjs';
+import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time, withClient } from './lib.mjs';
 
 const applyRuns = intFlag('--apply-runs', intFlag('--runs', 5));
 const noopRuns = intFlag('--noop-runs', intFlag('--runs', 15));
@@ -135,7 +135,6 @@ try {
   }
   log(`no-op: ${noopRuns} runs each`);
 
-  const summarize = (samples) => Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, { medianMs: +median(ms).toFixed(1), samplesMs: ms.map((v) => +v.toFixed(1)) }]));
   report.apply = summarize(apply);
   report.noop = summarize(noop);
 
