@@ -1,7 +1,11 @@
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
+import { lintMigrations } from '../src/lint/lint.js';
+import { LOCK_LEVELS } from '../src/lint/locks.js';
+import type { Migration } from '../src/migrations/folder.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, migrationsFolder, query } from './helpers/migrations.js';
@@ -120,6 +124,61 @@ describe('migrate lint with the live database', () => {
     expect(result.code).toBe(0);
     expect(result.json().data.findings.filter((finding: any) => !finding.allowed)).toEqual([]);
   });
+});
+
+describe('the lock plan', () => {
+  const STATEMENTS = [
+    'create index tasks_title_idx on tasks (title)',
+    'alter table tasks add column rank int',
+    'alter table tasks alter column title set statistics 200',
+    'alter table tasks validate constraint tasks_title_length_check',
+    'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id) not valid',
+    'create trigger tasks_noop before update on tasks for each row execute function todo_set_updated_at()',
+    'alter table tasks enable trigger tasks_set_updated_at',
+    'alter table tasks alter column description type varchar(2000)',
+    'alter table tasks set (fillfactor = 90)',
+    'alter table tasks cluster on tasks_pkey',
+    'alter table tasks rename column title to name',
+    'drop index tasks_status_idx',
+    'reindex index tasks_status_idx',
+    "update tasks set title = title where title = ''",
+    'truncate tasks',
+  ];
+
+  /** The strongest lock this session holds on each app table, as PostgreSQL's pg_locks names it. */
+  async function heldLocks(client: pg.Client, sql: string): Promise<Record<string, string>> {
+    await client.query('begin');
+    try {
+      await client.query(sql);
+      const { rows } = await client.query<{ relname: string; mode: string }>(
+        "select c.relname, l.mode from pg_locks l join pg_class c on c.oid = l.relation where l.pid = pg_backend_pid() and l.granted and c.relname in ('tasks', 'users')",
+      );
+      const level = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase() as (typeof LOCK_LEVELS)[number];
+      const strongest: Record<string, string> = {};
+      for (const { relname, mode } of rows) if (!strongest[relname] || LOCK_LEVELS.indexOf(level(mode)) > LOCK_LEVELS.indexOf(strongest[relname] as never)) strongest[relname] = level(mode);
+      return strongest;
+    } finally {
+      await client.query('rollback');
+    }
+  }
+
+  it('names the lock PostgreSQL really takes, on every table it takes it on (checked in pg_locks)', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const sql of STATEMENTS) {
+        const migration: Migration = { name: '20990101000000_lock', path: '/m/20990101000000_lock/migration.sql', sql: `${sql};\n`, checksum: '', readDown: () => undefined, transactional: true };
+        const report = await lintMigrations([{ migration, pending: true }], { db: client });
+        const planned = Object.fromEntries(report.plan.flatMap((step) => step.locks.map((lock) => [lock.table, lock.lock])));
+        expect({ sql, tables: Object.keys(planned) }).toEqual({ sql, tables: sql.includes('foreign key') ? ['tasks', 'users'] : ['tasks'] });
+        const held = await heldLocks(client, sql);
+        // A statement also takes weaker locks (ACCESS SHARE on a referenced table to read it): only the plan's tables count.
+        expect({ sql, locks: Object.fromEntries(Object.keys(planned).map((table) => [table, held[table]])) }).toEqual({ sql, locks: planned });
+      }
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
 });
 
 describe('migrate up and the lint', () => {
