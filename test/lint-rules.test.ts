@@ -104,6 +104,33 @@ describe('the static rules (no database)', () => {
   });
 });
 
+describe('the safe SQL written for the statement itself', () => {
+  const SAFE_SQL: Array<[string, string]> = [
+    ['create unique index tasks_title_key on tasks (title);', '-- todo-db: no-transaction\ncreate unique index CONCURRENTLY tasks_title_key on tasks (title);'],
+    ['drop index tasks_status_idx;', '-- todo-db: no-transaction\ndrop index CONCURRENTLY tasks_status_idx;'],
+    ['reindex table tasks;', '-- todo-db: no-transaction\nreindex table CONCURRENTLY tasks;'],
+    [
+      'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id);',
+      'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id) NOT VALID;\n-- in a later migration:\nALTER TABLE tasks VALIDATE CONSTRAINT tasks_owner_fkey;',
+    ],
+    [
+      'alter table users add constraint users_name_key unique (name);',
+      '-- todo-db: no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY users_name_key ON users (name);\n-- in the next migration:\nALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE USING INDEX users_name_key;',
+    ],
+  ];
+
+  it.each(SAFE_SQL)('%s', async (unsafe, sql) => {
+    expect((await lint(unsafe)).findings.map((finding) => finding.sql)).toEqual([sql]);
+  });
+
+  it('is itself clean, each step linted as the migration it is meant to be', async () => {
+    for (const [unsafe] of SAFE_SQL) {
+      const [sql] = (await lint(unsafe)).findings.map((finding) => finding.sql ?? '');
+      for (const step of (sql ?? '').split(/\n-- in (?:a later|the next) migration:\n/)) expect({ step, rules: await rulesOf(step) }).toEqual({ step, rules: [] });
+    }
+  });
+});
+
 describe('allow comments', () => {
   const unsafe = 'create index tasks_title_idx on tasks (title);';
 

@@ -59,10 +59,12 @@ export function renderFindings(findings: Finding[], out: Output): string {
       const head = `${finding.location}  ${finding.rule}`;
       if (finding.allowed) return out.paint('gray', `${head}  allowed: ${finding.allowReason}`);
       const severity = finding.severity === 'error' ? out.paint('red', 'error') : out.paint('yellow', 'warning');
-      return [`${head}  ${severity}`, `  ${finding.statement}`, `  ${finding.message}`, `  ${out.paint('gray', 'why:')} ${finding.why}`, `  ${out.paint('gray', 'fix:')} ${finding.fix}`].join('\n');
+      return [`${head}  ${severity}`, `  ${finding.statement}`, `  ${finding.message}`, `  ${out.paint('gray', 'why:')} ${finding.why}`, `  ${out.paint('gray', 'fix:')} ${finding.fix}`, ...(finding.sql ? [indent(finding.sql)] : [])].join('\n');
     })
     .join('\n\n');
 }
+
+const indent = (sql: string) => sql.split('\n').map((line) => `      ${line}`).join('\n');
 
 /** migrate up outside production (or with --allow-lint-errors): each open finding as a warning, then it goes on. */
 export function warnFindings(findings: Finding[], out: Output): void {

@@ -42,6 +42,8 @@ export interface Finding {
   message: string;
   why: string;
   fix: string;
+  /** The safe SQL for this statement, where one can be written from it. */
+  sql: string | null;
   allowed: boolean;
   allowReason: string | null;
   /** The live size of the table that made it an error, when the database said. */
@@ -162,7 +164,7 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
 }
 
 interface PendingKey extends KeyColumns {
-  at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'allowed' | 'allowReason' | 'table'>;
+  at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'sql' | 'allowed' | 'allowReason' | 'table'>;
   allows: AllowComments;
 }
 
@@ -172,6 +174,8 @@ class Walk {
   readonly plan: StatementPlan[] = [];
   private readonly foreignKeys: PendingKey[] = [];
   private readonly indexes: KeyColumns[] = [];
+  /** Tables whose every index the walk knows: created in the linted files, or read live. */
+  private readonly knownTables = new Set<string>();
 
   constructor(
     private readonly live: LiveFacts | undefined,
@@ -212,6 +216,7 @@ class Walk {
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
     }
     if (file.file === 'migration.sql') {
+      if (statement.kind === 'CreateStmt') this.knownTables.add(relationName(statement.node.relation) ?? '');
       this.indexes.push(...indexesOf(statement));
       this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows })));
     }
@@ -232,6 +237,8 @@ class Walk {
   unindexedForeignKeys(): void {
     const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
     for (const key of this.foreignKeys) {
+      // Offline, an existing table's indexes are unknown: no guess.
+      if (!this.knownTables.has(key.table) && !this.live?.tables.has(key.table)) continue;
       if (servedBy(key, [...this.indexes, ...liveIndexes])) continue;
       const allow = key.allows.forStatementAt(key.at.line);
       this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
@@ -242,5 +249,5 @@ class Walk {
 function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
   const rule = RULES[raw.rule];
   const allowed = allow?.rules.includes(raw.rule) ?? false;
-  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
+  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, sql: raw.sql ?? null, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
 }

@@ -1,3 +1,4 @@
+import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
 import type { RuleId, Severity } from './catalog.js';
@@ -17,26 +18,29 @@ export interface RawFinding {
   /** Only where this case differs from the rule's usual one. */
   why?: string;
   fix?: string;
+  /** The safe SQL for this very statement, where one can be written. */
+  sql?: string;
 }
 
 type Check = (node: Node, context: StatementContext, statement: ParsedStatement) => RawFinding[];
 
 const CHECKS: Record<string, Check> = {
-  IndexStmt: (node, context) => {
+  IndexStmt: (node, context, statement) => {
     const table = relationName(node.relation);
-    return concurrency(Boolean(node.concurrent), table, `CREATE INDEX on ${table}`, context);
+    return concurrency(Boolean(node.concurrent), table, `CREATE INDEX on ${table}`, context, statement);
   },
-  ReindexStmt: (node, context) => {
+  ReindexStmt: (node, context, statement) => {
     const concurrent = ((node.params as unknown[]) ?? []).some((param) => unwrap(param)?.[1].defname === 'concurrently');
     const name = relationName(node.relation);
     const table = node.kind === 'REINDEX_OBJECT_INDEX' ? name && (context.state.indexTables.get(name) ?? context.live?.indexTables.get(name)) : name;
-    return concurrency(concurrent, table, `REINDEX of ${name ?? 'the database'}`, context);
+    return concurrency(concurrent, table, `REINDEX of ${name ?? 'the database'}`, context, statement);
   },
-  DropStmt: (node, context) => dropChecks(node, context),
-  AlterTableStmt: (node, context) => {
+  DropStmt: (node, context, statement) => dropChecks(node, context, statement),
+  AlterTableStmt: (node, context, statement) => {
     const table = relationName(node.relation) ?? '';
     if (isNewTable(context, table)) return [];
-    return alterCommands(node).flatMap((command) => alterCommandChecks(table, command, context));
+    const commands = alterCommands(node);
+    return commands.flatMap((command) => alterCommandChecks(table, command, context, statement, commands.length === 1));
   },
   RenameStmt: (node, context) => {
     const table = relationName(node.relation);
@@ -69,18 +73,31 @@ export function staticFindings(statement: ParsedStatement, context: StatementCon
   return [...(CHECKS[statement.kind]?.(statement.node, context, statement) ?? []), ...enumLabelUse(statement, context), ...styleFindings(statement)];
 }
 
-function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext): RawFinding[] {
-  if (concurrent) return context.transactional ? [{ rule: 'concurrently-in-transaction', message: `${what} uses CONCURRENTLY in a migration that runs in a transaction` }] : [];
+function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement): RawFinding[] {
+  if (concurrent) {
+    if (!context.transactional) return [];
+    return [{ rule: 'concurrently-in-transaction', message: `${what} uses CONCURRENTLY in a migration that runs in a transaction`, sql: ownMigration(statement.sql) }];
+  }
   if (isNewTable(context, table)) return [];
-  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks writes to ${table ?? 'the table'} while it runs` }];
+  const sql = withConcurrently(statement.sql);
+  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks writes to ${table ?? 'the table'} while it runs`, sql: sql && ownMigration(sql) }];
+}
+
+/** The statement as the first statement of a no-transaction migration of its own. */
+const ownMigration = (sql: string) => `${NO_TRANSACTION_HEADER}\n${sql};`;
+
+/** CREATE [UNIQUE] INDEX, DROP INDEX or REINDEX with CONCURRENTLY where PostgreSQL's grammar wants it. */
+function withConcurrently(sql: string): string | undefined {
+  const rewritten = sql.replace(/^(create\s+(?:unique\s+)?index|drop\s+index|reindex\s+(?:\([^)]*\)\s*)?(?:index|table|schema|database))\b/i, '$1 CONCURRENTLY');
+  return rewritten === sql ? undefined : rewritten;
 }
 
 const DROPPED_KINDS: Record<string, string> = { OBJECT_TABLE: 'table', OBJECT_TYPE: 'type', OBJECT_SCHEMA: 'schema', OBJECT_DOMAIN: 'type', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'view' };
 
-function dropChecks(node: Node, context: StatementContext): RawFinding[] {
+function dropChecks(node: Node, context: StatementContext, statement: ParsedStatement): RawFinding[] {
   const objects = droppedNames(node);
   if (node.removeType === 'OBJECT_INDEX') {
-    return objects.flatMap((index) => concurrency(Boolean(node.concurrent), context.state.indexTables.get(index) ?? context.live?.indexTables.get(index), `DROP INDEX ${index}`, context));
+    return objects.flatMap((index) => concurrency(Boolean(node.concurrent), context.state.indexTables.get(index) ?? context.live?.indexTables.get(index), `DROP INDEX ${index}`, context, statement));
   }
   const kind = DROPPED_KINDS[String(node.removeType)];
   if (!kind || kind === 'view') return [];
@@ -94,7 +111,7 @@ function dropped(key: string, message: string, context: StatementContext): RawFi
   return [{ rule: 'drop-object', message }];
 }
 
-function alterCommandChecks(table: string, command: Node, context: StatementContext): RawFinding[] {
+function alterCommandChecks(table: string, command: Node, context: StatementContext, statement: ParsedStatement, single: boolean): RawFinding[] {
   const column = String(command.name ?? '');
   switch (command.subtype) {
     case 'AT_AddColumn':
@@ -103,13 +120,17 @@ function alterCommandChecks(table: string, command: Node, context: StatementCont
       return dropped(`column:${table}.${column}`, `drops column ${table}.${column}`, context);
     case 'AT_AlterColumnType':
       return columnTypeChecks(table, column, command, context);
-    case 'AT_SetNotNull':
-      return notNullProven(table, column, context) ? [] : [{ rule: 'set-not-null', message: `SET NOT NULL on ${table}.${column} scans the table under ACCESS EXCLUSIVE: no validated CHECK (${column} IS NOT NULL) proves it first` }];
+    case 'AT_SetNotNull': {
+      if (notNullProven(table, column, context)) return [];
+      const check = `${table}_${column}_not_null`.slice(0, 63);
+      const sql = [`ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;`, `-- in a later migration:\nALTER TABLE ${table} VALIDATE CONSTRAINT ${check};`, `-- then:\nALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL;\nALTER TABLE ${table} DROP CONSTRAINT ${check};`].join('\n');
+      return [{ rule: 'set-not-null', message: `SET NOT NULL on ${table}.${column} scans the table under ACCESS EXCLUSIVE: no validated CHECK (${column} IS NOT NULL) proves it first`, sql }];
+    }
     case 'AT_DropNotNull':
       if (context.undoes.has(`notnull:${table}.${column}`)) return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column} (undoing its migration)`, severity: 'warning' }];
       return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column}: clients may not expect NULL` }];
     case 'AT_AddConstraint':
-      return addConstraintChecks(table, unwrap(command.def)?.[1] ?? {});
+      return addConstraintChecks(table, unwrap(command.def)?.[1] ?? {}, statement, single);
     case 'AT_ValidateConstraint':
       return context.state.notValid.has(`${table}.${column}`) ? [{ rule: 'validate-in-same-migration', message: `validates ${column} on ${table} in the migration that added it NOT VALID` }] : [];
     default:
@@ -149,14 +170,20 @@ function columnTypeChecks(table: string, column: string, command: Node, context:
   return [{ rule: 'alter-column-type', message: `changes ${target}: rewrites the table and its indexes` }];
 }
 
-function addConstraintChecks(table: string, constraint: Node): RawFinding[] {
+function addConstraintChecks(table: string, constraint: Node, statement: ParsedStatement, single: boolean): RawFinding[] {
   const type = constraintType(constraint);
-  const name = constraint.conname ? `${constraint.conname} ` : '';
+  const conname = constraint.conname ? String(constraint.conname) : undefined;
+  const name = conname ? `${conname} ` : '';
   if ((type === 'CHECK' || type === 'FOREIGN') && !constraint.skip_validation) {
-    return [{ rule: 'constraint-without-not-valid', message: `adds ${type === 'CHECK' ? 'CHECK' : 'FOREIGN KEY'} ${name}on ${table} without NOT VALID, so every row is checked under a lock that blocks writes` }];
+    // The statement itself with NOT VALID, when it is this one subcommand and the constraint has a name to validate.
+    const sql = single && conname ? `${statement.sql} NOT VALID;\n-- in a later migration:\nALTER TABLE ${table} VALIDATE CONSTRAINT ${conname};` : undefined;
+    return [{ rule: 'constraint-without-not-valid', message: `adds ${type === 'CHECK' ? 'CHECK' : 'FOREIGN KEY'} ${name}on ${table} without NOT VALID, so every row is checked under a lock that blocks writes`, sql }];
   }
   if ((type === 'UNIQUE' || type === 'PRIMARY') && !constraint.indexname) {
-    return [{ rule: 'add-unique-constraint', message: `adds ${type === 'PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} ${name}on ${table} directly, building its index under ACCESS EXCLUSIVE` }];
+    const keyword = type === 'PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
+    const index = conname ?? `${table}_${names(constraint.keys).join('_')}_${type === 'PRIMARY' ? 'pkey' : 'key'}`.slice(0, 63);
+    const sql = `${NO_TRANSACTION_HEADER}\nCREATE UNIQUE INDEX CONCURRENTLY ${index} ON ${table} (${names(constraint.keys).join(', ')});\n-- in the next migration:\nALTER TABLE ${table} ADD CONSTRAINT ${index} ${keyword} USING INDEX ${index};`;
+    return [{ rule: 'add-unique-constraint', message: `adds ${keyword} ${name}on ${table} directly, building its index under ACCESS EXCLUSIVE`, sql }];
   }
   return [];
 }
