@@ -69,11 +69,12 @@ function stepsOf({ kind, node }: ParsedStatement, context: StatementContext): St
   }
 }
 
-function isConcurrentReindex(node: Node): boolean {
+export function isConcurrentReindex(node: Node): boolean {
   return ((node.params as unknown[]) ?? []).some((param) => unwrap(param)?.[1].defname === 'concurrently');
 }
 
-function indexTable(context: StatementContext, index: string): string | undefined {
+/** The table of an index created earlier in this run, or of one in the live database. */
+export function indexTable(context: StatementContext, index: string): string | undefined {
   return context.state.indexTables.get(index) ?? context.live?.indexTables.get(index);
 }
 
@@ -155,7 +156,7 @@ function addConstraintSteps(table: string, constraint: Node): Step[] {
 
 /** Functions whose value differs per row: as a default of a new column they make PostgreSQL write every row. */
 const VOLATILE_FUNCTIONS = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current', 'random_normal']);
-const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+export const SERIAL_TYPES: ReadonlySet<string> = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 /** Why adding this column rewrites the table, or undefined when it does not. */
 export function addColumnRewrite(command: Node): string | undefined {

@@ -3,7 +3,7 @@ import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
 import type { RuleId, Severity } from './catalog.js';
 import { isNewTable, type LintState, type StatementContext } from './context.js';
-import { addColumnRewrite, alterCommands, describeType, droppedNames, notNullProven, typeChange } from './locks.js';
+import { addColumnRewrite, alterCommands, describeType, droppedNames, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
 import { mayBeWidening } from './types.js';
 
 /**
@@ -30,10 +30,9 @@ const CHECKS: Record<string, Check> = {
     return concurrency(Boolean(node.concurrent), table, `CREATE INDEX on ${table}`, context, statement);
   },
   ReindexStmt: (node, context, statement) => {
-    const concurrent = ((node.params as unknown[]) ?? []).some((param) => unwrap(param)?.[1].defname === 'concurrently');
     const name = relationName(node.relation);
-    const table = node.kind === 'REINDEX_OBJECT_INDEX' ? name && (context.state.indexTables.get(name) ?? context.live?.indexTables.get(name)) : name;
-    return concurrency(concurrent, table, `REINDEX of ${name ?? 'the database'}`, context, statement);
+    const table = node.kind === 'REINDEX_OBJECT_INDEX' ? name && indexTable(context, name) : name;
+    return concurrency(isConcurrentReindex(node), table, `REINDEX of ${name ?? 'the database'}`, context, statement);
   },
   DropStmt: (node, context, statement) => dropChecks(node, context, statement),
   AlterTableStmt: (node, context, statement) => {
@@ -97,7 +96,7 @@ const DROPPED_KINDS: Record<string, string> = { OBJECT_TABLE: 'table', OBJECT_TY
 function dropChecks(node: Node, context: StatementContext, statement: ParsedStatement): RawFinding[] {
   const objects = droppedNames(node);
   if (node.removeType === 'OBJECT_INDEX') {
-    return objects.flatMap((index) => concurrency(Boolean(node.concurrent), context.state.indexTables.get(index) ?? context.live?.indexTables.get(index), `DROP INDEX ${index}`, context, statement));
+    return objects.flatMap((index) => concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement));
   }
   const kind = DROPPED_KINDS[String(node.removeType)];
   if (!kind || kind === 'view') return [];
@@ -209,7 +208,6 @@ function stringLiterals(node: Node): string[] {
 
 // ---- style: warnings on the definitions a statement writes ----
 
-const SERIAL = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 const SMALL_INTEGERS = new Set(['int4', 'int2', 'serial', 'serial4', 'smallserial', 'serial2']);
 
 function styleFindings({ kind, node, sql }: ParsedStatement): RawFinding[] {
@@ -237,7 +235,7 @@ function columnStyle(table: string, column: ColumnDefinition, primaryKeyColumns:
   const where = `${table}.${column.name}`;
   if (column.type.name === 'timestamp') findings.push({ rule: 'timestamp-without-time-zone', message: `${where} is timestamp without time zone` });
   if (column.type.name === 'json') findings.push({ rule: 'json-instead-of-jsonb', message: `${where} is json` });
-  if (SERIAL.has(column.type.name)) findings.push({ rule: 'serial-instead-of-identity', message: `${where} is ${column.type.name}` });
+  if (SERIAL_TYPES.has(column.type.name)) findings.push({ rule: 'serial-instead-of-identity', message: `${where} is ${column.type.name}` });
   const primary = primaryKeyColumns.includes(column.name) || column.constraints.some((constraint) => constraintType(constraint) === 'PRIMARY');
   if (primary && SMALL_INTEGERS.has(column.type.name) && !column.type.array) findings.push({ rule: 'int-primary-key', message: `primary key ${where} is ${column.type.name === 'int4' ? 'integer' : column.type.name}` });
   return findings;
