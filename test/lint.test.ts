@@ -91,6 +91,16 @@ describe('migrate lint with the live database', () => {
     expect(errors(validate.data).map((finding: any) => finding.rule)).toEqual(['constraint-without-not-valid']);
   });
 
+  it('knows from pg_proc that a default calls a volatile function of the database (a rewrite), and a stable one not', async () => {
+    await query(url, "create or replace function lint_next_rank() returns int language sql volatile as 'select 1'; create or replace function lint_default_rank() returns int language sql stable as 'select 1'");
+    const volatile = await lintJson('alter table tasks add column rank int default lint_next_rank();\n');
+    expect(errors(volatile.data)).toEqual([expect.objectContaining({ rule: 'add-column-rewrite', message: expect.stringContaining('the default lint_next_rank() is volatile') })]);
+    expect(volatile.data.plan[0].locks[0]).toMatchObject({ effect: 'rewrite' });
+    const stable = await lintJson('alter table tasks add column rank int default lint_default_rank();\n');
+    expect(stable.data.findings).toEqual([]);
+    expect(stable.data.plan[0].locks[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', effect: 'none' });
+  });
+
   it('lets an allow comment with a reason silence a finding, still listed in --json as allowed', async () => {
     const sql = '-- todo-db-lint: allow index-without-concurrently -- the tasks page is in maintenance mode during this release\ncreate index tasks_title_idx on tasks (title);\n';
     const { code, data } = await lintJson(sql);

@@ -8,7 +8,7 @@ import { findAll, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
 import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
-import { alterCommands, blocksReads, blocksWrites, droppedNames, lockSteps, type Effect, type LockLevel } from './locks.js';
+import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, type Effect, type LockLevel } from './locks.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
 
@@ -147,6 +147,7 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
   const tables = new Set<string>();
   const indexes = new Set<string>();
   const types = new Set<string>();
+  const functions = new Set<string>();
   for (const { statements } of files) {
     for (const { kind, node } of statements) {
       for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar')]) {
@@ -156,11 +157,14 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
       if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => indexes.add(name));
       if (kind === 'ReindexStmt' && node.kind === 'REINDEX_OBJECT_INDEX') indexes.add(relationName(node.relation) ?? '');
       if (kind === 'AlterTableStmt') {
-        for (const command of alterCommands(node)) if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
+        for (const command of alterCommands(node)) {
+          if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
+          if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => functions.add(name));
+        }
       }
     }
   }
-  return { tables: [...tables], indexes: [...indexes].filter(Boolean), types: [...types] };
+  return { tables: [...tables], indexes: [...indexes].filter(Boolean), types: [...types], functions: [...functions] };
 }
 
 interface PendingKey extends KeyColumns {

@@ -4,7 +4,7 @@ import { parseFormatType } from './types.js';
 /**
  * What the live database says about the tables a migration touches: the one reader of pg_class (estimated rows),
  * pg_total_relation_size (bytes), columns with their types and the CHECK constraints that use them, indexes,
- * and the binary casts to the types a migration changes columns to.
+ * the binary casts to the types a migration changes columns to, and which default functions are volatile.
  */
 export interface LiveColumn {
   name: string;
@@ -33,6 +33,8 @@ export interface LiveFacts {
   indexTables: Map<string, string>;
   /** `from->to` type pairs with a binary cast (parser names: `varchar->text`). */
   binaryCasts: Set<string>;
+  /** Functions in new columns' defaults that are volatile (any overload), so the default is computed per row. */
+  volatileFunctions: Set<string>;
 }
 
 export interface LiveQuestions {
@@ -40,6 +42,8 @@ export interface LiveQuestions {
   indexes: string[];
   /** Target types of ALTER COLUMN ... TYPE, as written (`pg_catalog.varchar`). */
   types: string[];
+  /** Functions called in the defaults of added columns. */
+  functions: string[];
 }
 
 /** A name as the lint reports it (`tasks`, `audit.tasks`) as a regclass text that respects case. */
@@ -67,6 +71,8 @@ const CASTS_SQL = `
 select format_type(c.castsource, null) as source, format_type(c.casttarget, null) as target
   from unnest($1::text[]) t(name) join pg_cast c on c.casttarget = to_regtype(t.name) and c.castmethod = 'b'`;
 
+const VOLATILE_SQL = `select distinct proname from pg_proc where proname = any($1::text[]) and provolatile = 'v'`;
+
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export async function readLiveFacts(db: Queryable, questions: LiveQuestions): Promise<LiveFacts> {
@@ -77,5 +83,6 @@ export async function readLiveFacts(db: Queryable, questions: LiveQuestions): Pr
   const tables = new Map(tableRows.map((row) => [row.name, { ...row, columns: Object.fromEntries(row.columns.map((column) => [column.name, column])) }]));
   const castRows = questions.types.length === 0 ? [] : (await db.query<{ source: string; target: string }>(CASTS_SQL, [questions.types])).rows;
   const binaryCasts = new Set(castRows.map((row) => `${parseFormatType(row.source).name}->${parseFormatType(row.target).name}`));
-  return { tables, indexTables, binaryCasts };
+  const volatileRows = questions.functions.length === 0 ? [] : (await db.query<{ proname: string }>(VOLATILE_SQL, [questions.functions])).rows;
+  return { tables, indexTables, binaryCasts, volatileFunctions: new Set(volatileRows.map((row) => row.proname)) };
 }

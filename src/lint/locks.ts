@@ -124,7 +124,7 @@ function commandSteps(table: string, command: Node, context: StatementContext): 
   if (SHARE_UPDATE_EXCLUSIVE_COMMANDS.has(subtype)) return [{ table, lock: 'SHARE UPDATE EXCLUSIVE', effect: 'none' }];
   if (SHARE_ROW_EXCLUSIVE_COMMANDS.has(subtype)) return [{ table, lock: 'SHARE ROW EXCLUSIVE', effect: 'none' }];
   if (subtype === 'AT_AddConstraint') return addConstraintSteps(table, unwrap(command.def)?.[1] ?? {});
-  if (subtype === 'AT_AddColumn') return [{ table, lock: 'ACCESS EXCLUSIVE', ...addColumnEffect(command) }];
+  if (subtype === 'AT_AddColumn') return [{ table, lock: 'ACCESS EXCLUSIVE', ...addColumnEffect(command, context) }];
   if (subtype === 'AT_AlterColumnType') {
     const change = typeChange(table, String(command.name), typeRef((unwrap(command.def)?.[1] ?? {}).typeName), context);
     return [{ table, lock: 'ACCESS EXCLUSIVE', effect: change.effect === 'unknown' ? 'rewrite' : change.effect, because: change.because }];
@@ -158,8 +158,14 @@ function addConstraintSteps(table: string, constraint: Node): Step[] {
 const VOLATILE_FUNCTIONS = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current', 'random_normal']);
 export const SERIAL_TYPES: ReadonlySet<string> = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
-/** Why adding this column rewrites the table, or undefined when it does not. */
-export function addColumnRewrite(command: Node): string | undefined {
+/** Functions called in the default of the column an ADD COLUMN adds. */
+export function defaultFunctions(command: Node): string[] {
+  const constraints = columnDefinition(command.def)?.constraints ?? [];
+  return constraints.filter((constraint) => constraintType(constraint) === 'DEFAULT').flatMap((constraint) => findAll(constraint.raw_expr, 'FuncCall').map((call) => names(call.funcname).at(-1) ?? ''));
+}
+
+/** Why adding this column rewrites the table, or undefined when it does not. Volatility from the live pg_proc too. */
+export function addColumnRewrite(command: Node, context: StatementContext): string | undefined {
   const column = columnDefinition(command.def);
   if (!column) return undefined;
   if (SERIAL_TYPES.has(column.type.name)) return `${column.type.name} fills every row from a sequence`;
@@ -167,16 +173,13 @@ export function addColumnRewrite(command: Node): string | undefined {
     const type = constraintType(constraint);
     if (type === 'IDENTITY') return 'an identity column fills every row';
     if (type === 'GENERATED' && constraint.generated_kind === 's') return 'a stored generated column is computed for every row';
-    if (type === 'DEFAULT') {
-      const volatile = findAll(constraint.raw_expr, 'FuncCall').map((call) => names(call.funcname).at(-1) ?? '').find((name) => VOLATILE_FUNCTIONS.has(name));
-      if (volatile) return `the default ${volatile}() is volatile, so every row gets its own value`;
-    }
   }
-  return undefined;
+  const volatile = defaultFunctions(command).find((name) => VOLATILE_FUNCTIONS.has(name) || context.live?.volatileFunctions.has(name));
+  return volatile ? `the default ${volatile}() is volatile, so every row gets its own value` : undefined;
 }
 
-function addColumnEffect(command: Node): { effect: Effect; because?: string } {
-  const rewrite = addColumnRewrite(command);
+function addColumnEffect(command: Node, context: StatementContext): { effect: Effect; because?: string } {
+  const rewrite = addColumnRewrite(command, context);
   if (rewrite) return { effect: 'rewrite', because: rewrite };
   const checked = columnDefinition(command.def)?.constraints.some((constraint) => ['CHECK', 'FOREIGN'].includes(constraintType(constraint)));
   return checked ? { effect: 'scan', because: 'checks the new column of every row' } : { effect: 'none' };

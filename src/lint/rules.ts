@@ -114,7 +114,7 @@ function alterCommandChecks(table: string, command: Node, context: StatementCont
   const column = String(command.name ?? '');
   switch (command.subtype) {
     case 'AT_AddColumn':
-      return addColumnChecks(table, command);
+      return addColumnChecks(table, command, context);
     case 'AT_DropColumn':
       return dropped(`column:${table}.${column}`, `drops column ${table}.${column}`, context);
     case 'AT_AlterColumnType':
@@ -137,10 +137,10 @@ function alterCommandChecks(table: string, command: Node, context: StatementCont
   }
 }
 
-function addColumnChecks(table: string, command: Node): RawFinding[] {
+function addColumnChecks(table: string, command: Node, context: StatementContext): RawFinding[] {
   const column = columnDefinition(command.def);
   if (!column) return [];
-  const rewrite = addColumnRewrite(command);
+  const rewrite = addColumnRewrite(command, context);
   if (rewrite) return [{ rule: 'add-column-rewrite', message: `adding ${table}.${column.name} rewrites the table: ${rewrite}` }];
   const types = column.constraints.map(constraintType);
   if (types.includes('NOTNULL') && !types.includes('DEFAULT') && !types.includes('GENERATED')) {
