@@ -82,6 +82,7 @@ function describeLock(lock: PlannedLock, out: Output): string {
   const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
   const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} the table${lock.because ? ` (${lock.because})` : ''}`;
   const size = lock.newTable ? 'created in this run' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
-  const text = `${lock.lock} on ${lock.table}: ${blocks}; ${effect}; ${size}`;
+  const held = lock.heldFromEarlier ? ` (${lock.heldFromEarlier} held since an earlier statement of this transaction)` : '';
+  const text = `${lock.lock} on ${lock.table}${held}: ${blocks}; ${effect}; ${size}`;
   return lock.blocksWrites && lock.effect !== 'none' && !lock.newTable ? out.paint('yellow', text) : text;
 }

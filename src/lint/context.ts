@@ -1,4 +1,5 @@
 import type { LiveFacts } from './live.js';
+import type { LockLevel } from './locks.js';
 
 /**
  * What the lint knows while it walks a migration's statements in order: what this migration (or an earlier
@@ -19,10 +20,12 @@ export interface LintState {
   notNullChecked: Set<string>;
   /** Labels added with ADD VALUE in this transaction. */
   enumLabels: Set<string>;
+  /** The strongest lock taken so far on each table: a transaction keeps every lock until it commits. */
+  heldLocks: Map<string, LockLevel>;
 }
 
 export function emptyState(newTables: Set<string> = new Set()): LintState {
-  return { newTables, created: new Set(), indexTables: new Map(), notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set() };
+  return { newTables, created: new Set(), indexTables: new Map(), notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
 }
 
 export type LintFile = 'migration.sql' | 'down.sql';

@@ -8,7 +8,7 @@ import { findAll, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
 import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
-import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, type Effect, type LockLevel } from './locks.js';
+import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel } from './locks.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
 
@@ -52,7 +52,10 @@ export interface Finding {
 
 export interface PlannedLock {
   table: string;
+  /** The lock this statement takes. */
   lock: LockLevel;
+  /** A stronger lock on the table that an earlier statement of the same transaction took and still holds. */
+  heldFromEarlier: LockLevel | null;
   effect: Effect;
   because: string | null;
   blocksWrites: boolean;
@@ -214,7 +217,7 @@ class Walk {
     const blocking = locks.find((lock) => this.tooLargeToBlock(lock));
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
-    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${blocking.effect === 'rewrite' ? 'rewrites' : 'scans'} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.lock}` });
+    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${blocking.effect === 'rewrite' ? 'rewrites' : 'scans'} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
     for (const item of raw) {
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
@@ -226,10 +229,16 @@ class Walk {
     }
   }
 
+  /** In a transaction a statement also runs under every lock the statements before it took on the same table. */
   private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] {
+    const held = context.transactional ? context.state.heldLocks : new Map<string, LockLevel>();
     return lockSteps(statement, context).map((step) => {
       const table = this.live?.tables.get(step.table);
-      return { ...step, because: step.because ?? null, blocksWrites: blocksWrites(step.lock), blocksReads: blocksReads(step.lock), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
+      const before = held.get(step.table);
+      const holding = before ? stronger(before, step.lock) : step.lock;
+      if (context.transactional) held.set(step.table, holding);
+      const heldFromEarlier = holding !== step.lock ? holding : null;
+      return { ...step, because: step.because ?? null, heldFromEarlier, blocksWrites: blocksWrites(holding), blocksReads: blocksReads(holding), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
     });
   }
 

@@ -26,6 +26,10 @@ export function blocksWrites(lock: LockLevel): boolean {
   return LOCK_LEVELS.indexOf(lock) >= LOCK_LEVELS.indexOf('SHARE');
 }
 
+export function stronger(a: LockLevel, b: LockLevel): LockLevel {
+  return LOCK_LEVELS.indexOf(a) >= LOCK_LEVELS.indexOf(b) ? a : b;
+}
+
 export function blocksReads(lock: LockLevel): boolean {
   return lock === 'ACCESS EXCLUSIVE';
 }
@@ -224,7 +228,7 @@ function merge(steps: Step[]): Step[] {
       byTable.set(step.table, { ...step });
       continue;
     }
-    if (LOCK_LEVELS.indexOf(step.lock) > LOCK_LEVELS.indexOf(seen.lock)) seen.lock = step.lock;
+    seen.lock = stronger(seen.lock, step.lock);
     if (weight[step.effect] > weight[seen.effect]) Object.assign(seen, { effect: step.effect, because: step.because });
   }
   return [...byTable.values()];
