@@ -94,6 +94,15 @@ describe('the static rules (no database)', () => {
     expect(down).toEqual([['drop-object', 'warning', 1], ['drop-object', 'warning', 2], ['drop-object', 'error', 3]]);
   });
 
+  it('expects down.sql to drop the index its migration built on an existing table, without CONCURRENTLY (a warning)', async () => {
+    const up = `${NO_TX}create index concurrently tasks_title_idx on tasks (title);`;
+    const report = await lint(up, { down: 'drop index tasks_title_idx;\ndrop index tasks_status_idx;' });
+    expect(report.findings.map((finding) => [finding.file, finding.rule, finding.severity, finding.line])).toEqual([
+      ['down.sql', 'index-without-concurrently', 'warning', 1],
+      ['down.sql', 'index-without-concurrently', 'error', 2],
+    ]);
+  });
+
   it('treats tables created by an earlier pending migration as new, but not those of an applied one', async () => {
     const first = memoryMigration('create table notes (id uuid primary key, body text);', { name: '20990101000000_notes' });
     const second = memoryMigration('create index notes_body_idx on notes (body);', { name: '20990101000001_notes_body' });

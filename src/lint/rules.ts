@@ -96,7 +96,11 @@ const DROPPED_KINDS: Record<string, string> = { OBJECT_TABLE: 'table', OBJECT_TY
 function dropChecks(node: Node, context: StatementContext, statement: ParsedStatement): RawFinding[] {
   const objects = droppedNames(node);
   if (node.removeType === 'OBJECT_INDEX') {
-    return objects.flatMap((index) => concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement));
+    return objects.flatMap((index) => {
+      // down.sql runs in a transaction, where CONCURRENTLY is impossible: undoing the migration's index is expected.
+      if (context.undoes.has(`index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [{ rule: 'index-without-concurrently' as const, severity: 'warning' as const, message: `DROP INDEX ${index} (undoing its migration; down.sql runs in a transaction, so it cannot be CONCURRENTLY)` }];
+      return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement);
+    });
   }
   const kind = DROPPED_KINDS[String(node.removeType)];
   if (!kind || kind === 'view') return [];
