@@ -11,6 +11,7 @@ import { withInterrupt } from './interrupt.js';
 import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
 import { plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
+import { useBaselineWasmTier } from './wasm-tier.js';
 
 export interface MigrateFlags extends GlobalFlags {
   to?: string;
@@ -48,6 +49,7 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
       let lint: LintReport | null = null;
       // Only when something is pending: a no-op up never loads the parser.
       const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
+        useBaselineWasmTier();
         const { lintBeforeUp } = await import('../lint/gate.js');
         lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
         if (!flags.dryRun) warnFindings(lint.findings, context.out);

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-
 /**
  * PostgreSQL's own parser (libpg-query: PostgreSQL 18's grammar compiled to WebAssembly), so statement
  * boundaries, statement kinds and error positions are exactly the server's. Loaded on first use only: the module
@@ -40,10 +38,6 @@ export class SqlSyntaxError extends Error {
 let loading: Promise<SqlParser> | undefined;
 
 export function loadSqlParser(): Promise<SqlParser> {
-  // V8 otherwise recompiles the parser's WebAssembly with its optimising tier in background threads, and Node
-  // waits for those before the process exits: 300-500 ms added to every command that parsed anything. The
-  // baseline tier (Liftoff) parses migrations fast enough. Set before the module is compiled; wasm only.
-  if (!loading) setFlagsFromString('--liftoff-only');
   return (loading ??= import('libpg-query').then(async (module) => {
     await module.loadModule();
     return { parse: (script: string) => parseWith(module, script) };
