@@ -6,10 +6,12 @@
 // The proxy runs as its own process: the timed commands are spawned synchronously.
 // Usage: node bench/distance.mjs [--rtt 20] [--apply-runs 3] [--runs 7] [--json]
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, createDatabase, dropDatabases, intFlag, median, root, time } from './lib.mjs';
-import { writeMigrationFolders } from './folders.mjs';
+import { writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
 import { startTlsServer } from './latency.mjs';
 
 const rtt = intFlag('--rtt', 20);
@@ -19,7 +21,10 @@ const log = (line) => process.stderr.write(`${line}\n`);
 
 const server = await startTlsServer();
 const proxy = await startProxyProcess(new URL(server.url), rtt);
-const folders = writeMigrationFolders(100);
+const work = mkdtempSync(join(tmpdir(), 'todo-db-bench-distance-'));
+const folders = { todoDb: join(work, 'todo-db'), nodePgMigrate: join(work, 'node-pg-migrate') };
+writeTodoDbFolder(folders.todoDb);
+writeNodePgMigrateFolder(folders.nodePgMigrate);
 const created = [];
 const paths = {
   loopback: (database) => tlsUrl(server.url, server.caFile, database, new URL(server.url).port),
@@ -86,7 +91,7 @@ try {
   await dropDatabases(server.url, created).catch(() => {});
   proxy.stop();
   server.destroy();
-  rmSync(folders.work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 
 const { loopback, distance } = report.apply;

@@ -51,6 +51,9 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/** Samples by name as `{ name: { medianMs, samplesMs } }`, rounded to 0.1 ms. */
+export const summarize = (samples) => Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, { medianMs: +median(ms).toFixed(1), samplesMs: ms.map((v) => +v.toFixed(1)) }]));
+
 /** The same URL pointing at another database on the same server. */
 export function databaseUrl(url, database) {
   const u = new URL(url);

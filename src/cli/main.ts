@@ -35,6 +35,7 @@ lockOptions(migrate.command('up'))
   .option('--to <name>', 'stop after this migration')
   .option('--dry-run', 'print the plan and the SQL; change nothing and take no lock')
   .option('--allow-out-of-order', 'apply pending migrations that sort before the last applied one')
+  .option('--allow-lint-errors', 'in production, apply even when migrate lint finds errors in what would be applied')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateUpCommand)));
 lockOptions(migrate.command('down'))
   .description('roll back applied migrations with their down.sql')
@@ -51,6 +52,13 @@ migrate
   .command('create <name>')
   .description('write <timestamp>_<slug>/migration.sql and down.sql')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateCreateCommand)));
+migrate
+  .command('lint [name...]')
+  .description('what the pending (or named) migrations will lock, rewrite or break, before they run; exits 1 on any error')
+  .option('--all', 'lint every migration in the folder, not only the pending ones')
+  .option('--offline', 'no database: the static rules only, no live table sizes')
+  .option('--max-blocking-rows <n>', 'a rewrite or scan under a write-blocking lock on a table above this many rows is an error (default 10000)', integer('--max-blocking-rows', 0, 2_000_000_000))
+  .action(lazy(() => import('./lint.js').then((m) => m.migrateLintCommand)));
 migrate
   .command('diff')
   .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')

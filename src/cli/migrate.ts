@@ -5,10 +5,13 @@ import { EXIT } from '../errors.js';
 import type { Difference } from '../inspect/diff.js';
 import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
-import { createMigration, Migrator, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
+import type { LintReport } from '../lint/lint.js';
+import { createMigration, Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
 import { withInterrupt } from './interrupt.js';
+import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
 import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
+import { useBaselineWasmTier } from './wasm-tier.js';
 
 export interface MigrateFlags extends GlobalFlags {
   to?: string;
@@ -21,9 +24,10 @@ export interface MigrateFlags extends GlobalFlags {
   schema?: boolean;
   comments?: boolean;
   shadowDatabaseUrl?: string;
+  allowLintErrors?: boolean;
 }
 
-async function migrator({ settings, out }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
+async function migrator({ settings, out }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
   const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
   return new Migrator({
     url,
@@ -32,14 +36,28 @@ async function migrator({ settings, out }: CommandContext, flags: MigrateFlags):
     lockTimeoutMs: flags.lockTimeout,
     statementLockTimeoutMs: flags.statementLockTimeout,
     log: (line) => out.info(line),
+    beforeApply,
   });
 }
 
+export type UpResult = UpReport & { lint: LintReport | null };
+
 export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
-  return runCommand({
+  return runCommand<UpResult>({
     name: 'migrate up',
     flags,
-    job: async (context) => (await migrator(context, flags)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder }),
+    job: async (context) => {
+      let lint: LintReport | null = null;
+      // Only when something is pending: a no-op up never loads the parser.
+      const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
+        useBaselineWasmTier();
+        const { lintBeforeUp } = await import('../lint/gate.js');
+        lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
+        if (!flags.dryRun) warnFindings(lint.findings, context.out);
+      };
+      const report = await (await migrator(context, flags, lintPending)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder });
+      return { ...report, lint };
+    },
     render: (report, { out }) => out.print(renderUp(report, out)),
   });
 }
@@ -168,8 +186,11 @@ function renderDifferences(differences: Difference[], left: string, right: strin
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-function renderUp(report: UpReport, out: Output): string {
-  if (report.dryRun) return renderPlan('Would apply', report.plan, out);
+function renderUp(report: UpResult, out: Output): string {
+  if (report.dryRun) {
+    const lint = report.lint ? [renderLockPlan(report.lint.plan, out), renderFindings(report.lint.findings, out)] : [];
+    return [...lint, renderPlan('Would apply', report.plan, out)].filter(Boolean).join('\n\n');
+  }
   if (report.applied.length === 0) return `${out.paint('green', out.symbol('ok'))} Already up to date`;
   const lines = report.applied.map((step) => `  ${step.name}  ${out.paint('gray', `${step.durationMs} ms`)}`);
   return `${out.paint('green', out.symbol('ok'))} Applied ${plural(report.applied.length, 'migration')}\n${lines.join('\n')}`;

@@ -25,6 +25,11 @@ export interface MigratorOptions {
   /** SET LOCAL lock_timeout inside each migration: a migration never queues application traffic for long. */
   statementLockTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Given the migrations `up` is about to apply (or, in a dry run, would apply), on its connection, before any
+   * runs; throwing stops `up` with nothing applied. Not called when nothing is pending. `migrate up` lints here.
+   */
+  beforeApply?: (pending: Migration[], client: pg.Client) => Promise<void>;
 }
 
 export interface UpOptions {
@@ -98,6 +103,7 @@ export class Migrator {
       if (to !== undefined) requireKnown(migrations, to);
       rejectTransactionControl(migrations);
       const pending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
+      if (pending.length > 0) await this.options.beforeApply?.(pending.map((entry) => entry.migration as Migration), client);
       // Nothing pending needs no lock: another migrator can only add to the history, never make this wrong.
       if (dryRun || pending.length === 0) return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
       // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.

@@ -1,0 +1,90 @@
+import { defaultMigrationsDir } from '../config/package-root.js';
+import { databaseTarget } from '../db/target.js';
+import { EXIT } from '../errors.js';
+import type { FolderLintReport } from '../lint/folder.js';
+import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/lint.js';
+import { formatBytes, formatRows } from '../lint/size.js';
+import { plural, type Output } from './output.js';
+import { runCommand, type GlobalFlags } from './run.js';
+import { useBaselineWasmTier } from './wasm-tier.js';
+
+export interface LintFlags extends GlobalFlags {
+  all?: boolean;
+  offline?: boolean;
+  maxBlockingRows?: number;
+}
+
+export function migrateLintCommand(names: string[], flags: LintFlags): Promise<void> {
+  return runCommand<FolderLintReport>({
+    name: 'migrate lint',
+    flags,
+    job: async ({ settings, out }) => {
+      const database = flags.offline ? undefined : { url: await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) }), environment: settings.environment };
+      useBaselineWasmTier();
+      const { lintFolder } = await import('../lint/folder.js');
+      return lintFolder({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), names, all: flags.all === true, maxBlockingRows: flags.maxBlockingRows, database });
+    },
+    render: (report, { out }) => out.print(renderLintReport(report, out)),
+    verdict: (report) => (report.errors === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: lintFailed(report) }),
+  });
+}
+
+export function lintFailed(report: LintReport) {
+  return {
+    code: 'LINT_FAILED',
+    message: `migrate lint found ${plural(report.errors, 'error')} in the migrations.`,
+    hint: 'Rewrite each statement as its fix says, or, where it is safe, put -- todo-db-lint: allow <rule> -- <reason> on the line before it.',
+  };
+}
+
+const SELECTIONS = { named: 'the named migrations', all: 'every migration', pending: 'the pending migrations' } as const;
+
+function renderLintReport(report: FolderLintReport, out: Output): string {
+  const what = `${SELECTIONS[report.selection]} (${plural(report.migrations.length, 'migration')})`;
+  const mode = report.offline ? out.paint('gray', ' offline: static rules only, no lock sizes') : '';
+  const sections = [renderFindings(report.findings, out)];
+  if (!report.offline) sections.push(renderLockPlan(report.plan, out));
+  sections.push(`${summary(report, out)} in ${what}${mode}`);
+  return sections.filter(Boolean).join('\n\n');
+}
+
+function summary(report: LintReport, out: Output): string {
+  const counts = [plural(report.errors, 'error'), plural(report.warnings, 'warning'), ...(report.allowed > 0 ? [`${report.allowed} allowed`] : [])].join(', ');
+  if (report.errors > 0) return `${out.paint('red', out.symbol('fail'))} ${counts}`;
+  return `${out.paint(report.warnings > 0 ? 'yellow' : 'green', report.warnings > 0 ? out.symbol('warn') : out.symbol('ok'))} ${counts}`;
+}
+
+/** One block per finding: where, which rule, the statement, what is wrong, and the safe way. Allowed ones are one line. */
+export function renderFindings(findings: Finding[], out: Output): string {
+  return findings
+    .map((finding) => {
+      const head = `${finding.location}  ${finding.rule}`;
+      if (finding.allowed) return out.paint('gray', `${head}  allowed: ${finding.allowReason}`);
+      const severity = finding.severity === 'error' ? out.paint('red', 'error') : out.paint('yellow', 'warning');
+      return [`${head}  ${severity}`, `  ${finding.statement}`, `  ${finding.message}`, `  ${out.paint('gray', 'why:')} ${finding.why}`, `  ${out.paint('gray', 'fix:')} ${finding.fix}`, ...(finding.sql ? [indent(finding.sql)] : [])].join('\n');
+    })
+    .join('\n\n');
+}
+
+const indent = (sql: string) => sql.split('\n').map((line) => `      ${line}`).join('\n');
+
+/** migrate up outside production (or with --allow-lint-errors): each open finding as a warning, then it goes on. */
+export function warnFindings(findings: Finding[], out: Output): void {
+  for (const finding of findings.filter((item) => !item.allowed)) out.warn(`${finding.location}  ${finding.rule} (${finding.severity}): ${finding.message}`);
+}
+
+/** The lock each statement takes, on which table, whether it rewrites or scans, and the table's live size. */
+export function renderLockPlan(plan: StatementPlan[], out: Output): string {
+  if (plan.length === 0) return '';
+  const lines = plan.flatMap((step) => [`  ${step.location}  ${step.statement}`, ...step.locks.map((lock) => `      ${describeLock(lock, out)}`)]);
+  return `Locks (estimated rows and size from the live database):\n${lines.join('\n')}`;
+}
+
+function describeLock(lock: PlannedLock, out: Output): string {
+  const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
+  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} the table${lock.because ? ` (${lock.because})` : ''}`;
+  const size = lock.newTable ? 'created in this run' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
+  const held = lock.heldFromEarlier ? ` (${lock.heldFromEarlier} held since an earlier statement of this transaction)` : '';
+  const text = `${lock.lock} on ${lock.table}${held}: ${blocks}; ${effect}; ${size}`;
+  return lock.blocksWrites && lock.effect !== 'none' && !lock.newTable ? out.paint('yellow', text) : text;
+}

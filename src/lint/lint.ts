@@ -1,0 +1,266 @@
+import path from 'node:path';
+import type pg from 'pg';
+import { displayPath } from '../migrations/errors.js';
+import type { Migration } from '../migrations/folder.js';
+import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
+import { readAllowComments, type AllowComments } from './allow.js';
+import { findAll, relationName, typeRef, unwrap } from './ast.js';
+import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
+import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
+import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
+import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel } from './locks.js';
+import { describeSize, type TableSize } from './size.js';
+import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
+
+export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
+
+export interface LintTarget {
+  migration: Migration;
+  /** Pending in the database linted against: tables it creates are new for the pending migrations after it. */
+  pending: boolean;
+}
+
+export interface LintOptions {
+  /** A connection to the database the migrations will run on; without one only the static rules apply. */
+  db?: Pick<pg.ClientBase, 'query'>;
+  maxBlockingRows?: number;
+  /** Which files of each migration (default both; `migrate up` lints migration.sql only). */
+  files?: LintFile[];
+}
+
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  migration: string;
+  file: LintFile;
+  /** file:line:column, relative to the working directory when inside it. */
+  location: string;
+  line: number;
+  column: number;
+  /** The statement's first line. */
+  statement: string;
+  message: string;
+  why: string;
+  fix: string;
+  /** The safe SQL for this statement, where one can be written from it. */
+  sql: string | null;
+  allowed: boolean;
+  allowReason: string | null;
+  /** The live size of the table that made it an error, when the database said. */
+  table: TableSize | null;
+}
+
+export interface PlannedLock {
+  table: string;
+  /** The lock this statement takes. */
+  lock: LockLevel;
+  /** A stronger lock on the table that an earlier statement of the same transaction took and still holds. */
+  heldFromEarlier: LockLevel | null;
+  effect: Effect;
+  because: string | null;
+  blocksWrites: boolean;
+  blocksReads: boolean;
+  newTable: boolean;
+  rows: number | null;
+  bytes: number | null;
+}
+
+export interface StatementPlan {
+  migration: string;
+  location: string;
+  statement: string;
+  locks: PlannedLock[];
+}
+
+export interface LintReport {
+  offline: boolean;
+  maxBlockingRows: number;
+  migrations: string[];
+  findings: Finding[];
+  plan: StatementPlan[];
+  errors: number;
+  warnings: number;
+  allowed: number;
+}
+
+interface ParsedFile {
+  migration: Migration;
+  pending: boolean;
+  file: LintFile;
+  path: string;
+  script: string;
+  statements: ParsedStatement[];
+  syntaxError?: SqlSyntaxError;
+  allows: AllowComments;
+}
+
+/** Lints migrations in folder order, as `migrate up` would apply them; reads live sizes once, up front. */
+export async function lintMigrations(targets: LintTarget[], options: LintOptions = {}): Promise<LintReport> {
+  const maxBlockingRows = options.maxBlockingRows ?? DEFAULT_MAX_BLOCKING_ROWS;
+  const parser = await loadSqlParser();
+  const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql']));
+  const live = options.db ? await readLiveFacts(options.db, questionsOf(files)) : undefined;
+  const walk = new Walk(live, maxBlockingRows);
+  let chain = new Set<string>();
+  let upState: LintState | undefined;
+  for (const file of files) {
+    if (file.file === 'migration.sql') {
+      if (!file.pending) chain = new Set();
+      upState = emptyState(new Set(chain));
+      walk.file(file, upState, new Set());
+      if (file.pending) chain = upState.newTables;
+    } else {
+      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point.
+      const state = emptyState(new Set(upState?.newTables));
+      upState?.indexTables.forEach((table, index) => state.indexTables.set(index, table));
+      walk.file(file, state, upState?.created ?? new Set());
+    }
+  }
+  walk.unindexedForeignKeys();
+  const findings = walk.findings;
+  const open = findings.filter((finding) => !finding.allowed);
+  return {
+    offline: !live,
+    maxBlockingRows,
+    migrations: targets.map((target) => target.migration.name),
+    findings,
+    plan: walk.plan,
+    errors: open.filter((finding) => finding.severity === 'error').length,
+    warnings: open.filter((finding) => finding.severity === 'warning').length,
+    allowed: findings.length - open.length,
+  };
+}
+
+function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[]): ParsedFile[] {
+  return which.flatMap((file) => {
+    const script = file === 'migration.sql' ? migration.sql : migration.readDown();
+    if (script === undefined) return [];
+    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    try {
+      return [{ ...base, statements: parser.parse(script) }];
+    } catch (error) {
+      if (!(error instanceof SqlSyntaxError)) throw error;
+      return [{ ...base, statements: [], syntaxError: error }];
+    }
+  });
+}
+
+/** Every table, index and target type the files name, for one round of catalog queries. */
+function questionsOf(files: ParsedFile[]): LiveQuestions {
+  const tables = new Set<string>();
+  const indexes = new Set<string>();
+  const types = new Set<string>();
+  const functions = new Set<string>();
+  for (const { statements } of files) {
+    for (const { kind, node } of statements) {
+      for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar')]) {
+        const name = relationName(relation);
+        if (name) tables.add(name);
+      }
+      if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => indexes.add(name));
+      if (kind === 'ReindexStmt' && node.kind === 'REINDEX_OBJECT_INDEX') indexes.add(relationName(node.relation) ?? '');
+      if (kind === 'AlterTableStmt') {
+        for (const command of alterCommands(node)) {
+          if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
+          if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => functions.add(name));
+        }
+      }
+    }
+  }
+  return { tables: [...tables], indexes: [...indexes].filter(Boolean), types: [...types], functions: [...functions] };
+}
+
+interface PendingKey extends KeyColumns {
+  at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'sql' | 'allowed' | 'allowReason' | 'table'>;
+  allows: AllowComments;
+}
+
+/** The walk over every statement: findings, the lock plan, and what the foreign-key check needs at the end. */
+class Walk {
+  readonly findings: Finding[] = [];
+  readonly plan: StatementPlan[] = [];
+  private readonly foreignKeys: PendingKey[] = [];
+  private readonly indexes: KeyColumns[] = [];
+  /** Tables whose every index the walk knows: created in the linted files, or read live. */
+  private readonly knownTables = new Set<string>();
+
+  constructor(
+    private readonly live: LiveFacts | undefined,
+    private readonly maxBlockingRows: number,
+  ) {}
+
+  file(file: ParsedFile, state: LintState, undoes: Set<string>): void {
+    const shown = displayPath(file.path);
+    for (const problem of file.allows.problems) {
+      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${problem.line}:1`, line: problem.line, column: 1, statement: (file.script.split('\n')[problem.line - 1] ?? '').trim() };
+      this.findings.push(finding(at, { rule: 'allow-comment-invalid', message: problem.message }, undefined, null));
+    }
+    if (file.syntaxError) {
+      const { line, column, text } = lineColumnAt(file.script, file.syntaxError.offset);
+      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
+      this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
+      return;
+    }
+    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: this.live, ddlTables: ddlTables(file.statements), undoes };
+    for (const statement of file.statements) this.statement(file, shown, statement, context);
+  }
+
+  private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
+    const { line, column } = lineColumnAt(file.script, statement.offset);
+    const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
+    const allow = file.allows.forStatementAt(line);
+    const raw = staticFindings(statement, context);
+    record(statement, context.state);
+    // After record: a table the statement creates is new for its own lock too.
+    const locks = this.locks(statement, context);
+    if (file.file === 'migration.sql' && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
+    const blocking = locks.find((lock) => this.tooLargeToBlock(lock));
+    const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
+    const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
+    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${blocking.effect === 'rewrite' ? 'rewrites' : 'scans'} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
+    for (const item of raw) {
+      const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
+      this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
+    }
+    if (file.file === 'migration.sql') {
+      if (statement.kind === 'CreateStmt') this.knownTables.add(relationName(statement.node.relation) ?? '');
+      this.indexes.push(...indexesOf(statement));
+      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows })));
+    }
+  }
+
+  /** In a transaction a statement also runs under every lock the statements before it took on the same table. */
+  private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] {
+    const held = context.transactional ? context.state.heldLocks : new Map<string, LockLevel>();
+    return lockSteps(statement, context).map((step) => {
+      const table = this.live?.tables.get(step.table);
+      const before = held.get(step.table);
+      const holding = before ? stronger(before, step.lock) : step.lock;
+      if (context.transactional) held.set(step.table, holding);
+      const heldFromEarlier = holding !== step.lock ? holding : null;
+      return { ...step, because: step.because ?? null, heldFromEarlier, blocksWrites: blocksWrites(holding), blocksReads: blocksReads(holding), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
+    });
+  }
+
+  private tooLargeToBlock(lock: PlannedLock): boolean {
+    return lock.effect !== 'none' && lock.blocksWrites && !lock.newTable && lock.rows !== null && lock.rows > this.maxBlockingRows;
+  }
+
+  /** After every statement: an index created later in the migration, or existing live, serves the key too. */
+  unindexedForeignKeys(): void {
+    const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
+    for (const key of this.foreignKeys) {
+      // Offline, an existing table's indexes are unknown: no guess.
+      if (!this.knownTables.has(key.table) && !this.live?.tables.has(key.table)) continue;
+      if (servedBy(key, [...this.indexes, ...liveIndexes])) continue;
+      const allow = key.allows.forStatementAt(key.at.line);
+      this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
+    }
+  }
+}
+
+function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
+  const rule = RULES[raw.rule];
+  const allowed = allow?.rules.includes(raw.rule) ?? false;
+  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, sql: raw.sql ?? null, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
+}
