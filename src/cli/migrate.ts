@@ -61,7 +61,7 @@ export function migrateStatusCommand(flags: MigrateFlags): Promise<void> {
     verdict: (report) =>
       report.upToDate
         ? { exitCode: EXIT.ok, statusCode: 200 }
-        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: 'Some migrations are pending, failed, edited or missing.', hint: 'See the list; run todo-db migrate up for pending ones.' } },
+        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: 'See the list; run todo-db migrate up for pending ones (it waits for a running one to finish).' } },
   });
 }
 
@@ -177,7 +177,11 @@ function renderPlan(verb: string, plan: PlannedStep[], out: Output): string {
   return `${verb} ${plural(plan.length, 'migration')} (dry run; nothing was changed):\n\n${steps.join('\n\n')}`;
 }
 
-const STATE_COLOURS = { applied: 'green', pending: 'yellow', 'rolled-back': 'yellow', failed: 'red', edited: 'red', missing: 'red' } as const;
+const STATE_COLOURS = { applied: 'green', pending: 'yellow', running: 'yellow', 'rolled-back': 'yellow', failed: 'red', edited: 'red', missing: 'red' } as const;
+
+function notApplied(report: StatusReport): string {
+  return Object.entries(report.counts).filter(([state, count]) => state !== 'applied' && count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
+}
 
 function renderStatus(report: StatusReport, out: Output): string {
   if (report.migrations.length === 0) return 'No migrations in the folder and none applied.';
@@ -185,7 +189,8 @@ function renderStatus(report: StatusReport, out: Output): string {
   const rows = report.migrations.map((entry) => {
     const when = entry.state === 'rolled-back' ? entry.rolledBackAt : entry.finishedAt ?? entry.startedAt;
     const state = out.paint(STATE_COLOURS[entry.state], entry.state.padEnd(11));
-    const note = entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : '';
+    const note =
+      entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : entry.state === 'running' ? out.paint('gray', '  (being applied by another migrator now)') : '';
     return `  ${entry.name.padEnd(width)}  ${state}  ${when ?? ''}${note}`.trimEnd();
   });
   const summary = Object.entries(report.counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
