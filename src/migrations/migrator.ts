@@ -122,11 +122,14 @@ export class Migrator {
       const running = entries.some((entry) => entry.state === 'running');
       // Nothing pending needs no lock and no parser: another migrator can only add to the history, never make this wrong.
       if (pending.length === 0 && !running) return { dryRun, applied: [], plan: [], waitedForLockMs: 0 };
-      const prepared = await prepareAll(pending);
-      if (dryRun) return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      // Loading the parser overlaps the pooler check and the lock; nothing is written before the files are judged.
+      const judging = prepareAll(pending);
+      judging.catch(() => {});
+      if (dryRun) return { dryRun, applied: [], plan: (await judging, pending.map(plannedUp)), waitedForLockMs: 0 };
       // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
+        const prepared = await judging;
         const table = await historyTable(client);
         await ensureHistoryTable(client, table);
         const stillPending = pendingUpTo(verified(planMigrations(migrations, await readHistory(client, table))), to, allowOutOfOrder);

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+
 /**
  * PostgreSQL's own parser (libpg-query: PostgreSQL 18's grammar compiled to WebAssembly), so statement
  * boundaries, statement kinds and error positions are exactly the server's. Loaded on first use only: the module
@@ -38,10 +40,26 @@ export class SqlSyntaxError extends Error {
 let loading: Promise<SqlParser> | undefined;
 
 export function loadSqlParser(): Promise<SqlParser> {
-  return (loading ??= import('libpg-query').then(async (module) => {
+  return (loading ??= compiledBaselineOnly(async () => {
+    const module = await import('libpg-query');
     await module.loadModule();
-    return { parse: (script: string) => parseWith(module, script) };
-  }));
+    return module;
+  }).then((module) => ({ parse: (script: string) => parseWith(module, script) })));
+}
+
+/**
+ * V8 compiles a WebAssembly module with its baseline compiler, then optimises it again on background threads, and
+ * Node waits for those threads before it exits: 0.5 to 2 s after the work is done, for a parser that runs for
+ * milliseconds. Baseline code parses a migration as fast. The flag applies to modules compiled while it is set,
+ * so other WebAssembly (Prisma's engines) keeps V8's default.
+ */
+async function compiledBaselineOnly<T>(load: () => Promise<T>): Promise<T> {
+  v8.setFlagsFromString('--liftoff-only');
+  try {
+    return await load();
+  } finally {
+    v8.setFlagsFromString('--no-liftoff-only');
+  }
 }
 
 type Module = typeof import('libpg-query');
