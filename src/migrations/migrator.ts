@@ -172,19 +172,14 @@ export class Migrator {
   private async apply(client: pg.Client, table: string, migration: Migration, prepared: Prepared): Promise<void> {
     if (!migration.transactional) return this.applyOutsideTransaction(client, table, migration, prepared);
     const id = randomUUID();
-    let offset: number | undefined;
     try {
       await client.query(`begin; ${(await this.guards(client)).local}; ${insertStartedSql(table, id, migration.name, migration.checksum)}`);
       // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
-      const run = await queryCountingStatements(client, prepared.sql);
-      if (run.error) {
-        offset = failureOffset(run.error, { text: prepared.sql, offset: 0 }, prepared.statements[run.completed]?.offset);
-        throw run.error;
-      }
+      await runWhole(client, prepared);
       await client.query(`${RESET_SESSION}; ${markFinishedSql(table, id)}; commit`);
     } catch (error) {
       await client.query('rollback').catch(() => {});
-      const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset });
+      const failure = migrationFailed(migration, 'migration.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
       await recordRolledBackFailure(client, table, migration.name, migration.checksum, failure.message).catch(() => {});
       throw failure;
     }
@@ -211,18 +206,13 @@ export class Migrator {
   private async revert(client: pg.Client, table: string, entry: MigrationEntry, prepared: Prepared): Promise<void> {
     const migration = entry.migration as Migration;
     const row = entry.row as HistoryRow;
-    let offset: number | undefined;
     try {
       await client.query(`begin; ${(await this.guards(client)).local}`);
-      const run = await queryCountingStatements(client, prepared.sql);
-      if (run.error) {
-        offset = failureOffset(run.error, { text: prepared.sql, offset: 0 }, prepared.statements[run.completed]?.offset);
-        throw run.error;
-      }
+      await runWhole(client, prepared);
       await client.query(`${RESET_SESSION}; ${markRolledBackSql(table, row.id)}; commit`);
     } catch (error) {
       await client.query('rollback').catch(() => {});
-      throw migrationFailed(migration, 'down.sql', prepared.sql, error, { offset });
+      throw migrationFailed(migration, 'down.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
     }
   }
 
@@ -343,19 +333,31 @@ function prepareDown(entry: MigrationEntry): Promise<Prepared> {
   return prepare(migration, 'down.sql', migration.readDown() as SqlText, true);
 }
 
+/** An error from a file's own statements, with the offset in the file it points at. */
+class StatementFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly offset: number | undefined,
+  ) {
+    super((error as Error).message);
+  }
+}
+
+const unwrap = (error: unknown) => (error instanceof StatementFailure ? error.error : error);
+const offsetOf = (error: unknown) => (error instanceof StatementFailure ? error.offset : undefined);
+
 /**
- * Runs a script as one simple query and counts the statements the server completed (one CommandComplete each),
+ * Runs a file as one simple query and counts the statements the server completed (one CommandComplete each),
  * so an error without a position still names its statement: the next one in the parser's list.
  */
-async function queryCountingStatements(client: pg.Client, sql: string): Promise<{ completed: number; error?: unknown }> {
+async function runWhole(client: pg.Client, { sql, statements }: Prepared): Promise<void> {
   let completed = 0;
   const count = () => void completed++;
   client.connection.on('commandComplete', count);
   try {
     await client.query(sql);
-    return { completed };
   } catch (error) {
-    return { completed, error };
+    throw new StatementFailure(error, failureOffset(error, { text: sql, offset: 0 }, statements[completed]?.offset));
   } finally {
     client.connection.off('commandComplete', count);
   }
