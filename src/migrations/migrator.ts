@@ -123,17 +123,20 @@ export class Migrator {
       // Nothing pending needs no lock and no parser: another migrator can only add to the history, never make this wrong.
       if (pending.length === 0 && !running) return { dryRun, applied: [], plan: [], waitedForLockMs: 0 };
       // Loading the parser overlaps the pooler check and the lock; nothing is written before the files are judged.
-      const judging = prepareAll(pending);
+      const judging = prepareEach(pending, prepareUp);
       judging.catch(() => {});
-      if (dryRun) return { dryRun, applied: [], plan: (await judging, pending.map(plannedUp)), waitedForLockMs: 0 };
+      if (dryRun) {
+        await judging;
+        return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      }
       // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
-        const prepared = await judging;
+        const judged = await judging;
         const table = await historyTable(client);
         await ensureHistoryTable(client, table);
         const stillPending = pendingUpTo(verified(planMigrations(migrations, await readHistory(client, table))), to, allowOutOfOrder);
-        for (const entry of stillPending) prepared.set(entry.name, prepared.get(entry.name) ?? (await prepare(entry.migration as Migration, 'migration.sql')));
+        const prepared = await prepareEach(stillPending, prepareUp, judged);
         const applied: StepResult[] = [];
         for (const entry of stillPending) {
           const migration = entry.migration as Migration;
@@ -153,16 +156,16 @@ export class Migrator {
       if (to !== undefined) requireKnown(migrations, to);
       const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
       // Every down.sql that will run is judged before the first one runs.
-      for (const entry of planned) await prepareDown(entry);
+      const judged = await prepareEach(planned, prepareDown);
       if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
         const table = await historyTable(client);
         const chosen = revertible(planMigrations(migrations, await readHistory(client, table)), { steps, to });
+        const prepared = await prepareEach(chosen, prepareDown, judged);
         const rolledBack: StepResult[] = [];
         for (const entry of chosen) {
-          const prepared = await prepareDown(entry);
-          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, entry, prepared)));
+          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, entry, prepared.get(entry.name) as Prepared)));
         }
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
@@ -321,11 +324,13 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
   return { sql: text.sql, statements };
 }
 
-async function prepareAll(entries: MigrationEntry[]): Promise<Map<string, Prepared>> {
-  const prepared = new Map<string, Prepared>();
-  for (const entry of entries) prepared.set(entry.name, await prepare(entry.migration as Migration, 'migration.sql'));
-  return prepared;
+/** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
+async function prepareEach(entries: MigrationEntry[], judge: (entry: MigrationEntry) => Promise<Prepared>, known = new Map<string, Prepared>()): Promise<Map<string, Prepared>> {
+  for (const entry of entries) if (!known.has(entry.name)) known.set(entry.name, await judge(entry));
+  return known;
 }
+
+const prepareUp = (entry: MigrationEntry) => prepare(entry.migration as Migration, 'migration.sql');
 
 /** down.sql always runs in one transaction with its history update. */
 function prepareDown(entry: MigrationEntry): Promise<Prepared> {
