@@ -223,7 +223,7 @@ if (json) {
   }
   const line = (c, verdict) => console.log(`${c.name.padEnd(44)} ${c.ratio === null ? '  n/a' : c.ratio.toFixed(2).padStart(5)}${verdict}`);
   console.log('targets:');
-  for (const t of report.targets) line(t, ` (target <= ${t.limit.toFixed(1)}) ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`);
+  for (const t of report.targets) line(t, ` (target <= ${t.limit}) ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`);
   console.log('beside them:');
   for (const c of report.comparisons) line(c, '');
 }
