@@ -1,5 +1,7 @@
 // Helpers shared by the benchmarks: flags, the local server, timing whole processes, medians, scratch databases.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -123,4 +125,21 @@ export function printReport(header, report) {
     console.log(`${r.command.padEnd(36)} ${String(r.medianMs).padStart(7)} ms${side}`);
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+}
+
+/**
+ * Builds todo-db as it was at a git revision, with today's node_modules, so a figure can show before and after
+ * side by side in one run. The build lives under node_modules/.cache (ignored by git), where module resolution
+ * still finds the project's node_modules. Returns the revision's CLI entry point and its commit.
+ */
+export function buildRevision(revision) {
+  const commit = execFileSync('git', ['rev-parse', '--short', revision], { cwd: root }).toString().trim();
+  const dir = join(root, 'node_modules', '.cache', 'todo-db-bench', commit);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', `git archive ${commit} src bin package.json | tar -x -C "${dir}"`], { cwd: root });
+  // The Prisma client is generated, not committed; the schema it comes from is the same.
+  cpSync(join(root, 'src', 'generated'), join(dir, 'src', 'generated'), { recursive: true });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
+  return { cli: [join(dir, 'bin', 'todo-db.js')], commit };
 }

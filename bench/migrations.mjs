@@ -1,19 +1,24 @@
 // Times migration runs side by side on the local server, todo-db next to node-pg-migrate and dbmate:
 //   apply 100 small migrations (a table and an index each) to an empty database, a fresh one per run;
-//   a no-op `up` on an up-to-date database, next to a bare pg connect + select 1 process.
+//   a no-op `up` on an up-to-date database, next to a bare pg connect + select 1 process;
+//   and todo-db against itself at an earlier revision (--before, default: where this branch left main), for the
+//   no-op `up` and for `up` of one pending migration (the project's own), which shows what parsing costs.
 // Every tool runs as a whole process; runs are interleaved (and the order rotated) so that machine noise hits
 // all alike. Databases are created and checked outside the timing, and dropped at the end.
-// Usage: node bench/migrations.mjs [--runs N] [--apply-runs N] [--noop-runs N] [--json]
-//   --runs sets both counts (defaults: 5 applies, 15 no-ops); --json prints only the report, as JSON.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Usage: node bench/migrations.mjs [--runs N] [--apply-runs N] [--noop-runs N] [--before REV] [--json]
+//   --runs sets all counts (defaults: 5 applies, 15 no-ops and one-pending runs); --json prints only the report, as JSON.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { resolveBinary as dbmateBinary } from 'dbmate';
 import { downSql, eachMigration, MIGRATIONS, upSql, writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
-import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time, withClient } from './lib.mjs';
+import { buildRevision, cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time, withClient } from './lib.mjs';
 
 const applyRuns = intFlag('--apply-runs', intFlag('--runs', 5));
 const noopRuns = intFlag('--noop-runs', intFlag('--runs', 15));
+const beforeAt = process.argv.indexOf('--before');
+const beforeRevision = beforeAt === -1 ? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: root }).toString().trim() : process.argv[beforeAt + 1];
 const json = process.argv.includes('--json');
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -26,6 +31,11 @@ mkdirSync(dirs.dbmate, { recursive: true });
 eachMigration((name, table) => {
   writeFileSync(join(dirs.dbmate, `${name}.sql`), `-- migrate:up\n${upSql(table)}\n-- migrate:down\n${downSql(table)}`);
 });
+
+// One pending migration: the project's own first migration, alone in a folder.
+dirs.onePending = join(work, 'one-pending');
+mkdirSync(dirs.onePending);
+cpSync(join(root, 'prisma', 'migrations'), dirs.onePending, { recursive: true });
 
 // ---- the tools: how to run `up` against a database URL, and where each keeps its history ----
 const env = cleanEnv();
@@ -56,6 +66,10 @@ const tools = [
     up: (url) => ({ command: dbmateBinary(), args: ['--url', withSslDisabled(url), '--migrations-dir', dirs.dbmate, '--no-dump-schema', 'migrate'], env }),
   },
 ];
+
+const before = buildRevision(beforeRevision);
+const todoDbUp = (entry, dir) => (url) => ({ command: process.execPath, args: [...entry, 'migrate', 'up', '--migrations-dir', dir, '--database-url', url, '--json'], env });
+const beforeTool = { name: `todo-db ${before.commit}`, up: todoDbUp(before.cli, dirs.todoDb) };
 
 const localUrl = startLocal(env);
 const created = [];
@@ -106,17 +120,18 @@ try {
   report.unavailable = unavailable;
   await dropDatabases(localUrl, created.splice(0));
 
-  // 1. Apply 100 migrations to an empty database, a fresh one per tool and run.
-  const apply = Object.fromEntries(active.map((tool) => [tool.name, []]));
+  // 1. Apply 100 migrations to an empty database, a fresh one per tool and run (todo-db before as well).
+  const applying = active.some((tool) => tool.name === 'todo-db') ? [...active, { ...beforeTool, slug: 'todo_db_before', history: tools[0].history }] : active;
+  const apply = Object.fromEntries(applying.map((tool) => [tool.name, []]));
   for (let r = 1; r <= applyRuns; r++) {
     const urls = {};
-    for (const tool of active) urls[tool.name] = await database(`bench_${tool.slug}_${r}`);
-    for (const tool of rotate(active, r)) {
+    for (const tool of applying) urls[tool.name] = await database(`bench_${tool.slug}_${r}`);
+    for (const tool of rotate(applying, r)) {
       apply[tool.name].push(timeUp(tool, urls[tool.name]));
       await verify(tool, urls[tool.name]);
     }
     await dropDatabases(localUrl, created.splice(0));
-    log(`apply run ${r}/${applyRuns}: ${active.map((t) => `${t.name} ${apply[t.name].at(-1).toFixed(0)} ms`).join(', ')}`);
+    log(`apply run ${r}/${applyRuns}: ${applying.map((t) => `${t.name} ${apply[t.name].at(-1).toFixed(0)} ms`).join(', ')}`);
   }
 
   // 2. A no-op up on an up-to-date database, next to a bare pg connect + select 1.
@@ -127,7 +142,9 @@ try {
     await verify(tool, noopUrls[tool.name]);
   }
   const baseline = { name: 'pg baseline', time: () => time(process.execPath, ['bench/pg-baseline.mjs'], { env: { ...env, BENCH_DATABASE_URL: localUrl } }) };
-  const contenders = [...active.map((tool) => ({ name: tool.name, time: () => timeUp(tool, noopUrls[tool.name]) })), baseline];
+  const todoDbNow = active.find((tool) => tool.name === 'todo-db');
+  const beforeNoop = todoDbNow ? [{ name: beforeTool.name, time: () => timeUp(beforeTool, noopUrls['todo-db']) }] : [];
+  const contenders = [...active.map((tool) => ({ name: tool.name, time: () => timeUp(tool, noopUrls[tool.name]) })), ...beforeNoop, baseline];
   for (const c of contenders) c.time(); // warm-up
   const noop = Object.fromEntries(contenders.map((c) => [c.name, []]));
   for (let r = 1; r <= noopRuns; r++) {
@@ -135,8 +152,26 @@ try {
   }
   log(`no-op: ${noopRuns} runs each`);
 
+  // 3. One pending migration (the project's own), before and after: what loading and running the parser costs.
+  const pendingTools = [
+    { name: 'todo-db', up: todoDbUp(cli, dirs.onePending) },
+    { name: beforeTool.name, up: todoDbUp(before.cli, dirs.onePending) },
+  ];
+  const onePending = Object.fromEntries(pendingTools.map((tool) => [tool.name, []]));
+  for (let r = 0; r <= noopRuns; r++) {
+    for (const [i, tool] of rotate(pendingTools, r).entries()) {
+      const url = await database(`bench_one_pending_${r}_${i}`);
+      const ms = timeUp(tool, url);
+      if (r > 0) onePending[tool.name].push(ms); // run 0 warms up
+    }
+    await dropDatabases(localUrl, created.splice(0));
+  }
+  log(`one pending migration: ${noopRuns} runs each`);
+
   report.apply = summarize(apply);
   report.noop = summarize(noop);
+  report.onePending = summarize(onePending);
+  report.before = before.commit;
 
   const ratio = (phase, a, b) => (report[phase][a] && report[phase][b] ? +(report[phase][a].medianMs / report[phase][b].medianMs).toFixed(2) : null);
   const compare = (name, phase, a, b, limit = null) => {
@@ -147,6 +182,7 @@ try {
     compare('no-op up: todo-db / node-pg-migrate', 'noop', 'todo-db', 'node-pg-migrate', 0.6),
     compare('no-op up: todo-db / pg baseline', 'noop', 'todo-db', 'pg baseline', 1.3),
     compare('100 migrations: todo-db / node-pg-migrate', 'apply', 'todo-db', 'node-pg-migrate', 1.0),
+    compare(`no-op up: todo-db / todo-db ${before.commit}`, 'noop', 'todo-db', beforeTool.name, 1.05),
   ];
   report.comparisons = [
     compare('no-op up: todo-db / dbmate', 'noop', 'todo-db', 'dbmate'),
@@ -154,6 +190,9 @@ try {
     compare('no-op up: node-pg-migrate / pg baseline', 'noop', 'node-pg-migrate', 'pg baseline'),
     compare('no-op up: dbmate / pg baseline', 'noop', 'dbmate', 'pg baseline'),
     compare('100 migrations: dbmate / node-pg-migrate', 'apply', 'dbmate', 'node-pg-migrate'),
+    compare(`no-op up: todo-db ${before.commit} / pg baseline`, 'noop', beforeTool.name, 'pg baseline'),
+    compare(`one pending migration: todo-db / todo-db ${before.commit}`, 'onePending', 'todo-db', beforeTool.name),
+    compare(`100 migrations: todo-db / todo-db ${before.commit}`, 'apply', 'todo-db', beforeTool.name),
   ];
 } finally {
   await dropDatabases(localUrl, created);
@@ -163,16 +202,17 @@ try {
 if (json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  const ms = (entry) => (entry ? `${entry.medianMs.toFixed(1).padStart(8)} ms` : '       n/a   ');
+  const ms = (entry) => `${entry.medianMs.toFixed(1).padStart(8)} ms`;
   console.log(`runs: ${applyRuns} applies of ${MIGRATIONS} migrations, ${noopRuns} no-op ups; node ${process.version}, PostgreSQL ${report.server.version} (fsync ${report.server.fsync}, synchronous_commit ${report.server.synchronous_commit})`);
   for (const [name, reason] of Object.entries(report.unavailable)) console.log(`${name}: ${reason}`);
-  console.log(`${''.padEnd(17)} ${'100 migrations'.padStart(14)} ${'no-op up'.padStart(14)}`);
-  for (const name of [...tools.map((t) => t.name), 'pg baseline']) {
-    console.log(`${name.padEnd(17)} ${name === 'pg baseline' ? ''.padStart(14) : ms(report.apply[name]).padStart(14)} ${ms(report.noop[name]).padStart(14)}`);
+  console.log(`${''.padEnd(17)} ${'100 migrations'.padStart(14)} ${'no-op up'.padStart(14)} ${'one pending'.padStart(14)}`);
+  for (const name of [...tools.map((t) => t.name), beforeTool.name, 'pg baseline']) {
+    const cell = (phase) => (report[phase][name] ? ms(report[phase][name]) : '').padStart(14);
+    console.log(`${name.padEnd(17)} ${cell('apply')} ${cell('noop')} ${cell('onePending')}`);
   }
   const line = (c, verdict) => console.log(`${c.name.padEnd(44)} ${c.ratio === null ? '  n/a' : c.ratio.toFixed(2).padStart(5)}${verdict}`);
   console.log('targets:');
-  for (const t of report.targets) line(t, ` (target <= ${t.limit.toFixed(1)}) ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`);
+  for (const t of report.targets) line(t, ` (target <= ${t.limit}) ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`);
   console.log('beside them:');
   for (const c of report.comparisons) line(c, '');
 }

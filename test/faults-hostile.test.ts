@@ -53,7 +53,7 @@ describe('a migration folder that is a symlink', () => {
     await symlink(join(outside, 'evil'), join(dir, '20260101000001_evil'), 'dir');
 
     const result = await runCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
-    expectCleanRefusal(result, /outside the migrations folder.*\[MIGRATION_OUTSIDE_FOLDER\]/);
+    expectCleanRefusal(result, /outside the migrations folder.*\[MIGRATION_INVALID\]/);
     expect(await query(url, "select 1 from pg_class where relname = 'evil'")).toEqual([]);
   });
 });

@@ -32,7 +32,7 @@ describe('health', () => {
     const url = await createTestDatabase('health');
     const dir = await migrationsFolder({
       '20260101000001_a': tableMigration('a'),
-      '20260101000002_broken': { up: '-- todo-db: no-transaction\ncreate table b (id int);\nselec 1;\n' },
+      '20260101000002_broken': { up: '-- todo-db: no-transaction\ncreate table b (id int);\nselect nope from b;\n' },
     });
     expect((await runCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } })).code).toBe(1);
     const result = await health(url, '--json', '--migrations-dir', dir);

@@ -6,7 +6,7 @@ import type { Migration } from '../src/migrations/folder.js';
 
 /** A migration from memory: the lint reads nothing else of it. */
 function memoryMigration(sql: string, { name = '20990101000000_change', down }: { name?: string; down?: string } = {}): Migration {
-  return { name, path: `/migrations/${name}/migration.sql`, sql, checksum: '', readDown: () => down, transactional: !sql.startsWith('-- todo-db: no-transaction') };
+  return { name, path: `/migrations/${name}/migration.sql`, sql, checksum: '', readDown: () => (down === undefined ? undefined : { sql: down }), transactional: !sql.startsWith('-- todo-db: no-transaction') };
 }
 
 async function lint(sql: string, options: { down?: string } = {}) {

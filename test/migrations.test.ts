@@ -95,24 +95,40 @@ describe('migrate up, status, down', () => {
 });
 
 describe('a failing migration leaves nothing behind', () => {
-  it('points at file:line:column, keeps no object, records the rollback, and a fixed version applies', async () => {
+  it('points at file:line:column of the failing statement, keeps no object, records the rollback, and a fixed version applies', async () => {
     const url = await createTestDatabase('mig');
-    const broken = ['create table kept_out (id int);', 'create index kept_out_idx on kept_out (id);', '', '-- a comment', 'insert into kept_out values (1);', '', 'selec 1;', ''].join('\n');
+    const broken = ['create table kept_out (id int);', 'create index kept_out_idx on kept_out (id);', '', '-- a comment', 'insert into kept_out values (1);', '', '  alter table kept_out add column id int;', ''].join('\n');
     const dir = await migrationsFolder({ '20260101000001_broken': { up: broken, down: 'drop table kept_out;' } });
     const result = await migrate(url, dir, 'up');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('20260101000001_broken/migration.sql:7:1: syntax error at or near "selec"');
-    expect(result.stderr).toMatch(/ 7 \| selec 1;\n\s+\| \^/);
+    // PostgreSQL gives no position for this error: the statement that failed is found by counting completed ones.
+    expect(result.stderr).toContain('20260101000001_broken/migration.sql:7:3: column "id" of relation "kept_out" already exists (SQLSTATE 42701)');
+    expect(result.stderr).toMatch(/ 7 \|   alter table kept_out add column id int;\n\s+\|   \^/);
     expect(result.stderr).toMatch(/\[MIGRATION_FAILED\]/);
+    expect(result.stderr).toMatch(/Fix migration\.sql and run again\. It was rolled back/);
     expect(await tables(url)).toEqual(['_prisma_migrations']);
     const [row] = await history(url);
     expect(row).toMatchObject({ migration_name: '20260101000001_broken', finished_at: null, applied_steps_count: 0 });
     expect(row?.rolled_back_at).toBeInstanceOf(Date);
-    expect(row?.logs).toMatch(/syntax error/);
+    expect(row?.logs).toMatch(/already exists/);
 
-    await writeFile(join(dir, '20260101000001_broken', 'migration.sql'), broken.replace('selec 1;', 'select 1;'));
+    await writeFile(join(dir, '20260101000001_broken', 'migration.sql'), broken.replace('add column id int', 'add column note text'));
     expect((await migrate(url, dir, 'up')).code).toBe(0);
     expect(await tables(url)).toEqual(['_prisma_migrations', 'kept_out']);
+  });
+
+  it('refuses a syntax error with file:line:column before anything runs, the migrations before it included', async () => {
+    const url = await createTestDatabase('mig');
+    const dir = await migrationsFolder({
+      '20260101000001_fine': tableMigration('fine'),
+      '20260101000002_broken': { up: 'create table later (id int);\n\n-- a comment\nselec 1;\n' },
+    });
+    const result = await migrate(url, dir, 'up');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('20260101000002_broken/migration.sql:4:1: syntax error at or near "selec" (SQLSTATE 42601)');
+    expect(result.stderr).toMatch(/ 4 \| selec 1;\n\s+\| \^/);
+    expect(result.stderr).toMatch(/\[MIGRATION_INVALID\]/);
+    expect(await tables(url)).toEqual([]);
   });
 
   it('runs a no-transaction migration statement by statement (CREATE INDEX CONCURRENTLY)', async () => {
@@ -132,7 +148,7 @@ describe('a failing migration leaves nothing behind', () => {
     const dir = await migrationsFolder({ '20260101000001_tx': { up: 'begin;\ncreate table tx (id int);\ncommit;\n' } });
     const result = await migrate(url, dir, 'up');
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/would end the transaction/);
+    expect(result.stderr).toMatch(/migration\.sql:1:1: BEGIN is transaction control, which would end or split the transaction todo-db runs it in/);
     expect(await tables(url)).toEqual([]);
   });
 });
@@ -187,7 +203,7 @@ describe('tamper checks', () => {
     await symlink(join(outside, 'evil.sql'), join(dir, '20260101000001_link', 'migration.sql'));
     const result = await migrate(url, dir, 'up');
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/outside the migrations folder.*\[MIGRATION_OUTSIDE_FOLDER\]/);
+    expect(result.stderr).toMatch(/20260101000001_link\/migration\.sql resolves to .*evil\.sql, outside the migrations folder.*\[MIGRATION_INVALID\]/);
     expect(await tables(url)).toEqual([]);
   });
 });

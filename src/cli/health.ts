@@ -44,6 +44,7 @@ const HINTS: Record<string, string> = {
   unreachable: 'Run todo-db check-connection to see why the database cannot be reached.',
   connected: 'Run todo-db migrate status to see the migration history.',
   pending: 'Run todo-db migrate up.',
+  running: 'A migration is being applied right now; check again when it finishes (todo-db migrate status shows it).',
   failed: 'Run todo-db migrate status to see which migration failed or changed.',
 };
 

@@ -6,7 +6,6 @@ import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/li
 import { formatBytes, formatRows } from '../lint/size.js';
 import { plural, type Output } from './output.js';
 import { runCommand, type GlobalFlags } from './run.js';
-import { useBaselineWasmTier } from './wasm-tier.js';
 
 export interface LintFlags extends GlobalFlags {
   all?: boolean;
@@ -20,7 +19,6 @@ export function migrateLintCommand(names: string[], flags: LintFlags): Promise<v
     flags,
     job: async ({ settings, out }) => {
       const database = flags.offline ? undefined : { url: await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) }), environment: settings.environment };
-      useBaselineWasmTier();
       const { lintFolder } = await import('../lint/folder.js');
       return lintFolder({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), names, all: flags.all === true, maxBlockingRows: flags.maxBlockingRows, database });
     },

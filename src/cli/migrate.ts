@@ -11,7 +11,6 @@ import { withInterrupt } from './interrupt.js';
 import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
 import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
-import { useBaselineWasmTier } from './wasm-tier.js';
 
 export interface MigrateFlags extends GlobalFlags {
   to?: string;
@@ -50,7 +49,6 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
       let lint: LintReport | null = null;
       // Only when something is pending: a no-op up never loads the parser.
       const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
-        useBaselineWasmTier();
         const { lintBeforeUp } = await import('../lint/gate.js');
         lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
         if (!flags.dryRun) warnFindings(lint.findings, context.out);
@@ -80,7 +78,7 @@ export function migrateStatusCommand(flags: MigrateFlags): Promise<void> {
     verdict: (report) =>
       report.upToDate
         ? { exitCode: EXIT.ok, statusCode: 200 }
-        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: 'Some migrations are pending, failed, edited or missing.', hint: 'See the list; run todo-db migrate up for pending ones.' } },
+        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: 'See the list; run todo-db migrate up for pending ones (it waits for a running one to finish).' } },
   });
 }
 
@@ -209,7 +207,11 @@ function renderPlan(verb: string, plan: PlannedStep[], out: Output): string {
   return `${verb} ${plural(plan.length, 'migration')} (dry run; nothing was changed):\n\n${steps.join('\n\n')}`;
 }
 
-const STATE_COLOURS = { applied: 'green', pending: 'yellow', 'rolled-back': 'yellow', failed: 'red', edited: 'red', missing: 'red' } as const;
+const STATE_COLOURS = { applied: 'green', pending: 'yellow', running: 'yellow', 'rolled-back': 'yellow', failed: 'red', edited: 'red', missing: 'red' } as const;
+
+function notApplied(report: StatusReport): string {
+  return Object.entries(report.counts).filter(([state, count]) => state !== 'applied' && count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
+}
 
 function renderStatus(report: StatusReport, out: Output): string {
   if (report.migrations.length === 0) return 'No migrations in the folder and none applied.';
@@ -217,7 +219,8 @@ function renderStatus(report: StatusReport, out: Output): string {
   const rows = report.migrations.map((entry) => {
     const when = entry.state === 'rolled-back' ? entry.rolledBackAt : entry.finishedAt ?? entry.startedAt;
     const state = out.paint(STATE_COLOURS[entry.state], entry.state.padEnd(11));
-    const note = entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : '';
+    const note =
+      entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : entry.state === 'running' ? out.paint('gray', '  (being applied by another migrator now)') : '';
     return `  ${entry.name.padEnd(width)}  ${state}  ${when ?? ''}${note}`.trimEnd();
   });
   const summary = Object.entries(report.counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ');

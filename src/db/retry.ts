@@ -8,8 +8,21 @@ export interface RetryPolicy {
   deadlineMs: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** A number in [0, 1); Math.random by default. Injected by tests, so jitter is reproducible. */
   random?: () => number;
+  /** The wall clock and the sleep; the real ones by default. Injected by tests, so they need no real waiting. */
+  clock?: Clock;
 }
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface AttemptFailure<F> {
   attempt: number;
@@ -34,13 +47,14 @@ export async function retry<T, F extends { transient: boolean }>(
   policy: RetryPolicy,
   onFailure: (event: AttemptFailure<F>) => void = () => {},
 ): Promise<RetryOutcome<T, F>> {
-  const { maxAttempts, deadlineMs, baseDelayMs = 1000, maxDelayMs = 16_000, random = Math.random } = policy;
-  const started = Date.now();
-  const remaining = () => deadlineMs - (Date.now() - started);
+  const { maxAttempts, deadlineMs, baseDelayMs = 1000, maxDelayMs = 16_000, random = Math.random, clock = realClock } = policy;
+  const started = clock.now();
+  const elapsed = () => clock.now() - started;
+  const remaining = () => deadlineMs - elapsed();
   for (let n = 1; ; n++) {
     try {
       const value = await attempt({ attempt: n, remainingMs: Math.max(1, remaining()) });
-      return { value, attempts: n, elapsedMs: Date.now() - started, deadlineReached: false };
+      return { value, attempts: n, elapsedMs: elapsed(), deadlineReached: false };
     } catch (error) {
       const failure = classify(error);
       const delay = Math.round(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1)));
@@ -48,14 +62,10 @@ export async function retry<T, F extends { transient: boolean }>(
       const nextDelayMs = canRetry ? Math.min(delay, remaining()) : undefined;
       onFailure({ attempt: n, maxAttempts, failure, nextDelayMs });
       if (nextDelayMs === undefined) {
-        return { failure, attempts: n, elapsedMs: Date.now() - started, deadlineReached: failure.transient && n < maxAttempts };
+        return { failure, attempts: n, elapsedMs: elapsed(), deadlineReached: failure.transient && n < maxAttempts };
       }
-      await sleep(nextDelayMs);
-      if (remaining() <= 0) return { failure, attempts: n, elapsedMs: Date.now() - started, deadlineReached: true };
+      await clock.sleep(nextDelayMs);
+      if (remaining() <= 0) return { failure, attempts: n, elapsedMs: elapsed(), deadlineReached: true };
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

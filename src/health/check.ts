@@ -1,7 +1,7 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
 import { readMigrations } from '../migrations/folder.js';
-import { readHistory } from '../migrations/history.js';
+import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
@@ -9,7 +9,8 @@ export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
 export interface HealthReport {
   status: 'healthy' | 'unhealthy';
   database: 'connected' | 'unreachable';
-  migration: 'up-to-date' | 'pending' | 'failed' | 'unknown';
+  /** running: another migrator is applying a no-transaction migration right now; not a failure. */
+  migration: 'up-to-date' | 'pending' | 'running' | 'failed' | 'unknown';
   /** Why it is not healthy, in words; null when healthy. */
   detail: string | null;
 }
@@ -47,12 +48,14 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
   // The deadline may pass while a query waits: ending the client makes that query fail instead of hang.
   signal.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
   try {
-    const entries = planMigrations(migrations, await readHistory(client));
-    const problems = entries.filter(needsAttention);
+    const { rows, migratorRunning } = await observeHistory(client);
+    const problems = planMigrations(migrations, rows, migratorRunning).filter(needsAttention);
     if (problems.length === 0) return { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null };
     const broken = problems.filter((entry) => entry.state === 'failed' || entry.state === 'edited' || entry.state === 'missing');
-    const listed = (broken.length > 0 ? broken : problems).map((entry) => `${entry.name} (${entry.state})`).join(', ');
-    return unhealthy('connected', broken.length > 0 ? 'failed' : 'pending', `migrations not applied as the folder says: ${listed}`);
+    const running = problems.filter((entry) => entry.state === 'running');
+    const shown = broken.length > 0 ? broken : running.length > 0 ? running : problems;
+    const listed = shown.map((entry) => `${entry.name} (${entry.state})`).join(', ');
+    return unhealthy('connected', broken.length > 0 ? 'failed' : running.length > 0 ? 'running' : 'pending', `migrations not applied as the folder says: ${listed}`);
   } catch (error) {
     return unhealthy('connected', 'unknown', `the migration history could not be read: ${(error as Error).message}`);
   } finally {

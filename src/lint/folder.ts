@@ -3,7 +3,7 @@ import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { usageError } from '../errors.js';
 import { readMigrations, type Migration } from '../migrations/folder.js';
-import { readHistory } from '../migrations/history.js';
+import { observeHistory } from '../migrations/history.js';
 import { isPending, planMigrations } from '../migrations/plan.js';
 import { lintMigrations, type LintReport, type LintTarget } from './lint.js';
 
@@ -34,7 +34,7 @@ export async function lintFolder(options: LintFolderOptions): Promise<FolderLint
   const { database } = options;
   if (!database) return { selection, ...(await lintMigrations(targetsOf(named ?? migrations, new Set()), { maxBlockingRows: options.maxBlockingRows })) };
   return withConnection(database.url, { environment: database.environment, applicationName: 'todo-db migrate lint' }, async (client) => {
-    const pending = new Set(planMigrations(migrations, await readHistory(client)).filter(isPending).map((entry) => entry.name));
+    const pending = new Set(planMigrations(migrations, (await observeHistory(client)).rows).filter(isPending).map((entry) => entry.name));
     const chosen = named ?? (selection === 'all' ? migrations : migrations.filter((migration) => pending.has(migration.name)));
     return { selection, ...(await lintMigrations(targetsOf(chosen, pending), { db: client, maxBlockingRows: options.maxBlockingRows })) };
   });

@@ -133,7 +133,7 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
 
 function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[]): ParsedFile[] {
   return which.flatMap((file) => {
-    const script = file === 'migration.sql' ? migration.sql : migration.readDown();
+    const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
     const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
     try {

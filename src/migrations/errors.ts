@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
-import { TodoDbError } from '../errors.js';
-import type { Migration } from './folder.js';
-import { positionToLineColumn } from './sql.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
+import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
+import type { StatementProblem } from './sql.js';
 
 interface PgError {
   message: string;
@@ -12,39 +13,104 @@ interface PgError {
   hint?: string;
 }
 
+export type MigrationFile = 'migration.sql' | 'down.sql';
+
+/** What was sent to the server: its text and where it starts in the file. */
+export interface SentText {
+  text: string;
+  offset: number;
+}
+
 /**
- * A failed migration, told the way a compiler tells a syntax error: file:line:column, the line itself with a
- * caret, and PostgreSQL's own message, detail and hint.
+ * Where in the file an error points: PostgreSQL's own position when it gives one (it counts characters of the
+ * text sent), else the start of the statement that failed.
  */
-export function migrationFailed(migration: Migration, file: 'migration.sql' | 'down.sql', error: unknown, { offset = 0, rolledBack = true } = {}): TodoDbError {
+export function failureOffset(error: unknown, sent: SentText, statementOffset: number | undefined): number | undefined {
+  const position = Number((error as PgError).position);
+  if (position > 0) return sent.offset + serverPositionToOffset(sent.text, position);
+  return statementOffset;
+}
+
+/**
+ * A failed migration, told the way a compiler tells an error: file:line:column, the line itself with a caret,
+ * and PostgreSQL's own message, SQLSTATE, detail and hint; then what to do, which depends on the cause.
+ */
+export function migrationFailed(migration: Migration, file: MigrationFile, script: string, error: unknown, { offset, rolledBack = true }: { offset?: number; rolledBack?: boolean }): TodoDbError {
   const pgError = error as PgError;
-  const script = file === 'migration.sql' ? migration.sql : (migration.readDown() ?? '');
-  const shownPath = displayPath(path.join(path.dirname(migration.path), file));
-  const position = Number(pgError.position);
-  let where = shownPath;
-  let excerpt = '';
-  if (position > 0) {
-    const prefix = Array.from(script.slice(0, offset)).length;
-    const { line, column, text } = positionToLineColumn(script, prefix + position);
-    where = `${shownPath}:${line}:${column}`;
-    const gutter = String(line).length;
-    excerpt = `\n  ${line} | ${text}\n  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, column - 1))}^`;
-  }
+  const state = pgError.code ? ` (SQLSTATE ${pgError.code})` : '';
   const detail = pgError.detail ? `\n  ${pgError.detail}` : '';
   return new TodoDbError({
     code: 'MIGRATION_FAILED',
-    message: redact(`${where}: ${pgError.message}${excerpt}${detail}`),
-    hint: rolledBack ? failureHint(pgError, file) : leftFailedHint(migration),
+    message: redact(`${located(migration, file, script, offset)}: ${pgError.message}${state}${excerpt(script, offset)}${detail}`),
+    hint: `${causeHint(pgError, file)} ${rolledBack ? 'It was rolled back, so nothing of it remains.' : leftFailedHint(migration)}`,
     cause: error,
   });
 }
 
-function failureHint(error: PgError, file: string): string {
-  if (error.code === '55P03') {
+/** A file refused before anything ran: a syntax error, a byte that is not UTF-8, or a statement it may not hold. */
+export function syntaxError(migration: Migration, file: MigrationFile, script: string, message: string, offset: number): TodoDbError {
+  return usageError('MIGRATION_INVALID', `${located(migration, file, script, offset)}: ${message} (SQLSTATE 42601)${excerpt(script, offset)}`, `Fix ${file}; nothing was run.`);
+}
+
+export function encodingInvalid(migration: Migration, file: MigrationFile, script: string, { offset }: EncodingError): TodoDbError {
+  return usageError(
+    'MIGRATION_INVALID',
+    `${located(migration, file, script, offset)}: the file is not UTF-8 (a byte there is invalid in UTF-8; shown as \uFFFD)${excerpt(script, offset)}`,
+    `Save ${file} as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "save with encoding"); nothing was run.`,
+  );
+}
+
+export function statementRefused(migration: Migration, file: MigrationFile, script: string, problem: StatementProblem): TodoDbError {
+  const where = located(migration, file, script, problem.statement.offset);
+  const shown = excerpt(script, problem.statement.offset);
+  if (problem.kind === 'transaction-control') {
+    const runsIn = file === 'down.sql' || migration.transactional ? 'would end or split the transaction todo-db runs it in, and its history row with it' : 'would leave the session in a transaction that the history row then joins';
+    const hint = migration.transactional || file === 'down.sql'
+      ? `Remove it: the file already runs in one transaction, committed with its history row. For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY), put them in their own migration that starts with ${NO_TRANSACTION_HEADER}.`
+      : 'Remove it: a no-transaction migration runs each statement on its own; put statements that must be atomic in a separate, transactional migration.';
+    return usageError('MIGRATION_INVALID', `${where}: ${problem.what} is transaction control, which ${runsIn}.${shown}`, `${hint} Nothing was run.`);
+  }
+  if (problem.kind === 'releases-lock') {
+    return usageError('MIGRATION_INVALID', `${where}: DISCARD ALL releases the session's advisory locks, the migration lock with it.${shown}`, 'Remove it: todo-db already resets the session (settings, role, temporary objects) after every migration. Nothing was run.');
+  }
+  const hint = file === 'down.sql'
+    ? 'down.sql runs in a transaction: use the form that can (DROP INDEX without CONCURRENTLY), or undo it by hand. Nothing was run.'
+    : `Move it to its own migration whose first line is ${NO_TRANSACTION_HEADER} (each of its statements then runs on its own, so a failure can leave the ones before it applied). Nothing was run.`;
+  return usageError('MIGRATION_INVALID', `${where}: ${problem.what} cannot run inside a transaction block, and this file runs in one.${shown}`, hint);
+}
+
+function located(migration: Migration, file: MigrationFile, script: string, offset: number | undefined): string {
+  const shownPath = displayPath(path.join(path.dirname(migration.path), file));
+  if (offset === undefined) return shownPath;
+  const { line, column } = lineColumnAt(script, offset);
+  return `${shownPath}:${line}:${column}`;
+}
+
+function excerpt(script: string, offset: number | undefined): string {
+  if (offset === undefined) return '';
+  const { line, column, text } = lineColumnAt(script, offset);
+  const gutter = String(line).length;
+  return `\n  ${line} | ${text}\n  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, column - 1))}^`;
+}
+
+const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03']);
+
+/** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
+function causeHint(error: PgError, file: MigrationFile): string {
+  const code = error.code ?? '';
+  if (CONNECTION_LOST.has(code) || code.startsWith('08') || (!code && /connection terminated|ECONNRESET|EPIPE/i.test(error.message))) {
+    return 'The connection to PostgreSQL ended while it ran (an administrator, a restart or a failover ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
+  }
+  if (code === '55P03') {
     return 'A table lock was not granted in time (application traffic holds it): run again when traffic is lower, or raise --statement-lock-timeout.';
   }
+  if (code === '57014') {
+    return "The statement was cancelled: by statement_timeout (set on the role or database; see SHOW statement_timeout) or by a cancel request; the SQL may be fine. Run it when the tables are less busy, or start the file with SET statement_timeout = '15min' (todo-db resets it after the migration).";
+  }
+  if (code === '40P01' || code === '40001') return 'It lost a deadlock or a serialization conflict with another session: run again.';
+  if (code === '25001') return `PostgreSQL refuses that statement in a transaction block: move it to its own migration whose first line is ${NO_TRANSACTION_HEADER}.`;
   const own = error.hint ? `PostgreSQL suggests: ${error.hint} ` : '';
-  return `${own}Fix ${file} and run again: the migration was rolled back, so nothing of it remains.`;
+  return `${own}Fix ${file} and run again.`;
 }
 
 /** A migration outside a transaction cannot be undone for the user; Prisma's rule is to refuse until resolved. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 // Synchronous on purpose: a hundred small files read faster without a thread-pool round trip per call.
-import { lstatSync, readdirSync, readFileSync, realpathSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import { usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { lineColumnAt } from '../sql/parser.js';
 
 /**
  * The migrations folder in Prisma's layout: `<UTC YYYYMMDDHHMMSS>_<slug>/migration.sql`, plus todo-db's own
@@ -11,13 +12,28 @@ import { usageError } from '../errors.js';
 export interface Migration {
   name: string;
   path: string;
+  /** migration.sql as text, without a leading byte order mark (psql ignores one too). */
   sql: string;
+  /** Where migration.sql is not UTF-8; checked only for migrations about to run, never for applied ones. */
+  encodingError?: EncodingError;
   /** SHA-256 of migration.sql's bytes, as Prisma stores it. */
   checksum: string;
   /** down.sql, read only when a rollback first needs it; undefined when the file does not exist. */
-  readDown(): string | undefined;
+  readDown(): SqlText | undefined;
   /** False when the first line opts out: `-- todo-db: no-transaction` (for CREATE INDEX CONCURRENTLY). */
   transactional: boolean;
+}
+
+export interface SqlText {
+  sql: string;
+  encodingError?: EncodingError;
+}
+
+export interface EncodingError {
+  /** Offset in the decoded text where the first byte that is not UTF-8 stands. */
+  offset: number;
+  line: number;
+  column: number;
 }
 
 export const MIGRATION_NAME = /^\d{14}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
@@ -57,22 +73,68 @@ function readMigration(root: string, dir: string, name: string): Migration {
   if (sqlBytes === undefined) {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
-  const sql = sqlBytes.toString('utf8');
+  const { sql, encodingError } = decodeSql(sqlBytes);
   // Read once, on first use: a rollback checks it, plans it and runs it.
-  let down: { sql: string | undefined } | undefined;
+  let down: { text: SqlText | undefined } | undefined;
+  const readDown = () => {
+    const bytes = readInside(root, path.join(folder, 'down.sql'), linked);
+    return bytes === undefined ? undefined : decodeSql(bytes);
+  };
   return {
     name,
     path: sqlPath,
     sql,
+    encodingError,
     checksum: sha256(sqlBytes),
-    readDown: () => (down ??= { sql: readInside(root, path.join(folder, 'down.sql'), linked)?.toString('utf8') }).sql,
+    readDown: () => (down ??= { text: readDown() }).text,
     transactional: !sql.trimStart().toLowerCase().startsWith(NO_TRANSACTION_HEADER),
   };
 }
 
-/** Checksums of the same text with CRLF and LF swapped: Prisma treats those as unchanged, and so do we. */
+const BOM = '\uFEFF';
+
+/**
+ * A migration is UTF-8, as PostgreSQL's client_encoding for it is. A leading byte order mark is dropped (psql does
+ * the same); an invalid byte is remembered with its place, so a migration about to run can be refused before
+ * anything runs, while an applied one (whose checksum is all that matters) is left alone.
+ */
+export function decodeSql(bytes: Buffer): SqlText {
+  const decoded = bytes.toString('utf8');
+  const sql = decoded.startsWith(BOM) ? decoded.slice(1) : decoded;
+  // Decoding replaced every invalid byte with U+FFFD; only then does the text differ from the bytes.
+  if (Buffer.byteLength(decoded) === bytes.length && Buffer.from(decoded).equals(bytes)) return { sql };
+  const offset = validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  const { line, column } = lineColumnAt(sql, offset);
+  return { sql, encodingError: { offset, line, column } };
+}
+
+/** The longest prefix that decodes as UTF-8: a streaming decoder accepts a prefix exactly until the first bad byte. */
+function validPrefix(bytes: Buffer): string {
+  const accepts = (length: number) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, length), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (accepts(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(0, low), { stream: true });
+}
+
+/**
+ * Checksums of the same text with CRLF and LF swapped, with and without a byte order mark: Prisma treats line
+ * endings as unchanged, and todo-db ignores a BOM, so neither counts as an edit.
+ */
 export function equivalentChecksums(migration: Migration): string[] {
-  return [sha256(migration.sql.replace(/\r\n/g, '\n')), sha256(migration.sql.replace(/\r?\n/g, '\r\n'))];
+  const endings = [migration.sql.replace(/\r\n/g, '\n'), migration.sql.replace(/\r?\n/g, '\r\n')];
+  return [...endings, ...endings.map((text) => BOM + text)].map(sha256);
 }
 
 /**
@@ -80,16 +142,40 @@ export function equivalentChecksums(migration: Migration): string[] {
  * symlink needs resolving; plain files are read directly, which keeps a hundred migrations cheap to load.
  */
 function readInside(root: string, file: string, folderLinked: boolean): Buffer | undefined {
-  const stat = lstatIfExists(file);
-  if (!stat) return undefined;
-  if (folderLinked || stat.isSymbolicLink()) {
-    const real = realpathSync(file);
-    if (real !== root && !real.startsWith(root + path.sep)) {
-      throw usageError('MIGRATION_OUTSIDE_FOLDER', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
+  try {
+    let stat = lstatIfExists(file);
+    if (!stat) return undefined;
+    if (folderLinked || stat.isSymbolicLink()) {
+      const real = realpathSync(file);
+      if (real !== root && !real.startsWith(root + path.sep)) {
+        throw usageError('MIGRATION_INVALID', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
+      }
+      stat = statSync(real);
     }
+    // Reading a FIFO would block forever, and a directory throws: both are refused by name first.
+    if (stat.isDirectory()) throw usageError('MIGRATION_INVALID', `${file} is a directory, not a file.`, MAKE_IT_A_FILE);
+    if (!stat.isFile()) throw usageError('MIGRATION_INVALID', `${file} is not a regular file.`, MAKE_IT_A_FILE);
+    return readFileSync(file);
+  } catch (error) {
+    throw unreadable(file, error);
   }
-  return readFileSync(file);
 }
+
+/** A directory, a dangling symlink or a file without read permission where a migration file should be. */
+function unreadable(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || error instanceof TodoDbError) return error;
+  const why: Record<string, string> = {
+    ENOENT: 'is a symlink to nothing',
+    ELOOP: 'is a symlink loop',
+    EACCES: 'cannot be read (permission denied)',
+    EPERM: 'cannot be read (permission denied)',
+    ENOTDIR: 'cannot be reached: a part of its path is a file',
+  };
+  return usageError('MIGRATION_INVALID', `${file} ${why[code] ?? `cannot be read (${code})`}.`, MAKE_IT_A_FILE);
+}
+
+const MAKE_IT_A_FILE = 'Make it a readable regular file inside the migrations folder (or remove it).';
 
 function lstatIfExists(file: string): Stats | undefined {
   try {

@@ -1,22 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { TodoDbError } from '../errors.js';
+import { migrationLockHeld } from './lock.js';
+import { isUnfinished } from './plan.js';
 
 /**
  * `_prisma_migrations`, exactly as Prisma Migrate creates and fills it (migrations.md), so Prisma's tools can read
  * todo-db's history and the two never fight.
  */
 export const HISTORY_TABLE = '_prisma_migrations';
-
-const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
-    "checksum"              VARCHAR(64) NOT NULL,
-    "finished_at"           TIMESTAMPTZ,
-    "migration_name"        VARCHAR(255) NOT NULL,
-    "logs"                  TEXT,
-    "rolled_back_at"        TIMESTAMPTZ,
-    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
-    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
-)`;
 
 export interface HistoryRow {
   id: string;
@@ -31,64 +23,96 @@ export interface HistoryRow {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
-export async function ensureHistoryTable(db: Queryable): Promise<void> {
-  await db.query(CREATE_HISTORY);
+/**
+ * The history table addressed by schema: the schema the session starts in (as Prisma resolves it), fixed before
+ * any migration runs, so a migration's `set search_path` cannot move the history writes.
+ */
+export async function historyTable(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ schema: string | null }>('select current_schema() as schema');
+  const schema = rows[0]?.schema;
+  if (!schema) {
+    throw new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
+  }
+  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`;
+}
+
+export async function ensureHistoryTable(db: Queryable, table: string): Promise<void> {
+  await db.query(`CREATE TABLE IF NOT EXISTS ${table} (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`);
 }
 
 /** One round trip: a no-op `migrate up` costs a connection and this query. */
-export async function readHistory(db: Queryable): Promise<HistoryRow[]> {
+export async function readHistory(db: Queryable, table: string): Promise<HistoryRow[]> {
   try {
-    const { rows } = await db.query<HistoryRow>(`select * from "${HISTORY_TABLE}" order by started_at, migration_name`);
-    return rows;
+    return (await db.query<HistoryRow>(`select * from ${table} order by started_at, migration_name`)).rows;
   } catch (error) {
     if ((error as { code?: string }).code === UNDEFINED_TABLE) return [];
     throw error;
   }
 }
 
+export interface ObservedHistory {
+  rows: HistoryRow[];
+  /** Another migrator holds the migration lock: an unfinished row may be its migration in progress. */
+  migratorRunning: boolean;
+}
+
+/**
+ * The history as seen from outside the lock (status, health, up before it locks). Unqualified, which is the same
+ * table as historyTable's: nothing has changed the session yet. The lock is asked about only for an unfinished row.
+ */
+export async function observeHistory(db: Queryable): Promise<ObservedHistory> {
+  const rows = await readHistory(db, pg.escapeIdentifier(HISTORY_TABLE));
+  return { rows, migratorRunning: rows.some(isUnfinished) && (await migrationLockHeld(db)) };
+}
+
 const UNDEFINED_TABLE = '42P01';
 
 /** Rows get strictly increasing started_at values: Prisma compares checksums against the first row of a name. */
-const NEXT_STARTED_AT = `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from "${HISTORY_TABLE}"))`;
+const nextStartedAt = (table: string) => `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from ${table}))`;
 
 /**
  * Prisma's first write: the row exists before the script runs, with finished_at NULL and 0 steps. Returned as
  * SQL text so the runner can send it in the same round trip as BEGIN: 100 migrations are 100 x 3 round trips.
  */
-export function insertStartedSql(id: string, name: string, checksum: string): string {
-  return `insert into "${HISTORY_TABLE}" (id, checksum, migration_name, started_at, applied_steps_count) values (${pg.escapeLiteral(id)}, ${pg.escapeLiteral(checksum)}, ${pg.escapeLiteral(name)}, ${NEXT_STARTED_AT}, 0)`;
+export function insertStartedSql(table: string, id: string, name: string, checksum: string): string {
+  return `insert into ${table} (id, checksum, migration_name, started_at, applied_steps_count) values (${pg.escapeLiteral(id)}, ${pg.escapeLiteral(checksum)}, ${pg.escapeLiteral(name)}, ${nextStartedAt(table)}, 0)`;
 }
 
-export function markFinishedSql(id: string): string {
-  return `update "${HISTORY_TABLE}" set finished_at = clock_timestamp(), applied_steps_count = 1 where id = ${pg.escapeLiteral(id)}`;
-}
-
-export async function insertStarted(db: Queryable, name: string, checksum: string): Promise<string> {
-  const id = randomUUID();
-  await db.query(insertStartedSql(id, name, checksum));
-  return id;
-}
-
-export async function markFinished(db: Queryable, id: string): Promise<void> {
-  await db.query(markFinishedSql(id));
+export function markFinishedSql(table: string, id: string): string {
+  return `update ${table} set finished_at = clock_timestamp(), applied_steps_count = 1 where id = ${pg.escapeLiteral(id)}`;
 }
 
 /** A non-transactional migration that failed: recorded exactly as Prisma records a failure. */
-export async function markFailed(db: Queryable, id: string, logs: string): Promise<void> {
-  await db.query(`update "${HISTORY_TABLE}" set logs = $2 where id = $1`, [id, logs]);
+export function markFailedSql(table: string, id: string, logs: string): string {
+  return `update ${table} set logs = ${pg.escapeLiteral(logs)} where id = ${pg.escapeLiteral(id)}`;
+}
+
+export function markRolledBackSql(table: string, id: string): string {
+  return `update ${table} set rolled_back_at = clock_timestamp() where id = ${pg.escapeLiteral(id)}`;
+}
+
+export async function insertStarted(db: Queryable, table: string, name: string, checksum: string): Promise<string> {
+  const id = randomUUID();
+  await db.query(insertStartedSql(table, id, name, checksum));
+  return id;
 }
 
 /**
  * A transactional migration that failed and rolled back leaves nothing in the schema, but we keep the failure
  * for the audit trail: rolled_back_at set means "rolled back, apply again" to Prisma.
  */
-export async function recordRolledBackFailure(db: Queryable, name: string, checksum: string, logs: string): Promise<void> {
+export async function recordRolledBackFailure(db: Queryable, table: string, name: string, checksum: string, logs: string): Promise<void> {
   await db.query(
-    `insert into "${HISTORY_TABLE}" (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count) values ($1, $2, $3, $4, ${NEXT_STARTED_AT}, clock_timestamp(), 0)`,
+    `insert into ${table} (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count) values ($1, $2, $3, $4, ${nextStartedAt(table)}, clock_timestamp(), 0)`,
     [randomUUID(), checksum, name, logs],
   );
-}
-
-export async function markRolledBack(db: Queryable, id: string): Promise<void> {
-  await db.query(`update "${HISTORY_TABLE}" set rolled_back_at = clock_timestamp() where id = $1`, [id]);
 }

@@ -21,36 +21,51 @@ export interface LockWait {
   holder?: LockHolder;
 }
 
-export async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait: (holder: LockHolder | undefined) => void): Promise<LockWait> {
-  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
-  if (rows[0]?.locked) return { waitedMs: 0 };
+/** How often a waiting migrator tries the lock again. */
+const RETRY_INTERVAL_MS = 100;
 
+/**
+ * Waits by trying, never by blocking in pg_advisory_lock: a blocked waiter holds a snapshot, and CREATE INDEX
+ * CONCURRENTLY in the holder's no-transaction migration waits for every transaction with an older snapshot, so
+ * the two would deadlock. Each try is a transaction of a few microseconds.
+ */
+export async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait: (holder: LockHolder | undefined) => void): Promise<LockWait> {
+  if (await tryLock(client)) return { waitedMs: 0 };
   const holder = await findLockHolder(client);
   onWait(holder);
   const started = Date.now();
-  // SET LOCAL keeps the timeout to this wait; the session lock itself outlives the transaction.
-  await client.query('begin');
-  try {
-    await client.query(`set local lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query('commit');
-    return { waitedMs: Date.now() - started, holder };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    if ((error as { code?: string }).code !== '55P03') throw error;
-    throw lockTimeout(timeoutMs, await findLockHolder(client).catch(() => holder));
+  for (;;) {
+    const remainingMs = timeoutMs - (Date.now() - started);
+    if (remainingMs <= 0) throw lockTimeout(timeoutMs, await findLockHolder(client).catch(() => holder));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_INTERVAL_MS, remainingMs)));
+    if (await tryLock(client)) return { waitedMs: Date.now() - started, holder };
   }
+}
+
+async function tryLock(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
+  return rows[0]?.locked ?? false;
 }
 
 export async function releaseMigrationLock(client: pg.Client): Promise<void> {
   await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
 }
 
+/** Advisory locks belong to a database: only a holder in this one is a migrator of this history. */
+const THIS_LOCK = `l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = $1 and l.objsubid = 1
+        and l.database = (select oid from pg_database where datname = current_database())`;
+
+/** Whether some session (another migrator, as this one asks before taking the lock) holds the migration lock. */
+export async function migrationLockHeld(db: Pick<pg.ClientBase, 'query'>): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>(`select exists (select 1 from pg_locks l where ${THIS_LOCK}) as held`, [MIGRATION_LOCK_KEY]);
+  return rows[0]?.held ?? false;
+}
+
 export async function findLockHolder(client: pg.Client): Promise<LockHolder | undefined> {
   const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date; state: string | null }>(
     `select a.pid, a.application_name, host(a.client_addr) as client_addr, a.backend_start, a.state
        from pg_locks l join pg_stat_activity a on a.pid = l.pid
-      where l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = $1 and l.objsubid = 1
+      where ${THIS_LOCK}
       limit 1`,
     [MIGRATION_LOCK_KEY],
   );

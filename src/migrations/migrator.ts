@@ -4,14 +4,15 @@ import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
-import { migrationFailed } from './errors.js';
-import { readMigrations, type Migration } from './folder.js';
-import { ensureHistoryTable, insertStarted, insertStartedSql, markFailed, markFinished, markFinishedSql, markRolledBack, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
+import { loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
+import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
+import { readMigrations, type Migration, type SqlText } from './folder.js';
+import { ensureHistoryTable, historyTable, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
-import { isApplied, isPending, needsAttention, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
-import { findTransactionControl, splitStatements } from './sql.js';
+import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
+import { findStatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 export const DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 10_000;
@@ -86,6 +87,20 @@ export interface StatusReport {
   upToDate: boolean;
 }
 
+/** A file about to run, judged and split by PostgreSQL's parser. */
+interface Prepared {
+  sql: string;
+  statements: ParsedStatement[];
+}
+
+/**
+ * What DISCARD ALL does, as its documentation spells it out, minus pg_advisory_unlock_all(), which would release the
+ * migration lock. Sent after every migration and rollback, inside its transaction and before its history write,
+ * so nothing it set (search_path, role, settings, temporary tables, prepared statements) reaches the history
+ * write, the next migration or down.sql.
+ */
+const RESET_SESSION = 'close all; set session authorization default; reset role; reset all; deallocate all; unlisten *; discard plans; discard temp; discard sequences';
+
 /**
  * Thin public methods over one private engine: every method reads the folder and the history the same way,
  * and up/down run under the migration lock on one dedicated, direct connection.
@@ -94,25 +109,49 @@ export class Migrator {
   constructor(private readonly options: MigratorOptions) {}
 
   async status(): Promise<StatusReport> {
-    return this.session(async (client, migrations) => statusReport(planMigrations(migrations, await readHistory(client))));
+    return this.session(async (client, migrations) => {
+      const { rows, migratorRunning } = await observeHistory(client);
+      return statusReport(planMigrations(migrations, rows, migratorRunning));
+    });
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
     if (!dryRun) this.refusePooled();
     return this.session(async (client, migrations) => {
       if (to !== undefined) requireKnown(migrations, to);
-      rejectTransactionControl(migrations);
-      const pending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
-      if (pending.length > 0) await this.options.beforeApply?.(pending.map((entry) => entry.migration as Migration), client);
-      // Nothing pending needs no lock: another migrator can only add to the history, never make this wrong.
-      if (dryRun || pending.length === 0) return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      const { rows, migratorRunning } = await observeHistory(client);
+      const entries = planMigrations(migrations, rows, migratorRunning);
+      verifyHistory(entries);
+      const pending = pendingUpTo(entries, to, allowOutOfOrder);
+      // A migration another migrator is applying: wait for its lock, then see what is left.
+      const running = entries.some((entry) => entry.state === 'running');
+      // Nothing pending needs no lock and no parser: another migrator can only add to the history, never make this wrong.
+      if (pending.length === 0 && !running) return { dryRun, applied: [], plan: [], waitedForLockMs: 0 };
+      // Loading the parser overlaps the pooler check and the lock; nothing is written before the files are judged.
+      const judging = prepareEach(pending, prepareUp);
+      judging.catch(() => {});
+      // The caller's review (the lint) sees only files the engine accepts.
+      if (pending.length > 0 && this.options.beforeApply) {
+        await judging;
+        await this.options.beforeApply(pending.map((entry) => entry.migration as Migration), client);
+      }
+      if (dryRun) {
+        await judging;
+        return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
+      }
       // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
-        await ensureHistoryTable(client);
-        const stillPending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
+        const judged = await judging;
+        const table = await historyTable(client);
+        await ensureHistoryTable(client, table);
+        const stillPending = pendingUpTo(verified(planMigrations(migrations, await readHistory(client, table))), to, allowOutOfOrder);
+        const prepared = await prepareEach(stillPending, prepareUp, judged);
         const applied: StepResult[] = [];
-        for (const entry of stillPending) applied.push(await this.timed(entry.name, () => this.apply(client, entry.migration as Migration)));
+        for (const entry of stillPending) {
+          const migration = entry.migration as Migration;
+          applied.push(await this.timed(entry.name, () => this.apply(client, table, migration, prepared.get(entry.name) as Prepared)));
+        }
         return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
       });
     });
@@ -125,71 +164,68 @@ export class Migrator {
     if (!dryRun) this.refusePooled();
     return this.session(async (client, migrations) => {
       if (to !== undefined) requireKnown(migrations, to);
-      const choose = async () => revertible(planMigrations(migrations, await readHistory(client)), { steps, to });
-      if (dryRun) return { dryRun, rolledBack: [], plan: (await choose()).map(plannedDown), waitedForLockMs: 0 };
+      const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
+      // Every down.sql that will run is judged before the first one runs.
+      const judged = await prepareEach(planned, prepareDown);
+      if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
-        const chosen = await choose();
+        const table = await historyTable(client);
+        const chosen = revertible(planMigrations(migrations, await readHistory(client, table)), { steps, to });
+        const prepared = await prepareEach(chosen, prepareDown, judged);
         const rolledBack: StepResult[] = [];
-        for (const entry of chosen) rolledBack.push(await this.timed(entry.name, () => this.revert(client, entry)));
+        for (const entry of chosen) {
+          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, entry, prepared.get(entry.name) as Prepared)));
+        }
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
     });
   }
 
-  /** The history, verified against the folder before anything runs. */
-  private async entries(client: pg.Client, migrations: Migration[]): Promise<MigrationEntry[]> {
-    const entries = planMigrations(migrations, await readHistory(client));
-    verifyHistory(entries);
-    return entries;
-  }
-
-  private async apply(client: pg.Client, migration: Migration): Promise<void> {
-    if (!migration.transactional) return this.applyOutsideTransaction(client, migration);
+  private async apply(client: pg.Client, table: string, migration: Migration, prepared: Prepared): Promise<void> {
+    if (!migration.transactional) return this.applyOutsideTransaction(client, table, migration, prepared);
     const id = randomUUID();
     try {
-      await client.query(`begin; ${(await this.guards(client)).local}; ${insertStartedSql(id, migration.name, migration.checksum)}`);
+      await client.query(`begin; ${(await this.guards(client)).local}; ${insertStartedSql(table, id, migration.name, migration.checksum)}`);
       // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
-      await client.query(migration.sql);
-      await client.query(`${markFinishedSql(id)}; commit`);
+      await runWhole(client, prepared);
+      await client.query(`${RESET_SESSION}; ${markFinishedSql(table, id)}; commit`);
     } catch (error) {
       await client.query('rollback').catch(() => {});
-      const failure = migrationFailed(migration, 'migration.sql', error);
-      await recordRolledBackFailure(client, migration.name, migration.checksum, failure.message).catch(() => {});
+      const failure = migrationFailed(migration, 'migration.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
+      await recordRolledBackFailure(client, table, migration.name, migration.checksum, failure.message).catch(() => {});
       throw failure;
     }
   }
 
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */
-  private async applyOutsideTransaction(client: pg.Client, migration: Migration): Promise<void> {
-    // Session-level, as there is no transaction to scope them to, and reset afterwards.
-    const guards = await this.guards(client);
-    await client.query(guards.session);
-    const id = await insertStarted(client, migration.name, migration.checksum);
-    for (const statement of splitStatements(migration.sql)) {
+  private async applyOutsideTransaction(client: pg.Client, table: string, migration: Migration, prepared: Prepared): Promise<void> {
+    // Session-level, as there is no transaction to scope them to; RESET_SESSION ends them.
+    await client.query((await this.guards(client)).session);
+    const id = await insertStarted(client, table, migration.name, migration.checksum);
+    for (const statement of prepared.statements) {
       try {
         await client.query(statement.sql);
       } catch (error) {
-        const failure = migrationFailed(migration, 'migration.sql', error, { offset: statement.offset, rolledBack: false });
-        await markFailed(client, id, failure.message).catch(() => {});
+        const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
+        const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset, rolledBack: false });
+        await client.query(`${RESET_SESSION}; ${markFailedSql(table, id, failure.message)}`).catch(() => {});
         throw failure;
       }
     }
-    await markFinished(client, id);
-    await client.query(guards.reset);
+    await client.query(`${RESET_SESSION}; ${markFinishedSql(table, id)}`);
   }
 
-  private async revert(client: pg.Client, entry: MigrationEntry): Promise<void> {
+  private async revert(client: pg.Client, table: string, entry: MigrationEntry, prepared: Prepared): Promise<void> {
     const migration = entry.migration as Migration;
     const row = entry.row as HistoryRow;
     try {
       await client.query(`begin; ${(await this.guards(client)).local}`);
-      await client.query(migration.readDown() ?? '');
-      await markRolledBack(client, row.id);
-      await client.query('commit');
+      await runWhole(client, prepared);
+      await client.query(`${RESET_SESSION}; ${markRolledBackSql(table, row.id)}; commit`);
     } catch (error) {
       await client.query('rollback').catch(() => {});
-      throw migrationFailed(migration, 'down.sql', error);
+      throw migrationFailed(migration, 'down.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
     }
   }
 
@@ -235,12 +271,12 @@ export class Migrator {
    * behind it for long, and on PostgreSQL 14+ the connection check, so a killed migrator releases its locks within
    * a second instead of when its statement ends.
    */
-  private async guards(client: pg.Client): Promise<{ local: string; session: string; reset: string }> {
+  private async guards(client: pg.Client): Promise<{ local: string; session: string }> {
     const lockTimeoutMs = Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
     const settings = [['lock_timeout', String(lockTimeoutMs)]];
     if (await connectionCheckSupported(client)) settings.push(['client_connection_check_interval', `'${CONNECTION_CHECK_INTERVAL}'`]);
     const statements = (verb: string) => settings.map(([name, value]) => `${verb} ${name} = ${value}`).join('; ');
-    return { local: statements('set local'), session: statements('set'), reset: settings.map(([name]) => `reset ${name}`).join('; ') };
+    return { local: statements('set local'), session: statements('set') };
   }
 
   private async connect(): Promise<pg.Client> {
@@ -273,77 +309,80 @@ export class Migrator {
   }
 }
 
-function requireKnown(migrations: Migration[], name: string): void {
-  if (migrations.some((migration) => migration.name === name)) return;
-  throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
+/** The history under the lock: nothing unfinished can be another migrator's now, so the tamper checks are final. */
+function verified(entries: MigrationEntry[]): MigrationEntry[] {
+  verifyHistory(entries);
+  return entries;
 }
 
-function rejectTransactionControl(migrations: Migration[]): void {
-  for (const migration of migrations.filter((m) => m.transactional)) {
-    const statement = findTransactionControl(migration.sql);
-    if (!statement) continue;
-    throw usageError(
-      'MIGRATION_INVALID',
-      `${migration.path} contains "${statement.sql}", which would end the transaction todo-db runs each migration in.`,
-      'Remove it: each migration already runs in its own transaction. For statements that cannot run in one (CREATE INDEX CONCURRENTLY), start the file with -- todo-db: no-transaction',
-    );
+/**
+ * Parsed and judged before anything runs: a syntax error, a byte that is not UTF-8, transaction control or a
+ * statement PostgreSQL refuses in the transaction the file runs in. Loads the parser, so only for work to do.
+ */
+async function prepare(migration: Migration, file: MigrationFile, text: SqlText = migration, transactional = migration.transactional): Promise<Prepared> {
+  if (text.encodingError) throw encodingInvalid(migration, file, text.sql, text.encodingError);
+  const parser = await loadSqlParser();
+  let statements: ParsedStatement[];
+  try {
+    statements = parser.parse(text.sql);
+  } catch (error) {
+    if (!(error instanceof SqlSyntaxError)) throw error;
+    throw syntaxError(migration, file, text.sql, error.message, error.offset);
+  }
+  const problem = findStatementProblem(statements, { transactional });
+  if (problem) throw statementRefused(migration, file, text.sql, problem);
+  return { sql: text.sql, statements };
+}
+
+/** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
+async function prepareEach(entries: MigrationEntry[], judge: (entry: MigrationEntry) => Promise<Prepared>, known = new Map<string, Prepared>()): Promise<Map<string, Prepared>> {
+  for (const entry of entries) if (!known.has(entry.name)) known.set(entry.name, await judge(entry));
+  return known;
+}
+
+const prepareUp = (entry: MigrationEntry) => prepare(entry.migration as Migration, 'migration.sql');
+
+/** down.sql always runs in one transaction with its history update. */
+function prepareDown(entry: MigrationEntry): Promise<Prepared> {
+  const migration = entry.migration as Migration;
+  return prepare(migration, 'down.sql', migration.readDown() as SqlText, true);
+}
+
+/** An error from a file's own statements, with the offset in the file it points at. */
+class StatementFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly offset: number | undefined,
+  ) {
+    super((error as Error).message);
   }
 }
 
-/** Tamper checks: nothing runs while an applied migration was edited or removed, or one failed half-way. */
-function verifyHistory(entries: MigrationEntry[]): void {
-  for (const entry of entries) {
-    if (entry.state === 'edited') {
-      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied (its checksum differs from the history).`, hint: 'Restore the applied version (git checkout) and put the change in a new migration: todo-db migrate create <name>.' });
-    }
-    if (entry.state === 'missing') {
-      throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: 'Restore the folder (git checkout); applied migrations must stay in the folder.' });
-    }
-    if (entry.state === 'failed') {
-      throw new TodoDbError({
-        code: 'MIGRATION_FAILED',
-        message: `Migration ${entry.name} failed earlier outside a transaction and may be half applied.`,
-        hint: `Undo what it applied by hand, then mark it rolled back: update _prisma_migrations set rolled_back_at = now() where migration_name = '${entry.name}' and finished_at is null;`,
-      });
-    }
-  }
-}
+const unwrap = (error: unknown) => (error instanceof StatementFailure ? error.error : error);
+const offsetOf = (error: unknown) => (error instanceof StatementFailure ? error.offset : undefined);
 
-function pendingUpTo(entries: MigrationEntry[], to: string | undefined, allowOutOfOrder: boolean): MigrationEntry[] {
-  const lastApplied = entries.filter(isApplied).at(-1)?.name;
-  const pending = entries.filter((entry) => isPending(entry) && (to === undefined || entry.name <= to));
-  const early = pending.find((entry) => lastApplied !== undefined && entry.name < lastApplied);
-  if (early && !allowOutOfOrder) {
-    throw new TodoDbError({
-      code: 'MIGRATION_OUT_OF_ORDER',
-      message: `Migration ${early.name} is pending but sorts before ${lastApplied}, which is already applied. Pending migrations must always have a name that comes alphabetically after the last applied migration.`,
-      hint: 'Rename its folder with a newer timestamp (todo-db migrate create gives one), or pass --allow-out-of-order if applying it late is safe.',
-    });
+/**
+ * Runs a file as one simple query and counts the statements the server completed (one CommandComplete each),
+ * so an error without a position still names its statement: the next one in the parser's list.
+ */
+async function runWhole(client: pg.Client, { sql, statements }: Prepared): Promise<void> {
+  let completed = 0;
+  const count = () => void completed++;
+  client.connection.on('commandComplete', count);
+  try {
+    await client.query(sql);
+  } catch (error) {
+    throw new StatementFailure(error, failureOffset(error, { text: sql, offset: 0 }, statements[completed]?.offset));
+  } finally {
+    client.connection.off('commandComplete', count);
   }
-  return pending;
-}
-
-function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; to?: string }): MigrationEntry[] {
-  const applied = entries.filter(isApplied).reverse();
-  if (to !== undefined && !applied.some((entry) => entry.name === to)) {
-    throw usageError('MIGRATION_NOT_APPLIED', `Migration ${to} is not applied, so down cannot stop at it.`, 'Pick an applied migration from todo-db migrate status.');
-  }
-  const chosen = to !== undefined ? applied.slice(0, applied.findIndex((entry) => entry.name === to)) : applied.slice(0, steps ?? 1);
-  for (const entry of chosen) {
-    if (entry.state === 'missing') throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`, hint: 'Restore the folder (git checkout) first.' });
-    if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
-    if (entry.migration?.readDown() === undefined) {
-      throw usageError('MIGRATION_IRREVERSIBLE', `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`, `Write ${entry.name}/down.sql to undo it, then run migrate down again.`);
-    }
-  }
-  return chosen;
 }
 
 const plannedUp = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: entry.migration?.transactional ?? true, sql: entry.migration?.sql ?? '' });
-const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.readDown() ?? '' });
+const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.readDown()?.sql ?? '' });
 
 function statusReport(entries: MigrationEntry[]): StatusReport {
-  const counts: Record<MigrationState, number> = { applied: 0, pending: 0, failed: 0, 'rolled-back': 0, edited: 0, missing: 0 };
+  const counts = Object.fromEntries(MIGRATION_STATES.map((state) => [state, 0])) as Record<MigrationState, number>;
   for (const entry of entries) counts[entry.state]++;
   const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
   return {

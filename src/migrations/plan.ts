@@ -1,11 +1,15 @@
+import { TodoDbError, usageError } from '../errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import type { HistoryRow } from './history.js';
 
 /**
- * What the folder and the history say together, one entry per migration name. Pure: no I/O, so every state can
- * be reasoned about (and tested) from its inputs.
+ * What the folder and the history say together, one entry per migration name, and every decision taken from
+ * that alone: what is pending, edited, missing, out of order, what down would revert. Pure: no I/O, so every
+ * state can be reasoned about (and tested) from its inputs.
  */
-export type MigrationState = 'applied' | 'pending' | 'failed' | 'rolled-back' | 'edited' | 'missing';
+export type MigrationState = 'applied' | 'pending' | 'running' | 'failed' | 'rolled-back' | 'edited' | 'missing';
+
+export const MIGRATION_STATES: readonly MigrationState[] = ['applied', 'pending', 'running', 'failed', 'rolled-back', 'edited', 'missing'];
 
 export interface MigrationEntry {
   name: string;
@@ -15,15 +19,20 @@ export interface MigrationEntry {
   row?: HistoryRow;
 }
 
-export function planMigrations(migrations: Migration[], rows: HistoryRow[]): MigrationEntry[] {
+/**
+ * `migratorRunning`: another migrator holds the migration lock right now. Its latest row, unfinished, is then a
+ * no-transaction migration being applied (a transactional one is invisible until it commits), not a failure.
+ */
+export function planMigrations(migrations: Migration[], rows: HistoryRow[], migratorRunning = false): MigrationEntry[] {
   const latest = new Map<string, HistoryRow>();
   for (const row of rows) latest.set(row.migration_name, row);
+  const inProgress = migratorRunning ? rows.at(-1) : undefined;
   const files = new Map(migrations.map((migration) => [migration.name, migration]));
   const names = [...new Set([...files.keys(), ...latest.keys()])].sort();
   return names.flatMap((name) => {
     const migration = files.get(name);
     const row = latest.get(name);
-    const state = stateOf(migration, row);
+    const state = row !== undefined && row === inProgress && isUnfinished(row) ? 'running' : stateOf(migration, row);
     if (state === undefined) return [];
     return [{ name, state, migration, row }];
   });
@@ -35,6 +44,11 @@ function stateOf(migration: Migration | undefined, row: HistoryRow | undefined):
   if (!row.finished_at) return 'failed';
   if (!migration) return 'missing';
   return matchesChecksum(migration, row.checksum) ? 'applied' : 'edited';
+}
+
+/** Started, and neither finished nor rolled back: failed, or running when a migrator holds the lock. */
+export function isUnfinished(row: HistoryRow): boolean {
+  return !row.finished_at && !row.rolled_back_at;
 }
 
 export function matchesChecksum(migration: Migration, checksum: string): boolean {
@@ -53,4 +67,60 @@ export function isApplied(entry: MigrationEntry): boolean {
 /** Anything that makes `migrate status` exit 1. */
 export function needsAttention(entry: MigrationEntry): boolean {
   return entry.state !== 'applied';
+}
+
+/** Tamper checks: nothing runs while an applied migration was edited or removed, or one failed half-way. */
+export function verifyHistory(entries: MigrationEntry[]): void {
+  for (const entry of entries) {
+    if (entry.state === 'edited') {
+      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied (its checksum differs from the history).`, hint: 'Restore the applied version (git checkout) and put the change in a new migration: todo-db migrate create <name>.' });
+    }
+    if (entry.state === 'missing') {
+      throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: 'Restore the folder (git checkout); applied migrations must stay in the folder.' });
+    }
+    if (entry.state === 'failed') {
+      throw new TodoDbError({
+        code: 'MIGRATION_FAILED',
+        message: `Migration ${entry.name} failed earlier outside a transaction and may be half applied (no migrator is running it now).`,
+        hint: `Undo what it applied by hand, then mark it rolled back: update _prisma_migrations set rolled_back_at = now() where migration_name = '${entry.name}' and finished_at is null;`,
+      });
+    }
+  }
+}
+
+/** What `up` applies, in order, refusing one that sorts before the last applied migration unless allowed. */
+export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, allowOutOfOrder: boolean): MigrationEntry[] {
+  const lastApplied = entries.filter(isApplied).at(-1)?.name;
+  const pending = entries.filter((entry) => isPending(entry) && (to === undefined || entry.name <= to));
+  const early = pending.find((entry) => lastApplied !== undefined && entry.name < lastApplied);
+  if (early && !allowOutOfOrder) {
+    throw new TodoDbError({
+      code: 'MIGRATION_OUT_OF_ORDER',
+      message: `Migration ${early.name} is pending but sorts before ${lastApplied}, which is already applied. Pending migrations must always have a name that comes alphabetically after the last applied migration.`,
+      hint: 'Rename its folder with a newer timestamp (todo-db migrate create gives one), or pass --allow-out-of-order if applying it late is safe.',
+    });
+  }
+  return pending;
+}
+
+/** What `down` reverts, newest first: the last `steps` applied ones (1 by default), or all applied after `to`. */
+export function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; to?: string }): MigrationEntry[] {
+  const applied = entries.filter(isApplied).reverse();
+  if (to !== undefined && !applied.some((entry) => entry.name === to)) {
+    throw usageError('MIGRATION_NOT_APPLIED', `Migration ${to} is not applied, so down cannot stop at it.`, 'Pick an applied migration from todo-db migrate status.');
+  }
+  const chosen = to !== undefined ? applied.slice(0, applied.findIndex((entry) => entry.name === to)) : applied.slice(0, steps ?? 1);
+  for (const entry of chosen) {
+    if (entry.state === 'missing') throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`, hint: 'Restore the folder (git checkout) first.' });
+    if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
+    if (entry.migration?.readDown() === undefined) {
+      throw usageError('MIGRATION_IRREVERSIBLE', `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`, `Write ${entry.name}/down.sql to undo it, then run migrate down again.`);
+    }
+  }
+  return chosen;
+}
+
+export function requireKnown(migrations: Migration[], name: string): void {
+  if (migrations.some((migration) => migration.name === name)) return;
+  throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
 }

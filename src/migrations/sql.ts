@@ -1,116 +1,107 @@
+import type { ParsedStatement } from '../sql/parser.js';
+
 /**
- * Just enough SQL lexing for a migration runner: split a script into statements (for migrations that must run
- * outside a transaction, where PostgreSQL refuses multi-statement queries for CREATE INDEX CONCURRENTLY), and
- * turn PostgreSQL's character positions into line:column. Quotes, dollar quotes and comments are respected.
+ * What a migration's statements mean to the runner, judged from PostgreSQL's own parse tree (src/sql/parser.ts),
+ * never from the text: every spelling of a statement is the same node. Pure, so each rule is tested on its own.
  */
-export interface Statement {
-  sql: string;
-  /** Character offset of the statement in the script. */
-  offset: number;
-}
+export type StatementProblem =
+  /** BEGIN, COMMIT AND CHAIN, PREPARE TRANSACTION, ...: would end or split the transaction around a migration. */
+  | { kind: 'transaction-control'; statement: ParsedStatement; what: string }
+  /** CREATE INDEX CONCURRENTLY, VACUUM, ...: PostgreSQL refuses it inside a transaction block. */
+  | { kind: 'needs-no-transaction'; statement: ParsedStatement; what: string }
+  /** DISCARD ALL: releases every advisory lock of the session, the migration lock with it. */
+  | { kind: 'releases-lock'; statement: ParsedStatement; what: string };
 
-export function splitStatements(script: string): Statement[] {
-  const statements: Statement[] = [];
-  let start = 0;
-  let i = 0;
-  while (i < script.length) {
-    const skipped = skipQuotedOrComment(script, i);
-    if (skipped !== i) {
-      i = skipped;
-      continue;
-    }
-    if (script[i] === ';') {
-      pushStatement(statements, script, start, i + 1);
-      start = i + 1;
-    }
-    i++;
+/**
+ * The first statement a migration may not hold. In a transactional file (and down.sql, which always runs in one)
+ * savepoints are harmless: ROLLBACK TO stays inside the transaction. Outside one they are meaningless.
+ */
+export function findStatementProblem(statements: ParsedStatement[], { transactional }: { transactional: boolean }): StatementProblem | undefined {
+  for (const statement of statements) {
+    const control = transactionControl(statement, transactional);
+    if (control) return { kind: 'transaction-control', statement, what: control };
+    if (isDiscardAll(statement)) return { kind: 'releases-lock', statement, what: 'DISCARD ALL' };
+    const refused = transactional ? refusedInTransactionBlock(statement) : undefined;
+    if (refused) return { kind: 'needs-no-transaction', statement, what: refused };
   }
-  pushStatement(statements, script, start, script.length);
-  return statements;
+  return undefined;
 }
 
-function pushStatement(statements: Statement[], script: string, start: number, end: number): void {
-  const text = script.slice(start, end);
-  if (stripComments(text).trim().replace(/;$/, '').trim() === '') return;
-  const leading = text.length - text.trimStart().length;
-  statements.push({ sql: text.trim(), offset: start + leading });
+const TRANSACTION_CONTROL: Record<string, string> = {
+  TRANS_STMT_BEGIN: 'BEGIN',
+  TRANS_STMT_START: 'START TRANSACTION',
+  TRANS_STMT_COMMIT: 'COMMIT',
+  TRANS_STMT_ROLLBACK: 'ROLLBACK',
+  TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+  TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+  TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+const SAVEPOINTS: Record<string, string> = { TRANS_STMT_SAVEPOINT: 'SAVEPOINT', TRANS_STMT_RELEASE: 'RELEASE SAVEPOINT', TRANS_STMT_ROLLBACK_TO: 'ROLLBACK TO SAVEPOINT' };
+
+/** END and ABORT parse as COMMIT and ROLLBACK; AND CHAIN is a flag on them. */
+function transactionControl({ kind, node }: ParsedStatement, transactional: boolean): string | undefined {
+  if (kind !== 'TransactionStmt') return undefined;
+  const type = String(node.kind);
+  const what = TRANSACTION_CONTROL[type] ?? (transactional ? undefined : SAVEPOINTS[type]);
+  return what && node.chain ? `${what} AND CHAIN` : what;
 }
 
-/** Returns the index after a quoted string, dollar-quoted body or comment starting at i, or i itself. */
-function skipQuotedOrComment(s: string, i: number): number {
-  const c = s[i];
-  if (c === "'" || c === '"') return skipUntilClosing(s, i + 1, c);
-  if (c === '-' && s[i + 1] === '-') {
-    const end = s.indexOf('\n', i);
-    return end === -1 ? s.length : end + 1;
+function isDiscardAll({ kind, node }: ParsedStatement): boolean {
+  return kind === 'DiscardStmt' && node.target === 'DISCARD_ALL';
+}
+
+/**
+ * The statements PostgreSQL's PreventInTransactionBlock refuses, as far as the statement alone tells. The rest
+ * (REINDEX or CLUSTER of a partitioned table, ALTER SUBSCRIPTION ... REFRESH, DROP SUBSCRIPTION of a subscription
+ * with a slot) depend on the catalog: the server refuses them with SQLSTATE 25001, which gets the same hint.
+ */
+export function refusedInTransactionBlock({ kind, node }: ParsedStatement): string | undefined {
+  switch (kind) {
+    case 'IndexStmt':
+      return node.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+    case 'DropStmt':
+      return node.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+    case 'ReindexStmt':
+      if (hasOption(node.params, 'concurrently')) return 'REINDEX CONCURRENTLY';
+      return { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE' }[String(node.kind)];
+    case 'VacuumStmt':
+      return node.is_vacuumcmd ? 'VACUUM' : undefined;
+    case 'ClusterStmt':
+      return node.relation ? undefined : 'CLUSTER without a table';
+    case 'AlterTableStmt':
+      return (node.cmds as Array<{ AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }> | undefined)?.some(
+        ({ AlterTableCmd: cmd }) => cmd?.subtype === 'AT_DetachPartition' && cmd.def?.PartitionCmd?.concurrent,
+      )
+        ? 'ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY'
+        : undefined;
+    case 'AlterDatabaseStmt':
+      return hasOption(node.options, 'tablespace') ? 'ALTER DATABASE ... SET TABLESPACE' : undefined;
+    case 'CreateSubscriptionStmt':
+      // create_slot defaults to true, and connect = false implies no slot.
+      return isOff(node.options, 'create_slot') || isOff(node.options, 'connect') ? undefined : 'CREATE SUBSCRIPTION (with a replication slot)';
+    default:
+      return WHOLE_KINDS[kind];
   }
-  if (c === '/' && s[i + 1] === '*') return skipBlockComment(s, i);
-  if (c === '$') {
-    const tag = /^\$[A-Za-z_]?[A-Za-z0-9_]*\$/.exec(s.slice(i, i + 64))?.[0];
-    if (tag) {
-      const end = s.indexOf(tag, i + tag.length);
-      return end === -1 ? s.length : end + tag.length;
-    }
-  }
-  return i;
 }
 
-function skipUntilClosing(s: string, i: number, quote: string): number {
-  while (i < s.length) {
-    if (s[i] === quote) {
-      if (s[i + 1] === quote) {
-        i += 2;
-        continue;
-      }
-      return i + 1;
-    }
-    i++;
-  }
-  return s.length;
+const WHOLE_KINDS: Record<string, string> = {
+  CreatedbStmt: 'CREATE DATABASE',
+  DropdbStmt: 'DROP DATABASE',
+  CreateTableSpaceStmt: 'CREATE TABLESPACE',
+  DropTableSpaceStmt: 'DROP TABLESPACE',
+  AlterSystemStmt: 'ALTER SYSTEM',
+};
+
+type DefElems = Array<{ DefElem?: { defname?: string; arg?: Record<string, unknown> } }> | undefined;
+
+function hasOption(options: unknown, name: string): boolean {
+  return (options as DefElems)?.some((option) => option.DefElem?.defname === name) ?? false;
 }
 
-/** Block comments nest in PostgreSQL. */
-function skipBlockComment(s: string, i: number): number {
-  let depth = 0;
-  while (i < s.length) {
-    if (s[i] === '/' && s[i + 1] === '*') {
-      depth++;
-      i += 2;
-    } else if (s[i] === '*' && s[i + 1] === '/') {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i++;
-    }
-  }
-  return s.length;
-}
-
-function stripComments(text: string): string {
-  return text.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
-}
-
-/** Statements that would end or nest the transaction the runner wraps around a migration. */
-export function findTransactionControl(script: string): Statement | undefined {
-  return splitStatements(script).find((statement) =>
-    /^(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|END|ABORT)(\s+(WORK|TRANSACTION))?\s*;?$/i.test(stripComments(statement.sql).trim()),
-  );
-}
-
-export interface SourcePosition {
-  line: number;
-  column: number;
-  text: string;
-}
-
-/** PostgreSQL counts positions in characters, from 1. */
-export function positionToLineColumn(script: string, position: number): SourcePosition {
-  const chars = Array.from(script);
-  const before = chars.slice(0, Math.max(0, position - 1)).join('');
-  const lines = before.split('\n');
-  const line = lines.length;
-  const column = Array.from(lines[lines.length - 1] ?? '').length + 1;
-  const text = (script.split('\n')[line - 1] ?? '').replace(/\r$/, '');
-  return { line, column, text };
+/** `create_slot = false` parses as a Boolean, a String 'false' or 'off', or an Integer 0, depending on the spelling. */
+function isOff(options: unknown, name: string): boolean {
+  const arg = (options as DefElems)?.find((option) => option.DefElem?.defname === name)?.DefElem?.arg;
+  if (!arg) return false;
+  const value = (arg.Boolean as { boolval?: boolean } | undefined)?.boolval ?? (arg.String as { sval?: string } | undefined)?.sval ?? (arg.Integer as { ival?: number } | undefined)?.ival ?? 0;
+  return value === false || value === 0 || /^(false|off|no|0)$/i.test(String(value));
 }

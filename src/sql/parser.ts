@@ -1,3 +1,5 @@
+import { compiledBaselineOnly } from '../wasm-tier.js';
+
 /**
  * PostgreSQL's own parser (libpg-query: PostgreSQL 18's grammar compiled to WebAssembly), so statement
  * boundaries, statement kinds and error positions are exactly the server's. Loaded on first use only: the module
@@ -38,11 +40,13 @@ export class SqlSyntaxError extends Error {
 let loading: Promise<SqlParser> | undefined;
 
 export function loadSqlParser(): Promise<SqlParser> {
-  return (loading ??= import('libpg-query').then(async (module) => {
+  return (loading ??= compiledBaselineOnly(async () => {
+    const module = await import('libpg-query');
     await module.loadModule();
-    return { parse: (script: string) => parseWith(module, script) };
-  }));
+    return module;
+  }).then((module) => ({ parse: (script: string) => parseWith(module, script) })));
 }
+
 
 type Module = typeof import('libpg-query');
 
