@@ -57,6 +57,7 @@ function serveCommand(flags: HealthFlags): Promise<void> {
   return runCommand({
     name: 'health',
     flags,
+    ownSignals: true,
     job: async (context) => {
       const server = await serveHealth({
         port: flags.port ?? 8080,

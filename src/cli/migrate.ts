@@ -6,7 +6,6 @@ import type { Difference } from '../inspect/diff.js';
 import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import { createMigration, Migrator, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
-import { withInterrupt } from './interrupt.js';
 import { plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
@@ -84,21 +83,19 @@ export interface DiffResult {
 
 /** The live database against the migrations; with --schema, also the migrations against schema.prisma. */
 export function migrateDiffCommand(flags: MigrateFlags): Promise<void> {
-  // Ctrl-C lets the current step finish so the shadow database is dropped, then exits 130.
-  return withInterrupt((signal) =>
-    runCommand<DiffResult>({
-      name: 'migrate diff',
-      flags,
-      job: async (context) => {
-        const inputs = await diffInputs(context, flags, signal);
-        const live = await liveDiff(context, inputs);
-        const schema = flags.schema ? await schemaDiff(context, inputs) : null;
-        return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
-      },
-      render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
-      verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
-    }),
-  );
+  // SIGINT or SIGTERM drops the shadow database (registered as it is created), then exits 130 or 143.
+  return runCommand<DiffResult>({
+    name: 'migrate diff',
+    flags,
+    job: async (context) => {
+      const inputs = await diffInputs(context, flags);
+      const live = await liveDiff(context, inputs);
+      const schema = flags.schema ? await schemaDiff(context, inputs) : null;
+      return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
+    },
+    render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
+    verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
+  });
 }
 
 function driftError({ live, schema }: DiffResult) {
@@ -115,7 +112,7 @@ function driftError({ live, schema }: DiffResult) {
 
 type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
-async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags, signal: AbortSignal) {
+async function diffInputs({ settings, out, signal }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
   const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));

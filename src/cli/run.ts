@@ -2,6 +2,7 @@ import { lostConnection } from '../db/lost-connection.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
+import { handleInterrupts } from './interrupt.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
@@ -10,6 +11,8 @@ export interface CommandContext {
   out: Output;
   settings: Settings;
   flags: GlobalFlags;
+  /** Aborted by SIGINT or SIGTERM (its reason is the signal's name). */
+  signal: AbortSignal;
 }
 
 export interface Verdict {
@@ -27,26 +30,35 @@ export interface CommandSpec<T> {
   verdict?: (result: T) => Verdict;
   /** The user explicitly asked to see a secret (local url --show-password). */
   reveal?: boolean;
+  /** The command handles SIGINT and SIGTERM itself (health --serve stops serving on them). */
+  ownSignals?: boolean;
 }
 
 /**
  * The one place that turns a job's result or error into output and an exit code. Jobs never print and never
  * exit; this function never lets an expected failure show a stack trace.
  */
-export async function runCommand<T>({ name, flags, job, render, verdict, reveal }: CommandSpec<T>): Promise<void> {
+export async function runCommand<T>({ name, flags, job, render, verdict, reveal, ownSignals }: CommandSpec<T>): Promise<void> {
   const out = new Output(flags);
+  const interrupt = ownSignals ? undefined : handleInterrupts((error) => reportFailure(name, error, out));
+  const signal = interrupt?.signal ?? new AbortController().signal;
   try {
     const settings = resolveSettings(flags);
     out.useLogLevel(settings.logLevel);
     settings.warnings.forEach((warning) => out.warn(warning));
-    const context = { out, settings, flags };
+    const context = { out, settings, flags, signal };
     const result = await job(context);
+    if (interrupt?.takenOver) return;
     const { exitCode, statusCode, error = null } = verdict?.(result) ?? { exitCode: EXIT.ok, statusCode: 200 };
     if (out.mode === 'json') out.json({ ok: exitCode === EXIT.ok, command: name, status_code: statusCode, data: result, error }, { reveal });
     else render(result, context);
     process.exitCode = exitCode;
   } catch (error) {
+    // The signal handler reports and exits; the job's failure is only the work it cut short.
+    if (interrupt?.takenOver) return new Promise<void>(() => {});
     process.exitCode = reportFailure(name, error, out);
+  } finally {
+    interrupt?.dispose();
   }
 }
 

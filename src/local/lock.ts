@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { registerUndo } from '../interruption.js';
 import { errnoCode, localUnavailable } from './errors.js';
 import { lockFile } from './paths.js';
 import { isAlive, sleep } from './process.js';
@@ -15,9 +16,12 @@ const EMPTY_LOCK_GRACE_MS = 5_000;
 
 export async function withLock<T>(dir: string, deadline: number, log: ((line: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
   const token = await acquire(dir, deadline, log);
+  // A signal mid-start (initdb takes seconds) must not leave the lock for the next command to wait on.
+  const withdraw = registerUndo(`the local database's lock ${lockFile(dir)}`, () => release(dir, token));
   try {
     return await fn();
   } finally {
+    withdraw();
     await release(dir, token);
   }
 }
