@@ -141,7 +141,7 @@ describe('smoke', () => {
       await until(async () => (await query(url, "select count(*)::int as n from pg_stat_activity where application_name = 'todo-db smoke' and wait_event_type = 'Lock'"))[0].n === 1);
       expect(await rowCounts(url)).toEqual({ users: 1, tasks: 0 });
       run.child.kill('SIGINT');
-      await run.waitFor(/Interrupted: finishing the current step/);
+      await run.waitFor(/Interrupted by SIGINT: finishing the current step/);
       await locker.query('rollback');
       const result = await run.exited;
       expect(result.code).toBe(130);
