@@ -41,7 +41,9 @@ describe('smoke', () => {
     await existingUserWithTask(url);
     const plain = await smoke(url);
     expect(plain.code).toBe(0);
-    const lines = plain.stdout.trim().split('\n');
+    const [target, ...lines] = plain.stdout.trim().split('\n');
+    // The database it changed comes first, without the password.
+    expect(target).toBe(`Target: ${new URL(url).protocol}//${new URL(url).username}@${new URL(url).host}${new URL(url).pathname} (runtime, from DATABASE_URL (environment))`);
     expect(lines.slice(0, 5).map((line) => line.match(/^ok\s+(\w+)\s.*\d ms$/)?.[1])).toEqual(STEP_NAMES);
     expect(lines[5]).toMatch(/^ok smoke passed: 5 steps in \d+ ms, 1 throwaway user removed$/);
 
@@ -71,7 +73,7 @@ describe('smoke', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('20261123000000_init (pending)');
     expect(result.stderr).toContain('hint: Run todo-db migrate up');
-    expect(result.stdout).toBe('');
+    expect(result.stdout).toMatch(/^Target: \S+ \(runtime, from DATABASE_URL \(environment\)\)\n$/);
   });
 
   it('refuses a pending migration, leaving the tables it could have written to empty', async () => {
@@ -145,7 +147,7 @@ describe('smoke', () => {
       await locker.query('rollback');
       const result = await run.exited;
       expect(result.code).toBe(130);
-      expect(result.stdout).toMatch(/^ok\s+create\s/);
+      expect(result.stdout).toMatch(/^ok\s+create\s/m);
       expect(result.stdout).not.toMatch(/^\S+\s+read\s/m);
       expect(result.stderr).toContain('Interrupted by SIGINT after 1 of 5 steps; 1 throwaway user removed, nothing left behind. [INTERRUPTED]');
       expect(await rowCounts(url)).toEqual({ users: 0, tasks: 0 });

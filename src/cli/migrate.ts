@@ -1,6 +1,5 @@
 import { parseDatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { databaseTarget } from '../db/target.js';
 import { EXIT } from '../errors.js';
 import type { Difference } from '../inspect/diff.js';
 import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
@@ -21,8 +20,8 @@ export interface MigrateFlags extends GlobalFlags {
   shadowDatabaseUrl?: string;
 }
 
-async function migrator({ settings, out }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
-  const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
+async function migrator({ settings, out, target }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
+  const url = await target('migrations');
   return new Migrator({
     url,
     migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
@@ -37,6 +36,7 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
   return runCommand({
     name: 'migrate up',
     flags,
+    namesTarget: true,
     job: async (context) => (await migrator(context, flags)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder }),
     render: (report, { out }) => out.print(renderUp(report, out)),
   });
@@ -46,6 +46,7 @@ export function migrateDownCommand(flags: MigrateFlags): Promise<void> {
   return runCommand({
     name: 'migrate down',
     flags,
+    namesTarget: true,
     job: async (context) => (await migrator(context, flags)).down({ steps: flags.steps, to: flags.to, dryRun: flags.dryRun, yes: flags.yes }),
     render: (report, { out }) => out.print(renderDown(report, out)),
   });
@@ -87,6 +88,7 @@ export function migrateDiffCommand(flags: MigrateFlags): Promise<void> {
   return runCommand<DiffResult>({
     name: 'migrate diff',
     flags,
+    namesTarget: true,
     job: async (context) => {
       const inputs = await diffInputs(context, flags);
       const live = await liveDiff(context, inputs);
@@ -112,11 +114,12 @@ function driftError({ live, schema }: DiffResult) {
 
 type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
-async function diffInputs({ settings, out, signal }: CommandContext, flags: MigrateFlags) {
+async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
   const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
-  const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
+  // The direct URL: the shadow database is created next to it, and a pooler cannot run CREATE DATABASE sessions.
+  const url = await target('migrations');
   const log = (line: string) => out.debug(line);
   return { url, shadowDatabaseUrl, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), environment: settings.environment, log, signal };
 }

@@ -8,7 +8,8 @@ export function setupCommand(flags: GlobalFlags): Promise<void> {
   return runCommand({
     name: 'setup',
     flags,
-    job: ({ settings, out, signal }) => setup({ settings, signal, log: (line) => out.info(line), onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)) }),
+    namesTarget: true,
+    job: ({ settings, out, signal, target }) => setup({ settings, target, signal, log: (line) => out.info(line), onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)) }),
     render: (report, { out }) => out.print(renderSummary(report, out)),
     verdict,
   });

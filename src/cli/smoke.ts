@@ -1,5 +1,4 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { databaseTarget } from '../db/target.js';
 import { writeJunitReport } from '../smoke/junit.js';
 import { runSmoke, type SmokeReport, type SmokeStep } from '../smoke/run.js';
 import { EXIT, exitCodeForSignal } from '../errors.js';
@@ -14,13 +13,13 @@ type SmokeResult = SmokeReport & { junit: string | null };
 
 /** SIGINT or SIGTERM stops the run after the current step; what it created is still removed, then the exit code is 130 or 143. */
 export function smokeCommand(flags: SmokeFlags): Promise<void> {
-  return runCommand({ name: 'smoke', flags, job: (context) => smoke(context, flags), render, verdict });
+  return runCommand({ name: 'smoke', flags, namesTarget: true, job: (context) => smoke(context, flags), render, verdict });
 }
 
-async function smoke({ settings, out, signal }: CommandContext, flags: SmokeFlags): Promise<SmokeResult> {
+async function smoke({ settings, out, signal, target }: CommandContext, flags: SmokeFlags): Promise<SmokeResult> {
   const announce = () => out.warn(`Interrupted by ${signal.reason}: finishing the current step, then removing the throwaway rows (a second signal quits at once and may leave them).`);
   signal.addEventListener('abort', announce, { once: true });
-  const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+  const url = await target('runtime');
   const report = await runSmoke({
     url,
     migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
