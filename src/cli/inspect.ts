@@ -1,6 +1,5 @@
-import { parseDatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { registerSecret } from '../config/redact.js';
+import { parseShadowUrl } from '../config/settings.js';
 import { EXIT, usageError } from '../errors.js';
 import type { ExplainResult } from '../inspect/explain.js';
 import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../inspect/indexes.js';
@@ -23,8 +22,7 @@ async function inspect({ settings, out, target }: CommandContext, flags: Inspect
   if (flags.allTables && flags.table?.length) {
     throw usageError('USAGE_ERROR', '--table and --all-tables cannot be used together.', 'Give --table <name> for some tables, or --all-tables for every table in schema public.');
   }
-  const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
-  registerSecret(shadowDatabaseUrl?.password);
+  const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
   // The direct URL: the shadow database is created next to it, which a transaction-mode pooler cannot do.
   const url = await target('migrations');
   const report = await out.task('Inspecting indexes (building a shadow database from the migrations)', () =>

@@ -1,4 +1,4 @@
-import { parseDatabaseUrl } from '../config/database-url.js';
+import { parseShadowUrl } from '../config/settings.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { EXIT } from '../errors.js';
 import type { Difference } from '../inspect/diff.js';
@@ -116,7 +116,7 @@ type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
 async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
-  const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
+  const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
   // The direct URL: the shadow database is created next to it, and a pooler cannot run CREATE DATABASE sessions.
   const url = await target('migrations');

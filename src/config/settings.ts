@@ -107,6 +107,14 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   };
 }
 
+/** --shadow-database-url: parsed like the others, its password masked from then on. */
+export function parseShadowUrl(value: string | undefined, settings: Pick<Settings, 'allowInsecure'>): DatabaseUrl | undefined {
+  if (value === undefined) return undefined;
+  const url = parseDatabaseUrl(value, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
+  registerSecret(url.password);
+  return url;
+}
+
 /** A flag beats the environment, which beats .env (pick has already chosen between those two). */
 function readUrl(flag: string | undefined, flagName: string, configured: { value: string; source: DatabaseSource } | undefined, variable: string, allowInsecure: boolean) {
   const input = flag !== undefined ? { value: flag, source: 'flag' as const, variable: flagName } : configured && { ...configured, variable };
