@@ -3,6 +3,8 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatabaseUrl } from '../src/config/database-url.js';
+import { withConnection } from '../src/db/connect.js';
 import { runCli } from './helpers/cli.js';
 import { adminQuery, adminUrl } from './helpers/database.js';
 
@@ -73,5 +75,25 @@ describe('PG* variables', () => {
     });
     expect(result.code, result.stdout).toBe(0);
     expect(result.json().data).toMatchObject({ database: 'postgres', user: role });
+  });
+});
+
+describe('PGOPTIONS', () => {
+  const timeoutWith = async (url: string, pgoptions: string | undefined) => {
+    const saved = process.env.PGOPTIONS;
+    if (pgoptions === undefined) delete process.env.PGOPTIONS;
+    else process.env.PGOPTIONS = pgoptions;
+    try {
+      return await withConnection(parseDatabaseUrl(url), { environment: 'test' }, async (client) => (await client.query('show statement_timeout')).rows[0].statement_timeout);
+    } finally {
+      if (saved === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = saved;
+    }
+  };
+
+  it('is sent as the startup options when the URL has none; the URL\'s options win', async () => {
+    const url = adminUrl().toString();
+    expect(await timeoutWith(url, '-c statement_timeout=1234')).toBe('1234ms');
+    expect(await timeoutWith(`${url}?options=-c%20statement_timeout%3D4321`, '-c statement_timeout=1234')).toBe('4321ms');
   });
 });
