@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
+import { destroyLocalServer } from '../src/local/index.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
@@ -151,4 +153,21 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
       await locker.end();
     }
   });
+});
+
+describe('on SIGTERM while the local database starts', () => {
+  let dir: string | undefined;
+  afterAll(async () => {
+    if (dir) await destroyLocalServer({ dir });
+  });
+
+  it('removes the half-started local server\'s lock', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'todo-db-signals-local-'));
+    const lock = join(dir, 'lock');
+    const running = startCli(['local', 'start'], { env: { TODO_DB_LOCAL_DIR: dir } });
+    // The lock is held from before initdb until the server accepts connections: seconds, on any machine.
+    await until(async () => existsSync(lock), 'the local database lock is taken');
+    await expectInterrupted(running, 'SIGTERM', 143, /removed the local database's lock/);
+    expect(existsSync(lock)).toBe(false);
+  }, 120_000);
 });
