@@ -128,6 +128,14 @@ const CASES: Case[] = [
     hint: () => /disk, memory, connection limits/,
   },
   {
+    name: 'any other SQLSTATE, P0001 (raised by a trigger): PostgreSQL\'s words, not INTERNAL_ERROR',
+    prepare: () => raiseOnUserInsert('P0001', 'users are frozen for maintenance'),
+    args: ['seed-dev', '--bcrypt-cost', '4'],
+    code: 'DATABASE_ERROR',
+    message: () => /refused the operation: users are frozen for maintenance \(SQLSTATE P0001\)/,
+    hint: () => /--verbose/,
+  },
+  {
     name: 'too many connections for the role, 53300 (connection limit 0)',
     prepare: (role) => [`alter role ${role} connection limit 0`],
     args: ['check-connection'],

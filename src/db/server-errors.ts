@@ -34,14 +34,14 @@ export function sqlState(error: unknown): PgErrorShape | undefined {
 
 const HANDLED_CLASSES = ['42501', '57014', '25006'];
 
-export function isExplainable(error: unknown): boolean {
-  const state = sqlState(error);
-  return state !== undefined && (HANDLED_CLASSES.includes(state.code) || state.code.startsWith('53'));
+function hasOwnCode(state: PgErrorShape): boolean {
+  return HANDLED_CLASSES.includes(state.code) || state.code.startsWith('53');
 }
 
 export async function explainServerError(error: unknown, context: ServerErrorContext | undefined): Promise<TodoDbError | undefined> {
   const state = sqlState(error);
-  if (!state || !isExplainable(error)) return undefined;
+  if (!state) return undefined;
+  if (!hasOwnCode(state)) return otherServerError(state, context);
   const where = context ? describeTarget(context.url) : 'the database';
   const role = context?.url.user ?? 'the role';
   const said = redact(state.message);
@@ -64,6 +64,18 @@ export async function explainServerError(error: unknown, context: ServerErrorCon
     return fail('CONFIGURATION_LIMIT_EXCEEDED', `The server at ${server} hit a configured limit: ${said}.`, 'Raise the limit PostgreSQL names (e.g. max_locks_per_transaction), or split the work into smaller transactions.');
   }
   return fail('INSUFFICIENT_RESOURCES', `The server at ${server} is out of resources (SQLSTATE ${state.code}): ${said}.`, 'Check the server (disk, memory, connection limits) and run the command again.');
+}
+
+/** Anything else PostgreSQL said is still PostgreSQL's verdict, not a bug: its words and SQLSTATE, never INTERNAL_ERROR. */
+function otherServerError(state: PgErrorShape, context: ServerErrorContext | undefined): TodoDbError | undefined {
+  // A lost connection (class 08, 57P0x) has its own explanation (CONNECTION_LOST).
+  if (state.code.startsWith('08') || state.code.startsWith('57P')) return undefined;
+  const where = context ? describeTarget(context.url) : 'the database';
+  return new TodoDbError({
+    code: 'DATABASE_ERROR',
+    message: `${where} refused the operation: ${redact(state.message)} (SQLSTATE ${state.code}).`,
+    hint: 'Run again with --verbose to see the step; if the schema was changed by hand, compare it with todo-db migrate diff.',
+  });
 }
 
 type Fail = (code: string, message: string, hint: string) => TodoDbError;
