@@ -54,6 +54,19 @@ async function shadowDatabases(): Promise<string[]> {
   return (await adminQuery("select datname from pg_database where datname like 'todo_db_shadow_%'")).rows.map((row) => row.datname);
 }
 
+/** Runs work while this test holds a lock on the database, so a command is deterministically mid-step. */
+async function whileLocked<T>(url: string, lockSql: string, work: () => Promise<T>): Promise<T> {
+  const locker = new pg.Client({ connectionString: url });
+  await locker.connect();
+  try {
+    await locker.query(`begin; ${lockSql}`);
+    return await work();
+  } finally {
+    await locker.query('rollback').catch(() => {});
+    await locker.end();
+  }
+}
+
 async function expectInterrupted(running: RunningCli, signal: string, exitCode: number, says: RegExp): Promise<void> {
   running.child.kill(signal as NodeJS.Signals);
   const result = await running.exited;
@@ -102,21 +115,15 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
 
   it('seed-dev stops mid-transaction: no user, no task', async () => {
     const url = await migratedDatabase();
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    try {
-      // SHARE on users lets seed-dev read, then blocks its insert: it is mid-transaction until this one ends.
-      await locker.query('begin; lock table users in share mode');
+    // SHARE on users lets seed-dev read, then blocks its insert: it is mid-transaction until the lock is released.
+    await whileLocked(url, 'lock table users in share mode', async () => {
       const running = startCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } });
       await until(async () => (await backends('todo-db seed-dev', "wait_event_type = 'Lock'")) === 1, 'seed-dev waits on the lock');
       await expectInterrupted(running, signal, exitCode, /nothing to remove/);
-      await locker.query('rollback');
-      await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
-      const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
-      expect(counts).toEqual({ users: 0, tasks: 0 });
-    } finally {
-      await locker.end();
-    }
+    });
+    await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
+    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+    expect(counts).toEqual({ users: 0, tasks: 0 });
   });
 
   it('setup stops in its migrations step at the first signal', async () => {
@@ -135,23 +142,22 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
 
   it('smoke finishes the current step and removes its rows', async () => {
     const url = await migratedDatabase();
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    try {
-      await locker.query('begin; lock table tasks in share mode');
-      const running = startCli(['smoke'], { env: { DATABASE_URL: url } });
+    // SHARE on tasks lets smoke create its user, then blocks its task insert: the run is stopped half-way, and
+    // finishes that step once the lock is released.
+    const running = await whileLocked(url, 'lock table tasks in share mode', async () => {
+      const started = startCli(['smoke'], { env: { DATABASE_URL: url } });
       await until(async () => (await backends('todo-db smoke', "wait_event_type = 'Lock'")) === 1, 'smoke waits on the lock');
-      running.child.kill(signal);
-      await running.waitFor(new RegExp(`Interrupted by ${signal}: finishing the current step`));
-      await locker.query('rollback');
-      const result = await running.exited;
-      expect(result.code, result.stderr).toBe(exitCode);
-      expect(result.stderr).toContain(`Interrupted by ${signal} after 1 of 5 steps; 1 throwaway user removed, nothing left behind. [INTERRUPTED]`);
-      const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
-      expect(counts).toEqual({ users: 0, tasks: 0 });
-    } finally {
-      await locker.end();
-    }
+      started.child.kill(signal);
+      await started.waitFor(new RegExp(`Interrupted by ${signal}: finishing the current step`));
+      return started;
+    });
+    const result = await running.exited;
+    expect(result.code, result.stderr).toBe(exitCode);
+    expect(result.stdout).toMatch(/^ok\s+create\s/m);
+    expect(result.stdout).not.toMatch(/^\S+\s+read\s/m);
+    expect(result.stderr).toContain(`Interrupted by ${signal} after 1 of 5 steps; 1 throwaway user removed, nothing left behind. [INTERRUPTED]`);
+    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+    expect(counts).toEqual({ users: 0, tasks: 0 });
   });
 });
 
