@@ -79,32 +79,26 @@ async function expectInterrupted(running: RunningCli, signal: string, exitCode: 
 }
 
 describe.each(SIGNALS)('on %s', (signal, exitCode) => {
-  it('migrate diff drops its shadow database', async () => {
+  it.each(['migrate diff', 'inspect-indexes'])('%s drops its shadow database', async (command) => {
     const url = await migratedDatabase();
     const dir = await migrationsWithSlowOne();
-    const running = startCli(['migrate', 'diff', '--verbose', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    const running = startCli([...command.split(' '), '--verbose', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     const [, shadow] = await running.waitFor(/Created the shadow database (todo_db_shadow_[0-9a-f]+)/);
     await until(async () => (await backends('todo-db migrate', `datname = '${shadow}' and query like '%pg_sleep%'`)) === 1, 'the shadow migration is sleeping');
     await expectInterrupted(running, signal, exitCode, new RegExp(`removed the shadow database ${shadow}`));
     expect(await shadowDatabases()).not.toContain(shadow);
   });
 
-  it('inspect-indexes drops its shadow database', async () => {
-    const url = await migratedDatabase();
+  it.each([
+    ['migrate up', [], /nothing to remove; any open transaction is rolled back by PostgreSQL/],
+    ['setup', ['connection'], /stopped the current step/],
+  ] as const)('%s stops mid-migration at the first signal: no table, no history row, no lock', async (command, after, says) => {
+    const url = command === 'setup' ? await createTestDatabase('signals') : await migratedDatabase();
     const dir = await migrationsWithSlowOne();
-    const running = startCli(['inspect-indexes', '--verbose', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
-    const [, shadow] = await running.waitFor(/Created the shadow database (todo_db_shadow_[0-9a-f]+)/);
-    await until(async () => (await backends('todo-db migrate', `datname = '${shadow}' and query like '%pg_sleep%'`)) === 1, 'the shadow migration is sleeping');
-    await expectInterrupted(running, signal, exitCode, new RegExp(`removed the shadow database ${shadow}`));
-    expect(await shadowDatabases()).not.toContain(shadow);
-  });
-
-  it('migrate up stops mid-migration: no table, no history row, no lock', async () => {
-    const url = await migratedDatabase();
-    const dir = await migrationsWithSlowOne();
-    const running = startCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    const running = startCli([...command.split(' '), '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    for (const step of after) await running.waitFor(new RegExp(`${step}\\s`));
     await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}' and query like '%pg_sleep%'`)) === 1, 'the migration is sleeping');
-    await expectInterrupted(running, signal, exitCode, /nothing to remove; any open transaction is rolled back by PostgreSQL/);
+    await expectInterrupted(running, signal, exitCode, says);
     // The server notices the closed connection (client_connection_check_interval) and rolls back.
     await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');
     const [state] = await query(url, `select to_regclass('signal_probe') as probe,
@@ -124,20 +118,6 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
     const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
     expect(counts).toEqual({ users: 0, tasks: 0 });
-  });
-
-  it('setup stops in its migrations step at the first signal', async () => {
-    const url = await createTestDatabase('signals');
-    const dir = await migrationsWithSlowOne();
-    const running = startCli(['setup', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
-    await running.waitFor(/connection\s/);
-    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}' and query like '%pg_sleep%'`)) === 1, 'the migration is sleeping');
-    await expectInterrupted(running, signal, exitCode, /stopped the current step/);
-    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');
-    const [state] = await query(url, `select to_regclass('signal_probe') as probe,
-      (select count(*)::int from _prisma_migrations where migration_name = '20990101000000_slow') as rows,
-      (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks`);
-    expect(state).toEqual({ probe: null, rows: 0, locks: 0 });
   });
 
   it('smoke finishes the current step and removes its rows', async () => {
