@@ -65,7 +65,7 @@ export interface Database {
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   validatePoolOptions(options); // before a local database is started for nothing
   const settings = resolveSettings({ databaseUrl: options.databaseUrl, envFile: options.envFile, localDir: options.localDir });
-  const url = await databaseTarget(settings, { purpose: 'app', log: options.log, local: options.local ?? 'running' });
+  const url = await databaseTarget(settings, { purpose: 'runtime', log: options.log, local: options.local ?? 'running' });
   return openDatabaseAt(url, options);
 }
 

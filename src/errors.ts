@@ -9,20 +9,26 @@ export interface ErrorDetails {
   message: string;
   hint: string;
   kind?: ErrorKind;
+  /** For kind 'interrupted': which signal, so SIGTERM exits 143 and SIGINT 130. */
+  signal?: InterruptSignal;
   cause?: unknown;
 }
+
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
 export class TodoDbError extends Error {
   readonly code: string;
   readonly hint: string;
   readonly kind: ErrorKind;
+  readonly signal?: InterruptSignal;
 
-  constructor({ code, message, hint, kind = 'check', cause }: ErrorDetails) {
+  constructor({ code, message, hint, kind = 'check', signal, cause }: ErrorDetails) {
     super(message, { cause });
     this.name = 'TodoDbError';
     this.code = code;
     this.hint = hint;
     this.kind = kind;
+    this.signal = signal;
   }
 }
 
@@ -31,10 +37,15 @@ export function usageError(code: string, message: string, hint: string): TodoDbE
   return new TodoDbError({ code, message, hint, kind: 'usage' });
 }
 
-export const EXIT = { ok: 0, checkFailed: 1, usage: 2, interrupted: 130 } as const;
+/** 128 + the signal's number, as shells report a process ended by it: SIGINT 130, SIGTERM 143. */
+export const EXIT = { ok: 0, checkFailed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 export function exitCodeFor(error: TodoDbError): number {
   if (error.kind === 'usage') return EXIT.usage;
-  if (error.kind === 'interrupted') return EXIT.interrupted;
+  if (error.kind === 'interrupted') return exitCodeForSignal(error.signal ?? 'SIGINT');
   return EXIT.checkFailed;
+}
+
+export function exitCodeForSignal(signal: InterruptSignal): number {
+  return signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
 }

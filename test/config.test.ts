@@ -33,7 +33,7 @@ const MATRIX: BadConfig[] = [
   { name: 'mysql://', env: { DATABASE_URL: `mysql://app:${SECRET}@localhost:3306/todo` }, code: 'DATABASE_URL_INVALID', says: /scheme mysql:\/\// },
   { name: 'not a URL at all', env: { DATABASE_URL: 'localhost:5432' }, code: 'DATABASE_URL_INVALID', says: /is not a URL/ },
   { name: 'a missing host', env: { DATABASE_URL: url('/todo') }, code: 'DATABASE_URL_INVALID', says: /has no host/ },
-  { name: 'a non-numeric port', env: { DATABASE_URL: url('localhost:abc/todo') }, code: 'DATABASE_URL_INVALID', says: /port "abc" that is not a number/ },
+  { name: 'a non-numeric port', env: { DATABASE_URL: url('localhost:abc/todo') }, code: 'DATABASE_URL_INVALID', says: /port \(the part after the host name's ":"\) that is not a number/ },
   { name: 'port 0', env: { DATABASE_URL: url('localhost:0/todo') }, code: 'DATABASE_URL_INVALID', says: /port 0, outside the range 1-65535/ },
   { name: 'port 70000', env: { DATABASE_URL: url('localhost:70000/todo') }, code: 'DATABASE_URL_INVALID', says: /port 70000, outside the range/ },
   { name: 'a bad percent-encoding', env: { DATABASE_URL: `postgresql://app:${SECRET}%zz@localhost/todo` }, code: 'DATABASE_URL_INVALID', says: /malformed percent-encoding in the password/ },

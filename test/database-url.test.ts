@@ -84,3 +84,71 @@ describe('redact', () => {
     expect(redactDeep({ a: ['postgresql://u:pw@h/d'], b: { c: 1 } })).toEqual({ a: ['postgresql://u:****@h/d'], b: { c: 1 } });
   });
 });
+
+describe('a password with special characters never reaches a message', () => {
+  const SPECIALS = ['/', '?', '#', '@', ':', '%', '&', '=', '+', ' ', "'"];
+  const secret = (special: string) => `Pw${special}Zx9Kq`;
+
+  it.each(SPECIALS)('percent-encoded %j: parsed back exactly', (special) => {
+    const url = parseDatabaseUrl(`postgresql://app:${encodeURIComponent(secret(special))}@db.example.com:5432/todo`);
+    expect(url).toMatchObject({ user: 'app', password: secret(special), host: 'db.example.com', port: 5432, database: 'todo' });
+  });
+
+  it.each(SPECIALS)('raw %j: accepted as the password, or refused naming the part by position, quoting none of it', (special) => {
+    const raw = `postgresql://app:${secret(special)}@db.example.com:5432/todo`;
+    let parsed: ReturnType<typeof parseDatabaseUrl> | undefined;
+    let message = '';
+    try {
+      parsed = parseDatabaseUrl(raw);
+    } catch (error) {
+      message = `${(error as Error).message} ${(error as { hint: string }).hint}`;
+    }
+    if (parsed) {
+      // Where the raw character is unambiguous (":", "@", "&", "=", "+", space, quote), it is simply the password.
+      expect(parsed.password).toBe(secret(special));
+      expect(parsed.warnings.join(' ')).not.toContain('Zx9Kq');
+    } else {
+      expect(message).not.toContain('Zx9Kq');
+      expect(message).not.toMatch(/"Pw/);
+      expect(message).toMatch(/the part before the "@"|percent-encoding in the password/);
+    }
+  });
+
+  it('says where the problem is for a raw "/" or "?" without quoting the value', () => {
+    expect(() => parseDatabaseUrl('postgresql://app:ab/cd@db.example.com/todo')).toThrow(/raw "\/", "\?" or "#" in the part before the "@" \(the user name or the password after it\)/);
+    expect(() => parseDatabaseUrl('postgresql://app:ab?cd@db.example.com/todo')).toThrow(/part before the "@"/);
+    // A password cut at "#" by a .env file leaves "user:pass" as host:port: the port is not quoted.
+    expect(() => parseDatabaseUrl('postgresql://app:Secret')).toThrow(/port \(the part after the host name's ":"\) that is not a number\.$/);
+  });
+});
+
+describe("the Python services' URLs", () => {
+  it.each(['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'])('accepts %s:// with the same one-line warning', (scheme) => {
+    const url = parseDatabaseUrl(`${scheme}://u@localhost/db`);
+    expect(url.database).toBe('db');
+    expect(url.warnings).toEqual([`DATABASE_URL uses the Python driver scheme ${scheme}://; todo-db treats it as postgresql://.`]);
+  });
+
+  it.each([
+    ['require', 'require'],
+    ['verify-ca', 'verify-ca'],
+    ['verify-full', 'verify-full'],
+    ['prefer', 'prefer'],
+    ['allow', 'allow'],
+    ['disable', 'disable'],
+  ])("maps asyncpg's ssl=%s to sslmode=%s, with no unknown-parameter warning", (ssl, sslmode) => {
+    const url = parseDatabaseUrl(`postgresql+asyncpg://u@db.example.com/db?ssl=${ssl}`, { allowInsecure: true });
+    expect(url.sslmode).toBe(sslmode);
+    expect(url.warnings.join(' ')).not.toMatch(/unknown parameter/);
+  });
+
+  it('turns TLS on for ssl=require (it was ignored before, and the connection ran unencrypted)', () => {
+    expect(parseDatabaseUrl('postgresql+asyncpg://u@localhost/db?ssl=require').tls.enabled).toBe(true);
+  });
+
+  it('refuses ssl= and sslmode= that disagree, and accepts them when they agree', () => {
+    expect(() => parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=require&sslmode=verify-full')).toThrow(/sslmode=verify-full and ssl=require, which disagree/);
+    expect(parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=require&sslmode=require').sslmode).toBe('require');
+    expect(() => parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=sometimes')).toThrow(/unknown ssl "sometimes"/);
+  });
+});

@@ -103,4 +103,14 @@ describe.skipIf(!installed)(title, () => {
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'UNSUPPORTED_STARTUP_PARAMETER' });
   });
+
+  it.each(['inspect-indexes', 'migrate diff'])('%s with a pooled DATABASE_URL builds its shadow through DIRECT_DATABASE_URL, and names that target', async (command) => {
+    const result = await runCli([...command.split(' '), '--json', '-v'], { env: { DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct } });
+    expectAccepted(result);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.json().data.target).toMatchObject({ port: Number(new URL(direct).port), database: dbName(direct), purpose: 'migrations', from: 'DIRECT_DATABASE_URL (environment)' });
+    const shadow = /Created the shadow database (todo_db_shadow_[0-9a-f]+)/.exec(result.stderr)?.[1];
+    expect(shadow, result.stderr).toBeDefined();
+    expect(await query(direct, 'select 1 from pg_database where datname = $1', [shadow])).toEqual([]);
+  });
 });

@@ -1,14 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { adminQuery, adminUrl } from './helpers/database.js';
 
-/** The password must never leave todo-db: not in any output, JSON document or report, whatever fails. */
+/**
+ * The password must never leave todo-db: not in any output, JSON document or report, whatever fails, whatever
+ * characters it holds, and however it was given (the environment, --database-url, .env).
+ */
 
-const SECRET = 'S3cr3t-Pa55-XYZ';
+/** Every character that has a meaning in a URL or a .env file, between two distinctive halves. */
+const SPECIALS = ['/', '?', '#', '@', ':', '%', '&', '=', '+', ' ', "'"];
+const HEAD = 'Kx7Wq';
+const TAIL = 'Vb3Np';
+const SECRET = `${HEAD}${SPECIALS.join('')}${TAIL}`;
+type Channel = 'environment' | 'flag' | '.env';
+const CHANNELS: Channel[] = ['environment', 'flag', '.env'];
 
 let role: string;
 let database: string;
@@ -19,7 +28,7 @@ beforeAll(async () => {
   database = `secrets_${suffix}`;
   work = await mkdtemp(join(tmpdir(), 'todo-db-secrets-'));
   // CREATEDB: migrate diff and inspect-indexes build their shadow databases with this role.
-  await adminQuery(`create role ${role} login createdb password '${SECRET}'`);
+  await adminQuery(`create role ${role} login createdb password '${SECRET.replace(/'/g, "''")}'`);
   await adminQuery(`create database ${database} owner ${role}`);
 });
 afterAll(async () => {
@@ -29,13 +38,20 @@ afterAll(async () => {
 
 type Mode = 'unreachable' | 'wrong password' | 'missing database' | 'success';
 
-function urlFor(mode: Mode): string {
-  const url = adminUrl();
-  url.password = SECRET;
-  url.username = mode === 'wrong password' ? url.username : role;
-  url.pathname = `/${mode === 'missing database' ? 'no_such_database_for_secrets' : database}`;
-  if (mode === 'unreachable') url.port = '9';
-  return url.toString();
+function urlFor(mode: Mode, password = encodeURIComponent(SECRET)): string {
+  const server = adminUrl();
+  const user = mode === 'wrong password' ? server.username : role;
+  const port = mode === 'unreachable' ? '9' : server.port;
+  return `postgresql://${user}:${password}@${server.hostname}:${port}/${mode === 'missing database' ? 'no_such_database_for_secrets' : database}`;
+}
+
+/** The same URL given three ways; a .env file gets a directory of its own. */
+async function given(channel: Channel, url: string, args: string[]): Promise<{ args: string[]; env: Record<string, string>; cwd?: string }> {
+  if (channel === 'environment') return { args, env: { DATABASE_URL: url } };
+  if (channel === 'flag') return { args: [...args, '--database-url', url], env: {} };
+  const cwd = await mkdtemp(join(work, 'env-'));
+  await writeFile(join(cwd, '.env'), `DATABASE_URL=${url}\n`);
+  return { args, env: {}, cwd };
 }
 
 /** Every command, with what it needs; the JUnit report goes to a file of its own per run. */
@@ -56,14 +72,16 @@ function commands(label: string): Array<{ name: string; args: string[]; files: s
   ];
 }
 
+/** Neither half may appear, in any form: a password cut at a special character leaks only part of itself. */
 async function expectNoSecret(label: string, result: CliResult, files: string[]): Promise<void> {
-  expect(result.stdout, `${label} stdout`).not.toContain(SECRET);
-  expect(result.stderr, `${label} stderr`).not.toContain(SECRET);
-  // Also percent-encoded, in case a URL is echoed in another form.
-  expect(result.stdout + result.stderr, label).not.toContain(encodeURIComponent(SECRET).replace(/-/g, '%2D'));
+  for (const half of [HEAD, TAIL]) {
+    expect(result.stdout, `${label} stdout`).not.toContain(half);
+    expect(result.stderr, `${label} stderr`).not.toContain(half);
+  }
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch(() => '');
-    expect(text, `${label} ${file}`).not.toContain(SECRET);
+    expect(text, `${label} ${file}`).not.toContain(HEAD);
+    expect(text, `${label} ${file}`).not.toContain(TAIL);
   }
 }
 
@@ -83,10 +101,12 @@ async function limited<T>(tasks: Array<() => Promise<T>>, concurrency: number): 
 describe('no command reveals the password', () => {
   it('in every failure mode (--json, verbose) and on success (human output, verbose)', async () => {
     const failures: Mode[] = ['unreachable', 'wrong password', 'missing database'];
-    const runs = failures.flatMap((mode) =>
-      commands(mode).map(({ name, args, files }) => async () => {
-        const result = await runCli([...args, '--json', '-v'], { env: { DATABASE_URL: urlFor(mode) } });
-        const label = `${name} (${mode})`;
+    const runs = failures.flatMap((mode, m) =>
+      commands(mode).map(({ name, args, files }, c) => async () => {
+        const channel = CHANNELS[(m + c) % CHANNELS.length] as Channel;
+        const run = await given(channel, urlFor(mode), [...args, '--json', '-v']);
+        const result = await runCli(run.args, { env: run.env, cwd: run.cwd });
+        const label = `${name} (${mode}, ${channel})`;
         await expectNoSecret(label, result, files);
         if (name !== 'migrate create') expect(result.code, `${label}: ${result.stderr}`).not.toBe(0);
         expect(() => result.json(), label).not.toThrow();
@@ -97,12 +117,40 @@ describe('no command reveals the password', () => {
     expect(await limited(runs, 3)).toHaveLength(failures.length * 11);
 
     // Success, in order: each command finds the database as the one before left it.
-    for (const { name, args, files } of commands('success')) {
-      const result = await runCli([...args, '-v'], { env: { DATABASE_URL: urlFor('success') } });
-      await expectNoSecret(`${name} (success)`, result, files);
+    for (const [c, { name, args, files }] of commands('success').entries()) {
+      const channel = CHANNELS[c % CHANNELS.length] as Channel;
+      const run = await given(channel, urlFor('success'), [...args, '-v']);
+      const result = await runCli(run.args, { env: run.env, cwd: run.cwd });
+      await expectNoSecret(`${name} (success, ${channel})`, result, files);
       expect(result.code, `${name}: ${result.stderr}`).toBe(0);
       for (const file of files) expect(await readFile(file, 'utf8'), file).toMatch(/<testsuite/);
     }
     console.info(`secrets: ${failures.length * 11 + 11} runs in ${Date.now() - started} ms`);
   }, 120_000);
+});
+
+describe('a raw special character in the password', () => {
+  it.each(SPECIALS)('%j: in the environment, a flag or .env, is used or refused, and never shown', async (special) => {
+    const password = `${HEAD}${special}${TAIL}`;
+    for (const channel of CHANNELS) {
+      const run = await given(channel, urlFor('unreachable', password), ['check-connection', '--json', '-v']);
+      const result = await runCli(run.args, { env: run.env, cwd: run.cwd });
+      const label = `${JSON.stringify(special)} raw in ${channel}`;
+      await expectNoSecret(label, result, []);
+      expect(result.code, label).not.toBe(0);
+      expect(result.json().error.code, label).not.toBe('INTERNAL_ERROR');
+    }
+  });
+
+  it('with every special character at once, for every command', async () => {
+    const runs = commands('raw').map(({ name, args, files }, c) => async () => {
+      const channel = CHANNELS[c % CHANNELS.length] as Channel;
+      const run = await given(channel, urlFor('success', SECRET), [...args, '--json', '-v']);
+      const result = await runCli(run.args, { env: run.env, cwd: run.cwd });
+      await expectNoSecret(`${name} (raw, ${channel})`, result, files);
+      expect(result.json().error?.code, name).toMatch(/^(DATABASE_URL_INVALID|ENV_VALUE_CUT)$/);
+      return name;
+    });
+    expect(await limited(runs, 3)).toHaveLength(11);
+  }, 60_000);
 });

@@ -1,7 +1,6 @@
 import type { AttemptFailure } from '../db/retry.js';
 import type { ConnectionFailure } from '../db/classify.js';
 import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
-import { databaseTarget } from '../db/target.js';
 import type { Output } from './output.js';
 import { runCommand, type GlobalFlags } from './run.js';
 
@@ -15,8 +14,8 @@ export function checkConnectionCommand(flags: CheckConnectionFlags): Promise<voi
   return runCommand({
     name: 'check-connection',
     flags,
-    job: async ({ settings, out }) => {
-      const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+    job: async ({ settings, out, target }) => {
+      const url = await target('runtime');
       out.debug(`connecting to ${url.host}:${url.port} as ${url.user}, TLS ${url.tls.enabled ? url.tls.verification : 'off'}`);
       return out.task(`Connecting to ${url.socket ? url.host : `${url.host}:${url.port}`}`, () => checkConnection({
         url,

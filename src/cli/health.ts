@@ -1,6 +1,5 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { redactDeep } from '../config/redact.js';
-import { databaseTarget } from '../db/target.js';
 import { EXIT, usageError } from '../errors.js';
 import { checkHealth, type HealthReport } from '../health/check.js';
 import { serveHealth } from '../health/server.js';
@@ -30,8 +29,8 @@ export function healthCommand(flags: HealthFlags): Promise<void> {
   });
 }
 
-async function check({ settings, out }: CommandContext, flags: HealthFlags): Promise<HealthReport> {
-  const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+async function check({ settings, target }: CommandContext, flags: HealthFlags): Promise<HealthReport> {
+  const url = await target('runtime');
   return checkHealth({ url, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), timeoutMs: flags.timeout });
 }
 
@@ -58,6 +57,7 @@ function serveCommand(flags: HealthFlags): Promise<void> {
   return runCommand({
     name: 'health',
     flags,
+    ownSignals: true,
     job: async (context) => {
       const server = await serveHealth({
         port: flags.port ?? 8080,

@@ -1,7 +1,5 @@
-import { parseDatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { registerSecret } from '../config/redact.js';
-import { databaseTarget } from '../db/target.js';
+import { parseShadowUrl } from '../config/settings.js';
 import { EXIT, usageError } from '../errors.js';
 import type { ExplainResult } from '../inspect/explain.js';
 import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../inspect/indexes.js';
@@ -17,16 +15,16 @@ export interface InspectIndexesFlags extends GlobalFlags {
 }
 
 export function inspectIndexesCommand(flags: InspectIndexesFlags): Promise<void> {
-  return runCommand({ name: 'inspect-indexes', flags, job: (context) => inspect(context, flags), render, verdict });
+  return runCommand({ name: 'inspect-indexes', flags, namesTarget: true, job: (context) => inspect(context, flags), render, verdict });
 }
 
-async function inspect({ settings, out }: CommandContext, flags: InspectIndexesFlags): Promise<IndexReport> {
+async function inspect({ settings, out, target }: CommandContext, flags: InspectIndexesFlags): Promise<IndexReport> {
   if (flags.allTables && flags.table?.length) {
     throw usageError('USAGE_ERROR', '--table and --all-tables cannot be used together.', 'Give --table <name> for some tables, or --all-tables for every table in schema public.');
   }
-  const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
-  registerSecret(shadowDatabaseUrl?.password);
-  const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+  const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
+  // The direct URL: the shadow database is created next to it, which a transaction-mode pooler cannot do.
+  const url = await target('migrations');
   const report = await out.task('Inspecting indexes (building a shadow database from the migrations)', () =>
     inspectIndexes({
       url,

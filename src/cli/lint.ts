@@ -1,5 +1,4 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { databaseTarget } from '../db/target.js';
 import { EXIT } from '../errors.js';
 import type { FolderLintReport } from '../lint/folder.js';
 import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/lint.js';
@@ -17,8 +16,8 @@ export function migrateLintCommand(names: string[], flags: LintFlags): Promise<v
   return runCommand<FolderLintReport>({
     name: 'migrate lint',
     flags,
-    job: async ({ settings, out }) => {
-      const database = flags.offline ? undefined : { url: await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) }), environment: settings.environment };
+    job: async ({ settings, target }) => {
+      const database = flags.offline ? undefined : { url: await target('migrations'), environment: settings.environment };
       const { lintFolder } = await import('../lint/folder.js');
       return lintFolder({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), names, all: flags.all === true, maxBlockingRows: flags.maxBlockingRows, database });
     },

@@ -1,13 +1,11 @@
-import { parseDatabaseUrl } from '../config/database-url.js';
+import { parseShadowUrl } from '../config/settings.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { databaseTarget } from '../db/target.js';
 import { EXIT } from '../errors.js';
 import type { Difference } from '../inspect/diff.js';
 import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import type { LintReport } from '../lint/lint.js';
 import { createMigration, Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
-import { withInterrupt } from './interrupt.js';
 import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
 import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
@@ -26,8 +24,8 @@ export interface MigrateFlags extends GlobalFlags {
   allowLintErrors?: boolean;
 }
 
-async function migrator({ settings, out }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
-  const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
+async function migrator({ settings, out, target }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
+  const url = await target('migrations');
   return new Migrator({
     url,
     migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
@@ -45,6 +43,7 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
   return runCommand<UpResult>({
     name: 'migrate up',
     flags,
+    namesTarget: true,
     job: async (context) => {
       let lint: LintReport | null = null;
       // Only when something is pending: a no-op up never loads the parser.
@@ -64,6 +63,7 @@ export function migrateDownCommand(flags: MigrateFlags): Promise<void> {
   return runCommand({
     name: 'migrate down',
     flags,
+    namesTarget: true,
     job: async (context) => (await migrator(context, flags)).down({ steps: flags.steps, to: flags.to, dryRun: flags.dryRun, yes: flags.yes }),
     render: (report, { out }) => out.print(renderDown(report, out)),
   });
@@ -101,21 +101,20 @@ export interface DiffResult {
 
 /** The live database against the migrations; with --schema, also the migrations against schema.prisma. */
 export function migrateDiffCommand(flags: MigrateFlags): Promise<void> {
-  // Ctrl-C lets the current step finish so the shadow database is dropped, then exits 130.
-  return withInterrupt((signal) =>
-    runCommand<DiffResult>({
-      name: 'migrate diff',
-      flags,
-      job: async (context) => {
-        const inputs = await diffInputs(context, flags, signal);
-        const live = await liveDiff(context, inputs);
-        const schema = flags.schema ? await schemaDiff(context, inputs) : null;
-        return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
-      },
-      render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
-      verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
-    }),
-  );
+  // SIGINT or SIGTERM drops the shadow database (registered as it is created), then exits 130 or 143.
+  return runCommand<DiffResult>({
+    name: 'migrate diff',
+    flags,
+    namesTarget: true,
+    job: async (context) => {
+      const inputs = await diffInputs(context, flags);
+      const live = await liveDiff(context, inputs);
+      const schema = flags.schema ? await schemaDiff(context, inputs) : null;
+      return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
+    },
+    render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
+    verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
+  });
 }
 
 function driftError({ live, schema }: DiffResult) {
@@ -132,11 +131,12 @@ function driftError({ live, schema }: DiffResult) {
 
 type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
-async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags, signal: AbortSignal) {
+async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
-  const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
+  const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
-  const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
+  // The direct URL: the shadow database is created next to it, and a pooler cannot run CREATE DATABASE sessions.
+  const url = await target('migrations');
   const log = (line: string) => out.debug(line);
   return {
     url,

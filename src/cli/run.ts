@@ -1,7 +1,10 @@
 import { lostConnection } from '../db/lost-connection.js';
+import { explainServerError } from '../db/server-errors.js';
+import { databaseTarget, summarizeTarget, targetLine, type Purpose, type Target, type TargetSummary } from '../db/target.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
+import { handleInterrupts } from './interrupt.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
@@ -10,6 +13,10 @@ export interface CommandContext {
   out: Output;
   settings: Settings;
   flags: GlobalFlags;
+  /** Aborted by SIGINT or SIGTERM (its reason is the signal's name). */
+  signal: AbortSignal;
+  /** The database for this purpose, resolved once from the settings; commands that change a database name it. */
+  target(purpose: Purpose): Promise<Target>;
 }
 
 export interface Verdict {
@@ -27,27 +34,59 @@ export interface CommandSpec<T> {
   verdict?: (result: T) => Verdict;
   /** The user explicitly asked to see a secret (local url --show-password). */
   reveal?: boolean;
+  /** The command handles SIGINT and SIGTERM itself (health --serve stops serving on them). */
+  ownSignals?: boolean;
+  /** It changes a database (or creates one next to it): name it first, and in data.target. */
+  namesTarget?: boolean;
 }
 
 /**
  * The one place that turns a job's result or error into output and an exit code. Jobs never print and never
  * exit; this function never lets an expected failure show a stack trace.
  */
-export async function runCommand<T>({ name, flags, job, render, verdict, reveal }: CommandSpec<T>): Promise<void> {
+export async function runCommand<T>({ name, flags, job, render, verdict, reveal, ownSignals, namesTarget }: CommandSpec<T>): Promise<void> {
   const out = new Output(flags);
+  const interrupt = ownSignals ? undefined : handleInterrupts((error) => reportFailure(name, error, out));
+  const signal = interrupt?.signal ?? new AbortController().signal;
+  const targets: Target[] = [];
+  let settings: Settings | undefined;
   try {
-    const settings = resolveSettings(flags);
+    settings = resolveSettings(flags);
     out.useLogLevel(settings.logLevel);
     settings.warnings.forEach((warning) => out.warn(warning));
-    const context = { out, settings, flags };
+    const resolved = settings;
+    const target = async (purpose: Purpose) => {
+      const found = await databaseTarget(resolved, { purpose, log: (line) => out.info(line) });
+      if (namesTarget && !targets.some((known) => sameDatabase(known, found)) && out.mode !== 'json') out.print(`Target: ${targetLine(summarizeTarget(found))}`);
+      targets.push(found);
+      return found;
+    };
+    const context = { out, settings, flags, signal, target };
     const result = await job(context);
+    if (interrupt?.takenOver) return;
     const { exitCode, statusCode, error = null } = verdict?.(result) ?? { exitCode: EXIT.ok, statusCode: 200 };
-    if (out.mode === 'json') out.json({ ok: exitCode === EXIT.ok, command: name, status_code: statusCode, data: result, error }, { reveal });
+    const data = namesTarget && targets[0] ? withTarget(result, summarizeTarget(targets[0])) : result;
+    if (out.mode === 'json') out.json({ ok: exitCode === EXIT.ok, command: name, status_code: statusCode, data, error }, { reveal });
     else render(result, context);
     process.exitCode = exitCode;
   } catch (error) {
-    process.exitCode = reportFailure(name, error, out);
+    // The signal handler reports and exits; the job's failure is only the work it cut short.
+    if (interrupt?.takenOver) return new Promise<void>(() => {});
+    const last = targets.at(-1);
+    // Only what PostgreSQL raised unwrapped: a TodoDbError (a failed migration, with its position) already explains itself.
+    const explained = error instanceof TodoDbError ? undefined : await explainServerError(error, last && settings ? { url: last, environment: settings.environment } : undefined);
+    process.exitCode = reportFailure(name, explained ?? error, out);
+  } finally {
+    interrupt?.dispose();
   }
+}
+
+const sameDatabase = (a: Target, b: Target) => a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user;
+
+/** data.target first, then the job's own fields. */
+function withTarget<T>(result: T, target: TargetSummary): T | (T & { target: TargetSummary }) {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
+  return { target, ...result };
 }
 
 export function reportFailure(command: string, error: unknown, out: Output): number {

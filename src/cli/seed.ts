@@ -1,4 +1,3 @@
-import { databaseTarget } from '../db/target.js';
 import { assertSeedAllowed, seedDev, SEED_TASKS, type SeedReport } from '../seed/dev.js';
 import type { Output } from './output.js';
 import { runCommand, type GlobalFlags } from './run.js';
@@ -11,10 +10,11 @@ export function seedDevCommand(flags: SeedFlags): Promise<void> {
   return runCommand({
     name: 'seed-dev',
     flags,
-    job: async ({ settings, out }) => {
+    namesTarget: true,
+    job: async ({ settings, out, target }) => {
       // Refused before anything else happens, including finding (or starting) a database.
       assertSeedAllowed(settings.environment);
-      const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+      const url = await target('runtime');
       return out.task('Seeding the development data', () => seedDev({ url, environment: settings.environment, bcryptCost: flags.bcryptCost }));
     },
     render: (report, { out }) => out.print(renderSeed(report, out)),

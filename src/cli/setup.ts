@@ -1,20 +1,18 @@
-import { EXIT } from '../errors.js';
+import { EXIT, exitCodeForSignal } from '../errors.js';
 import { setup, type SetupReport, type SetupStepName } from '../setup/setup.js';
-import { withInterrupt } from './interrupt.js';
 import type { Output } from './output.js';
 import { runCommand, type GlobalFlags, type Verdict } from './run.js';
 import { smokeFailure } from './smoke.js';
 
 export function setupCommand(flags: GlobalFlags): Promise<void> {
-  return withInterrupt((signal) =>
-    runCommand({
-      name: 'setup',
-      flags,
-      job: ({ settings, out }) => setup({ settings, signal, log: (line) => out.info(line), onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)) }),
-      render: (report, { out }) => out.print(renderSummary(report, out)),
-      verdict,
-    }),
-  );
+  return runCommand({
+    name: 'setup',
+    flags,
+    namesTarget: true,
+    job: ({ settings, out, signal, target }) => setup({ settings, target, signal, log: (line) => out.info(line), onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)) }),
+    render: (report, { out }) => out.print(renderSummary(report, out)),
+    verdict,
+  });
 }
 
 function stepLine(name: SetupStepName, summary: string, ok: boolean, out: Output): string {
@@ -32,5 +30,5 @@ function renderSummary(report: SetupReport, out: Output): string {
 function verdict(report: SetupReport): Verdict {
   const error = smokeFailure(report.smoke);
   if (!error) return { exitCode: EXIT.ok, statusCode: 200 };
-  return { exitCode: report.smoke.interrupted ? EXIT.interrupted : EXIT.checkFailed, statusCode: 503, error };
+  return { exitCode: report.smoke.interruptedBy ? exitCodeForSignal(report.smoke.interruptedBy) : EXIT.checkFailed, statusCode: 503, error };
 }

@@ -1,9 +1,7 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { databaseTarget } from '../db/target.js';
-import { EXIT } from '../errors.js';
 import { writeJunitReport } from '../smoke/junit.js';
 import { runSmoke, type SmokeReport, type SmokeStep } from '../smoke/run.js';
-import { withInterrupt } from './interrupt.js';
+import { EXIT, exitCodeForSignal } from '../errors.js';
 import { plural, type Envelope, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
 
@@ -13,16 +11,15 @@ export interface SmokeFlags extends GlobalFlags {
 
 type SmokeResult = SmokeReport & { junit: string | null };
 
-/** SIGINT stops the run after the current step; what it created is still removed, then the exit code is 130. */
+/** SIGINT or SIGTERM stops the run after the current step; what it created is still removed, then the exit code is 130 or 143. */
 export function smokeCommand(flags: SmokeFlags): Promise<void> {
-  return withInterrupt((signal) => runCommand({ name: 'smoke', flags, job: (context) => smoke(context, flags, signal), render, verdict }));
+  return runCommand({ name: 'smoke', flags, namesTarget: true, job: (context) => smoke(context, flags), render, verdict });
 }
 
-async function smoke({ settings, out }: CommandContext, flags: SmokeFlags, signal: AbortSignal): Promise<SmokeResult> {
-  const announce = () => out.warn('Interrupted: finishing the current step, then removing the throwaway rows (Ctrl-C again quits at once and may leave them).');
-  if (signal.aborted) announce();
-  else signal.addEventListener('abort', announce, { once: true });
-  const url = await databaseTarget(settings, { log: (line) => out.info(line) });
+async function smoke({ settings, out, signal, target }: CommandContext, flags: SmokeFlags): Promise<SmokeResult> {
+  const announce = () => out.warn(`Interrupted by ${signal.reason}: finishing the current step, then removing the throwaway rows (a second signal quits at once and may leave them).`);
+  signal.addEventListener('abort', announce, { once: true });
+  const url = await target('runtime');
   const report = await runSmoke({
     url,
     migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
@@ -61,7 +58,7 @@ function render(result: SmokeResult, { out }: CommandContext): void {
 function verdict(result: SmokeResult): Verdict {
   const error = smokeFailure(result);
   if (!error) return { exitCode: EXIT.ok, statusCode: 200 };
-  return { exitCode: result.interrupted ? EXIT.interrupted : EXIT.checkFailed, statusCode: 503, error };
+  return { exitCode: result.interruptedBy ? exitCodeForSignal(result.interruptedBy) : EXIT.checkFailed, statusCode: 503, error };
 }
 
 /** The error a smoke report amounts to (setup reports it too), or null when it passed. */
@@ -72,8 +69,8 @@ export function smokeFailure(report: SmokeReport): NonNullable<Envelope<unknown>
     return { code: 'SMOKE_CLEANUP_FAILED', message: `Removing the throwaway users failed (${cleanup.error}); left behind: ${ids}.`, hint: `Delete them (their tasks cascade): delete from users where id in (${ids});` };
   }
   const ran = report.steps.filter((step) => step.status !== 'skipped').length;
-  if (report.interrupted) {
-    return { code: 'INTERRUPTED', message: `Interrupted by SIGINT after ${ran} of ${report.steps.length} steps; ${plural(cleanup.removedUsers, 'throwaway user')} removed, nothing left behind.`, hint: 'Run todo-db smoke again to check the database.' };
+  if (report.interruptedBy) {
+    return { code: 'INTERRUPTED', message: `Interrupted by ${report.interruptedBy} after ${ran} of ${report.steps.length} steps; ${plural(cleanup.removedUsers, 'throwaway user')} removed, nothing left behind.`, hint: 'Run todo-db smoke again to check the database.' };
   }
   const failed = report.steps.filter((step) => step.status === 'failed');
   if (failed.length === 0) return null;

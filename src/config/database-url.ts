@@ -53,6 +53,13 @@ const EXAMPLE = 'postgresql://user:password@localhost:5432/todo';
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 /** Parameters that Prisma's URL format uses and that mean nothing to a pg connection. */
 const PRISMA_ONLY_PARAMS = new Set(['schema', 'connection_limit', 'pool_timeout', 'statement_cache_size', 'socket_timeout', 'sslaccept']);
+/** The app's Python services (SQLAlchemy's dialect+driver spelling) share the URL: these schemes mean PostgreSQL. */
+export const PYTHON_SCHEMES = ['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'] as const;
+/** asyncpg spells sslmode as ssl=; the same values, mapped so the connection gets the TLS the URL asks for. */
+const ASYNCPG_SSL: Record<string, SslMode> = {
+  disable: 'disable', allow: 'allow', prefer: 'prefer', require: 'require', 'verify-ca': 'verify-ca', 'verify-full': 'verify-full',
+  false: 'disable', true: 'require',
+};
 
 export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allowInsecure = false }: ParseOptions = {}): DatabaseUrl {
   const invalid = (what: string, hint = `Use a URL such as ${EXAMPLE}.`) =>
@@ -68,12 +75,13 @@ export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allow
   const [, rawScheme = '', rest = ''] = schemeMatch;
   const scheme = rawScheme.toLowerCase();
   const warnings: string[] = [];
-  if (scheme === 'postgresql+asyncpg') {
-    warnings.push(`${variable} uses the Python driver scheme postgresql+asyncpg://; todo-db treats it as postgresql://.`);
+  if ((PYTHON_SCHEMES as readonly string[]).includes(scheme)) {
+    warnings.push(`${variable} uses the Python driver scheme ${scheme}://; todo-db treats it as postgresql://.`);
   } else if (scheme !== 'postgresql' && scheme !== 'postgres') {
     throw invalid(`uses the scheme ${scheme}://, but todo-db only connects to PostgreSQL`, `Use postgresql:// or postgres://, for example ${EXAMPLE}.`);
   }
 
+  refuseRawDelimiterBeforeAt(rest, invalid);
   if (rest.includes('#')) throw invalid('contains a "#" fragment', 'Percent-encode "#" in passwords as %23.');
   const queryAt = rest.indexOf('?');
   const beforeQuery = queryAt === -1 ? rest : rest.slice(0, queryAt);
@@ -144,7 +152,7 @@ export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allow
 
 const KNOWN_PARAMS = new Set([
   'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat', 'channel_binding', 'application_name',
-  'connect_timeout', 'options', 'host', 'port', 'user', 'pgbouncer',
+  'connect_timeout', 'options', 'host', 'port', 'user', 'pgbouncer', 'ssl',
 ]);
 
 type Invalid = (what: string, hint?: string) => Error;
@@ -185,13 +193,15 @@ function parseHostPort(hostPart: string, params: Map<string, string>, invalid: I
   }
   host = decode(host, 'host', invalid) || params.get('host') || '';
   if (!host) throw invalid('has no host', `Put the server's host name after "://", as in ${EXAMPLE}.`);
-  if (/[\s/]/.test(host) && !host.startsWith('/')) throw invalid(`has an invalid host "${host}"`);
+  // Never quoted: with a malformed authority, what looks like the host can be part of the password.
+  if (/[\s/]/.test(host) && !host.startsWith('/')) throw invalid('has a space or "/" in the host name (the part after the "@")');
   return { host, port: parsePort(portText ?? params.get('port'), invalid) };
 }
 
 function parsePort(text: string | undefined, invalid: Invalid): number {
   if (text === undefined || text === '') return 5432;
-  if (!/^\d+$/.test(text)) throw invalid(`has a port "${text}" that is not a number`, `Use a port between 1 and 65535, as in ${EXAMPLE}.`);
+  // Never quoted: a password holding ":" without an "@" after it reads as host:port.
+  if (!/^\d+$/.test(text)) throw invalid('has a port (the part after the host name\'s ":") that is not a number', `Use a port between 1 and 65535, as in ${EXAMPLE}; a ":" in a password must come before an "@".`);
   const port = Number(text);
   if (port < 1 || port > 65535) throw invalid(`has port ${text}, outside the range 1-65535`, `Use a port between 1 and 65535, as in ${EXAMPLE}.`);
   return port;
@@ -224,9 +234,34 @@ function isPooled(host: string, port: number, params: Map<string, string>): bool
 
 function readSslMode(params: Map<string, string>, invalid: Invalid): SslMode | undefined {
   const value = params.get('sslmode');
+  const asyncpg = readAsyncpgSsl(params, invalid);
+  if (value === undefined) return asyncpg;
+  if (!(SSL_MODES as readonly string[]).includes(value)) throw invalid(`has an unknown sslmode "${value}"`, `Use one of ${SSL_MODES.join(', ')}; for example sslmode=verify-full.`);
+  if (asyncpg !== undefined && asyncpg !== value) {
+    throw invalid(`asks for sslmode=${value} and ssl=${params.get('ssl')}, which disagree`, 'Keep one of them (ssl= is asyncpg\'s spelling of sslmode=), or give both the same value.');
+  }
+  return value as SslMode;
+}
+
+function readAsyncpgSsl(params: Map<string, string>, invalid: Invalid): SslMode | undefined {
+  const value = params.get('ssl');
   if (value === undefined) return undefined;
-  if ((SSL_MODES as readonly string[]).includes(value)) return value as SslMode;
-  throw invalid(`has an unknown sslmode "${value}"`, `Use one of ${SSL_MODES.join(', ')}; for example sslmode=verify-full.`);
+  const mode = ASYNCPG_SSL[value.toLowerCase()];
+  if (mode) return mode;
+  throw invalid(`has an unknown ssl "${value}"`, `Use one of ${Object.keys(ASYNCPG_SSL).slice(0, 6).join(', ')} (asyncpg's spelling of sslmode).`);
+}
+
+/**
+ * An "@" after the first "/", "?" or "#" means one of them is raw inside the user name or password (generated
+ * passwords hold them): split there, the password would surface as a host, port or parameter in a message.
+ */
+function refuseRawDelimiterBeforeAt(rest: string, invalid: Invalid): void {
+  const delimiterAt = rest.search(/[/?#]/);
+  if (delimiterAt === -1 || rest.lastIndexOf('@') < delimiterAt) return;
+  throw invalid(
+    'has a raw "/", "?" or "#" in the part before the "@" (the user name or the password after it)',
+    'Percent-encode them in the password: "/" as %2F, "?" as %3F, "#" as %23 (and "@" as %40, ":" as %3A, "%" as %25).',
+  );
 }
 
 function readChannelBinding(params: Map<string, string>, invalid: Invalid): boolean {

@@ -19,6 +19,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface SettingsFlags {
   databaseUrl?: string;
+  directDatabaseUrl?: string;
   envFile?: string;
   allowInsecure?: boolean;
   localDir?: string;
@@ -59,12 +60,15 @@ const rawSchema = z.object({
 });
 
 export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
-  const fileValues = readEnvFile(flags.envFile, cwd);
+  const envFile = readEnvFile(flags.envFile, cwd);
   const pick = (name: Variable): { value: string; source: DatabaseSource } | undefined => {
     if (env[name] !== undefined) return { value: env[name], source: 'environment' };
-    if (fileValues[name] !== undefined) return { value: fileValues[name], source: 'env-file' };
-    return undefined;
+    if (envFile.values[name] === undefined) return undefined;
+    refuseCutValue(name, envFile);
+    return { value: envFile.values[name], source: 'env-file' };
   };
+  // pg reads PGPASSWORD itself when a URL has no password: it is a secret like any other.
+  registerSecret(env.PGPASSWORD);
 
   const raw = {
     ENVIRONMENT: pick('ENVIRONMENT')?.value,
@@ -75,10 +79,11 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   if (!parsed.success) throw configurationError(parsed.error, raw);
 
   const allowInsecure = flags.allowInsecure === true;
-  const databaseInput = flags.databaseUrl !== undefined ? { value: flags.databaseUrl, source: 'flag' as const } : pick('DATABASE_URL');
-  const database = databaseInput && parseWithSource(databaseInput, flags.databaseUrl !== undefined ? '--database-url' : 'DATABASE_URL', allowInsecure);
-  const directInput = pick('DIRECT_DATABASE_URL');
-  const directDatabase = directInput ? parseWithSource(directInput, 'DIRECT_DATABASE_URL', allowInsecure) : database;
+  const database = readUrl(flags.databaseUrl, '--database-url', pick('DATABASE_URL'), 'DATABASE_URL', allowInsecure);
+  // --database-url alone means "this database, for everything": a DIRECT_DATABASE_URL from the environment or
+  // .env belongs to another configuration and must not redirect migrations elsewhere.
+  const directFromConfig = flags.databaseUrl === undefined ? pick('DIRECT_DATABASE_URL') : undefined;
+  const directDatabase = readUrl(flags.directDatabaseUrl, '--direct-database-url', directFromConfig, 'DIRECT_DATABASE_URL', allowInsecure) ?? database;
 
   const environment = parsed.data.ENVIRONMENT ?? 'development';
   if (!database && environment === 'production') {
@@ -106,23 +111,57 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   };
 }
 
-function parseWithSource(input: { value: string; source: DatabaseSource }, variable: string, allowInsecure: boolean) {
-  const url = parseDatabaseUrl(input.value, { variable, allowInsecure });
+/** --shadow-database-url: parsed like the others, its password masked from then on. */
+export function parseShadowUrl(value: string | undefined, settings: Pick<Settings, 'allowInsecure'>): DatabaseUrl | undefined {
+  if (value === undefined) return undefined;
+  const url = parseDatabaseUrl(value, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
+  registerSecret(url.password);
+  return url;
+}
+
+/** A flag beats the environment, which beats .env (pick has already chosen between those two). */
+function readUrl(flag: string | undefined, flagName: string, configured: { value: string; source: DatabaseSource } | undefined, variable: string, allowInsecure: boolean) {
+  const input = flag !== undefined ? { value: flag, source: 'flag' as const, variable: flagName } : configured && { ...configured, variable };
+  if (!input) return undefined;
+  const url = parseDatabaseUrl(input.value, { variable: input.variable, allowInsecure });
   registerSecret(url.password);
   return { ...url, source: input.source };
 }
 
-function readEnvFile(envFile: string | undefined, cwd: string): Record<string, string | undefined> {
+interface EnvFile {
+  path: string;
+  text: string;
+  values: Record<string, string | undefined>;
+}
+
+function readEnvFile(envFile: string | undefined, cwd: string): EnvFile {
   const path = resolve(cwd, envFile ?? '.env');
   if (!existsSync(path)) {
-    if (envFile === undefined) return {};
+    if (envFile === undefined) return { path, text: '', values: {} };
     throw usageError('ENV_FILE_NOT_FOUND', `The env file ${path} (from --env-file) does not exist.`, 'Check the path, or leave out --env-file to read .env from the working directory.');
   }
   try {
-    return parseEnv(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    return { path, text, values: parseEnv(text) };
   } catch (error) {
     throw usageError('ENV_FILE_INVALID', `The env file ${path} could not be read: ${(error as Error).message}.`, 'Fix the file; each line should look like NAME=value.');
   }
+}
+
+/**
+ * .env reads an unquoted "#" as the start of a comment, even inside a word, so `DATABASE_URL=...:pa#ss@host`
+ * silently becomes `...:pa`. A "#" after a space is a comment on purpose; one glued to the value cut it. The
+ * message shows nothing of the value: it is usually a password that was cut.
+ */
+function refuseCutValue(name: Variable, envFile: EnvFile): void {
+  const line = envFile.text.split(/\r?\n/).findLast((candidate) => new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=`).test(candidate));
+  const value = line?.slice(line.indexOf('=') + 1).trim() ?? '';
+  if (/^["'`]/.test(value) || !/[^\s#]#/.test(value)) return;
+  throw usageError(
+    'ENV_VALUE_CUT',
+    `${name} in ${envFile.path} holds an unquoted "#" inside the value, which .env files read as the start of a comment: the value was cut at the "#".`,
+    `Quote the value: ${name}="…"; inside a URL, also percent-encode "#" in the password as %23.`,
+  );
 }
 
 /** The local database's directory must be a directory, or creatable below one. */

@@ -53,6 +53,9 @@ function classify({ code, message }: ErrorShape, target: Target): Omit<Connectio
   const fatal = (c: string, m: string, h: string) => ({ code: c, transient: false, message: m, hint: h });
   const transient = (c: string, m: string, h: string) => ({ code: c, transient: true, message: m, hint: h });
 
+  if (code === 'PASSWORD_MISSING') {
+    return fatal('PASSWORD_MISSING', `The server at ${where} asks for a password for user "${target.user}", and todo-db found none: not in ${target.variable}, not in PGPASSWORD, not in the password file (PGPASSFILE, default ~/.pgpass).`, `Put the password in the URL (percent-encoded), set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600).`);
+  }
   if (code === '28P01' || lower.includes('password authentication failed')) {
     return fatal('AUTH_FAILED', `The server at ${where} rejected the password for user "${target.user}".`, `Check the user name and password in ${target.variable}; for Neon, copy the connection string again from the console.`);
   }

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import { usageError } from '../errors.js';
+import { passwordFor } from './password.js';
 
 export const DEFAULT_POOL_SIZE = 10;
 /** Neon recommends at least 10-15 s: a suspended compute can take seconds to wake. */
@@ -31,7 +32,7 @@ export function clientConfig(url: DatabaseUrl, { connectTimeoutMs, applicationNa
     host: url.host,
     port: url.port,
     user: url.user,
-    password: url.password,
+    password: passwordFor(url),
     database: url.database,
     ssl: tlsOptions(url),
     enableChannelBinding: url.channelBinding,

@@ -4,6 +4,7 @@ import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
+import { registerUndo } from '../interruption.js';
 import { Migrator } from '../migrations/index.js';
 
 export interface ShadowOptions {
@@ -12,7 +13,7 @@ export interface ShadowOptions {
   environment?: Environment;
   shadowDatabaseUrl?: DatabaseUrl;
   log?: (line: string) => void;
-  /** Aborting (SIGINT in the CLI) stops before the next step; the shadow database is still dropped. */
+  /** Aborting stops before the next step; the shadow database is still dropped. (The CLI drops it on a signal through registerUndo.) */
   signal?: AbortSignal;
 }
 
@@ -44,13 +45,24 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
   const name = `${SHADOW_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   stopIfAborted(options.signal);
   let started = performance.now();
-  await onServer(options, (client) => createDatabase(client, name, options.url));
+  // FORCE ends any connection still open on it (fn's, or the one a signal cut short), so the drop cannot fail
+  // on "being accessed by other users".
+  const drop = () => onServer(options, async (client) => void (await client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)));
+  const creating = onServer(options, (client) => createDatabase(client, name, options.url));
+  // Registered before CREATE DATABASE returns: a signal now waits for it to finish, then drops it.
+  const withdraw = registerUndo(`the shadow database ${name}`, () => creating.then(drop, () => {}));
+  try {
+    await creating;
+  } catch (error) {
+    withdraw();
+    throw error;
+  }
   options.log?.(`Created the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
   const shadowUrl: DatabaseUrl = { ...options.url, database: name, variable: `the shadow database ${name}`, warnings: [] };
-  // FORCE ends any connection fn left open, so the drop cannot fail on "being accessed by other users".
   return afterwards(() => fn(shadowUrl), options.log, async () => {
     started = performance.now();
-    await onServer(options, (client) => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
+    await drop();
+    withdraw();
     options.log?.(`Dropped the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
   });
 }
@@ -58,8 +70,11 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
 /** A database the user named: refused unless empty, since everything in schema public is dropped afterwards. */
 async function withGivenDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, fn: (url: DatabaseUrl) => Promise<T>): Promise<T> {
   await onDatabase(url, options, (client) => refuseNonEmpty(client, url));
+  const wipe = () => onDatabase(url, options, wipePublicSchema);
+  const withdraw = registerUndo(`everything in schema public of the shadow database ${describeTarget(url)}`, wipe);
   return afterwards(() => fn(url), options.log, async () => {
-    await onDatabase(url, options, wipePublicSchema);
+    await wipe();
+    withdraw();
     options.log?.(`Wiped schema public in ${describeTarget(url)}.`);
   });
 }

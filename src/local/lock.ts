@@ -4,7 +4,9 @@
  * is our own pid with a token this process does not hold (a pid reused after a crash). Waiting has a deadline.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import { registerUndo } from '../interruption.js';
 import { errnoCode, localUnavailable } from './errors.js';
 import { lockFile } from './paths.js';
 import { isAlive, sleep } from './process.js';
@@ -14,20 +16,29 @@ const heldTokens = new Set<string>();
 const EMPTY_LOCK_GRACE_MS = 5_000;
 
 export async function withLock<T>(dir: string, deadline: number, log: ((line: string) => void) | undefined, fn: () => Promise<T>): Promise<T> {
-  const token = await acquire(dir, deadline, log);
+  // A signal mid-start (initdb takes seconds) must not leave the lock for the next command to wait on. The undo
+  // is registered in the same tick the file is created, so no signal can fall between the two.
+  let withdraw = () => {};
+  const token = await acquire(dir, deadline, log, (held) => {
+    withdraw = registerUndo(`the local database's lock ${lockFile(dir)}`, () => release(dir, held));
+  });
   try {
     return await fn();
   } finally {
+    withdraw();
     await release(dir, token);
   }
 }
 
-async function acquire(dir: string, deadline: number, log: ((line: string) => void) | undefined): Promise<string> {
+async function acquire(dir: string, deadline: number, log: ((line: string) => void) | undefined, onAcquired: (token: string) => void): Promise<string> {
   const file = lockFile(dir);
   const token = randomBytes(8).toString('hex');
   let announced = false;
   for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
-    if (await tryCreate(file, token)) return token;
+    if (tryCreate(file, token)) {
+      onAcquired(token);
+      return token;
+    }
     const holder = await readHolder(file);
     if (holder === undefined) continue; // released between our create and our read
     if (await isStale(file, holder)) {
@@ -46,18 +57,19 @@ async function acquire(dir: string, deadline: number, log: ((line: string) => vo
   }
 }
 
-async function tryCreate(file: string, token: string): Promise<boolean> {
-  let handle;
+/** Synchronous: between creating the file and writing its holder, no other callback (a signal's) may run. */
+function tryCreate(file: string, token: string): boolean {
+  let fd;
   try {
-    handle = await open(file, 'wx', 0o600);
+    fd = openSync(file, 'wx', 0o600);
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
     throw error;
   }
   try {
-    await handle.writeFile(`${process.pid} ${token}\n`);
+    writeSync(fd, `${process.pid} ${token}\n`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   heldTokens.add(token);
   return true;

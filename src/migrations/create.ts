@@ -49,12 +49,30 @@ export function slugify(name: string): string {
     .replace(/_+$/, '');
 }
 
-/** UTC YYYYMMDDHHMMSS, and always after the newest existing migration so folder order stays creation order. */
+/** A burst of creates (one second apart each) or a slightly fast clock elsewhere: still "now", not the future. */
+const FUTURE_TOLERANCE_MS = 10 * 60_000;
+
+/**
+ * UTC YYYYMMDDHHMMSS, and always after the newest existing migration so folder order stays creation order. A
+ * newest folder that is not a real timestamp, or is far in the future, is refused: counting on from it would
+ * give every later migration a false date, and past year 9999 no valid name at all.
+ */
 function nextTimestamp(now: Date, newest: string | undefined): string {
   const stamp = formatUtc(now);
   const newestStamp = newest?.slice(0, 14);
-  if (!newestStamp || stamp > newestStamp) return stamp;
-  return formatUtc(new Date(parseUtc(newestStamp).getTime() + 1000));
+  if (!newest || !newestStamp || stamp > newestStamp) return stamp;
+  const newestTime = parseUtc(newestStamp);
+  if (Number.isNaN(newestTime.getTime()) || formatUtc(newestTime) !== newestStamp) {
+    throw usageError('MIGRATION_TIMESTAMP_INVALID', `The newest migration folder, ${newest}, does not start with a real UTC timestamp (YYYYMMDDHHMMSS), so no later one can be chosen.`, 'Rename that folder to the UTC time it was created (before it is applied anywhere), then run migrate create again.');
+  }
+  if (newestTime.getTime() - now.getTime() > FUTURE_TOLERANCE_MS) {
+    throw usageError(
+      'MIGRATION_TIMESTAMP_IN_FUTURE',
+      `The newest migration folder, ${newest}, is dated in the future (the UTC time now is ${stamp}), so a new migration cannot be named after it with a true timestamp.`,
+      "Rename that folder to the UTC time it was created (before it is applied anywhere), or check this machine's clock; then run migrate create again.",
+    );
+  }
+  return formatUtc(new Date(newestTime.getTime() + 1000));
 }
 
 function formatUtc(date: Date): string {

@@ -2,7 +2,7 @@ import { describeTarget } from '../config/database-url.js';
 import { defaultMigrationsDir, isInsideNodeModules } from '../config/package-root.js';
 import type { Settings } from '../config/settings.js';
 import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
-import { databaseTarget } from '../db/target.js';
+import { databaseTarget, type Purpose, type Target } from '../db/target.js';
 import { Migrator } from '../migrations/index.js';
 import { SEED_USER_EMAIL, seedDev, type SeedReport } from '../seed/dev.js';
 import { runSmoke, type SmokeReport } from '../smoke/run.js';
@@ -16,6 +16,8 @@ export type SetupStepName = 'database' | 'connection' | 'migrations' | 'seed' | 
 
 export interface SetupOptions {
   settings: Settings;
+  /** The database for each purpose (the CLI's, which names it). */
+  target?: (purpose: Purpose) => Promise<Target>;
   log?: (line: string) => void;
   /** Each step as it finishes, for progressive output. */
   onStep?: (name: SetupStepName, summary: string, ok: boolean) => void;
@@ -33,9 +35,9 @@ export interface SetupReport {
   next: string[];
 }
 
-export async function setup({ settings, log, onStep = () => {}, signal }: SetupOptions): Promise<SetupReport> {
+export async function setup({ settings, target = (purpose) => databaseTarget(settings, { purpose, log }), log, onStep = () => {}, signal }: SetupOptions): Promise<SetupReport> {
   const local = settings.database === undefined;
-  const url = await databaseTarget(settings, { log });
+  const url = await target('runtime');
   const database = describeTarget(url);
   onStep('database', local ? `${database} (the local database)` : database, true);
 
@@ -44,7 +46,7 @@ export async function setup({ settings, log, onStep = () => {}, signal }: SetupO
 
   const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
   // DIRECT_DATABASE_URL when configured; otherwise the database found above (the local one is not looked up twice).
-  const migrationsUrl = settings.directDatabase ?? url;
+  const migrationsUrl = settings.directDatabase ? await target('migrations') : url;
   const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
   onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
 

@@ -2,7 +2,8 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError, type InterruptSignal } from '../errors.js';
+import { cooperatively, signalOf } from '../interruption.js';
 import { Migrator } from '../migrations/index.js';
 import { SmokeCheckFailed } from './checks.js';
 import { STEPS, type SmokeState, type SmokeStepDefinition } from './steps.js';
@@ -29,6 +30,8 @@ export interface SmokeCleanup {
 export interface SmokeReport {
   passed: boolean;
   interrupted: boolean;
+  /** Which signal stopped it, when one did. */
+  interruptedBy: InterruptSignal | null;
   steps: SmokeStep[];
   cleanup: SmokeCleanup;
   durationMs: number;
@@ -58,21 +61,34 @@ export async function runSmoke({ url, migrationsDir, environment, signal, onStep
   const database = openDatabaseAt(url, { poolSize: 1, applicationName: 'todo-db smoke' });
   const state: SmokeState = { prisma: database.prisma, throwaway: new Set() };
   const steps: SmokeStep[] = [];
-  let cleanup: SmokeCleanup;
-  try {
-    for (const step of STEPS) {
-      if (signal?.aborted) break;
-      const result = await runStep(step, state);
-      steps.push(result);
-      onStep?.(result);
+  const finish = async () => {
+    try {
+      return await removeThrowaways(state, url, environment);
+    } finally {
+      await database.close().catch(() => {});
     }
-  } finally {
-    cleanup = await removeThrowaways(state, url, environment);
-    await database.close().catch(() => {});
-  }
+  };
+  // Cooperatively: the rows are Prisma's, committed step by step, so only this run knows what to remove.
+  const cleanup = await cooperatively(async () => {
+    await runSteps(steps, state, signal, onStep).catch(async (error: unknown) => {
+      await finish();
+      throw error;
+    });
+    return finish();
+  });
   for (const step of STEPS.slice(steps.length)) steps.push(skipped(step, 'interrupted'));
   const passed = steps.every((step) => step.status === 'passed') && cleanup.error === null;
-  return { passed, interrupted: signal?.aborted === true, steps, cleanup, durationMs: elapsed(started) };
+  const interruptedBy = signal?.aborted ? signalOf(signal) : null;
+  return { passed, interrupted: interruptedBy !== null, interruptedBy, steps, cleanup, durationMs: elapsed(started) };
+}
+
+async function runSteps(steps: SmokeStep[], state: SmokeState, signal: AbortSignal | undefined, onStep: SmokeOptions['onStep']): Promise<void> {
+  for (const step of STEPS) {
+    if (signal?.aborted) return;
+    const result = await runStep(step, state);
+    steps.push(result);
+    onStep?.(result);
+  }
 }
 
 async function requireMigrated(options: { url: DatabaseUrl; migrationsDir: string; environment?: Environment }): Promise<void> {
