@@ -30,11 +30,11 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, i
   return Date.now() - started;
 }
 
-/** The pid of the backend running the slow migration, once it is inside pg_sleep. */
+/** The pid of the backend running the slow migration, once it is inside pg_sleep (by its wait event: pg_stat_activity shows only the first 1 KB of a message of several migrations). */
 async function sleepingBackend(database: string): Promise<number> {
   let pid = 0;
   await waitUntil(async () => {
-    const { rows } = await adminQuery(`select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and query like '%pg_sleep%' and state = 'active'`);
+    const { rows } = await adminQuery(`select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep' and state = 'active'`);
     pid = rows[0]?.pid ?? 0;
     return pid !== 0;
   }, 20_000, 25);
@@ -88,6 +88,59 @@ describe.concurrent('a migration interrupted half-way', () => {
     expect(result.stderr).not.toMatch(/Fix migration\.sql/);
     expect(result.stderr).not.toMatch(/^\s+at /m);
     await expectRecovered(url, dir);
+  });
+});
+
+describe('many pending migrations, sent together, each its own transaction', () => {
+  const name = (n: number) => `20260101${String(n).padStart(6, '0')}_m${n}`;
+  const applied = async (url: string) => (await history(url)).filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
+
+  it('a run-time error in the 37th of 100: the first 36 applied and recorded, the 37th rolled back and named with file:line:column, 38-100 not run', async () => {
+    const url = await createTestDatabase('batch');
+    const sources = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)]));
+    // PostgreSQL places this error (42703) in the message it received: line 3 of the file, not of the message.
+    sources[name(37)] = { up: 'create table t37 (id int);\n\nselect id, missing from t37;\n' };
+    const dir = await migrationsFolder(sources);
+    const result = await runCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${name(37)}/migration.sql:3:12: column "missing" does not exist (SQLSTATE 42703)`);
+    expect(result.stderr).toMatch(/It was rolled back/);
+    expect(await applied(url)).toEqual(Array.from({ length: 36 }, (_, i) => name(i + 1)));
+    const rows = await history(url);
+    expect(rows).toHaveLength(37);
+    expect(rows[36]).toMatchObject({ migration_name: name(37), finished_at: null, rolled_back_at: expect.any(Date) });
+    const made = await tables(url);
+    expect(made).toContain('t36');
+    for (const table of ['t37', 't38', 't100']) expect(made).not.toContain(table);
+  });
+
+  it('a statement without a position in the 3rd of 5 is found by counting what the server completed', async () => {
+    const url = await createTestDatabase('batch');
+    const sources = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)]));
+    sources[name(3)] = { up: 'create table t3 (id int);\n-- a comment\n  alter table t3 add column id int;\n' };
+    const dir = await migrationsFolder(sources);
+    const result = await runCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${name(3)}/migration.sql:3:3: column "id" of relation "t3" already exists (SQLSTATE 42701)`);
+    expect(await applied(url)).toEqual([name(1), name(2)]);
+    expect(await tables(url)).toEqual(['_prisma_migrations', 't1', 't2']);
+  });
+
+  it('pg_terminate_backend during the 2nd of 3: the 1st stays applied, the 2nd leaves nothing, the 3rd never ran; a rerun applies both', async () => {
+    const url = await createTestDatabase('batch');
+    const dir = await migrationsFolder({ '20260101000000_before': tableMigration('before'), [SLOW]: slowMigration, '20260101000002_after': tableMigration('after') });
+    const running = startCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
+    await adminQuery(`select pg_terminate_backend(${await sleepingBackend(new URL(url).pathname.slice(1))})`);
+    const result = await running.exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/20260101000001_slow\/migration\.sql:2:1: terminating connection .*\(SQLSTATE 57P01\)/);
+    expect(await tables(url)).toEqual(['_prisma_migrations', 'before']);
+    expect(await applied(url)).toEqual(['20260101000000_before']);
+    await waitUntil(async () => (await lockHolders(url)) === 0, 10_000);
+    const rerun = await runCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await applied(url)).toEqual(['20260101000000_before', SLOW, '20260101000002_after']);
   });
 });
 

@@ -84,7 +84,7 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     const dir = await migrationsWithSlowOne();
     const running = startCli([...command.split(' '), '--verbose', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     const [, shadow] = await running.waitFor(/Created the shadow database (todo_db_shadow_[0-9a-f]+)/);
-    await until(async () => (await backends('todo-db migrate', `datname = '${shadow}' and query like '%pg_sleep%'`)) === 1, 'the shadow migration is sleeping');
+    await until(async () => (await backends('todo-db migrate', `datname = '${shadow}' and wait_event = 'PgSleep'`)) === 1, 'the shadow migration is sleeping');
     await expectInterrupted(running, signal, exitCode, new RegExp(`removed the shadow database ${shadow}`));
     expect(await shadowDatabases()).not.toContain(shadow);
   });
@@ -97,7 +97,7 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     const dir = await migrationsWithSlowOne();
     const running = startCli([...command.split(' '), '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     for (const step of after) await running.waitFor(new RegExp(`${step}\\s`));
-    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}' and query like '%pg_sleep%'`)) === 1, 'the migration is sleeping');
+    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}' and wait_event = 'PgSleep'`)) === 1, 'the migration is sleeping');
     await expectInterrupted(running, signal, exitCode, says);
     // The server notices the closed connection (client_connection_check_interval) and rolls back.
     await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');

@@ -23,21 +23,46 @@ export interface HistoryRow {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
-/**
- * The history table addressed by schema: the schema the session starts in (as Prisma resolves it), fixed before
- * any migration runs, so a migration's `set search_path` cannot move the history writes.
- */
-export async function historyTable(db: Queryable): Promise<string> {
-  const { rows } = await db.query<{ schema: string | null }>('select current_schema() as schema');
-  const schema = rows[0]?.schema;
-  if (!schema) {
-    throw new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
-  }
-  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`;
+export interface OpenedHistory {
+  /** Addressed by schema, so a migration's `set search_path` cannot move the history writes. */
+  table: string;
+  rows: HistoryRow[];
+  /** server_version_num, read here rather than in a round trip of its own. */
+  serverVersionNum: number;
 }
 
-export async function ensureHistoryTable(db: Queryable, table: string): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS ${table} (
+const SESSION_FACTS = "select current_schema() as schema, current_setting('server_version_num')::int as version";
+
+/**
+ * The history as the migrator sees it under the lock, in one round trip: the schema the session starts in (as
+ * Prisma resolves it), fixed before any migration runs; the server's version; the table, created first when
+ * `create` is set; its rows. The unqualified names here resolve to that schema: nothing has changed the session yet.
+ */
+export async function openHistory(db: Queryable, { create }: { create: boolean }): Promise<OpenedHistory> {
+  const unqualified = pg.escapeIdentifier(HISTORY_TABLE);
+  const statements = [SESSION_FACTS, ...(create ? [createHistorySql(unqualified)] : []), selectHistorySql(unqualified)];
+  let facts: { schema: string | null; version: number } | undefined;
+  let rows: HistoryRow[] = [];
+  try {
+    const results = (await db.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+    facts = results[0]?.rows[0];
+    rows = results.at(-1)?.rows ?? [];
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === NO_SCHEMA_SELECTED) throw noSchema();
+    if (code !== UNDEFINED_TABLE) throw error;
+    // Not created (down, on a database that has none): no rows, but the facts are still needed.
+    facts = (await db.query<{ schema: string | null; version: number }>(SESSION_FACTS)).rows[0];
+  }
+  if (!facts?.schema) throw noSchema();
+  return { table: `${pg.escapeIdentifier(facts.schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`, rows, serverVersionNum: facts.version };
+}
+
+function noSchema(): TodoDbError {
+  return new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
+}
+
+const createHistorySql = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
@@ -46,13 +71,14 @@ export async function ensureHistoryTable(db: Queryable, table: string): Promise<
     "rolled_back_at"        TIMESTAMPTZ,
     "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
-)`);
-}
+)`;
+
+const selectHistorySql = (table: string) => `select * from ${table} order by started_at, migration_name`;
 
 /** One round trip: a no-op `migrate up` costs a connection and this query. */
 export async function readHistory(db: Queryable, table: string): Promise<HistoryRow[]> {
   try {
-    return (await db.query<HistoryRow>(`select * from ${table} order by started_at, migration_name`)).rows;
+    return (await db.query<HistoryRow>(selectHistorySql(table))).rows;
   } catch (error) {
     if ((error as { code?: string }).code === UNDEFINED_TABLE) return [];
     throw error;
@@ -75,6 +101,7 @@ export async function observeHistory(db: Queryable): Promise<ObservedHistory> {
 }
 
 const UNDEFINED_TABLE = '42P01';
+const NO_SCHEMA_SELECTED = '3F000';
 
 /** Rows get strictly increasing started_at values: Prisma compares checksums against the first row of a name. */
 const nextStartedAt = (table: string) => `greatest(clock_timestamp(), (select max(started_at) + interval '1 microsecond' from ${table}))`;
@@ -87,8 +114,12 @@ export function insertStartedSql(table: string, id: string, name: string, checks
   return `insert into ${table} (id, checksum, migration_name, started_at, applied_steps_count) values (${pg.escapeLiteral(id)}, ${pg.escapeLiteral(checksum)}, ${pg.escapeLiteral(name)}, ${nextStartedAt(table)}, 0)`;
 }
 
+/** The column of markFinishedSql's one row: how long the migration ran, as the server measured it. */
+export const DURATION_COLUMN = 'todo_db_duration_ms';
+
 export function markFinishedSql(table: string, id: string): string {
-  return `update ${table} set finished_at = clock_timestamp(), applied_steps_count = 1 where id = ${pg.escapeLiteral(id)}`;
+  return `update ${table} set finished_at = clock_timestamp(), applied_steps_count = 1 where id = ${pg.escapeLiteral(id)}
+    returning round((extract(epoch from finished_at - started_at) * 1000)::numeric, 1)::float8 as ${DURATION_COLUMN}`;
 }
 
 /** A non-transactional migration that failed: recorded exactly as Prisma records a failure. */

@@ -4,10 +4,10 @@ import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
-import { loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
+import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { readMigrations, type Migration, type SqlText } from './folder.js';
-import { ensureHistoryTable, historyTable, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, readHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
+import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
@@ -99,7 +99,19 @@ interface Prepared {
  * so nothing it set (search_path, role, settings, temporary tables, prepared statements) reaches the history
  * write, the next migration or down.sql.
  */
-const RESET_SESSION = 'close all; set session authorization default; reset role; reset all; deallocate all; unlisten *; discard plans; discard temp; discard sequences';
+const RESET_SESSION = ['close all', 'set session authorization default', 'reset role', 'reset all', 'deallocate all', 'unlisten *', 'discard plans', 'discard temp', 'discard sequences'];
+
+/**
+ * Consecutive transactional migrations travel together in one message of at most this many characters (a file
+ * larger than that alone): each is still its own transaction, and PostgreSQL stops at the first error.
+ */
+const BATCH_CHARACTERS = 1_000_000;
+
+/** The settings every migration and rollback runs under, as statements. */
+interface Guards {
+  local: string[];
+  session: string[];
+}
 
 /**
  * Thin public methods over one private engine: every method reads the folder and the history the same way,
@@ -143,14 +155,18 @@ export class Migrator {
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
         const judged = await judging;
-        const table = await historyTable(client);
-        await ensureHistoryTable(client, table);
-        const stillPending = pendingUpTo(verified(planMigrations(migrations, await readHistory(client, table))), to, allowOutOfOrder);
+        const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
+        const guards = this.guards(serverVersionNum);
+        const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
         const prepared = await prepareEach(stillPending, prepareUp, judged);
         const applied: StepResult[] = [];
-        for (const entry of stillPending) {
-          const migration = entry.migration as Migration;
-          applied.push(await this.timed(entry.name, () => this.apply(client, table, migration, prepared.get(entry.name) as Prepared)));
+        for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
+          const [first] = batch;
+          if (batch.length === 1 && first && !first.transactional) {
+            applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
+          } else {
+            applied.push(...(await this.applyTogether(client, table, guards, batch, prepared)));
+          }
         }
         return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
       });
@@ -170,38 +186,57 @@ export class Migrator {
       if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
-        const table = await historyTable(client);
-        const chosen = revertible(planMigrations(migrations, await readHistory(client, table)), { steps, to });
+        const { table, rows, serverVersionNum } = await openHistory(client, { create: false });
+        const guards = this.guards(serverVersionNum);
+        const chosen = revertible(planMigrations(migrations, rows), { steps, to });
         const prepared = await prepareEach(chosen, prepareDown, judged);
         const rolledBack: StepResult[] = [];
         for (const entry of chosen) {
-          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, entry, prepared.get(entry.name) as Prepared)));
+          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, guards, entry, prepared.get(entry.name) as Prepared)));
         }
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
     });
   }
 
-  private async apply(client: pg.Client, table: string, migration: Migration, prepared: Prepared): Promise<void> {
-    if (!migration.transactional) return this.applyOutsideTransaction(client, table, migration, prepared);
-    const id = randomUUID();
+  /**
+   * Transactional migrations in one round trip: per migration begin, its guards, its history row, the file, the
+   * session reset, the history finish and commit. PostgreSQL stops at the first error, with that migration's
+   * transaction aborted: it is rolled back and the attempt recorded; the ones before it stay committed.
+   */
+  private async applyTogether(client: pg.Client, table: string, guards: Guards, batch: Migration[], prepared: Map<string, Prepared>): Promise<StepResult[]> {
+    const transactions = batch.map((migration): Transaction => {
+      const id = randomUUID();
+      return {
+        prepared: prepared.get(migration.name) as Prepared,
+        before: ['begin', ...guards.local, insertStartedSql(table, id, migration.name, migration.checksum)],
+        after: [...RESET_SESSION, markFinishedSql(table, id), 'commit'],
+      };
+    });
+    let results: pg.QueryResult[];
     try {
-      await client.query(`begin; ${(await this.guards(client)).local}; ${insertStartedSql(table, id, migration.name, migration.checksum)}`);
-      // One simple query: the whole file, as Prisma sends it, but inside our explicit transaction.
-      await runWhole(client, prepared);
-      await client.query(`${RESET_SESSION}; ${markFinishedSql(table, id)}; commit`);
+      results = await runTransactions(client, transactions);
     } catch (error) {
+      if (!(error instanceof TransactionFailure)) throw error;
+      for (const migration of batch.slice(0, error.index)) this.options.log?.(`${migration.name} (applied)`);
+      const migration = batch[error.index] as Migration;
       await client.query('rollback').catch(() => {});
-      const failure = migrationFailed(migration, 'migration.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
+      const failure = migrationFailed(migration, 'migration.sql', migration.sql, error.error, { offset: error.offset });
       await recordRolledBackFailure(client, table, migration.name, migration.checksum, failure.message).catch(() => {});
       throw failure;
     }
+    const durations = results.filter((result) => result.fields[0]?.name === DURATION_COLUMN).map((result) => Number(result.rows[0]?.[DURATION_COLUMN] ?? 0));
+    return batch.map((migration, i) => {
+      const durationMs = durations[i] ?? 0;
+      this.options.log?.(`${migration.name} (${durationMs} ms)`);
+      return { name: migration.name, durationMs };
+    });
   }
 
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */
-  private async applyOutsideTransaction(client: pg.Client, table: string, migration: Migration, prepared: Prepared): Promise<void> {
+  private async applyOutsideTransaction(client: pg.Client, table: string, guards: Guards, migration: Migration, prepared: Prepared): Promise<void> {
     // Session-level, as there is no transaction to scope them to; RESET_SESSION ends them.
-    await client.query((await this.guards(client)).session);
+    await client.query(guards.session.join('; '));
     const id = await insertStarted(client, table, migration.name, migration.checksum);
     for (const statement of prepared.statements) {
       try {
@@ -209,23 +244,23 @@ export class Migrator {
       } catch (error) {
         const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
         const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset, rolledBack: false });
-        await client.query(`${RESET_SESSION}; ${markFailedSql(table, id, failure.message)}`).catch(() => {});
+        await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
         throw failure;
       }
     }
-    await client.query(`${RESET_SESSION}; ${markFinishedSql(table, id)}`);
+    await client.query([...RESET_SESSION, markFinishedSql(table, id)].join('; '));
   }
 
-  private async revert(client: pg.Client, table: string, entry: MigrationEntry, prepared: Prepared): Promise<void> {
+  /** One round trip, as a migration: begin, guards, down.sql, the session reset, the history update and commit. */
+  private async revert(client: pg.Client, table: string, guards: Guards, entry: MigrationEntry, prepared: Prepared): Promise<void> {
     const migration = entry.migration as Migration;
     const row = entry.row as HistoryRow;
     try {
-      await client.query(`begin; ${(await this.guards(client)).local}`);
-      await runWhole(client, prepared);
-      await client.query(`${RESET_SESSION}; ${markRolledBackSql(table, row.id)}; commit`);
+      await runTransactions(client, [{ prepared, before: ['begin', ...guards.local], after: [...RESET_SESSION, markRolledBackSql(table, row.id), 'commit'] }]);
     } catch (error) {
+      if (!(error instanceof TransactionFailure)) throw error;
       await client.query('rollback').catch(() => {});
-      throw migrationFailed(migration, 'down.sql', prepared.sql, unwrap(error), { offset: offsetOf(error) });
+      throw migrationFailed(migration, 'down.sql', prepared.sql, error.error, { offset: error.offset });
     }
   }
 
@@ -271,11 +306,11 @@ export class Migrator {
    * behind it for long, and on PostgreSQL 14+ the connection check, so a killed migrator releases its locks within
    * a second instead of when its statement ends.
    */
-  private async guards(client: pg.Client): Promise<{ local: string; session: string }> {
+  private guards(serverVersionNum: number): Guards {
     const lockTimeoutMs = Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
     const settings = [['lock_timeout', String(lockTimeoutMs)]];
-    if (await connectionCheckSupported(client)) settings.push(['client_connection_check_interval', `'${CONNECTION_CHECK_INTERVAL}'`]);
-    const statements = (verb: string) => settings.map(([name, value]) => `${verb} ${name} = ${value}`).join('; ');
+    if (connectionCheckSupported(serverVersionNum)) settings.push(['client_connection_check_interval', `'${CONNECTION_CHECK_INTERVAL}'`]);
+    const statements = (verb: string) => settings.map(([name, value]) => `${verb} ${name} = ${value}`);
     return { local: statements('set local'), session: statements('set') };
   }
 
@@ -348,9 +383,17 @@ function prepareDown(entry: MigrationEntry): Promise<Prepared> {
   return prepare(migration, 'down.sql', migration.readDown() as SqlText, true);
 }
 
-/** An error from a file's own statements, with the offset in the file it points at. */
-class StatementFailure extends Error {
+/** One transaction of a message: the statements around a file, each of which completes as one command. */
+interface Transaction {
+  prepared: Prepared;
+  before: string[];
+  after: string[];
+}
+
+/** The transaction of a message that failed (by index), PostgreSQL's error, and the offset in its file. */
+class TransactionFailure extends Error {
   constructor(
+    readonly index: number,
     readonly error: unknown,
     readonly offset: number | undefined,
   ) {
@@ -358,24 +401,70 @@ class StatementFailure extends Error {
   }
 }
 
-const unwrap = (error: unknown) => (error instanceof StatementFailure ? error.error : error);
-const offsetOf = (error: unknown) => (error instanceof StatementFailure ? error.offset : undefined);
+/** Consecutive transactional migrations, up to BATCH_CHARACTERS together; a no-transaction migration alone. */
+function batches(migrations: Migration[], prepared: Map<string, Prepared>): Migration[][] {
+  const result: Migration[][] = [];
+  let current: Migration[] = [];
+  let size = 0;
+  for (const migration of migrations) {
+    const length = (prepared.get(migration.name) as Prepared).sql.length;
+    if (current.length > 0 && (!migration.transactional || size + length > BATCH_CHARACTERS)) {
+      result.push(current);
+      current = [];
+      size = 0;
+    }
+    if (!migration.transactional) {
+      result.push([migration]);
+      continue;
+    }
+    current.push(migration);
+    size += length;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
 
 /**
- * Runs a file as one simple query and counts the statements the server completed (one CommandComplete each),
- * so an error without a position still names its statement: the next one in the parser's list.
+ * Sends the transactions as one simple query and counts the commands the server completed (one CommandComplete
+ * each), so a failure names its transaction and, when PostgreSQL gives no position, its statement: the next one
+ * in the parser's list. A position PostgreSQL gives counts characters of the whole message: less the file's start.
  */
-async function runWhole(client: pg.Client, { sql, statements }: Prepared): Promise<void> {
+async function runTransactions(client: pg.Client, transactions: Transaction[]): Promise<pg.QueryResult[]> {
+  let message = '';
+  let commands = 0;
+  const layout = transactions.map(({ prepared, before, after }) => {
+    // A newline after the file ends a trailing -- comment.
+    const head = `${before.join('; ')};\n`;
+    const fileStart = message.length + head.length;
+    message += `${head}${prepared.sql}\n;${after.join('; ')};\n`;
+    const fileCommands = commands + before.length;
+    commands = fileCommands + prepared.statements.length + after.length;
+    return { fileStart, fileCommands, end: commands };
+  });
   let completed = 0;
   const count = () => void completed++;
   client.connection.on('commandComplete', count);
   try {
-    await client.query(sql);
+    const results = await client.query(message);
+    return Array.isArray(results) ? results : [results];
   } catch (error) {
-    throw new StatementFailure(error, failureOffset(error, { text: sql, offset: 0 }, statements[completed]?.offset));
+    const found = layout.findIndex((part) => completed < part.end);
+    const index = found === -1 ? transactions.length - 1 : found;
+    const { prepared } = transactions[index] as Transaction;
+    const { fileStart, fileCommands } = layout[index] as (typeof layout)[number];
+    const statementOffset = completed >= fileCommands ? prepared.statements[completed - fileCommands]?.offset : undefined;
+    throw new TransactionFailure(index, error, offsetInFile(error, message, fileStart, prepared.sql.length) ?? statementOffset);
   } finally {
     client.connection.off('commandComplete', count);
   }
+}
+
+/** PostgreSQL's position, when it gives one inside the file's part of the message. */
+function offsetInFile(error: unknown, message: string, fileStart: number, fileLength: number): number | undefined {
+  const position = Number((error as { position?: string }).position);
+  if (!(position > 0)) return undefined;
+  const offset = serverPositionToOffset(message, position) - fileStart;
+  return offset >= 0 && offset <= fileLength ? offset : undefined;
 }
 
 const plannedUp = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: entry.migration?.transactional ?? true, sql: entry.migration?.sql ?? '' });
