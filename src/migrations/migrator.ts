@@ -142,17 +142,24 @@ export class Migrator {
       // Loading the parser overlaps the pooler check and the lock; nothing is written before the files are judged.
       const judging = prepareEach(pending, prepareUp);
       judging.catch(() => {});
-      // The caller's review (the lint) sees only files the engine accepts.
-      if (pending.length > 0 && this.options.beforeApply) {
-        await judging;
-        await this.options.beforeApply(pending.map((entry) => entry.migration as Migration), client);
+      // Only where a lock is taken: the pooler check costs a second connection, which a no-op up should not pay.
+      // Opened now, while the files are judged and linted.
+      const second = dryRun ? undefined : this.openSecond();
+      try {
+        // The caller's review (the lint) sees only files the engine accepts.
+        if (pending.length > 0 && this.options.beforeApply) {
+          await judging;
+          await this.options.beforeApply(pending.map((entry) => entry.migration as Migration), client);
+        }
+      } catch (error) {
+        second?.close();
+        throw error;
       }
-      if (dryRun) {
+      if (!second) {
         await judging;
         return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
       }
-      // Only where a lock is taken: the check costs a second connection, which a no-op up should not pay.
-      await this.refuseDetectedPooler(client);
+      await this.refuseDetectedPooler(client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const judged = await judging;
         const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
@@ -181,10 +188,17 @@ export class Migrator {
     return this.session(async (client, migrations) => {
       if (to !== undefined) requireKnown(migrations, to);
       const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
-      // Every down.sql that will run is judged before the first one runs.
-      const judged = await prepareEach(planned, prepareDown);
-      if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
-      await this.refuseDetectedPooler(client);
+      // Every down.sql that will run is judged before the first one runs; the pooler check's connection opens meanwhile.
+      const second = dryRun ? undefined : this.openSecond();
+      let judged: Map<string, Prepared>;
+      try {
+        judged = await prepareEach(planned, prepareDown);
+      } catch (error) {
+        second?.close();
+        throw error;
+      }
+      if (!second) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
+      await this.refuseDetectedPooler(client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const { table, rows, serverVersionNum } = await openHistory(client, { create: false });
         const guards = this.guards(serverVersionNum);
@@ -319,6 +333,13 @@ export class Migrator {
     return client;
   }
 
+  /** The pooler check's second connection, opened ahead of the check; closed by it, or by close() if it never runs. */
+  private openSecond(): { client: Promise<pg.Client>; close: () => void } {
+    const client = this.connect();
+    client.catch(() => {});
+    return { client, close: () => void client.then((opened) => opened.end(), () => {}).catch(() => {}) };
+  }
+
   /** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
   private refusePooled(): void {
     const { url } = this.options;
@@ -326,8 +347,8 @@ export class Migrator {
   }
 
   /** The URL rules only know Neon's -pooler hosts and port 6432; a PgBouncer elsewhere is found by how it behaves. */
-  private async refuseDetectedPooler(client: pg.Client): Promise<void> {
-    if (!(await goesThroughTransactionPooler(client, () => this.connect()))) return;
+  private async refuseDetectedPooler(client: pg.Client, second: Promise<pg.Client>): Promise<void> {
+    if (!(await goesThroughTransactionPooler(client, second))) return;
     const { url } = this.options;
     throw this.pooledError(`${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`);
   }

@@ -18,21 +18,21 @@ import type pg from 'pg';
  *   new one, so second gets it; should it not, first has to take another backend afterwards.
  * Either observation is deterministic; a direct connection can show neither.
  */
-export async function goesThroughTransactionPooler(first: pg.Client, openSecond: () => Promise<pg.Client>): Promise<boolean> {
-  const own = await backendPid(first);
-  const second = await openSecond();
+export async function goesThroughTransactionPooler(first: pg.Client, second: Promise<pg.Client>): Promise<boolean> {
   try {
-    await second.query('begin');
-    // second holds its backend until rollback, so first cannot be handed the same one meanwhile.
-    if ((await backendPid(second)) === own) return true;
+    // `second` was opened by the caller meanwhile (while the files were judged): its connect costs no wait here.
+    const own = await backendPid(first);
+    // One message: second holds its backend from begin until it closes, so first cannot be handed the same one meanwhile.
+    const results = (await (await second).query('begin; select pg_backend_pid() as pid')) as unknown as pg.QueryResult<{ pid: number }>[];
+    if (results[1]?.rows[0]?.pid === own) return true;
     return (await backendPid(first)) !== own;
   } catch (error) {
     // Statement mode refuses transaction blocks outright: "... not allowed in statement pooling mode".
     if (/pooling mode/i.test((error as Error).message)) return true;
     throw error;
   } finally {
-    await second.query('rollback').catch(() => {});
-    await second.end().catch(() => {});
+    // Closing ends its transaction: no rollback needed.
+    await second.then((client) => client.end(), () => {}).catch(() => {});
   }
 }
 
