@@ -49,7 +49,8 @@ export interface LiveQuestions {
 /** A name as the lint reports it (`tasks`, `audit.tasks`) as a regclass text that respects case. */
 const REGCLASS = `case when position('.' in t.name) > 0 then quote_ident(split_part(t.name, '.', 1)) || '.' || quote_ident(split_part(t.name, '.', 2)) else quote_ident(t.name) end`;
 
-const TABLES_SQL = `
+/** `names`: a query whose column `name` holds the tables' names. */
+const tablesSql = (names: string) => `
 select t.name, case when c.reltuples < 0 then null else c.reltuples::float8 end as rows, pg_total_relation_size(c.oid)::float8 as bytes,
        coalesce((select json_agg(json_build_object(
                    'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'notNull', a.attnotnull,
@@ -60,29 +61,47 @@ select t.name, case when c.reltuples < 0 then null else c.reltuples::float8 end 
        coalesce((select json_agg((select coalesce(json_agg(a.attname order by k.n), '[]'::json)
                                     from unnest(i.indkey::int2[]) with ordinality k(attnum, n) join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum))
                  from pg_index i where i.indrelid = c.oid), '[]'::json) as indexes
-  from unnest($1::text[]) t(name) join pg_class c on c.oid = to_regclass(${REGCLASS}) and c.relkind in ('r', 'p', 'm')`;
+  from (${names}) t join pg_class c on c.oid = to_regclass(${REGCLASS}) and c.relkind in ('r', 'p', 'm')`;
 
-const INDEXES_SQL = `
+const indexesSql = (names: string) => `
 select t.name, case when n.nspname = 'public' then tc.relname else n.nspname || '.' || tc.relname end as "table"
-  from unnest($1::text[]) t(name) join pg_index i on i.indexrelid = to_regclass(${REGCLASS})
+  from unnest(${names}) t(name) join pg_index i on i.indexrelid = to_regclass(${REGCLASS})
   join pg_class tc on tc.oid = i.indrelid join pg_namespace n on n.oid = tc.relnamespace`;
 
-const CASTS_SQL = `
+const castsSql = (types: string) => `
 select format_type(c.castsource, null) as source, format_type(c.casttarget, null) as target
-  from unnest($1::text[]) t(name) join pg_cast c on c.casttarget = to_regtype(t.name) and c.castmethod = 'b'`;
+  from unnest(${types}) t(name) join pg_cast c on c.casttarget = to_regtype(t.name) and c.castmethod = 'b'`;
 
-const VOLATILE_SQL = `select distinct proname from pg_proc where proname = any($1::text[]) and provolatile = 'v'`;
+const volatileSql = (functions: string) => `select distinct proname from pg_proc where proname = any(${functions}) and provolatile = 'v'`;
+
+/**
+ * One round trip whatever was asked: the indexes' tables join the tables asked about inside the query.
+ * $1 tables, $2 indexes, $3 types, $4 functions.
+ */
+const LIVE_FACTS_SQL = `
+with indexes as (${indexesSql('$2::text[]')})
+select coalesce((select json_agg(i) from indexes i), '[]'::json) as indexes,
+       coalesce((select json_agg(t) from (${tablesSql('select unnest($1::text[]) as name union select "table" from indexes')}) t), '[]'::json) as tables,
+       coalesce((select json_agg(c) from (${castsSql('$3::text[]')}) c), '[]'::json) as casts,
+       coalesce((select json_agg(v.proname) from (${volatileSql('$4::text[]')}) v), '[]'::json) as volatile`;
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
+interface LiveFactsRow {
+  indexes: { name: string; table: string }[];
+  tables: { name: string; rows: number | null; bytes: number; columns: LiveColumn[]; indexes: string[][] }[];
+  casts: { source: string; target: string }[];
+  volatile: string[];
+}
+
 export async function readLiveFacts(db: Queryable, questions: LiveQuestions): Promise<LiveFacts> {
-  const indexRows = questions.indexes.length === 0 ? [] : (await db.query<{ name: string; table: string }>(INDEXES_SQL, [questions.indexes])).rows;
-  const indexTables = new Map(indexRows.map((row) => [row.name, row.table]));
-  const tableNames = [...new Set([...questions.tables, ...indexTables.values()])];
-  const tableRows = tableNames.length === 0 ? [] : (await db.query<{ name: string; rows: number | null; bytes: number; columns: LiveColumn[]; indexes: string[][] }>(TABLES_SQL, [tableNames])).rows;
-  const tables = new Map(tableRows.map((row) => [row.name, { ...row, columns: Object.fromEntries(row.columns.map((column) => [column.name, column])) }]));
-  const castRows = questions.types.length === 0 ? [] : (await db.query<{ source: string; target: string }>(CASTS_SQL, [questions.types])).rows;
-  const binaryCasts = new Set(castRows.map((row) => `${parseFormatType(row.source).name}->${parseFormatType(row.target).name}`));
-  const volatileRows = questions.functions.length === 0 ? [] : (await db.query<{ proname: string }>(VOLATILE_SQL, [questions.functions])).rows;
-  return { tables, indexTables, binaryCasts, volatileFunctions: new Set(volatileRows.map((row) => row.proname)) };
+  const { tables, indexes, types, functions } = questions;
+  const asked = [tables, indexes, types, functions].some((names) => names.length > 0);
+  const row: LiveFactsRow = asked ? ((await db.query<LiveFactsRow>(LIVE_FACTS_SQL, [tables, indexes, types, functions])).rows[0] as LiveFactsRow) : { indexes: [], tables: [], casts: [], volatile: [] };
+  return {
+    tables: new Map(row.tables.map((table) => [table.name, { ...table, columns: Object.fromEntries(table.columns.map((column) => [column.name, column])) }])),
+    indexTables: new Map(row.indexes.map((index) => [index.name, index.table])),
+    binaryCasts: new Set(row.casts.map((cast) => `${parseFormatType(cast.source).name}->${parseFormatType(cast.target).name}`)),
+    volatileFunctions: new Set(row.volatile),
+  };
 }
