@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { withConnection } from '../db/connect.js';
+import { connect, withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { registerUndo } from '../interruption.js';
 import { Migrator } from '../migrations/index.js';
@@ -45,16 +45,28 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
   const name = `${SHADOW_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
   stopIfAborted(options.signal);
   let started = performance.now();
+  // One connection to the server creates the database and, held idle meanwhile, drops it: a connection less.
+  const server = connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }).then(({ client }) => client);
+  server.catch(() => {});
   // FORCE ends any connection still open on it (fn's, or the one a signal cut short), so the drop cannot fail
-  // on "being accessed by other users".
-  const drop = () => onServer(options, async (client) => void (await client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)));
-  const creating = onServer(options, (client) => createDatabase(client, name, options.url));
+  // on "being accessed by other users". Should the held connection have gone, a new one drops it.
+  const dropSql = `drop database if exists ${pg.escapeIdentifier(name)} with (force)`;
+  const drop = async () => {
+    const client = await server;
+    try {
+      await client.query(dropSql).catch(() => onServer(options, async (fresh) => void (await fresh.query(dropSql))));
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const creating = server.then((client) => createDatabase(client, name, options.url));
   // Registered before CREATE DATABASE returns: a signal now waits for it to finish, then drops it.
   const withdraw = registerUndo(`the shadow database ${name}`, () => creating.then(drop, () => {}));
   try {
     await creating;
   } catch (error) {
     withdraw();
+    await server.then((client) => client.end(), () => {}).catch(() => {});
     throw error;
   }
   options.log?.(`Created the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
