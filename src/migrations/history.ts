@@ -108,7 +108,7 @@ const nextStartedAt = (table: string) => `greatest(clock_timestamp(), (select ma
 
 /**
  * Prisma's first write: the row exists before the script runs, with finished_at NULL and 0 steps. Returned as
- * SQL text so the runner can send it in the same round trip as BEGIN: 100 migrations are 100 x 3 round trips.
+ * SQL text so the runner can send it in the same message as BEGIN, the script and COMMIT.
  */
 export function insertStartedSql(table: string, id: string, name: string, checksum: string): string {
   return `insert into ${table} (id, checksum, migration_name, started_at, applied_steps_count) values (${pg.escapeLiteral(id)}, ${pg.escapeLiteral(checksum)}, ${pg.escapeLiteral(name)}, ${nextStartedAt(table)}, 0)`;
