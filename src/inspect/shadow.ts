@@ -28,7 +28,7 @@ export async function withShadowDatabase<T>(options: ShadowOptions, fn: (shadowU
   return withScratchDatabase(options, async (shadowUrl) => {
     const started = performance.now();
     // The same engine as `migrate up`, so the shadow is exactly what the history produces here.
-    const report = await new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment }).up();
+    const report = await new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment, unshared: true }).up();
     options.log?.(`Applied ${report.applied.length} migration(s) to the shadow database in ${Math.round(performance.now() - started)} ms.`);
     stopIfAborted(options.signal);
     return fn(shadowUrl);

@@ -31,6 +31,11 @@ export interface MigratorOptions {
    * runs; throwing stops `up` with nothing applied. Not called when nothing is pending. `migrate up` lints here.
    */
   beforeApply?: (pending: Migration[], client: pg.Client) => Promise<void>;
+  /**
+   * A database no other migrator reaches (a shadow database this process made or wipes): the behaviour check for
+   * a transaction-mode pooler, and its second connection, are skipped.
+   */
+  unshared?: boolean;
 }
 
 export interface UpOptions {
@@ -144,7 +149,7 @@ export class Migrator {
       judging.catch(() => {});
       // Only where a lock is taken: the pooler check costs a second connection, which a no-op up should not pay.
       // Opened now, while the files are judged and linted.
-      const second = dryRun ? undefined : this.openSecond();
+      const second = dryRun || this.options.unshared ? undefined : this.openSecond();
       try {
         // The caller's review (the lint) sees only files the engine accepts.
         if (pending.length > 0 && this.options.beforeApply) {
@@ -155,11 +160,11 @@ export class Migrator {
         second?.close();
         throw error;
       }
-      if (!second) {
+      if (dryRun) {
         await judging;
         return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
       }
-      await this.refuseDetectedPooler(client, second.client);
+      if (second) await this.refuseDetectedPooler(client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const judged = await judging;
         const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
@@ -189,7 +194,7 @@ export class Migrator {
       if (to !== undefined) requireKnown(migrations, to);
       const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
       // Every down.sql that will run is judged before the first one runs; the pooler check's connection opens meanwhile.
-      const second = dryRun ? undefined : this.openSecond();
+      const second = dryRun || this.options.unshared ? undefined : this.openSecond();
       let judged: Map<string, Prepared>;
       try {
         judged = await prepareEach(planned, prepareDown);
@@ -197,8 +202,8 @@ export class Migrator {
         second?.close();
         throw error;
       }
-      if (!second) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
-      await this.refuseDetectedPooler(client, second.client);
+      if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
+      if (second) await this.refuseDetectedPooler(client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const { table, rows, serverVersionNum } = await openHistory(client, { create: false });
         const guards = this.guards(serverVersionNum);
