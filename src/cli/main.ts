@@ -50,7 +50,9 @@ migrate
 migrate
   .command('create <name>')
   .description('write <timestamp>_<slug>/migration.sql and down.sql')
-  .action(lazy(() => import('./migrate.js').then((m) => m.migrateCreateCommand)));
+  .option('--from-schema', "draft both files from prisma/schema.prisma with Prisma's schema engine (needs a database for the shadow)")
+  .option('--shadow-database-url <url>', 'with --from-schema: an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateCreate)));
 migrate
   .command('diff')
   .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')

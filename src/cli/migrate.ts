@@ -113,9 +113,9 @@ function driftError({ live, schema }: DiffResult) {
   };
 }
 
-type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
+export type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
-async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags, signal: AbortSignal) {
+export async function diffInputs({ settings, out }: CommandContext, flags: MigrateFlags, signal: AbortSignal) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
   const shadowDatabaseUrl = flags.shadowDatabaseUrl === undefined ? undefined : parseDatabaseUrl(flags.shadowDatabaseUrl, { variable: '--shadow-database-url', allowInsecure: settings.allowInsecure });
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
