@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
@@ -316,6 +317,10 @@ const panicked: { message?: string } = {};
 
 async function instantiateAt(gluePath: string): Promise<{ engine: EngineModule; version: string }> {
   (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: object }).PRISMA_WASM_PANIC_REGISTRY ??= { set_message: (message: string) => (panicked.message = message) };
+  // V8 recompiles a hot WebAssembly module with its optimising tier in background threads, and a process does
+  // not exit until they finish: for this 10 MB module, seconds of CPU on a busy machine, after the command's
+  // work is done. A command uses the engine for a few calls, so the baseline compiler's code is enough.
+  setFlagsFromString('--liftoff-only');
   const directory = path.dirname(gluePath);
   // Imported by the resolved file's URL, so the glue is certainly the one next to the .wasm read below.
   const [engine, wasm, manifest] = await Promise.all([

@@ -46,6 +46,8 @@ export interface DraftReport {
   durationMs: number;
   /** Loading the engine's WebAssembly, which overlaps building the shadow database. */
   engineLoadMs: number;
+  /** The engine's introspection of the shadow and its two diffs, after it was loaded. */
+  engineWorkMs: number;
 }
 
 /**
@@ -60,12 +62,18 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
   const content = await readSchema(schemaPath);
   // Both loads overlap the shadow's creation; a failed one is reported where it is awaited.
   const engineLoading = loadEngine().then(() => Math.round(performance.now() - started));
+  let engineWorkMs = 0;
   engineLoading.catch(() => {});
   const parserLoading = loadSqlParser();
   parserLoading.catch(() => {});
   const { scripts, catalog } = await withShadowDatabase({ ...options, environment }, async (shadowUrl) => {
-    const [scripts, catalog] = await Promise.all([draftScripts(shadowUrl, schemaPath, content), readCatalogAt(shadowUrl, { environment })]);
-    return { scripts, catalog };
+    const catalog = readCatalogAt(shadowUrl, { environment });
+    catalog.catch(() => {});
+    await engineLoading;
+    const working = performance.now();
+    const scripts = await draftScripts(shadowUrl, schemaPath, content);
+    engineWorkMs = Math.round(performance.now() - working);
+    return { scripts, catalog: await catalog };
   });
   const parser = await parserLoading;
   const up = parser.parse(scripts.up);
@@ -94,6 +102,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     engineVersion: scripts.engineVersion,
     durationMs: Math.round(performance.now() - started),
     engineLoadMs: await engineLoading,
+    engineWorkMs,
   };
 }
 
