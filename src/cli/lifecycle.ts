@@ -1,11 +1,17 @@
+import { EXIT, usageError } from '../errors.js';
+import type { BaselineReport } from '../migrations/baseline.js';
 import type { DraftReport } from '../migrations/draft.js';
+import type { HistoryJobOptions, ResolveReport } from '../migrations/resolve.js';
 import { withInterrupt } from './interrupt.js';
 import { diffInputs, migrateCreateCommand, type MigrateFlags } from './migrate.js';
 import { plural, type Output } from './output.js';
-import { runCommand } from './run.js';
+import { runCommand, type CommandContext } from './run.js';
 
 export interface LifecycleFlags extends MigrateFlags {
   fromSchema?: boolean;
+  applied?: string;
+  rolledBack?: string;
+  force?: boolean;
 }
 
 /** `migrate create <name>`: the empty templates, or with --from-schema a draft from Prisma's engine. */
@@ -38,5 +44,80 @@ function renderDraft(report: DraftReport, out: Output): string {
   if (report.affected.length > 0) lines.push(`${out.paint('yellow', out.symbol('warn'))} Not in schema.prisma, on what this change touches (check them by hand):`, ...report.affected.map((line) => `    ${line}`));
   lines.push(...report.lintFindings.map((finding) => `  ${finding}`));
   lines.push(out.paint('gray', 'Review both files, then run todo-db migrate up.'));
+  return lines.join('\n');
+}
+
+async function historyJobOptions(context: CommandContext, flags: LifecycleFlags, signal: AbortSignal): Promise<HistoryJobOptions> {
+  return { ...(await diffInputs(context, flags, signal)), lockTimeoutMs: flags.lockTimeout };
+}
+
+/** `migrate resolve --applied <name>` or `--rolled-back <name>`: the history row Prisma's own resolve writes. */
+export function migrateResolve(flags: LifecycleFlags): Promise<void> {
+  return withInterrupt((signal) =>
+    runCommand<ResolveReport>({
+      name: 'migrate resolve',
+      flags,
+      job: async (context) => {
+        if ((flags.applied === undefined) === (flags.rolledBack === undefined)) {
+          throw usageError('USAGE_ERROR', 'migrate resolve needs exactly one of --applied <name> and --rolled-back <name>.', 'Run todo-db migrate resolve --applied <name> for a change made by hand, or --rolled-back <name> for a failed migration you cleaned up.');
+        }
+        const options = await historyJobOptions(context, flags, signal);
+        const { resolveApplied, resolveRolledBack } = await import('../migrations/resolve.js');
+        if (flags.applied !== undefined) return context.out.task(`Checking the live schema against the migrations up to ${flags.applied}`, () => resolveApplied(options, flags.applied as string, { force: flags.force }));
+        return resolveRolledBack(options, flags.rolledBack as string);
+      },
+      render: (report, { out }) => out.print(renderResolve(report, out)),
+    }),
+  );
+}
+
+function renderResolve(report: ResolveReport, out: Output): string {
+  const ok = out.paint('green', out.symbol('ok'));
+  if (report.resolution === 'rolled-back') {
+    const lines = [`${ok} Marked ${report.name} rolled back: migrate up will apply it again`];
+    if (report.mayRemain) lines.push(`${out.paint('yellow', out.symbol('warn'))} ${report.mayRemain}`);
+    return lines.join('\n');
+  }
+  const how = report.verified ? 'the live schema matches the migrations up to it' : 'not checked: --force';
+  const attempts = report.failedAttemptsRolledBack > 0 ? `; its failed attempt was marked rolled back` : '';
+  return `${ok} Recorded ${report.name} as applied (${how}${attempts})`;
+}
+
+/** `migrate baseline [--dry-run]`: adopt a database whose schema was built without todo-db. */
+export function migrateBaseline(flags: LifecycleFlags): Promise<void> {
+  return withInterrupt((signal) =>
+    runCommand<BaselineReport>({
+      name: 'migrate baseline',
+      flags,
+      job: async (context) => {
+        const options = await historyJobOptions(context, flags, signal);
+        const { baseline } = await import('../migrations/baseline.js');
+        return context.out.task('Comparing the live schema with the schema after each migration (in a shadow database)', () => baseline(options, { dryRun: flags.dryRun }));
+      },
+      render: (report, { out }) => out.print(renderBaseline(report, out)),
+      verdict: (report) =>
+        report.accountedFor
+          ? { exitCode: EXIT.ok, statusCode: 200 }
+          : {
+              exitCode: EXIT.checkFailed,
+              statusCode: 503,
+              error: {
+                code: 'BASELINE_NO_MATCH',
+                message: `The live schema is not what any prefix of the migrations builds (closest: after ${report.closest}, ${plural(report.differences.length, 'difference')}); nothing was recorded.`,
+                hint: 'Bring the live schema to what a migration builds (todo-db migrate diff shows the differences), or record one by hand with todo-db migrate resolve --applied <name> --force.',
+              },
+            },
+    }),
+  );
+}
+
+function renderBaseline(report: BaselineReport, out: Output): string {
+  if (!report.accountedFor) {
+    const lines = report.differences.map((difference) => `  ${difference.message}`);
+    return [`${out.paint('red', out.symbol('fail'))} No prefix of the migrations builds the live schema; nothing was recorded. Closest: after ${report.closest}, with ${plural(report.differences.length, 'difference')}:`, ...lines].join('\n');
+  }
+  const verb = report.dryRun ? 'Would record' : 'Recorded';
+  const lines = [`${out.paint('green', out.symbol('ok'))} ${verb} ${plural(report.recorded.length, 'migration')} as applied${report.dryRun ? ' (dry run; nothing was changed)' : ''}:`, ...report.recorded.map((name) => `  ${name}`)];
+  if (report.pending.length > 0) lines.push(`Pending (todo-db migrate up applies them): ${report.pending.join(', ')}`);
   return lines.join('\n');
 }

@@ -59,6 +59,18 @@ migrate
   .option('--schema', 'also compare the migrations with prisma/schema.prisma, through Prisma\'s schema engine')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
+lockOptions(migrate.command('resolve'))
+  .description('record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does')
+  .option('--applied <name>', 'record it as applied without running it; the live schema must already hold it')
+  .option('--rolled-back <name>', 'mark a failed migration rolled back, so migrate up runs it again')
+  .option('--force', 'with --applied: record it without comparing the live schema with the migrations')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateResolve)));
+lockOptions(migrate.command('baseline'))
+  .description('adopt a database built without todo-db: record the longest prefix of the migrations its schema matches; exits 1 when none does')
+  .option('--dry-run', 'say what would be recorded; change nothing')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateBaseline)));
 
 program
   .command('health')
