@@ -1,9 +1,11 @@
 import { EXIT, usageError } from '../errors.js';
 import type { BaselineReport } from '../migrations/baseline.js';
 import type { DraftReport } from '../migrations/draft.js';
+import type { RedoReport } from '../migrations/redo.js';
+import type { ResetReport } from '../migrations/reset.js';
 import type { HistoryJobOptions, ResolveReport } from '../migrations/resolve.js';
 import { withInterrupt } from './interrupt.js';
-import { diffInputs, migrateCreateCommand, type MigrateFlags } from './migrate.js';
+import { diffInputs, migrateCreateCommand, migrator, type MigrateFlags } from './migrate.js';
 import { plural, type Output } from './output.js';
 import { runCommand, type CommandContext } from './run.js';
 
@@ -120,4 +122,66 @@ function renderBaseline(report: BaselineReport, out: Output): string {
   const lines = [`${out.paint('green', out.symbol('ok'))} ${verb} ${plural(report.recorded.length, 'migration')} as applied${report.dryRun ? ' (dry run; nothing was changed)' : ''}:`, ...report.recorded.map((name) => `  ${name}`)];
   if (report.pending.length > 0) lines.push(`Pending (todo-db migrate up applies them): ${report.pending.join(', ')}`);
   return lines.join('\n');
+}
+
+export interface ResetFlags extends LifecycleFlags {
+  bcryptCost?: number;
+}
+
+/** `migrate reset --yes`: development and test only. */
+export function migrateReset(flags: ResetFlags): Promise<void> {
+  return withInterrupt((signal) =>
+    runCommand<ResetReport>({
+      name: 'migrate reset',
+      flags,
+      job: async (context) => {
+        const options = await historyJobOptions(context, flags, signal);
+        const { resetDatabase } = await import('../migrations/reset.js');
+        const confirm = (question: string) => (flags.yes ? Promise.resolve(true) : askOnTerminal(question));
+        return resetDatabase({ ...options, confirm, bcryptCost: flags.bcryptCost });
+      },
+      render: (report, { out }) => out.print(renderReset(report, out)),
+    }),
+  );
+}
+
+/** Only a person at a terminal can say yes; anywhere else the answer is no (and --yes is the way). */
+async function askOnTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const { createInterface } = await import('node:readline/promises');
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+function renderReset(report: ResetReport, out: Output): string {
+  const ok = out.paint('green', out.symbol('ok'));
+  const dropped = report.dropped.length === 0 ? ['  (nothing)'] : report.dropped.map((object) => `  ${object.kind} ${object.name}`);
+  const kept = report.kept.length === 0 ? [] : ['Kept:', ...report.kept.map((line) => `  ${line}`)];
+  return [
+    `${ok} Reset schema public: dropped ${plural(report.dropped.length, 'object')}, applied ${plural(report.applied.length, 'migration')}, seeded ${report.seed.users.created + report.seed.tasks.created} row(s)`,
+    'Dropped:',
+    ...dropped,
+    ...kept,
+  ].join('\n');
+}
+
+/** `migrate redo [--steps n]`: down and up again. */
+export function migrateRedo(flags: LifecycleFlags): Promise<void> {
+  return runCommand<RedoReport>({
+    name: 'migrate redo',
+    flags,
+    job: async (context) => {
+      const { redo } = await import('../migrations/redo.js');
+      return redo(await migrator(context, flags), { steps: flags.steps, yes: flags.yes });
+    },
+    render: (report, { out }) => {
+      if (report.rolledBack.length === 0) return out.print(`${out.paint('green', out.symbol('ok'))} Nothing to redo: no migration is applied`);
+      const names = report.rolledBack.map((step) => `  ${step.name}`).join('\n');
+      out.print(`${out.paint('green', out.symbol('ok'))} Rolled back and applied again ${plural(report.rolledBack.length, 'migration')}:\n${names}`);
+    },
+  });
 }

@@ -71,6 +71,16 @@ lockOptions(migrate.command('baseline'))
   .option('--dry-run', 'say what would be recorded; change nothing')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateBaseline)));
+lockOptions(migrate.command('reset'))
+  .description('development and test only: drop everything in schema public but the external tables, apply every migration, run seed-dev')
+  .option('--yes', 'confirm; required when stdin is not a terminal')
+  .option('--bcrypt-cost <n>', 'bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateReset)));
+lockOptions(migrate.command('redo'))
+  .description('roll back the last applied migration (or --steps n) with its down.sql and apply it again')
+  .option('--steps <n>', 'how many to redo (default 1)', integer('--steps', 1, 10_000))
+  .option('--yes', 'confirm; required when ENVIRONMENT is production')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateRedo)));
 
 program
   .command('health')

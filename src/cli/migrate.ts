@@ -22,7 +22,7 @@ export interface MigrateFlags extends GlobalFlags {
   shadowDatabaseUrl?: string;
 }
 
-async function migrator({ settings, out }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
+export async function migrator({ settings, out }: CommandContext, flags: MigrateFlags): Promise<Migrator> {
   const url = await databaseTarget(settings, { purpose: 'migrations', log: (line) => out.info(line) });
   return new Migrator({
     url,
