@@ -2,9 +2,9 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEngine, migrationAdapter } from '../src/inspect/prisma-schema.js';
+import { parseDatabaseUrl } from '../src/config/database-url.js';
+import { withSchemaEngine } from '../src/inspect/prisma-schema.js';
 import { catalogSnapshot } from './helpers/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
@@ -40,21 +40,15 @@ const history = (url: string) => query(url, 'select migration_name, logs, starte
 
 /** What Prisma's own engine (its WASM build's diagnoseMigrationHistory) reads from the history and the folder. */
 async function prismaDiagnosis(url: string, migrationsDir: string) {
-  const { engine: glue } = await loadEngine();
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
   const schemaPath = join(migrationsDir, '..', 'schema.prisma');
-  const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, await readFile(schemaPath, 'utf8')]] }, () => {}, await migrationAdapter(pool));
-  try {
+  return withSchemaEngine(parseDatabaseUrl(url), schemaPath, await readFile(schemaPath, 'utf8'), async (engine) => {
     const names = (await readdir(migrationsDir)).filter((entry) => /^\d{14}_/.test(entry)).sort();
     const migrationDirectories = await Promise.all(
       names.map(async (name) => ({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8') } } })),
     );
     const lockfile = { path: 'migration_lock.toml', content: await readFile(join(migrationsDir, 'migration_lock.toml'), 'utf8') };
-    return await engine.diagnoseMigrationHistory({ migrationsList: { baseDir: migrationsDir, lockfile, shadowDbInitScript: '', migrationDirectories }, optInToShadowDatabase: false, filters: { externalTables: [], externalEnums: [] } });
-  } finally {
-    engine.free();
-    await pool.end();
-  }
+    return engine.diagnoseMigrationHistory({ migrationsList: { baseDir: migrationsDir, lockfile, shadowDbInitScript: '', migrationDirectories }, optInToShadowDatabase: false, filters: { externalTables: [], externalEnums: [] } });
+  });
 }
 
 describe('migrate resolve', () => {

@@ -104,16 +104,29 @@ export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUr
 }
 
 async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl): Promise<{ sql: string; engineVersion: string }> {
+  return withSchemaEngine(adapterUrl, schemaPath, content, async (engine, version) => {
+    const files = [{ path: schemaPath, content }];
+    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: NO_FILTERS });
+    return { sql: result.stdout ?? '', engineVersion: version };
+  });
+}
+
+type SchemaEngine = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>;
+const NO_FILTERS = { externalTables: [], externalEnums: [] };
+
+/**
+ * Prisma's schema engine on a pool of one connection to `url`, for the duration of `work`; its failures become
+ * PRISMA_ENGINE_FAILED with the engine's own message.
+ */
+export async function withSchemaEngine<T>(url: DatabaseUrl, schemaPath: string, content: string, work: (engine: SchemaEngine, version: string) => Promise<T>): Promise<T> {
   const { engine: glue, version } = await loadEngine();
-  const pool = createPool(adapterUrl, { max: 1, applicationName: 'todo-db prisma schema engine' });
+  const pool = createPool(url, { max: 1, applicationName: 'todo-db prisma schema engine' });
   try {
     const adapter = await migrationAdapter(pool);
-    const files = [{ path: schemaPath, content }];
     // The engine's log lines (JSON, "Starting schema-engine-wasm" and the like) say nothing a user needs.
     const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, content]] }, () => {}, adapter);
     try {
-      const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: { externalTables: [], externalEnums: [] } });
-      return { sql: result.stdout ?? '', engineVersion: version };
+      return await work(engine, version);
     } finally {
       engine.free();
     }
@@ -141,27 +154,15 @@ export interface DraftScripts {
  * datamodels both ways, offline. The history table is not a model: introspection leaves _prisma_migrations out.
  */
 export async function draftScripts(databaseUrl: DatabaseUrl, schemaPath: string, content: string): Promise<DraftScripts> {
-  const { engine: glue, version } = await loadEngine();
-  const pool = createPool(databaseUrl, { max: 1, applicationName: 'todo-db prisma schema engine' });
-  try {
-    const adapter = await migrationAdapter(pool);
+  return withSchemaEngine(databaseUrl, schemaPath, content, async (engine, version) => {
     const target = [{ path: schemaPath, content }];
-    const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, content]] }, () => {}, adapter);
-    try {
-      // force: names come from the database alone, so nothing of the new schema leaks into the "before" side.
-      const introspected = await engine.introspect({ schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] }, baseDirectoryPath: path.dirname(schemaPath), force: true, compositeTypeDepth: -1, namespaces: null });
-      const before = introspected.schema.files;
-      const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: { externalTables: [], externalEnums: [] } });
-      const [up, down] = [await diff(before, target), await diff(target, before)];
-      return { up: up.stdout ?? '', down: down.stdout ?? '', engineVersion: version };
-    } finally {
-      engine.free();
-    }
-  } catch (error) {
-    throw engineFailed(error, schemaPath, version);
-  } finally {
-    await pool.end().catch(() => {});
-  }
+    // force: names come from the database alone, so nothing of the new schema leaks into the "before" side.
+    const introspected = await engine.introspect({ schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] }, baseDirectoryPath: path.dirname(schemaPath), force: true, compositeTypeDepth: -1, namespaces: null });
+    const before = introspected.schema.files;
+    const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: NO_FILTERS });
+    const [up, down] = [await diff(before, target), await diff(target, before)];
+    return { up: up.stdout ?? '', down: down.stdout ?? '', engineVersion: version };
+  });
 }
 
 const DATASOURCE_ONLY = 'datasource db {\n  provider = "postgresql"\n}\n';

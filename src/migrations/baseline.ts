@@ -4,7 +4,8 @@ import { usageError } from '../errors.js';
 import { readMigrations } from './folder.js';
 import { ensureHistoryTable, insertMarkedApplied, readHistory } from './history.js';
 import { schemasAfterEachMigration } from './prefix-schemas.js';
-import { inTransaction, onLive, withLock, type HistoryJobOptions } from './resolve.js';
+import { inTransaction } from '../db/transaction.js';
+import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 
 export interface BaselineReport {
   dryRun: boolean;

@@ -1,24 +1,13 @@
-import type { DatabaseUrl } from '../config/database-url.js';
-import type { Environment } from '../config/settings.js';
 import { readCatalogAt, type Catalog } from '../inspect/catalog.js';
-import { withScratchDatabase } from '../inspect/shadow.js';
+import { withScratchDatabase, type ShadowOptions } from '../inspect/shadow.js';
 import type { Migration } from './folder.js';
 import { Migrator } from './migrator.js';
-
-export interface PrefixSchemaOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
-  shadowDatabaseUrl?: DatabaseUrl;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
-}
 
 /**
  * The schema after each prefix of `migrations` (index i: after migrations[0..i]), built in one shadow database
  * by `migrate up`'s own engine, one migration at a time, so each is exactly what the history up to it builds.
  */
-export async function schemasAfterEachMigration(options: PrefixSchemaOptions, migrations: Migration[]): Promise<Catalog[]> {
+export async function schemasAfterEachMigration(options: ShadowOptions, migrations: Migration[]): Promise<Catalog[]> {
   const environment = options.environment ?? 'development';
   return withScratchDatabase({ ...options, environment }, async (shadowUrl) => {
     const migrator = new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment });

@@ -3,7 +3,8 @@ import { describeTarget } from '../config/database-url.js';
 import { usageError } from '../errors.js';
 import { seedDev, type SeedReport } from '../seed/dev.js';
 import { Migrator, type StepResult } from './migrator.js';
-import { inTransaction, onLive, withLock, type HistoryJobOptions } from './resolve.js';
+import { inTransaction } from '../db/transaction.js';
+import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 
 /**
  * Better Auth's tables share the database and are not ours to drop. The external-tables setting (issue #12)

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
+import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { readCatalog } from '../inspect/catalog.js';
 import { compareCatalogs, type Difference } from '../inspect/diff.js';
@@ -134,18 +135,6 @@ export async function withLock<T>(options: HistoryJobOptions, client: pg.Client,
     return await work();
   } finally {
     await releaseMigrationLock(client).catch(() => {});
-  }
-}
-
-export async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
-  await client.query('begin');
-  try {
-    const result = await work();
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
   }
 }
 
