@@ -2,6 +2,7 @@ import { lostConnection } from '../db/lost-connection.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
+import { describeResults, resultsOf } from '../migrations/results.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
@@ -52,12 +53,13 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal 
 
 export function reportFailure(command: string, error: unknown, out: Output): number {
   const known = error instanceof TodoDbError ? error : unexpected(error);
-  out.error(known);
+  const results = resultsOf(error);
+  out.error(results ? { code: known.code, message: `${known.message}\n${describeResults(results)}`, hint: known.hint } : known);
   if (!(error instanceof TodoDbError) && error instanceof Error) out.debug(redact(error.stack ?? ''));
   const exitCode = exitCodeFor(known);
   if (out.mode === 'json') {
     const statusCode = exitCode === EXIT.usage ? 400 : known.code === 'INTERNAL_ERROR' ? 500 : 503;
-    out.json({ ok: false, command, status_code: statusCode, data: null, error: { code: known.code, message: known.message, hint: known.hint } });
+    out.json({ ok: false, command, status_code: statusCode, data: results ?? null, error: { code: known.code, message: known.message, hint: known.hint } });
   }
   return exitCode;
 }

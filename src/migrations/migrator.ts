@@ -11,6 +11,7 @@ import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lo
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
 import { isApplied, isPending, needsAttention, planMigrations, type MigrationEntry, type MigrationState } from './plan.js';
+import { eachStep } from './results.js';
 import { findTransactionControl, splitStatements } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -105,8 +106,7 @@ export class Migrator {
       return this.locked(client, async (waitedForLockMs) => {
         await ensureHistoryTable(client);
         const stillPending = pendingUpTo(await this.entries(client, migrations), to, allowOutOfOrder);
-        const applied: StepResult[] = [];
-        for (const entry of stillPending) applied.push(await this.timed(entry.name, () => this.apply(client, entry.migration as Migration)));
+        const applied = await eachStep(stillPending, 'applied', (entry) => this.timed(entry.name, () => this.apply(client, entry.migration as Migration)));
         return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
       });
     });
@@ -124,8 +124,7 @@ export class Migrator {
       await this.refuseDetectedPooler(client);
       return this.locked(client, async (waitedForLockMs) => {
         const chosen = await choose();
-        const rolledBack: StepResult[] = [];
-        for (const entry of chosen) rolledBack.push(await this.timed(entry.name, () => this.revert(client, entry)));
+        const rolledBack = await eachStep(chosen, 'rolled back', (entry) => this.timed(entry.name, () => this.revert(client, entry)));
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
     });
