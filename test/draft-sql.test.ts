@@ -25,6 +25,8 @@ describe('draft SQL', () => {
     ['an enum value added alone', `ALTER TYPE "s" ADD VALUE 'archived';\nALTER TABLE "t" ADD COLUMN "c" TEXT;`, false],
     ['CREATE INDEX CONCURRENTLY', 'CREATE INDEX CONCURRENTLY "i" ON "t" ("c");', true],
     ['a plain index', 'CREATE INDEX "i" ON "t" ("c");', false],
+    ['REINDEX CONCURRENTLY', 'REINDEX INDEX CONCURRENTLY "i";', true],
+    ['DROP INDEX CONCURRENTLY', 'DROP INDEX CONCURRENTLY "i";', true],
   ])('needs no-transaction for %s: %s', (_, sql, expected) => {
     expect(needsNoTransaction(parse(sql))).toBe(expected);
   });

@@ -61,8 +61,8 @@ export function needsNoTransaction(statements: Statement[]): boolean {
 }
 
 function refusedInTransaction({ kind, node }: Statement): boolean {
-  if (kind === 'IndexStmt' || kind === 'ReindexStmt') return node.concurrent === true || JSON.stringify(node).includes('"concurrently"');
-  if (kind === 'DropStmt') return node.concurrent === true;
+  if (kind === 'IndexStmt' || kind === 'DropStmt') return node.concurrent === true;
+  if (kind === 'ReindexStmt') return ((node.params ?? []) as Array<{ DefElem?: { defname?: string } }>).some((param) => param.DefElem?.defname === 'concurrently');
   return ['VacuumStmt', 'CreatedbStmt', 'DropdbStmt', 'AlterSystemStmt', 'CreateTableSpaceStmt', 'DropTableSpaceStmt'].includes(kind);
 }
 
