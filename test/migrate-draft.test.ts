@@ -87,6 +87,17 @@ describe('migrate create --from-schema', () => {
     }
   });
 
+  it('makes a draft that uses a new enum value a no-transaction migration, which applies and matches schema.prisma', async () => {
+    const migrationsDir = await projectCopy((schema) => schema.replace('TaskPriority @default(medium)', 'TaskPriority @default(urgent)').replace('  high\n', '  high\n  urgent\n'));
+    const drafted = await cli(serverUrl, 'migrate', 'create', 'urgent_default', '--from-schema', '--migrations-dir', migrationsDir, '--json');
+    expect(drafted.json().data.migration.noTransaction).toBe(true);
+    const sql = await readFile(join(await draftedFolder(migrationsDir), 'migration.sql'), 'utf8');
+    expect(sql.split('\n')[0]).toBe('-- todo-db: no-transaction');
+    const database = await createTestDatabase('draftnotx');
+    expect((await cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir)).code).toBe(0);
+    expect((await cli(database, 'migrate', 'diff', '--schema', '--migrations-dir', migrationsDir)).code).toBe(0);
+  });
+
   it('refuses when schema.prisma and the migrations already agree, and writes nothing', async () => {
     const migrationsDir = await projectCopy();
     const before = await readdir(migrationsDir);

@@ -7,7 +7,7 @@ import { draftScripts, loadEngine, readSchema, schemaPathFor } from '../inspect/
 import { withShadowDatabase } from '../inspect/shadow.js';
 import { loadSqlParser } from '../sql/parser.js';
 import { createMigration } from './create.js';
-import { affectedObjects, composeDraftFile, isEmptyDraft, keepChecksAcrossTypeChanges, withoutTransactionControl, type DestructiveStep } from './draft-sql.js';
+import { affectedObjects, composeDraftFile, isEmptyDraft, keepChecksAcrossTypeChanges, needsNoTransaction, withoutTransactionControl, type DestructiveStep } from './draft-sql.js';
 
 /**
  * Lints the drafted folder and returns its findings as lines to print. `migrate lint` (issue #13) plugs in here;
@@ -86,7 +86,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     const kept = keepChecksAcrossTypeChanges(script, statements, catalog);
     return withoutTransactionControl(kept, parser.parse(kept));
   };
-  const upFile = composeDraftFile({ sql: prepare(scripts.up, up), statements: up, preamble: upPreamble(created.name, scripts.engineVersion), affected });
+  const upFile = composeDraftFile({ sql: prepare(scripts.up, up), statements: up, preamble: upPreamble(created.name, scripts.engineVersion, needsNoTransaction(up)), affected });
   const downFile = composeDraftFile({ sql: prepare(scripts.down, down), statements: down, preamble: downPreamble(created.name), affected });
   await writeFile(migrationPath, upFile.sql);
   await writeFile(downPath, downFile.sql);
@@ -106,10 +106,10 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
   };
 }
 
-const upPreamble = (folder: string, engineVersion: string) => [
+const upPreamble = (folder: string, engineVersion: string, noTransaction: boolean) => [
   `Migration ${folder}: drafted from schema.prisma by Prisma's schema engine (@prisma/schema-engine-wasm ${engineVersion}),`,
   'from the schema the migrations before it build. Review it: it is yours now, and never edited once applied.',
-  'It runs in one transaction with its history row; do not add BEGIN or COMMIT.',
+  noTransaction ? 'It runs statement by statement outside a transaction: a failure half-way leaves the statements before it applied.' : 'It runs in one transaction with its history row; do not add BEGIN or COMMIT.',
 ];
 
 const downPreamble = (folder: string) => [`Undoes ${folder}: the engine's reverse diff, back to the schema the migrations before it build.`];
