@@ -116,3 +116,21 @@ export async function recordRolledBackFailure(db: Queryable, table: string, name
     [randomUUID(), checksum, name, logs],
   );
 }
+
+
+/**
+ * `prisma migrate resolve --applied`'s row, as its schema engine writes it (mark_migration_applied_impl): a new
+ * id, the file's checksum, logs '' (not NULL), started_at and finished_at the same instant, steps left at 0.
+ */
+export async function insertMarkedApplied(db: Queryable, table: string, name: string, checksum: string): Promise<void> {
+  await db.query(
+    `insert into ${table} (id, checksum, logs, started_at, finished_at, migration_name) values ($1, $2, '', now(), now(), $3)`,
+    [randomUUID(), checksum, name],
+  );
+}
+
+/** `prisma migrate resolve --rolled-back` (mark_migration_rolled_back_by_id), for each failed row of a name. */
+export async function markFailedRolledBack(db: Queryable, table: string, name: string): Promise<number> {
+  const { rowCount } = await db.query(`update ${table} set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
+  return rowCount ?? 0;
+}

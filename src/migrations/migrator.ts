@@ -12,6 +12,7 @@ import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lo
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
+import { eachStep } from './results.js';
 import { findStatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -147,11 +148,9 @@ export class Migrator {
         await ensureHistoryTable(client, table);
         const stillPending = pendingUpTo(verified(planMigrations(migrations, await readHistory(client, table))), to, allowOutOfOrder);
         const prepared = await prepareEach(stillPending, prepareUp, judged);
-        const applied: StepResult[] = [];
-        for (const entry of stillPending) {
-          const migration = entry.migration as Migration;
-          applied.push(await this.timed(entry.name, () => this.apply(client, table, migration, prepared.get(entry.name) as Prepared)));
-        }
+        const applied = await eachStep(stillPending, 'applied', (entry) =>
+          this.timed(entry.name, () => this.apply(client, table, entry.migration as Migration, prepared.get(entry.name) as Prepared)),
+        );
         return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
       });
     });
@@ -173,10 +172,7 @@ export class Migrator {
         const table = await historyTable(client);
         const chosen = revertible(planMigrations(migrations, await readHistory(client, table)), { steps, to });
         const prepared = await prepareEach(chosen, prepareDown, judged);
-        const rolledBack: StepResult[] = [];
-        for (const entry of chosen) {
-          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, entry, prepared.get(entry.name) as Prepared)));
-        }
+        const rolledBack = await eachStep(chosen, 'rolled back', (entry) => this.timed(entry.name, () => this.revert(client, table, entry, prepared.get(entry.name) as Prepared)));
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
     });
