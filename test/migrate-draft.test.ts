@@ -55,6 +55,8 @@ describe('migrate create --from-schema', () => {
     expect(up).toContain('CREATE INDEX "tasks_archived_at_idx"');
     expect(up).toMatch(/CHECK tasks_completed_at_check on tasks/);
     expect(report.migration.destructive).toEqual([]);
+    // The draft is linted as it will run: its new index on tasks would be built under a write-blocking lock.
+    expect(report.lintFindings).toContainEqual(expect.objectContaining({ rule: 'index-without-concurrently', severity: 'error', location: expect.stringMatching(/_archive_tasks\/migration\.sql:\d+:1$/) }));
     // The engine wraps the enum's rebuild in BEGIN/COMMIT; the migration is already one transaction.
     expect(down).not.toMatch(/^\s*(BEGIN|COMMIT)\s*;/im);
     expect(down.split('\n')[0]).toMatch(/^-- DESTRUCTIVE: 2 steps/);
