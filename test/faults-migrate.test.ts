@@ -113,6 +113,11 @@ describe('many pending migrations, sent together, each its own transaction', () 
     const made = await tables(url);
     expect(made).toContain('t36');
     for (const table of ['t37', 't38', 't100']) expect(made).not.toContain(table);
+
+    // A rerun starts at the 37th: its result set has nothing done, the 37th failed and the 63 after it not run.
+    const json = await runCli(migrateArgs(dir, 'up', '--json'), { env: { DATABASE_URL: url } });
+    expect(json.json().data).toMatchObject({ verb: 'applied', done: [], failed: name(37) });
+    expect(json.json().data.notRun).toHaveLength(63);
   });
 
   it('a statement without a position in the 3rd of 5 is found by counting what the server completed', async () => {

@@ -52,7 +52,9 @@ migrate
 migrate
   .command('create <name>')
   .description('write <timestamp>_<slug>/migration.sql and down.sql')
-  .action(lazy(() => import('./migrate.js').then((m) => m.migrateCreateCommand)));
+  .option('--from-schema', "draft both files from prisma/schema.prisma with Prisma's schema engine (needs a database for the shadow)")
+  .option('--shadow-database-url <url>', 'with --from-schema: an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateCreate)));
 migrate
   .command('lint [name...]')
   .description('what the pending (or named) migrations will lock, rewrite or break, before they run; exits 1 on any error')
@@ -67,6 +69,28 @@ migrate
   .option('--comments', 'also compare comments (COMMENT ON) on tables, columns and other objects')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
+lockOptions(migrate.command('resolve'))
+  .description('record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does')
+  .option('--applied <name>', 'record it as applied without running it; the live schema must already hold it')
+  .option('--rolled-back <name>', 'mark a failed migration rolled back, so migrate up runs it again')
+  .option('--force', 'with --applied: record it without comparing the live schema with the migrations')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateResolve)));
+lockOptions(migrate.command('baseline'))
+  .description('adopt a database built without todo-db: record the longest prefix of the migrations its schema matches; exits 1 when none does')
+  .option('--dry-run', 'say what would be recorded; change nothing')
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateBaseline)));
+lockOptions(migrate.command('reset'))
+  .description('development and test only: drop everything in schema public but the external tables, apply every migration, run seed-dev')
+  .option('--yes', 'confirm; required when stdin is not a terminal')
+  .option('--bcrypt-cost <n>', 'bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateReset)));
+lockOptions(migrate.command('redo'))
+  .description('roll back the last applied migration (or --steps n) with its down.sql and apply it again')
+  .option('--steps <n>', 'how many to redo (default 1)', integer('--steps', 1, 10_000))
+  .option('--yes', 'confirm; required when ENVIRONMENT is production')
+  .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateRedo)));
 
 program
   .command('health')

@@ -24,7 +24,7 @@ export interface MigrateFlags extends GlobalFlags {
   allowLintErrors?: boolean;
 }
 
-async function migrator({ settings, out, target }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
+export async function migrator({ settings, out, target }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
   const url = await target('migrations');
   return new Migrator({
     url,
@@ -129,9 +129,9 @@ function driftError({ live, schema }: DiffResult) {
   };
 }
 
-type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
+export type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 
-async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
+export async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
   const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
   shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));

@@ -5,6 +5,7 @@ import { resolveSettings, type Settings, type SettingsFlags } from '../config/se
 import { redact } from '../config/redact.js';
 import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
 import { handleInterrupts } from './interrupt.js';
+import { describeResults, resultsOf } from '../migrations/results.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
@@ -91,12 +92,13 @@ function withTarget<T>(result: T, target: TargetSummary): T | (T & { target: Tar
 
 export function reportFailure(command: string, error: unknown, out: Output): number {
   const known = error instanceof TodoDbError ? error : unexpected(error);
-  out.error(known);
+  const results = resultsOf(error);
+  out.error(results ? { code: known.code, message: `${known.message}\n${describeResults(results)}`, hint: known.hint } : known);
   if (!(error instanceof TodoDbError) && error instanceof Error) out.debug(redact(error.stack ?? ''));
   const exitCode = exitCodeFor(known);
   if (out.mode === 'json') {
     const statusCode = exitCode === EXIT.usage ? 400 : known.code === 'INTERNAL_ERROR' ? 500 : 503;
-    out.json({ ok: false, command, status_code: statusCode, data: null, error: { code: known.code, message: known.message, hint: known.hint } });
+    out.json({ ok: false, command, status_code: statusCode, data: results ?? null, error: { code: known.code, message: known.message, hint: known.hint } });
   }
   return exitCode;
 }

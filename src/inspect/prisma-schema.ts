@@ -8,6 +8,7 @@ import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
 import { TodoDbError, usageError } from '../errors.js';
+import { compiledBaselineOnly } from '../wasm-tier.js';
 import { readCatalogAt, type Catalog } from './catalog.js';
 import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from './diff.js';
 import { withScratchDatabase, withShadowDatabase } from './shadow.js';
@@ -104,16 +105,29 @@ export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUr
 }
 
 async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl): Promise<{ sql: string; engineVersion: string }> {
+  return withSchemaEngine(adapterUrl, schemaPath, content, async (engine, version) => {
+    const files = [{ path: schemaPath, content }];
+    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: NO_FILTERS });
+    return { sql: result.stdout ?? '', engineVersion: version };
+  });
+}
+
+type SchemaEngine = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>;
+const NO_FILTERS = { externalTables: [], externalEnums: [] };
+
+/**
+ * Prisma's schema engine on a pool of one connection to `url`, for the duration of `work`; its failures become
+ * PRISMA_ENGINE_FAILED with the engine's own message.
+ */
+export async function withSchemaEngine<T>(url: DatabaseUrl, schemaPath: string, content: string, work: (engine: SchemaEngine, version: string) => Promise<T>): Promise<T> {
   const { engine: glue, version } = await loadEngine();
-  const pool = createPool(adapterUrl, { max: 1, applicationName: 'todo-db prisma schema engine' });
+  const pool = createPool(url, { max: 1, applicationName: 'todo-db prisma schema engine' });
   try {
     const adapter = await migrationAdapter(pool);
-    const files = [{ path: schemaPath, content }];
     // The engine's log lines (JSON, "Starting schema-engine-wasm" and the like) say nothing a user needs.
     const engine = await glue.SchemaEngine.new({ datamodels: [[schemaPath, content]] }, () => {}, adapter);
     try {
-      const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: { externalTables: [], externalEnums: [] } });
-      return { sql: result.stdout ?? '', engineVersion: version };
+      return await work(engine, version);
     } finally {
       engine.free();
     }
@@ -125,7 +139,36 @@ async function generateSchemaSql(schemaPath: string, content: string, adapterUrl
   }
 }
 
-async function readSchema(schemaPath: string): Promise<string> {
+export interface DraftScripts {
+  /** From the database's schema to schema.prisma's. */
+  up: string;
+  /** Back again. */
+  down: string;
+  engineVersion: string;
+}
+
+/**
+ * The SQL from what `databaseUrl` holds to what schema.prisma says, and back, computed by Prisma's engine.
+ * The engine cannot diff a live database through adapter-pg directly (its `schemaDatasource` source is the
+ * one that trips on "char" columns without the adapter's fix, and `migrations` needs a script runner that does
+ * not split on ';'), so it introspects the database into a datamodel, as `prisma db pull` does, and diffs the two
+ * datamodels both ways, offline. The history table is not a model: introspection leaves _prisma_migrations out.
+ */
+export async function draftScripts(databaseUrl: DatabaseUrl, schemaPath: string, content: string): Promise<DraftScripts> {
+  return withSchemaEngine(databaseUrl, schemaPath, content, async (engine, version) => {
+    const target = [{ path: schemaPath, content }];
+    // force: names come from the database alone, so nothing of the new schema leaks into the "before" side.
+    const introspected = await engine.introspect({ schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] }, baseDirectoryPath: path.dirname(schemaPath), force: true, compositeTypeDepth: -1, namespaces: null });
+    const before = introspected.schema.files;
+    const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: NO_FILTERS });
+    const [up, down] = [await diff(before, target), await diff(target, before)];
+    return { up: up.stdout ?? '', down: down.stdout ?? '', engineVersion: version };
+  });
+}
+
+const DATASOURCE_ONLY = 'datasource db {\n  provider = "postgresql"\n}\n';
+
+export async function readSchema(schemaPath: string): Promise<string> {
   try {
     return await readFile(schemaPath, 'utf8');
   } catch (error) {
@@ -138,10 +181,60 @@ async function readSchema(schemaPath: string): Promise<string> {
   }
 }
 
-/** Imported here and only here, so no other command pays for the adapter's modules. */
-async function migrationAdapter(pool: pg.Pool): Promise<object> {
-  const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([import('@prisma/adapter-pg'), import('@prisma/driver-adapter-utils')]);
-  return bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+/**
+ * Imported here and only here, so no other command pays for the adapter's modules. adapter-pg has no column
+ * type for `"char"` (OID 18), which the engine's catalog queries (introspection) select from pg_class.relkind,
+ * pg_constraint.contype and others, and the engine reads those columns as Character. So the pool's connections
+ * report such fields as text (which adapter-pg accepts) and remember where they were, and the adapter's results
+ * name those columns Character again.
+ */
+export async function migrationAdapter(pool: pg.Pool): Promise<object> {
+  const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum }] = await Promise.all([import('@prisma/adapter-pg'), import('@prisma/driver-adapter-utils')]);
+  pool.on('connect', reportCharAsText);
+  const factory = new PrismaPg(pool);
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => restoreCharColumns(await connect(), ColumnTypeEnum.Character);
+  return bindMigrationAwareSqlAdapterFactory(factory);
+}
+
+const CHAR_OID = 18;
+const TEXT_OID = 25;
+/** The rows array of a result is handed on unchanged by adapter-pg, so it keys the columns that were "char". */
+const charColumns = new WeakMap<object, number[]>();
+
+function reportCharAsText(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const retype = (result: unknown) => {
+    const { fields = [], rows } = (result ?? {}) as Partial<pg.QueryResult>;
+    const indexes = fields.flatMap((field, index) => (field.dataTypeID === CHAR_OID ? [index] : []));
+    for (const index of indexes) (fields[index] as pg.FieldDef).dataTypeID = TEXT_OID;
+    if (indexes.length > 0 && rows) charColumns.set(rows, indexes);
+    return result;
+  };
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const callback = args.at(-1);
+    if (typeof callback === 'function') return query(...args.slice(0, -1), (error: unknown, result: unknown) => callback(error, retype(result)));
+    const pending = query(...args);
+    return pending instanceof Promise ? pending.then(retype) : pending;
+  };
+}
+
+interface RawQueryable {
+  queryRaw(query: unknown): Promise<{ columnTypes: number[]; rows: unknown[] }>;
+  startTransaction?(...args: unknown[]): Promise<RawQueryable>;
+}
+
+function restoreCharColumns<T extends object>(queryable: T, character: number): T {
+  const target = queryable as unknown as RawQueryable;
+  const queryRaw = target.queryRaw.bind(target);
+  target.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    for (const index of charColumns.get(result.rows) ?? []) result.columnTypes[index] = character;
+    return result;
+  };
+  const startTransaction = target.startTransaction?.bind(target);
+  if (startTransaction) target.startTransaction = async (...args) => restoreCharColumns(await startTransaction(...args), character);
+  return queryable;
 }
 
 async function applySchemaSql(url: DatabaseUrl, sql: string, schemaPath: string, environment: Environment): Promise<void> {
@@ -170,9 +263,12 @@ function withoutArrayNullability(catalog: Catalog): Catalog {
 
 function engineFailed(error: unknown, schemaPath: string, version: string): unknown {
   if (error instanceof TodoDbError) return error;
+  // A Rust panic reaches JavaScript as "unreachable"; its message went to the panic registry just before.
+  const reason = panicked.message ?? ((error as Error).message?.trim() || String(error));
+  panicked.message = undefined;
   return new TodoDbError({
     code: 'PRISMA_ENGINE_FAILED',
-    message: `Prisma's schema engine (${ENGINE_PACKAGE} ${version}) could not turn ${schemaPath} into SQL: ${(error as Error).message?.trim() || String(error)}`,
+    message: `Prisma's schema engine (${ENGINE_PACKAGE} ${version}) could not turn ${schemaPath} into SQL: ${reason}`,
     hint: 'If the message points into schema.prisma, fix it there (npx prisma validate checks it). Otherwise the engine version may not suit this Prisma: todo-db pins it in package.json.',
     cause: error,
   });
@@ -181,7 +277,7 @@ function engineFailed(error: unknown, schemaPath: string, version: string): unkn
 let engineLoading: Promise<{ engine: EngineModule; version: string }> | undefined;
 
 /** Once per process: the wasm-bindgen glue accepts its WebAssembly instance only once. */
-function loadEngine(): Promise<{ engine: EngineModule; version: string }> {
+export function loadEngine(): Promise<{ engine: EngineModule; version: string }> {
   engineLoading ??= instantiateEngine();
   engineLoading.catch(() => (engineLoading = undefined));
   return engineLoading;
@@ -218,14 +314,21 @@ async function instantiateEngine(): Promise<{ engine: EngineModule; version: str
   }
 }
 
+/** Where the glue reports a panic's message (it expects this global to exist). */
+const panicked: { message?: string } = {};
+
 async function instantiateAt(gluePath: string): Promise<{ engine: EngineModule; version: string }> {
+  (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: object }).PRISMA_WASM_PANIC_REGISTRY ??= { set_message: (message: string) => (panicked.message = message) };
   const directory = path.dirname(gluePath);
-  // Imported by the resolved file's URL, so the glue is certainly the one next to the .wasm read below.
-  const [engine, wasm, manifest] = await Promise.all([
-    import(pathToFileURL(gluePath).href) as Promise<EngineModule>,
-    readFile(path.join(directory, 'schema_engine_bg.wasm')).then((bytes) => wasmApi.compile(bytes)),
-    readFile(path.join(directory, 'package.json'), 'utf8'),
-  ]);
+  // Imported by the resolved file's URL, so the glue is certainly the one next to the .wasm read below. For this
+  // 10 MB module V8's background optimisation costs seconds of CPU before the process may exit.
+  const [engine, wasm, manifest] = await compiledBaselineOnly(() =>
+    Promise.all([
+      import(pathToFileURL(gluePath).href) as Promise<EngineModule>,
+      readFile(path.join(directory, 'schema_engine_bg.wasm')).then((bytes) => wasmApi.compile(bytes)),
+      readFile(path.join(directory, 'package.json'), 'utf8'),
+    ]),
+  );
   // The glue exports every function the .wasm imports, under the module name wasm-bindgen gave it.
   const imports = Object.fromEntries(wasmApi.Module.imports(wasm).map(({ module }) => [module, engine]));
   const instance = await wasmApi.instantiate(wasm, imports);

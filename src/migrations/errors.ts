@@ -115,7 +115,7 @@ function causeHint(error: PgError, file: MigrationFile): string {
 
 /** A migration outside a transaction cannot be undone for the user; Prisma's rule is to refuse until resolved. */
 function leftFailedHint(migration: Migration): string {
-  return `It ran outside a transaction, so statements before the failing one stay applied and it is recorded as failed. Undo them by hand, then mark it rolled back: update _prisma_migrations set rolled_back_at = now() where migration_name = '${migration.name}' and finished_at is null;`;
+  return `It ran outside a transaction, so statements before the failing one stay applied and it is recorded as failed. Undo them by hand, then mark it rolled back: todo-db migrate resolve --rolled-back ${migration.name}`;
 }
 
 export function displayPath(file: string): string {

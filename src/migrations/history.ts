@@ -58,6 +58,21 @@ export async function openHistory(db: Queryable, { create }: { create: boolean }
   return { table: `${pg.escapeIdentifier(facts.schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`, rows, serverVersionNum: facts.version };
 }
 
+/**
+ * The history table addressed by schema: the schema the session starts in (as Prisma resolves it), for the
+ * commands that write the history outside migrate up and down (resolve, baseline).
+ */
+export async function historyTable(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ schema: string | null }>('select current_schema() as schema');
+  const schema = rows[0]?.schema;
+  if (!schema) throw noSchema();
+  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`;
+}
+
+export async function ensureHistoryTable(db: Queryable, table: string): Promise<void> {
+  await db.query(createHistorySql(table));
+}
+
 function noSchema(): TodoDbError {
   return new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
 }
@@ -146,4 +161,22 @@ export async function recordRolledBackFailure(db: Queryable, table: string, name
     `insert into ${table} (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count) values ($1, $2, $3, $4, ${nextStartedAt(table)}, clock_timestamp(), 0)`,
     [randomUUID(), checksum, name, logs],
   );
+}
+
+
+/**
+ * `prisma migrate resolve --applied`'s row, as its schema engine writes it (mark_migration_applied_impl): a new
+ * id, the file's checksum, logs '' (not NULL), started_at and finished_at the same instant, steps left at 0.
+ */
+export async function insertMarkedApplied(db: Queryable, table: string, name: string, checksum: string): Promise<void> {
+  await db.query(
+    `insert into ${table} (id, checksum, logs, started_at, finished_at, migration_name) values ($1, $2, '', now(), now(), $3)`,
+    [randomUUID(), checksum, name],
+  );
+}
+
+/** `prisma migrate resolve --rolled-back` (mark_migration_rolled_back_by_id), for each failed row of a name. */
+export async function markFailedRolledBack(db: Queryable, table: string, name: string): Promise<number> {
+  const { rowCount } = await db.query(`update ${table} set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
+  return rowCount ?? 0;
 }

@@ -12,6 +12,7 @@ import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lo
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { goesThroughTransactionPooler } from './pooler.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
+import { eachStep, withResults } from './results.js';
 import { findStatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -172,13 +173,17 @@ export class Migrator {
         const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
         const prepared = await prepareEach(stillPending, prepareUp, judged);
         const applied: StepResult[] = [];
-        for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
-          const [first] = batch;
-          if (batch.length === 1 && first && !first.transactional) {
-            applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
-          } else {
-            applied.push(...(await this.applyTogether(client, table, guards, batch, prepared)));
+        try {
+          for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
+            const [first] = batch;
+            if (batch.length === 1 && first && !first.transactional) {
+              applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
+            } else {
+              await this.applyTogether(client, table, guards, batch, prepared, applied);
+            }
           }
+        } catch (error) {
+          throw withResults(error, 'applied', stillPending.map((entry) => entry.name), applied.length);
         }
         return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
       });
@@ -209,10 +214,7 @@ export class Migrator {
         const guards = this.guards(serverVersionNum);
         const chosen = revertible(planMigrations(migrations, rows), { steps, to });
         const prepared = await prepareEach(chosen, prepareDown, judged);
-        const rolledBack: StepResult[] = [];
-        for (const entry of chosen) {
-          rolledBack.push(await this.timed(entry.name, () => this.revert(client, table, guards, entry, prepared.get(entry.name) as Prepared)));
-        }
+        const rolledBack = await eachStep(chosen, 'rolled back', (entry) => this.timed(entry.name, () => this.revert(client, table, guards, entry, prepared.get(entry.name) as Prepared)));
         return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
       });
     });
@@ -221,9 +223,10 @@ export class Migrator {
   /**
    * Transactional migrations in one round trip: per migration begin, its guards, its history row, the file, the
    * session reset, the history finish and commit. PostgreSQL stops at the first error, with that migration's
-   * transaction aborted: it is rolled back and the attempt recorded; the ones before it stay committed.
+   * transaction aborted: it is rolled back and the attempt recorded; the ones before it stay committed, and are
+   * added to `applied` (their durations unknown, 0) before the error leaves.
    */
-  private async applyTogether(client: pg.Client, table: string, guards: Guards, batch: Migration[], prepared: Map<string, Prepared>): Promise<StepResult[]> {
+  private async applyTogether(client: pg.Client, table: string, guards: Guards, batch: Migration[], prepared: Map<string, Prepared>, applied: StepResult[]): Promise<void> {
     const transactions = batch.map((migration): Transaction => {
       const id = randomUUID();
       return {
@@ -237,7 +240,10 @@ export class Migrator {
       results = await runTransactions(client, transactions);
     } catch (error) {
       if (!(error instanceof TransactionFailure)) throw error;
-      for (const migration of batch.slice(0, error.index)) this.options.log?.(`${migration.name} (applied)`);
+      for (const migration of batch.slice(0, error.index)) {
+        this.options.log?.(`${migration.name} (applied)`);
+        applied.push({ name: migration.name, durationMs: 0 });
+      }
       const migration = batch[error.index] as Migration;
       await client.query('rollback').catch(() => {});
       const failure = migrationFailed(migration, 'migration.sql', migration.sql, error.error, { offset: error.offset });
@@ -245,11 +251,11 @@ export class Migrator {
       throw failure;
     }
     const durations = results.filter((result) => result.fields[0]?.name === DURATION_COLUMN).map((result) => Number(result.rows[0]?.[DURATION_COLUMN] ?? 0));
-    return batch.map((migration, i) => {
+    for (const [i, migration] of batch.entries()) {
       const durationMs = durations[i] ?? 0;
       this.options.log?.(`${migration.name} (${durationMs} ms)`);
-      return { name: migration.name, durationMs };
-    });
+      applied.push({ name: migration.name, durationMs });
+    }
   }
 
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */

@@ -82,7 +82,7 @@ export function verifyHistory(entries: MigrationEntry[]): void {
       throw new TodoDbError({
         code: 'MIGRATION_FAILED',
         message: `Migration ${entry.name} failed earlier outside a transaction and may be half applied (no migrator is running it now).`,
-        hint: `Undo what it applied by hand, then mark it rolled back: update _prisma_migrations set rolled_back_at = now() where migration_name = '${entry.name}' and finished_at is null;`,
+        hint: `Undo what it applied by hand, then mark it rolled back: todo-db migrate resolve --rolled-back ${entry.name}`,
       });
     }
   }

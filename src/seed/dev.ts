@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
+import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from '../tasks/rules.js';
 
@@ -118,18 +119,6 @@ function validSeedTask(task: SeedTask, now: Date): ValidTask {
 async function hashPassword(cost: number): Promise<string> {
   const { default: bcrypt } = await import('bcryptjs');
   return bcrypt.hash(SEED_USER_PASSWORD, cost);
-}
-
-async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
-  await client.query('begin');
-  try {
-    const result = await work();
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  }
 }
 
 /** ON CONFLICT covers a concurrent seed that created the user after readExisting looked. */

@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import type { DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
+import { connect } from '../db/connect.js';
+import { inTransaction } from '../db/transaction.js';
+import { TodoDbError, usageError } from '../errors.js';
+import { readCatalog, type Catalog } from '../inspect/catalog.js';
+import { compareCatalogs, type Difference } from '../inspect/diff.js';
+import { readMigrations, type Migration } from './folder.js';
+import { ensureHistoryTable, historyTable, insertMarkedApplied, markFailedRolledBack, readHistory } from './history.js';
+import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
+import { planMigrations, type MigrationEntry } from './plan.js';
+import { schemasAfterEachMigration } from './prefix-schemas.js';
+
+export interface HistoryJobOptions {
+  url: DatabaseUrl;
+  migrationsDir: string;
+  environment?: Environment;
+  shadowDatabaseUrl?: DatabaseUrl;
+  lockTimeoutMs?: number;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Tables other tools manage (the external-tables setting): left out of the live schema's comparison. */
+  externalTables?: string[];
+}
+
+export interface ResolveReport {
+  name: string;
+  resolution: 'applied' | 'rolled-back';
+  /** --applied: whether the live schema was compared with the shadow (false with --force). */
+  verified: boolean;
+  /** --applied over a failed attempt: its rows were marked rolled back first, as Prisma does. */
+  failedAttemptsRolledBack: number;
+  /** --rolled-back of a no-transaction migration: what its failed run may have left applied. */
+  mayRemain: string | null;
+}
+
+/**
+ * `migrate resolve --applied <name>`: records the migration as applied without running it, for a change made by
+ * hand. Unless `force`, the live schema must be exactly what the history up to and including it builds.
+ */
+export async function resolveApplied(options: HistoryJobOptions, name: string, { force = false } = {}): Promise<ResolveReport> {
+  const migrations = readMigrations(options.migrationsDir);
+  const migration = requireMigration(migrations, name);
+  return onLive(options, async (client) => {
+    const table = await historyTable(client);
+    const entry = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
+    if (entry.state === 'applied' || entry.state === 'edited') {
+      throw usageError('MIGRATION_ALREADY_APPLIED', `Migration ${name} is already recorded as applied.`, 'Nothing to resolve: todo-db migrate status shows every migration with its state.');
+    }
+    if (!force) await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), name);
+    return withLock(options, client, async () => {
+      await ensureHistoryTable(client, table);
+      // Prisma's order: the failed attempts are marked rolled back, then the applied row is added; both or neither.
+      const rolledBack = await inTransaction(client, async () => {
+        const count = await markFailedRolledBack(client, table, name);
+        await insertMarkedApplied(client, table, name, migration.checksum);
+        return count;
+      });
+      return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null };
+    });
+  });
+}
+
+/** `migrate resolve --rolled-back <name>`: a failed migration, cleaned up by hand, becomes pending again. */
+export async function resolveRolledBack(options: HistoryJobOptions, name: string): Promise<ResolveReport> {
+  const migrations = readMigrations(options.migrationsDir);
+  const migration = migrations.find((candidate) => candidate.name === name);
+  return onLive(options, async (client) => {
+    const table = await historyTable(client);
+    const entry = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
+    if (entry.state !== 'failed') throw notFailed(name, entry);
+    return withLock(options, client, async () => {
+      // Inside the lock: a migrator that was still running it may have finished meanwhile.
+      const rolledBack = await markFailedRolledBack(client, table, name);
+      if (rolledBack === 0) throw notFailed(name, entryOf(planMigrations(migrations, await readHistory(client, table)), name));
+      return { name, resolution: 'rolled-back' as const, verified: false, failedAttemptsRolledBack: rolledBack, mayRemain: leftovers(migration, entry) };
+    });
+  });
+}
+
+/** The live schema against the shadow of the history up to `name`: the check that keeps --applied honest. */
+async function requireLiveMatches(options: HistoryJobOptions, client: pg.Client, prefix: Migration[], name: string): Promise<void> {
+  // The prefix ends with the migration itself, so there is always a last catalog.
+  const [live, expected] = await Promise.all([readCatalog(client, { exclude: options.externalTables }), schemasAfterEachMigration(options, prefix).then((catalogs) => catalogs.at(-1) as Catalog)]);
+  const differences = compareCatalogs(live, expected);
+  if (differences.length === 0) return;
+  throw new TodoDbError({
+    code: 'RESOLVE_SCHEMA_MISMATCH',
+    message: `The live schema is not what the migrations up to and including ${name} build, so recording it as applied would hide the difference:\n${listDifferences(differences)}`,
+    hint: `Finish the change by hand until todo-db migrate diff agrees, or apply it with todo-db migrate up; --force records it anyway.`,
+  });
+}
+
+export function listDifferences(differences: Difference[]): string {
+  return differences.map((difference) => `  ${difference.message}`).join('\n');
+}
+
+function leftovers(migration: Migration | undefined, entry: MigrationEntry): string | null {
+  if (!migration || migration.transactional) return null;
+  const failure = entry.row?.logs ? ` Its failure was: ${entry.row.logs}` : '';
+  return `${migration.name} ran outside a transaction, so the statements before the one that failed stayed applied, and marking it rolled back does not undo them.${failure} Undo them by hand (todo-db migrate diff shows what the live schema holds) before todo-db migrate up runs it again.`;
+}
+
+function notFailed(name: string, entry: MigrationEntry): TodoDbError {
+  const advice =
+    entry.state === 'applied' || entry.state === 'edited'
+      ? 'It is applied: todo-db migrate down rolls it back with its down.sql.'
+      : entry.state === 'missing'
+        ? 'Its folder is missing: restore it (git checkout) first.'
+        : 'It is not applied, so there is nothing to roll back: todo-db migrate up applies it.';
+  return usageError('MIGRATION_NOT_FAILED', `Migration ${name} is not in a failed state (it is ${entry.state}), and only a failed migration can be marked rolled back.`, advice);
+}
+
+function requireMigration(migrations: Migration[], name: string): Migration {
+  const migration = migrations.find((candidate) => candidate.name === name);
+  if (migration) return migration;
+  throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
+}
+
+function entryOf(entries: MigrationEntry[], name: string): MigrationEntry {
+  return entries.find((entry) => entry.name === name) ?? { name, state: 'pending' };
+}
+
+export async function onLive<T>(options: HistoryJobOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  refusePooled(options.url);
+  const { client } = await connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db migrate' });
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** History writes take the migration lock, as migrate up does: never beside a running migrator. */
+export async function withLock<T>(options: HistoryJobOptions, client: pg.Client, work: () => Promise<T>): Promise<T> {
+  await acquireMigrationLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (holder) => options.log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
+  try {
+    return await work();
+  } finally {
+    await releaseMigrationLock(client).catch(() => {});
+  }
+}
+
+function refusePooled(url: DatabaseUrl): void {
+  if (!url.pooled) return;
+  throw usageError('POOLED_URL_FOR_MIGRATIONS', `${url.variable} points at a transaction-mode pooler, where the migration lock cannot hold.`, 'Set DIRECT_DATABASE_URL to the database server itself, and keep DATABASE_URL pooled for the app.');
+}

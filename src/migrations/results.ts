@@ -1,0 +1,45 @@
+/**
+ * What a run did before it failed (Kysely's result set): the error carries it, so `--json` can put it in `data`
+ * and the text output can list it, instead of leaving the user to guess from migrate status.
+ */
+export interface RunResults {
+  /** "applied" for up, "rolled back" for down. */
+  verb: string;
+  done: string[];
+  failed: string | null;
+  notRun: string[];
+}
+
+export interface WithResults {
+  results: RunResults;
+}
+
+/** Runs each step in order; when one throws, the error leaves carrying what was done, what failed and what was not run. */
+export async function eachStep<E extends { name: string }, R>(entries: E[], verb: string, step: (entry: E) => Promise<R>): Promise<R[]> {
+  const done: R[] = [];
+  for (const entry of entries) {
+    try {
+      done.push(await step(entry));
+    } catch (error) {
+      throw withResults(error, verb, entries.map((e) => e.name), done.length);
+    }
+  }
+  return done;
+}
+
+/** The error, carrying the result set: the first `done` of `names` were done, the next one failed. */
+export function withResults(error: unknown, verb: string, names: string[], done: number): unknown {
+  const results: RunResults = { verb, done: names.slice(0, done), failed: names[done] ?? null, notRun: names.slice(done + 1) };
+  if (error !== null && typeof error === 'object') Object.assign(error, { results });
+  return error;
+}
+
+export function resultsOf(error: unknown): RunResults | undefined {
+  return (error as Partial<WithResults> | null)?.results;
+}
+
+/** The result set in words, one line each, for the text output under the error. */
+export function describeResults({ verb, done, failed, notRun }: RunResults): string {
+  const list = (names: string[]) => (names.length === 0 ? 'none' : names.join(', '));
+  return [`  ${verb.charAt(0).toUpperCase()}${verb.slice(1)} before the failure: ${list(done)}`, `  Failed: ${failed ?? 'none'}`, `  Not run: ${list(notRun)}`].join('\n');
+}
