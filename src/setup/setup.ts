@@ -53,9 +53,9 @@ export async function setup({ settings, target = (purpose) => databaseTarget(set
   const seed = settings.environment === 'production' ? null : await seedDev({ url, environment: settings.environment });
   onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
 
-  // Migrated just now through the same URL: smoke need not check again. Through DIRECT_DATABASE_URL it does, in
-  // case the two URLs name different databases.
-  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, migrated: migrationsUrl === url });
+  // Migrated just now, the same database as the same user: smoke need not check again. When DIRECT_DATABASE_URL
+  // names another host or database it does.
+  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, migrated: describeTarget(migrationsUrl) === database });
   const passed = smoke.steps.filter((step) => step.status === 'passed').length;
   onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
 
