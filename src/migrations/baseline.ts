@@ -2,7 +2,7 @@ import { readCatalog } from '../inspect/catalog.js';
 import { compareCatalogs, type Difference } from '../inspect/diff.js';
 import { usageError } from '../errors.js';
 import { readMigrations } from './folder.js';
-import { ensureHistoryTable, historyTable, insertMarkedApplied, readHistory } from './history.js';
+import { ensureHistoryTable, insertMarkedApplied, openHistory } from './history.js';
 import { schemasAfterEachMigration } from './prefix-schemas.js';
 import { inTransaction } from '../db/transaction.js';
 import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
@@ -29,8 +29,8 @@ export interface BaselineReport {
 export async function baseline(options: HistoryJobOptions, { dryRun = false } = {}): Promise<BaselineReport> {
   const migrations = readMigrations(options.migrationsDir);
   return onLive(options, async (client) => {
-    const table = await historyTable(client);
-    const recordedAlready = (await readHistory(client, table)).filter((row) => row.rolled_back_at === null);
+    const { table, rows } = await openHistory(client, { create: false });
+    const recordedAlready = rows.filter((row) => row.rolled_back_at === null);
     if (recordedAlready.length > 0) {
       throw usageError(
         'BASELINE_HAS_HISTORY',

@@ -58,17 +58,6 @@ export async function openHistory(db: Queryable, { create }: { create: boolean }
   return { table: `${pg.escapeIdentifier(facts.schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`, rows, serverVersionNum: facts.version };
 }
 
-/**
- * The history table addressed by schema: the schema the session starts in (as Prisma resolves it), for the
- * commands that write the history outside migrate up and down (resolve, baseline).
- */
-export async function historyTable(db: Queryable): Promise<string> {
-  const { rows } = await db.query<{ schema: string | null }>('select current_schema() as schema');
-  const schema = rows[0]?.schema;
-  if (!schema) throw noSchema();
-  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`;
-}
-
 export async function ensureHistoryTable(db: Queryable, table: string): Promise<void> {
   await db.query(createHistorySql(table));
 }
@@ -108,7 +97,7 @@ export interface ObservedHistory {
 
 /**
  * The history as seen from outside the lock (status, health, up before it locks). Unqualified, which is the same
- * table as historyTable's: nothing has changed the session yet. The lock is asked about only for an unfinished row.
+ * table as openHistory's: nothing has changed the session yet. The lock is asked about only for an unfinished row.
  */
 export async function observeHistory(db: Queryable): Promise<ObservedHistory> {
   const rows = await readHistory(db, pg.escapeIdentifier(HISTORY_TABLE));

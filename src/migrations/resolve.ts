@@ -7,7 +7,7 @@ import { TodoDbError, usageError } from '../errors.js';
 import { readCatalog, type Catalog } from '../inspect/catalog.js';
 import { compareCatalogs, type Difference } from '../inspect/diff.js';
 import { readMigrations, type Migration } from './folder.js';
-import { ensureHistoryTable, historyTable, insertMarkedApplied, markFailedRolledBack, readHistory } from './history.js';
+import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from './history.js';
 import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
 import { planMigrations, type MigrationEntry } from './plan.js';
@@ -44,8 +44,8 @@ export async function resolveApplied(options: HistoryJobOptions, name: string, {
   const migrations = readMigrations(options.migrationsDir);
   const migration = requireMigration(migrations, name);
   return onLive(options, async (client) => {
-    const table = await historyTable(client);
-    const entry = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
+    const { table, rows } = await openHistory(client, { create: false });
+    const entry = entryOf(planMigrations(migrations, rows), name);
     if (entry.state === 'applied' || entry.state === 'edited') {
       throw usageError('MIGRATION_ALREADY_APPLIED', `Migration ${name} is already recorded as applied.`, 'Nothing to resolve: todo-db migrate status shows every migration with its state.');
     }
@@ -68,8 +68,8 @@ export async function resolveRolledBack(options: HistoryJobOptions, name: string
   const migrations = readMigrations(options.migrationsDir);
   const migration = migrations.find((candidate) => candidate.name === name);
   return onLive(options, async (client) => {
-    const table = await historyTable(client);
-    const entry = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
+    const { table, rows } = await openHistory(client, { create: false });
+    const entry = entryOf(planMigrations(migrations, rows), name);
     if (entry.state !== 'failed') throw notFailed(name, entry);
     return withLock(options, client, async () => {
       // Inside the lock: a migrator that was still running it may have finished meanwhile.
