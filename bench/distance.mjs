@@ -4,7 +4,8 @@
 //   no-op up, check-connection, health     vs pg connect + select 1 through the same path (<= 1.1x)
 //   smoke                      vs a minimal Prisma Client create/read/delete through the same path (<= 1.2x)
 // The proxy runs as its own process: the timed commands are spawned synchronously.
-// Usage: node bench/distance.mjs [--rtt 20] [--apply-runs 3] [--runs 7] [--json]
+// Usage: node bench/distance.mjs [--rtt 20] [--apply-runs 3] [--runs 7] [--only <command>] [--json]
+//   --only smoke: that command's pair alone, without the 100 migrations (for one change at a time).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { startTlsServer } from './latency.mjs';
 const rtt = intFlag('--rtt', 20);
 const applyRuns = intFlag('--apply-runs', 3);
 const runs = intFlag('--runs', 7);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const server = await startTlsServer();
@@ -47,7 +49,7 @@ const prismaBaseline = (url) => nodeTime(['bench/smoke-baseline.mjs'], { BENCH_D
 const report = { rttMs: rtt, tls: 'verify-full', node: process.version, apply: {}, commands: {} };
 try {
   // 1. 100 migrations into a fresh database per run, interleaved.
-  for (const path of ['loopback', 'distance']) {
+  for (const path of only ? [] : ['loopback', 'distance']) {
     const samples = { 'todo-db': [], 'node-pg-migrate': [] };
     for (let r = 0; r < applyRuns; r++) {
       const a = paths[path](await database(`bench_apply_todo_db_${path}_${r}`));
@@ -68,7 +70,7 @@ try {
     { name: 'check-connection', target: (url) => todoDb(['check-connection', '--quiet'], url), baseline: pgBaseline, limit: 1.1 },
     { name: 'health', target: (url) => todoDb(['health', '--quiet'], url), baseline: pgBaseline, limit: 1.1 },
     { name: 'smoke', target: (url) => todoDb(['smoke', '--quiet'], url), baseline: prismaBaseline, limit: 1.2 },
-  ];
+  ].filter((pair) => only === null || pair.name.startsWith(only));
   for (const path of ['loopback', 'distance']) {
     const url = paths[path](app);
     for (const pair of pairs) {
@@ -95,17 +97,21 @@ try {
 }
 
 const { loopback, distance } = report.apply;
-report.targets = {
-  'todo-db / node-pg-migrate at distance (<= 0.5)': +(distance['todo-db'] / distance['node-pg-migrate']).toFixed(2),
-  'todo-db at distance / (loopback + 100 round trips) (<= 1.2)': +(distance['todo-db'] / (loopback['todo-db'] + 100 * rtt)).toFixed(2),
-};
+if (!only) {
+  report.targets = {
+    'todo-db / node-pg-migrate at distance (<= 0.5)': +(distance['todo-db'] / distance['node-pg-migrate']).toFixed(2),
+    'todo-db at distance / (loopback + 100 round trips) (<= 1.2)': +(distance['todo-db'] / (loopback['todo-db'] + 100 * rtt)).toFixed(2),
+  };
+}
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report, null, 2));
 } else {
   console.log(`round trip ${rtt} ms through the proxy, TLS verify-full; node ${process.version}; medians of ${applyRuns} applies and ${runs} command runs`);
-  console.log(`100 migrations      loopback: todo-db ${loopback['todo-db']} ms, node-pg-migrate ${loopback['node-pg-migrate']} ms`);
-  console.log(`                    distance: todo-db ${distance['todo-db']} ms, node-pg-migrate ${distance['node-pg-migrate']} ms`);
-  for (const [name, value] of Object.entries(report.targets)) console.log(`  ${name}: ${value}`);
+  if (!only) {
+    console.log(`100 migrations      loopback: todo-db ${loopback['todo-db']} ms, node-pg-migrate ${loopback['node-pg-migrate']} ms`);
+    console.log(`                    distance: todo-db ${distance['todo-db']} ms, node-pg-migrate ${distance['node-pg-migrate']} ms`);
+    for (const [name, value] of Object.entries(report.targets)) console.log(`  ${name}: ${value}`);
+  }
   for (const [name, rows] of Object.entries(report.commands)) {
     const cell = (row) => `${String(row.medianMs).padStart(6)} ms vs ${String(row.baselineMs).padStart(6)} ms (${row.ratio.toFixed(2)})`;
     console.log(`${name.padEnd(20)}loopback ${cell(rows.loopback)}   distance ${cell(rows.distance)} ${rows.distance.met ? 'met' : 'MISSED'}`);

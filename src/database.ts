@@ -77,7 +77,11 @@ export type PoolSettings = Pick<DatabaseOptions, 'poolSize' | 'connectTimeoutMs'
  */
 export function openDatabaseAt(url: DatabaseUrl, options: PoolSettings = {}): Database {
   const poolOptions = validatePoolOptions(options);
-  const pool = createPool(url, { ...poolOptions, applicationName: options.applicationName, onIdleError: options.onIdleError });
+  return openDatabaseOn(createPool(url, { ...poolOptions, applicationName: options.applicationName, onIdleError: options.onIdleError }));
+}
+
+/** Prisma Client on a pool the caller made (smoke opens its connection while this module loads); close() ends it. */
+export function openDatabaseOn(pool: pg.Pool): Database {
   // PrismaPg adopts a pool only if it is an instance of its own pg's Pool; anything else it silently takes for a
   // config and opens its own pool (to localhost:5432). The build therefore bundles the adapter with our pg.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -1,7 +1,8 @@
 import bcrypt from 'bcryptjs';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { SEED_TASKS } from '../src/seed/dev.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject, query } from './helpers/migrations.js';
 
@@ -23,6 +24,15 @@ async function migratedDatabase(): Promise<string> {
   const url = await createTestDatabase('seed');
   await migrateProject(url);
   return url;
+}
+
+/** Polls a condition on the database (a state to reach, not a time to wait). */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 describe('seed-dev', () => {
@@ -94,6 +104,27 @@ describe('seed-dev', () => {
     await query(url, 'drop trigger refuse on tasks');
     const rerun = await seed(url, '--bcrypt-cost', '4', '--json');
     expect(rerun.json().data).toMatchObject({ users: { created: 1 }, tasks: { created: 5 } });
+  });
+
+  it('adds its tasks to the user a concurrent seed created after it looked', async () => {
+    const url = await migratedDatabase();
+    // The other seed's user, inserted but not committed: seed-dev does not see it, and its insert waits on it.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      const { rows } = await other.query<{ id: string }>("insert into users (email, password_hash, name) values ('test@example.com', 'theirs', 'Test User') returning id");
+      const running = startCli(['seed-dev', '--bcrypt-cost', '4', '--json'], { env: { DATABASE_URL: url } });
+      await waitUntil(async () => (await query(url, "select 1 from pg_stat_activity where application_name = 'todo-db seed-dev' and wait_event_type = 'Lock'")).length === 1);
+      await other.query('commit');
+      const result = await running.exited;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json().data).toMatchObject({ user: { id: rows[0]!.id }, users: { created: 0, skipped: 1 }, tasks: { created: 5, skipped: 0 } });
+      expect(await query(url, 'select password_hash from users')).toEqual([{ password_hash: 'theirs' }]);
+      expect(ids(await seedTasks(url))).toEqual(SEED_TASKS.map((task) => task.id));
+    } finally {
+      await other.end();
+    }
   });
 
   it('hashes with cost 12 by default', async () => {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { destroyLocalServer } from '../src/local/index.js';
-import { startCli, type RunningCli } from './helpers/cli.js';
+import { runCli, startCli, type RunningCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
 
@@ -118,6 +118,21 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
     const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
     expect(counts).toEqual({ users: 0, tasks: 0 });
+  });
+
+  it('seed-dev stops while restoring deleted tasks: they stay deleted, even after its statement could finish', async () => {
+    const url = await migratedDatabase();
+    expect((await runCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } })).code).toBe(0);
+    await query(url, 'delete from tasks');
+    // Its insert waits on the lock; released after the process is gone, the insert completes in a transaction nobody commits.
+    await whileLocked(url, 'lock table tasks in share mode', async () => {
+      const running = startCli(['seed-dev'], { env: { DATABASE_URL: url } });
+      await until(async () => (await backends('todo-db seed-dev', "wait_event_type = 'Lock'")) === 1, 'seed-dev waits on the lock');
+      await expectInterrupted(running, signal, exitCode, /nothing to remove/);
+    });
+    await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
+    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+    expect(counts).toEqual({ users: 1, tasks: 0 });
   });
 
   it('smoke finishes the current step and removes its rows', async () => {

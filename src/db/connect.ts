@@ -32,14 +32,31 @@ export interface Connection {
  * every failure turned into a TodoDbError that says what to do.
  */
 export async function connect(url: DatabaseUrl, options: ConnectOptions): Promise<Connection> {
+  // Built once, before any attempt: a missing certificate file is a configuration error, not a retryable failure.
+  const config = clientConfig(url, { applicationName: options.applicationName });
+  return establish(url, options, (timeoutMs) => attempt(url, { ...config, connectionTimeoutMillis: timeoutMs }));
+}
+
+/**
+ * A pool's first connection, made now with connect()'s retries and messages and handed back to the pool, which
+ * keeps it for its next query: a caller can open it while it loads something else (smoke, while Prisma loads).
+ * Each attempt takes the pool's own connect timeout.
+ */
+export async function connectPool(pool: pg.Pool, url: DatabaseUrl, options: ConnectOptions): Promise<pg.PoolClient> {
+  const { client } = await establish(url, options, async () => {
+    const started = performance.now();
+    const opened = await pool.connect().catch(async (error: unknown) => Promise.reject(await explainTermination(error, url)));
+    return { client: opened, connectMs: Math.round((performance.now() - started) * 100) / 100 };
+  });
+  return client;
+}
+
+async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (timeoutMs: number) => Promise<{ client: C; connectMs: number }>): Promise<{ client: C; attempts: number; elapsedMs: number; connectMs: number }> {
   const retries = options.retries ?? (options.environment === 'production' ? PRODUCTION_ATTEMPTS - 1 : 0);
   const connectTimeoutMs = options.connectTimeoutMs ?? url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const timeoutMs = options.timeoutMs ?? (retries === 0 ? connectTimeoutMs : 60_000);
-  // Built once, before any attempt: a missing certificate file is a configuration error, not a retryable failure.
-  const config = clientConfig(url, { applicationName: options.applicationName });
-
   const outcome = await retry(
-    ({ remainingMs }) => attempt(url, { ...config, connectionTimeoutMillis: Math.min(connectTimeoutMs, remainingMs) }),
+    ({ remainingMs }) => open(Math.min(connectTimeoutMs, remainingMs)),
     (error) => classifyConnectionError(error, url),
     { maxAttempts: retries + 1, deadlineMs: timeoutMs },
     options.onAttemptFailed,

@@ -127,10 +127,7 @@ export class Migrator {
   constructor(private readonly options: MigratorOptions) {}
 
   async status(): Promise<StatusReport> {
-    return this.session(async (client, migrations) => {
-      const { rows, migratorRunning } = await observeHistory(client);
-      return statusReport(planMigrations(migrations, rows, migratorRunning));
-    });
+    return this.session(migrationStatus);
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
@@ -501,6 +498,12 @@ function offsetInFile(error: unknown, message: string, fileStart: number, fileLe
 
 const plannedUp = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: entry.migration?.transactional ?? true, sql: entry.migration?.sql ?? '' });
 const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.readDown()?.sql ?? '' });
+
+/** The folder against the history, in one query on a connection the caller has (smoke's, shared with Prisma). */
+export async function migrationStatus(db: pg.ClientBase, migrations: Migration[]): Promise<StatusReport> {
+  const { rows, migratorRunning } = await observeHistory(db);
+  return statusReport(planMigrations(migrations, rows, migratorRunning));
+}
 
 function statusReport(entries: MigrationEntry[]): StatusReport {
   const counts = Object.fromEntries(MIGRATION_STATES.map((state) => [state, 0])) as Record<MigrationState, number>;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransactionFrom } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from '../tasks/rules.js';
 
@@ -83,11 +83,13 @@ export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_CO
     if (existing.userId && missing.length === 0) return report(existing.userId, { users: 0, taskIds: [] });
     // Validated and hashed before the transaction opens, so it stays short.
     const rows = missing.map((task) => ({ id: task.id, task: validSeedTask(task, now) }));
-    const passwordHash = existing.userId ? undefined : await hashPassword(bcryptCost);
-    return await inTransaction(client, async () => {
-      const user = existing.userId ? { id: existing.userId, created: false } : await insertUser(client, passwordHash!);
-      const taskIds = await insertTasks(client, user.id, rows);
-      return report(user.id, { users: user.created ? 1 : 0, taskIds });
+    const statement = existing.userId ? tasksFor(client, existing.userId, rows) : userWithTasks(client, await hashPassword(bcryptCost), rows);
+    return await inTransactionFrom(client, statement, async ([seeded]: Seeded[]) => {
+      if (seeded?.user_id) return report(seeded.user_id, { users: existing.userId ? 0 : 1, taskIds: inSeedOrder(rows, seeded.task_ids) });
+      // A concurrent seed created the user after readExisting looked; committed, so a new statement sees it.
+      const userId = (await readExisting(client)).userId!;
+      const { rows: [again] } = await client.query<Seeded>(tasksFor(client, userId, rows));
+      return report(userId, { users: 0, taskIds: inSeedOrder(rows, again!.task_ids) });
     });
   } catch (error) {
     throw notMigrated(error) ?? error;
@@ -121,28 +123,44 @@ async function hashPassword(cost: number): Promise<string> {
   return bcrypt.hash(SEED_USER_PASSWORD, cost);
 }
 
-/** ON CONFLICT covers a concurrent seed that created the user after readExisting looked. */
-async function insertUser(client: pg.Client, passwordHash: string): Promise<{ id: string; created: boolean }> {
-  const inserted = await client.query<{ id: string }>(
-    'insert into users (email, password_hash, name, email_verified) values ($1, $2, $3, true) on conflict (email) do nothing returning id',
-    [SEED_USER_EMAIL, passwordHash, SEED_USER_NAME],
-  );
-  if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
-  const { rows } = await client.query<{ id: string }>('select id from users where email = $1', [SEED_USER_EMAIL]);
-  return { id: rows[0]!.id, created: false };
+/** What a seed statement did: the user's id (null when another seed's user got in first) and the tasks it inserted. */
+interface Seeded {
+  user_id: string | null;
+  task_ids: string[];
 }
 
-/** One statement for all missing tasks; RETURNING tells which were really inserted (a concurrent seed may win). */
-async function insertTasks(client: pg.Client, userId: string, rows: Array<{ id: string; task: ValidTask }>): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const columns = ['id', 'user_id', 'title', 'description', 'status', 'priority', 'due_date', 'tags'];
-  const values = rows.flatMap(({ id, task }) => [id, userId, task.title, task.description, task.status, task.priority, task.dueDate, task.tags]);
-  const tuples = rows.map((_, row) => `(${columns.map((_, column) => `$${row * columns.length + column + 1}`).join(', ')})`);
-  const { rows: inserted } = await client.query<{ id: string }>(
-    `insert into tasks (${columns.join(', ')}) values ${tuples.join(', ')} on conflict (id) do nothing returning id::text`,
-    values,
-  );
-  const ids = new Set(inserted.map((row) => row.id));
+/**
+ * The missing tasks for the user `owner` names, as one JSON literal read into rows of the tasks table's own types
+ * (no casts to keep in step with the schema); ON CONFLICT and RETURNING tell which were really inserted.
+ * Literals, not parameters: the statement travels with BEGIN (inTransactionFrom).
+ */
+function seedStatement(client: pg.Client, owner: string, rows: SeedRow[]): string {
+  return `with owner as (${owner}),
+    inserted as (insert into tasks (id, user_id, title, description, status, priority, due_date, tags)
+      select t.id, owner.id, t.title, t.description, t.status, t.priority, t.due_date, t.tags
+        from owner cross join json_populate_recordset(null::tasks, ${client.escapeLiteral(tasksJson(rows))}::json) t
+      on conflict (id) do nothing returning id::text)
+    select (select id::text from owner) as user_id, array(select id from inserted) as task_ids`;
+}
+
+/** ON CONFLICT DO NOTHING: when another seed's user got in first, no user and so no task is inserted. */
+function userWithTasks(client: pg.Client, passwordHash: string, rows: SeedRow[]): string {
+  const values = [SEED_USER_EMAIL, passwordHash, SEED_USER_NAME].map((value) => client.escapeLiteral(value)).join(', ');
+  return seedStatement(client, `insert into users (email, password_hash, name, email_verified) values (${values}, true) on conflict (email) do nothing returning id`, rows);
+}
+
+function tasksFor(client: pg.Client, userId: string, rows: SeedRow[]): string {
+  return seedStatement(client, `select ${client.escapeLiteral(userId)}::uuid as id`, rows);
+}
+
+type SeedRow = { id: string; task: ValidTask };
+
+function tasksJson(rows: SeedRow[]): string {
+  return JSON.stringify(rows.map(({ id, task }) => ({ id, title: task.title, description: task.description, status: task.status, priority: task.priority, due_date: task.dueDate, tags: task.tags })));
+}
+
+function inSeedOrder(rows: SeedRow[], insertedIds: string[]): string[] {
+  const ids = new Set(insertedIds);
   return rows.map((row) => row.id).filter((id) => ids.has(id));
 }
 
