@@ -174,7 +174,8 @@ describe('inspect-indexes', () => {
     expect(plans['tasks-newest-first'].indexes).toEqual(['tasks_user_id_created_at_idx']);
     expect(plans['tasks-by-status'].indexes).toEqual(['tasks_user_id_status_idx']);
     expect(plans['tasks-by-status'].parameters[1]).toBe('completed');
-    expect(plans['tasks-with-tag'].indexes).toEqual(['tasks_tags_idx']);
+    // The GIN index; by ANALYZE's random sample the planner may also AND it with tasks_user_id_idx's bitmap.
+    expect(plans['tasks-with-tag'].indexes).toContain('tasks_tags_idx');
     expect(plans['tasks-with-tag'].parameters[1]).toBe('urgent');
     expect(plans['tasks-due-soon'].indexes).toContain('tasks_due_date_idx');
     expect(plans['user-by-email'].indexes).toEqual(['users_email_key']);

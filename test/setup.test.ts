@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer } from '../src/local/index.js';
 import { runCli } from './helpers/cli.js';
+import { createTestDatabase } from './helpers/database.js';
+import { addMigration, migrationsFolder, query } from './helpers/migrations.js';
 
 describe('setup from nothing', () => {
   let dir: string;
@@ -36,5 +38,19 @@ describe('setup from nothing', () => {
 
     const password = new URL((await runCli(['local', 'url', '--show-password'], { env, cwd })).stdout.trim()).password;
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(password);
+  });
+});
+
+describe('setup on a database whose migration fails', () => {
+  it('stops there with the migration error: no seed, no smoke, nothing of it applied', async () => {
+    const url = await createTestDatabase('setup_fails');
+    const dir = await migrationsFolder();
+    await addMigration(dir, '20990101000000_broken', { up: 'create table broken (id int);\nselect 1/0;\n' });
+    const result = await runCli(['setup', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('20990101000000_broken');
+    expect(result.stderr).toContain('division by zero');
+    expect(result.stdout).not.toMatch(/^\S+ (seed|smoke) /m);
+    expect(await query(url, "select to_regclass('broken') as broken")).toEqual([{ broken: null }]);
   });
 });

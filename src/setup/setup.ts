@@ -1,11 +1,11 @@
-import { describeTarget } from '../config/database-url.js';
+import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir, isInsideNodeModules } from '../config/package-root.js';
 import type { Settings } from '../config/settings.js';
 import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
 import { databaseTarget, type Purpose, type Target } from '../db/target.js';
 import { Migrator } from '../migrations/index.js';
 import { SEED_USER_EMAIL, seedDev, type SeedReport } from '../seed/dev.js';
-import { runSmoke, type SmokeReport } from '../smoke/run.js';
+import { openSmokeDatabase, runSmoke, type SmokeReport } from '../smoke/run.js';
 
 /**
  * The newcomer's one command: a database (the local one unless configured), a connection check, the
@@ -47,19 +47,29 @@ export async function setup({ settings, target = (purpose) => databaseTarget(set
   const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
   // DIRECT_DATABASE_URL when configured; otherwise the database found above (the local one is not looked up twice).
   const migrationsUrl = settings.directDatabase ? await target('migrations') : url;
-  const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
-  onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
+  // Migrated next, the same database as the same user: smoke need not check again, so its connection and Prisma
+  // Client's load start now, beside the migrations and the seed. When DIRECT_DATABASE_URL names another host or
+  // database, smoke opens its own and checks.
+  const opened = describeTarget(migrationsUrl) === database ? openSmokeDatabase({ url, environment: settings.environment }) : undefined;
+  opened?.catch(() => {});
+  const { applied, seed } = await migrateAndSeed(settings, migrationsUrl, url, migrationsDir, log, onStep).catch(async (error: unknown) => {
+    await opened?.then((ready) => ready.close(), () => {});
+    throw error;
+  });
 
-  const seed = settings.environment === 'production' ? null : await seedDev({ url, environment: settings.environment });
-  onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
-
-  // Migrated just now, the same database as the same user: smoke need not check again. When DIRECT_DATABASE_URL
-  // names another host or database it does.
-  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, migrated: describeTarget(migrationsUrl) === database });
+  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, opened });
   const passed = smoke.steps.filter((step) => step.status === 'passed').length;
   onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
 
   return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }) };
+}
+
+async function migrateAndSeed(settings: Settings, migrationsUrl: DatabaseUrl, url: DatabaseUrl, migrationsDir: string, log: SetupOptions['log'], onStep: NonNullable<SetupOptions['onStep']>) {
+  const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
+  onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
+  const seed = settings.environment === 'production' ? null : await seedDev({ url, environment: settings.environment });
+  onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
+  return { applied, seed };
 }
 
 /**

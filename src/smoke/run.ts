@@ -48,17 +48,20 @@ export interface SmokeOptions {
   signal?: AbortSignal;
   /** Each step as it ends, for progressive output. */
   onStep?: (step: SmokeStep) => void;
-  /** The caller has just brought the migrations up to date (setup): the check, a connection of its own, is skipped. */
-  migrated?: boolean;
+  /**
+   * Smoke's database, opened ahead (openSmokeDatabase without a folder) by a caller that has just migrated it:
+   * setup opens it while it migrates and seeds. The migration check is skipped.
+   */
+  opened?: Promise<Database>;
 }
 
 /**
  * Creates rows through Prisma Client as the app does, checks what comes back, and removes every row it created,
  * whatever happens. Throws only before anything is created (pending migrations, no connection).
  */
-export async function runSmoke({ url, migrationsDir, environment, signal, onStep, migrated = false }: SmokeOptions): Promise<SmokeReport> {
+export async function runSmoke({ url, migrationsDir, environment, signal, onStep, opened }: SmokeOptions): Promise<SmokeReport> {
   const started = performance.now();
-  const database = await openSmokeDatabase({ url, migrationsDir, environment, migrated });
+  const database = await (opened ?? openSmokeDatabase({ url, environment, migrationsDir }));
   const state: SmokeState = { prisma: database.prisma, throwaway: new Set(), deleted: 0 };
   const steps: SmokeStep[] = [];
   const finish = async () => {
@@ -93,19 +96,20 @@ async function runSteps(steps: SmokeStep[], state: SmokeState, signal: AbortSign
 
 /**
  * Prisma Client on a pool of one connection, opened while Prisma Client loads (most of the run's time) and used
- * first for the migration check: one connection, its set-up off the critical path.
+ * first for the check that the database is up to date with `migrationsDir` (left out by a caller that has just
+ * migrated it): one connection, its set-up off the critical path.
  */
-async function openSmokeDatabase({ url, migrationsDir, environment = 'development', migrated }: Required<Pick<SmokeOptions, 'url' | 'migrationsDir' | 'migrated'>> & Pick<SmokeOptions, 'environment'>): Promise<Database> {
+export async function openSmokeDatabase({ url, environment = 'development', migrationsDir }: { url: DatabaseUrl; environment?: Environment; migrationsDir?: string }): Promise<Database> {
   const loading = import('../database.js');
   loading.catch(() => {});
   const pool = createPool(url, { max: 1, applicationName: 'todo-db smoke' });
   try {
     const connecting = connectPool(pool, url, { environment });
     connecting.catch(() => {});
-    const migrations = migrated ? [] : readMigrations(migrationsDir);
+    const migrations = migrationsDir === undefined ? null : readMigrations(migrationsDir);
     const client = await connecting;
     try {
-      if (!migrated) requireMigrated(await migrationStatus(client, migrations));
+      if (migrations) requireMigrated(await migrationStatus(client, migrations));
     } finally {
       client.release();
     }
