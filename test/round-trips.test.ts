@@ -69,4 +69,11 @@ describe('round trips per command', () => {
     // The check, then Prisma's queries and the task clock reads of the five steps.
     expect(queries(counts)).toBe(14);
   });
+
+  it('setup (already set up): two connections, one for the check, the migrations and the seed, one for smoke', async () => {
+    const counts = await cli('setup');
+    expect(counts.connections).toBe(2);
+    // The check, the history, what the seed finds, and smoke's fourteen less its migration check.
+    expect(queries(counts)).toBe(16);
+  });
 });

@@ -97,10 +97,12 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     const dir = await migrationsWithSlowOne();
     const running = startCli([...command.split(' '), '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     for (const step of after) await running.waitFor(new RegExp(`${step}\\s`));
-    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}' and wait_event = 'PgSleep'`)) === 1, 'the migration is sleeping');
+    // setup migrates on the connection it opened for all its steps but smoke's.
+    const migrator = command === 'setup' ? 'todo-db setup' : 'todo-db migrate';
+    await until(async () => (await backends(migrator, `datname = '${databaseName(url)}' and wait_event = 'PgSleep'`)) === 1, 'the migration is sleeping');
     await expectInterrupted(running, signal, exitCode, says);
     // The server notices the closed connection (client_connection_check_interval) and rolls back.
-    await until(async () => (await backends('todo-db migrate', `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');
+    await until(async () => (await backends(migrator, `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');
     const [state] = await query(url, `select to_regclass('signal_probe') as probe,
       (select count(*)::int from _prisma_migrations where migration_name = '20990101000000_slow') as rows,
       (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks`);

@@ -1,8 +1,10 @@
 import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { connect, type Connection, type ConnectOptions } from './connect.js';
 
 export interface CheckConnectionOptions extends ConnectOptions {
   url: DatabaseUrl;
+  /** A connection to `url` the caller has just opened and keeps (setup shares one across its steps); left open. */
+  connection?: Connection;
 }
 
 export interface ConnectionReport {
@@ -20,8 +22,8 @@ export interface ConnectionReport {
   elapsedMs: number;
 }
 
-export async function checkConnection({ url, ...options }: CheckConnectionOptions): Promise<ConnectionReport> {
-  const { client, attempts, elapsedMs, connectMs } = await connect(url, options);
+export async function checkConnection({ url, connection, ...options }: CheckConnectionOptions): Promise<ConnectionReport> {
+  const { client, attempts, elapsedMs, connectMs } = connection ?? (await connect(url, options));
   try {
     // pg_stat_ssl describes the server side of this session; through a pooler that is the pooler's own link.
     // Timed, it is also the latency ping: a catalog lookup of one row costs a round trip plus microseconds.
@@ -49,6 +51,6 @@ export async function checkConnection({ url, ...options }: CheckConnectionOption
       elapsedMs,
     };
   } finally {
-    await client.end().catch(() => {});
+    if (!connection) await client.end().catch(() => {});
   }
 }

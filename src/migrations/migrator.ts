@@ -37,6 +37,11 @@ export interface MigratorOptions {
    * a transaction-mode pooler, and its second connection, are skipped.
    */
   unshared?: boolean;
+  /**
+   * An open connection to `url` that the caller owns (setup shares one across its steps): the session runs on it
+   * instead of a new one, and leaves it open. The pooler check still opens its second connection.
+   */
+  connection?: pg.Client;
 }
 
 export interface UpOptions {
@@ -307,19 +312,21 @@ export class Migrator {
 
   /** Reads the folder while the connection is being set up: the two waits overlap. */
   private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
-    const connecting = this.connect();
+    const shared = this.options.connection;
+    const connecting = shared ? Promise.resolve(shared) : this.connect();
+    const close = (client: pg.Client) => (client === shared ? undefined : client.end());
     let migrations: Migration[];
     try {
       migrations = readMigrations(this.options.migrationsDir);
     } catch (error) {
-      await connecting.then((client) => client.end(), () => {});
+      await connecting.then(close, () => {});
       throw error;
     }
     const client = await connecting;
     try {
       return await work(client, migrations);
     } finally {
-      await client.end().catch(() => {});
+      await Promise.resolve(close(client)).catch(() => {});
     }
   }
 

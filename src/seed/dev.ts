@@ -48,6 +48,8 @@ export interface SeedOptions {
   bcryptCost?: number;
   /** The clock for due dates and their validation; tests may fix it. */
   now?: Date;
+  /** An open connection to `url` the caller owns (setup shares one across its steps); left open. */
+  client?: pg.Client;
 }
 
 export interface SeedCounts {
@@ -73,10 +75,10 @@ export function assertSeedAllowed(environment: Environment): void {
   throw usageError('PRODUCTION_REFUSED', 'seed-dev creates a test user with a published password, so it never runs when ENVIRONMENT is production.', 'Seed a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
 }
 
-export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_COST, now = new Date() }: SeedOptions): Promise<SeedReport> {
+export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_COST, now = new Date(), client: shared }: SeedOptions): Promise<SeedReport> {
   assertSeedAllowed(environment);
   assertBcryptCost(bcryptCost);
-  const { client } = await connect(url, { environment, applicationName: 'todo-db seed-dev' });
+  const client = shared ?? (await connect(url, { environment, applicationName: 'todo-db seed-dev' })).client;
   try {
     const existing = await readExisting(client);
     const missing = SEED_TASKS.filter((task) => !existing.taskIds.has(task.id));
@@ -94,7 +96,7 @@ export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_CO
   } catch (error) {
     throw notMigrated(error) ?? error;
   } finally {
-    await client.end().catch(() => {});
+    if (!shared) await client.end().catch(() => {});
   }
 }
 

@@ -1,7 +1,9 @@
 import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir, isInsideNodeModules } from '../config/package-root.js';
 import type { Settings } from '../config/settings.js';
+import type pg from 'pg';
 import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
+import { connect } from '../db/connect.js';
 import { databaseTarget, type Purpose, type Target } from '../db/target.js';
 import { Migrator } from '../migrations/index.js';
 import { SEED_USER_EMAIL, seedDev, type SeedReport } from '../seed/dev.js';
@@ -41,33 +43,53 @@ export async function setup({ settings, target = (purpose) => databaseTarget(set
   const database = describeTarget(url);
   onStep('database', local ? `${database} (the local database)` : database, true);
 
-  const connection = await checkConnection({ url, environment: settings.environment });
-  onStep('connection', `PostgreSQL ${connection.serverVersion}, ${connection.latencyMs} ms`, true);
+  // One connection for the check, the migrations (when they go to the same database) and the seed; smoke's is
+  // Prisma Client's own.
+  const shared = await connect(url, { environment: settings.environment, applicationName: 'todo-db setup' });
+  try {
+    const connection = await checkConnection({ url, environment: settings.environment, connection: shared });
+    onStep('connection', `PostgreSQL ${connection.serverVersion}, ${connection.latencyMs} ms`, true);
 
-  const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
-  // DIRECT_DATABASE_URL when configured; otherwise the database found above (the local one is not looked up twice).
-  const migrationsUrl = settings.directDatabase ? await target('migrations') : url;
-  // Migrated next, the same database as the same user: smoke need not check again, so its connection and Prisma
-  // Client's load start now, beside the migrations and the seed. When DIRECT_DATABASE_URL names another host or
-  // database, smoke opens its own and checks.
-  const opened = describeTarget(migrationsUrl) === database ? openSmokeDatabase({ url, environment: settings.environment }) : undefined;
-  opened?.catch(() => {});
-  const { applied, seed } = await migrateAndSeed(settings, migrationsUrl, url, migrationsDir, log, onStep).catch(async (error: unknown) => {
-    await opened?.then((ready) => ready.close(), () => {});
-    throw error;
-  });
+    const migrationsDir = settings.migrationsDir ?? defaultMigrationsDir();
+    // DIRECT_DATABASE_URL when configured; otherwise the database found above (the local one is not looked up twice).
+    const migrationsUrl = settings.directDatabase ? await target('migrations') : url;
+    const sameDatabase = describeTarget(migrationsUrl) === database;
+    // Migrated next, the same database as the same user: smoke need not check again, so its connection and Prisma
+    // Client's load start now, beside the migrations and the seed. When DIRECT_DATABASE_URL names another host or
+    // database, smoke opens its own and checks.
+    const opened = sameDatabase ? openSmokeDatabase({ url, environment: settings.environment }) : undefined;
+    opened?.catch(() => {});
+    const { applied, seed } = await migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log, onStep, client: shared.client, sameDatabase }).catch(async (error: unknown) => {
+      await opened?.then((ready) => ready.close(), () => {});
+      throw error;
+    });
 
-  const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, opened });
-  const passed = smoke.steps.filter((step) => step.status === 'passed').length;
-  onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
+    const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, opened });
+    const passed = smoke.steps.filter((step) => step.status === 'passed').length;
+    onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
 
-  return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }) };
+    return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }) };
+  } finally {
+    await shared.client.end().catch(() => {});
+  }
 }
 
-async function migrateAndSeed(settings: Settings, migrationsUrl: DatabaseUrl, url: DatabaseUrl, migrationsDir: string, log: SetupOptions['log'], onStep: NonNullable<SetupOptions['onStep']>) {
-  const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment: settings.environment, log }).up();
+interface MigrateAndSeed {
+  settings: Settings;
+  migrationsUrl: DatabaseUrl;
+  url: DatabaseUrl;
+  migrationsDir: string;
+  log: SetupOptions['log'];
+  onStep: NonNullable<SetupOptions['onStep']>;
+  client: pg.Client;
+  sameDatabase: boolean;
+}
+
+async function migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log, onStep, client, sameDatabase }: MigrateAndSeed) {
+  const { environment } = settings;
+  const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment, log, connection: sameDatabase ? client : undefined }).up();
   onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
-  const seed = settings.environment === 'production' ? null : await seedDev({ url, environment: settings.environment });
+  const seed = environment === 'production' ? null : await seedDev({ url, environment, client });
   onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
   return { applied, seed };
 }
