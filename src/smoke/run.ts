@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
@@ -104,25 +105,37 @@ export async function openSmokeDatabase({ url, environment = 'development', migr
   loading.catch(() => {});
   const pool = createPool(url, { max: 1, applicationName: 'todo-db smoke' });
   try {
-    const connecting = connectPool(pool, url, { environment });
-    connecting.catch(() => {});
-    const migrations = migrationsDir === undefined ? null : readMigrations(migrationsDir);
-    const client = await connecting;
-    try {
-      if (migrations) requireMigrated(await migrationStatus(client, migrations));
-    } finally {
-      client.release();
-    }
-    const database = (await loading).openDatabaseOn(pool);
-    // Connecting loads Prisma's query compiler, WebAssembly: compiled baseline-only, the run does not wait at exit
-    // for V8 to optimise code that compiles a few queries (about 0.7 s, more than the steps take).
-    await compiledBaselineOnly(() => database.prisma.$connect()).catch(async (error: unknown) => {
-      await database.close().catch(() => {});
-      throw error;
-    });
-    return database;
+    await openFirstConnection(pool, url, environment, migrationsDir);
+    return await connectPrisma((await loading).openDatabaseOn(pool));
   } catch (error) {
     await pool.end().catch(() => {});
+    throw error;
+  }
+}
+
+/** The pool's connection, with connect()'s retries and messages, and the migration check on it; kept by the pool. */
+async function openFirstConnection(pool: pg.Pool, url: DatabaseUrl, environment: Environment, migrationsDir: string | undefined): Promise<void> {
+  const connecting = connectPool(pool, url, { environment });
+  connecting.catch(() => {});
+  const migrations = migrationsDir === undefined ? null : readMigrations(migrationsDir);
+  const client = await connecting;
+  try {
+    if (migrations) requireMigrated(await migrationStatus(client, migrations));
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Connecting loads Prisma's query compiler, WebAssembly: compiled baseline-only, the run does not wait at exit
+ * for V8 to optimise code that compiles a few queries (about 0.7 s, more than the steps take).
+ */
+async function connectPrisma(database: Database): Promise<Database> {
+  try {
+    await compiledBaselineOnly(() => database.prisma.$connect());
+    return database;
+  } catch (error) {
+    await database.close().catch(() => {});
     throw error;
   }
 }
