@@ -137,9 +137,15 @@ export function buildRevision(revision) {
   const dir = join(root, 'node_modules', '.cache', 'todo-db-bench', commit);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execFileSync('sh', ['-c', `git archive ${commit} src bin package.json | tar -x -C "${dir}"`], { cwd: root });
+  // What its build reads; the type declarations' tsconfig came later (a revision without it builds without it).
+  const paths = ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.types.json'].filter((path) => existsAt(commit, path));
+  execFileSync('sh', ['-c', `git archive ${commit} ${paths.join(' ')} | tar -x -C "${dir}"`], { cwd: root });
   // The Prisma client is generated, not committed; the schema it comes from is the same.
   cpSync(join(root, 'src', 'generated'), join(dir, 'src', 'generated'), { recursive: true });
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
   return { cli: [join(dir, 'bin', 'todo-db.js')], commit };
+}
+
+function existsAt(commit, path) {
+  return spawnSync('git', ['cat-file', '-e', `${commit}:${path}`], { cwd: root }).status === 0;
 }
