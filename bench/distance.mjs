@@ -12,14 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, createDatabase, dropDatabases, intFlag, median, root, time } from './lib.mjs';
+import { cli, createDatabase, dropDatabases, intFlag, median, root, stringFlag, time } from './lib.mjs';
 import { writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
 import { startTlsServer } from './latency.mjs';
 
 const rtt = intFlag('--rtt', 20);
 const applyRuns = intFlag('--apply-runs', 3);
 const runs = intFlag('--runs', 7);
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const only = stringFlag('--only');
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const server = await startTlsServer();

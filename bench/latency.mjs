@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, root, withClient } from './lib.mjs';
+import { cli, root, stringFlag, withClient } from './lib.mjs';
 
 /** Listens on 127.0.0.1 and forwards to `target`, each direction delayed by rttMs / 2. */
 export async function startLatencyProxy({ target, rttMs }) {
@@ -127,13 +127,10 @@ function benchEnv() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const flag = (name, fallback) => {
-    const at = process.argv.indexOf(name);
-    return at === -1 ? fallback : process.argv[at + 1];
-  };
-  const [host, port] = flag('--target', '127.0.0.1:5432').split(':');
-  const proxy = await startLatencyProxy({ target: { host, port: Number(port) }, rttMs: Number(flag('--rtt', '20')) });
-  console.log(`listening on 127.0.0.1:${proxy.port}, forwarding to ${host}:${port} with ${flag('--rtt', '20')} ms round trips`);
+  const [host, port] = stringFlag('--target', '127.0.0.1:5432').split(':');
+  const rttMs = Number(stringFlag('--rtt', '20'));
+  const proxy = await startLatencyProxy({ target: { host, port: Number(port) }, rttMs });
+  console.log(`listening on 127.0.0.1:${proxy.port}, forwarding to ${host}:${port} with ${rttMs} ms round trips`);
   const stop = async () => {
     console.log(JSON.stringify(proxy.counts()));
     await proxy.close();

@@ -8,12 +8,18 @@ import pg from 'pg';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const cli = ['bin/todo-db.js'];
 
+/** The value after `--name`, or `fallback` when the flag is absent. */
+export function stringFlag(name, fallback = null, argv = process.argv) {
+  const at = argv.indexOf(name);
+  return at === -1 ? fallback : argv[at + 1];
+}
+
 /** The value after `--name` as a positive integer, or `fallback` when the flag is absent. */
 export function intFlag(name, fallback, argv = process.argv) {
-  const at = argv.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer, got ${argv[at + 1]}`);
+  const given = stringFlag(name, null, argv);
+  if (given === null) return fallback;
+  const value = Number(given);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer, got ${given}`);
   return value;
 }
 

@@ -10,11 +10,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTodoDbFolder } from './folder.mjs';
-import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time } from './lib.mjs';
+import { cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, stringFlag, summarize, time } from './lib.mjs';
 
 const runs = intFlag('--runs', 9);
-const at = process.argv.indexOf('--baseline');
-const baselineRev = at === -1 ? '1e31c83' : process.argv[at + 1];
+const baselineRev = stringFlag('--baseline', '1e31c83');
 const json = process.argv.includes('--json');
 const log = (line) => process.stderr.write(`${line}\n`);
 

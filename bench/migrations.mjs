@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { resolveBinary as dbmateBinary } from 'dbmate';
 import { downSql, eachMigration, MIGRATIONS, upSql, writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
-import { buildRevision, cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, summarize, time, withClient } from './lib.mjs';
+import { buildRevision, cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, stringFlag, summarize, time, withClient } from './lib.mjs';
 
 const applyRuns = intFlag('--apply-runs', intFlag('--runs', 5));
 const noopRuns = intFlag('--noop-runs', intFlag('--runs', 15));
-const beforeAt = process.argv.indexOf('--before');
-const beforeRevision = beforeAt === -1 ? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: root }).toString().trim() : process.argv[beforeAt + 1];
+const beforeRevision = stringFlag('--before') ?? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: root }).toString().trim();
 const json = process.argv.includes('--json');
 const log = (line) => process.stderr.write(`${line}\n`);
 

@@ -1,6 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
-import type { DatabaseUrl } from './config/database-url.js';
 import { resolveSettings } from './config/settings.js';
 import { usageError } from './errors.js';
 import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './db/pool.js';
@@ -63,22 +62,13 @@ export interface Database {
  * first query.
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  validatePoolOptions(options); // before a local database is started for nothing
+  const poolOptions = validatePoolOptions(options); // before a local database is started for nothing
   const settings = resolveSettings({ databaseUrl: options.databaseUrl, envFile: options.envFile, localDir: options.localDir });
   const url = await databaseTarget(settings, { purpose: 'runtime', log: options.log, local: options.local ?? 'running' });
-  return openDatabaseAt(url, options);
-}
-
-export type PoolSettings = Pick<DatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'applicationName' | 'onIdleError'>;
-
-/**
- * For todo-db's own jobs, which have resolved the target already with the CLI's flags (--allow-insecure, the
- * local database): parsing the URL again from the environment could reach another database or refuse this one.
- */
-export function openDatabaseAt(url: DatabaseUrl, options: PoolSettings = {}): Database {
-  const poolOptions = validatePoolOptions(options);
   return openDatabaseOn(createPool(url, { ...poolOptions, applicationName: options.applicationName, onIdleError: options.onIdleError }));
 }
+
+type PoolSettings = Pick<DatabaseOptions, 'poolSize' | 'connectTimeoutMs' | 'idleTimeoutMs'>;
 
 /** Prisma Client on a pool the caller made (smoke opens its connection while this module loads); close() ends it. */
 export function openDatabaseOn(pool: pg.Pool): Database {

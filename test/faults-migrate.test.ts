@@ -94,13 +94,14 @@ describe.concurrent('a migration interrupted half-way', () => {
 describe('many pending migrations, sent together, each its own transaction', () => {
   const name = (n: number) => `20260101${String(n).padStart(6, '0')}_m${n}`;
   const applied = async (url: string) => (await history(url)).filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
+  /** `count` migrations that each create a table, the `n`th replaced by `up`. */
+  const folderWithOne = (count: number, n: number, up: string) =>
+    migrationsFolder({ ...Object.fromEntries(Array.from({ length: count }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)])), [name(n)]: { up } });
 
   it('a run-time error in the 37th of 100: the first 36 applied and recorded, the 37th rolled back and named with file:line:column, 38-100 not run', async () => {
     const url = await createTestDatabase('batch');
-    const sources = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)]));
     // PostgreSQL places this error (42703) in the message it received: line 3 of the file, not of the message.
-    sources[name(37)] = { up: 'create table t37 (id int);\n\nselect id, missing from t37;\n' };
-    const dir = await migrationsFolder(sources);
+    const dir = await folderWithOne(100, 37, 'create table t37 (id int);\n\nselect id, missing from t37;\n');
     const result = await runCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
 
     expect(result.code).toBe(1);
@@ -122,9 +123,7 @@ describe('many pending migrations, sent together, each its own transaction', () 
 
   it('a statement without a position in the 3rd of 5 is found by counting what the server completed', async () => {
     const url = await createTestDatabase('batch');
-    const sources = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)]));
-    sources[name(3)] = { up: 'create table t3 (id int);\n-- a comment\n  alter table t3 add column id int;\n' };
-    const dir = await migrationsFolder(sources);
+    const dir = await folderWithOne(5, 3, 'create table t3 (id int);\n-- a comment\n  alter table t3 add column id int;\n');
     const result = await runCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${name(3)}/migration.sql:3:3: column "id" of relation "t3" already exists (SQLSTATE 42701)`);

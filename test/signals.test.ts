@@ -109,17 +109,22 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     expect(state).toEqual({ probe: null, rows: 0, locks: 0 });
   });
 
-  it('seed-dev stops mid-transaction: no user, no task', async () => {
-    const url = await migratedDatabase();
-    // SHARE on users lets seed-dev read, then blocks its insert: it is mid-transaction until the lock is released.
-    await whileLocked(url, 'lock table users in share mode', async () => {
+  /** seed-dev stopped while its insert waits on `lock`; the row counts once its backend is gone. */
+  async function seedStoppedWaitingOn(url: string, lock: string): Promise<{ users: number; tasks: number }> {
+    await whileLocked(url, lock, async () => {
       const running = startCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } });
       await until(async () => (await backends('todo-db seed-dev', "wait_event_type = 'Lock'")) === 1, 'seed-dev waits on the lock');
       await expectInterrupted(running, signal, exitCode, /nothing to remove/);
     });
     await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
     const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
-    expect(counts).toEqual({ users: 0, tasks: 0 });
+    return counts;
+  }
+
+  it('seed-dev stops mid-transaction: no user, no task', async () => {
+    const url = await migratedDatabase();
+    // SHARE on users lets seed-dev read, then blocks its insert: it is mid-transaction until the lock is released.
+    expect(await seedStoppedWaitingOn(url, 'lock table users in share mode')).toEqual({ users: 0, tasks: 0 });
   });
 
   it('seed-dev stops while restoring deleted tasks: they stay deleted, even after its statement could finish', async () => {
@@ -127,14 +132,7 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     expect((await runCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } })).code).toBe(0);
     await query(url, 'delete from tasks');
     // Its insert waits on the lock; released after the process is gone, the insert completes in a transaction nobody commits.
-    await whileLocked(url, 'lock table tasks in share mode', async () => {
-      const running = startCli(['seed-dev'], { env: { DATABASE_URL: url } });
-      await until(async () => (await backends('todo-db seed-dev', "wait_event_type = 'Lock'")) === 1, 'seed-dev waits on the lock');
-      await expectInterrupted(running, signal, exitCode, /nothing to remove/);
-    });
-    await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
-    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
-    expect(counts).toEqual({ users: 1, tasks: 0 });
+    expect(await seedStoppedWaitingOn(url, 'lock table tasks in share mode')).toEqual({ users: 1, tasks: 0 });
   });
 
   it('smoke finishes the current step and removes its rows', async () => {

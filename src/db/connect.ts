@@ -34,7 +34,7 @@ export interface Connection {
 export async function connect(url: DatabaseUrl, options: ConnectOptions): Promise<Connection> {
   // Built once, before any attempt: a missing certificate file is a configuration error, not a retryable failure.
   const config = clientConfig(url, { applicationName: options.applicationName });
-  return establish(url, options, (timeoutMs) => attempt(url, { ...config, connectionTimeoutMillis: timeoutMs }));
+  return establish(url, options, (timeoutMs) => attempt({ ...config, connectionTimeoutMillis: timeoutMs }));
 }
 
 /**
@@ -43,20 +43,22 @@ export async function connect(url: DatabaseUrl, options: ConnectOptions): Promis
  * Each attempt takes the pool's own connect timeout.
  */
 export async function connectPool(pool: pg.Pool, url: DatabaseUrl, options: ConnectOptions): Promise<pg.PoolClient> {
-  const { client } = await establish(url, options, async () => {
-    const started = performance.now();
-    const opened = await pool.connect().catch(async (error: unknown) => Promise.reject(await explainTermination(error, url)));
-    return { client: opened, connectMs: Math.round((performance.now() - started) * 100) / 100 };
-  });
+  const { client } = await establish(url, options, () => pool.connect());
   return client;
 }
 
-async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (timeoutMs: number) => Promise<{ client: C; connectMs: number }>): Promise<{ client: C; attempts: number; elapsedMs: number; connectMs: number }> {
+/** Attempts `open` under the retry policy; each attempt is timed, and a failure explained and classified. */
+async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (timeoutMs: number) => Promise<C>): Promise<{ client: C; attempts: number; elapsedMs: number; connectMs: number }> {
   const retries = options.retries ?? (options.environment === 'production' ? PRODUCTION_ATTEMPTS - 1 : 0);
   const connectTimeoutMs = options.connectTimeoutMs ?? url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const timeoutMs = options.timeoutMs ?? (retries === 0 ? connectTimeoutMs : 60_000);
+  const timedAttempt = async ({ remainingMs }: { remainingMs: number }) => {
+    const started = performance.now();
+    const client = await open(Math.min(connectTimeoutMs, remainingMs)).catch(async (error: unknown) => Promise.reject(await explainTermination(error, url)));
+    return { client, connectMs: Math.round((performance.now() - started) * 100) / 100 };
+  };
   const outcome = await retry(
-    ({ remainingMs }) => open(Math.min(connectTimeoutMs, remainingMs)),
+    timedAttempt,
     (error) => classifyConnectionError(error, url),
     { maxAttempts: retries + 1, deadlineMs: timeoutMs },
     options.onAttemptFailed,
@@ -79,17 +81,16 @@ export async function withConnection<T>(url: DatabaseUrl, options: ConnectOption
   }
 }
 
-async function attempt(url: DatabaseUrl, config: pg.ClientConfig): Promise<{ client: pg.Client; connectMs: number }> {
+async function attempt(config: pg.ClientConfig): Promise<pg.Client> {
   const client = new pg.Client(config);
   // A socket error while idle would otherwise be an unhandled 'error' event and crash the process.
   client.on('error', () => {});
-  const started = performance.now();
   try {
     await client.connect();
-    return { client, connectMs: Math.round((performance.now() - started) * 100) / 100 };
+    return client;
   } catch (error) {
     await client.end().catch(() => {});
-    throw await explainTermination(error, url);
+    throw error;
   }
 }
 

@@ -314,7 +314,9 @@ export class Migrator {
   private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
     const shared = this.options.connection;
     const connecting = shared ? Promise.resolve(shared) : this.connect();
-    const close = (client: pg.Client) => (client === shared ? undefined : client.end());
+    const close = async (client: pg.Client) => {
+      if (client !== shared) await client.end();
+    };
     let migrations: Migration[];
     try {
       migrations = readMigrations(this.options.migrationsDir);
@@ -326,7 +328,7 @@ export class Migrator {
     try {
       return await work(client, migrations);
     } finally {
-      await Promise.resolve(close(client)).catch(() => {});
+      await close(client).catch(() => {});
     }
   }
 
