@@ -23,13 +23,23 @@ export function registerUndo(what: string, run: () => Promise<void>): () => void
   return () => void pending.delete(undo);
 }
 
-/** Runs every registered undo, each once; says what was removed and what could not be. */
+/**
+ * Runs every registered undo once, the latest first and one at a time, as finally blocks would have: a child
+ * process is ended before the files it writes are removed, and the lock it ran under is released last.
+ */
 export async function undoAll(): Promise<{ removed: string[]; failed: string[] }> {
   const undos = [...pending].reverse();
   pending.clear();
-  const outcomes = await Promise.allSettled(undos.map((undo) => undo.run()));
-  const removed = undos.filter((_, i) => outcomes[i]?.status === 'fulfilled').map((undo) => undo.what);
-  const failed = undos.filter((_, i) => outcomes[i]?.status === 'rejected').map((undo) => undo.what);
+  const removed: string[] = [];
+  const failed: string[] = [];
+  for (const undo of undos) {
+    try {
+      await undo.run();
+      removed.push(undo.what);
+    } catch {
+      failed.push(undo.what);
+    }
+  }
   return { removed, failed };
 }
 

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
@@ -162,13 +162,43 @@ describe('on SIGTERM while the local database starts', () => {
     if (dir) await destroyLocalServer({ dir });
   });
 
-  it('removes the half-started local server\'s lock', async () => {
+  /** initdb's pid for this data dir, through /proc. */
+  function initdbFor(dataDir: string | undefined): number | undefined {
+    if (dataDir === undefined) return undefined;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      const argv = (() => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          return [];
+        }
+      })();
+      if (basename(argv[0] ?? '') === 'initdb' && argv.includes(dataDir)) return Number(pid);
+    }
+    return undefined;
+  }
+
+  it('ends initdb, removes the half-made cluster, its password file and the lock; a rerun starts it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'todo-db-signals-local-'));
-    const lock = join(dir, 'lock');
     const running = startCli(['local', 'start'], { env: { TODO_DB_LOCAL_DIR: dir } });
-    // The lock is held from before initdb until the server accepts connections: seconds, on any machine.
-    await until(async () => existsSync(lock), 'the local database lock is taken');
-    await expectInterrupted(running, 'SIGTERM', 143, /removed the local database's lock/);
-    expect(existsSync(lock)).toBe(false);
+    // The state (with the data dir's path) is written before initdb; initdb takes seconds on any machine.
+    let initdb: number | undefined;
+    await until(async () => (initdb = initdbFor((await stateOf(dir!))?.dataDir)) !== undefined, 'initdb runs');
+    const { clusterDir, dataDir } = (await stateOf(dir))!;
+    // Frozen (its postgres --boot child waits on it), initdb cannot finish before the signal: only todo-db can end it.
+    process.kill(initdb!, 'SIGSTOP');
+    await expectInterrupted(running, 'SIGTERM', 143, /removed the half-made local database in .* and the local database's lock/);
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(initdbFor(dataDir)).toBeUndefined();
+    expect(existsSync(dataDir)).toBe(false);
+    expect((await readdir(clusterDir)).filter((name) => name.startsWith('.pwfile'))).toEqual([]);
+    const rerun = await runCli(['local', 'start'], { env: { TODO_DB_LOCAL_DIR: dir } });
+    expect(rerun.code, rerun.stderr).toBe(0);
   }, 120_000);
 });
+
+/** The local database's state.json, once written (atomically, by rename). */
+async function stateOf(dir: string): Promise<{ clusterDir: string; dataDir: string } | undefined> {
+  if (!existsSync(join(dir, 'state.json'))) return undefined;
+  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+}

@@ -94,7 +94,13 @@ export async function initdb(state: LocalState, bins: Binaries, as: RunAs | unde
   try {
     if (as) await chown(pwfile, as.uid, as.gid);
     const args = ['-D', state.dataDir, '--auth=scram-sha-256', `--username=${state.user}`, `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
-    const result = await run(bins.initdb, args, { as, timeoutMs: deadline - Date.now() });
+    // Ended by a signal, initdb would go on filling the data dir after we exit, and the pwfile keep the password.
+    const removeHalfMade = async () => {
+      await rm(state.dataDir, { recursive: true, force: true });
+      await rm(pwfile, { force: true });
+    };
+    const undo = { what: `the half-made local database in ${state.dataDir}`, after: removeHalfMade };
+    const result = await run(bins.initdb, args, { as, timeoutMs: deadline - Date.now(), undo });
     if (result.code === 0) return;
     throw localFailed(
       result.timedOut

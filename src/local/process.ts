@@ -2,9 +2,10 @@
  * Processes: running the PostgreSQL binaries with a deadline, and telling whether a pid is the postmaster of a
  * given data dir (via /proc, so a pid recycled by an unrelated process is never mistaken for our server).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { registerUndo } from '../interruption.js';
 import type { RunAs } from './user.js';
 
 export interface RunResult {
@@ -20,6 +21,11 @@ export interface RunOptions {
   /** Own process group and session, so a Ctrl-C in our terminal does not reach a server started by this command. */
   detached?: boolean;
   env?: NodeJS.ProcessEnv;
+  /**
+   * What a signal that ends this command while the child runs must undo: the child and its process group are
+   * killed and waited for, then `after` removes what they were writing. Without it, they work on after we exit.
+   */
+  undo?: { what: string; after: () => Promise<void> };
 }
 
 /**
@@ -32,11 +38,14 @@ export function run(file: string, args: string[], opts: RunOptions): Promise<Run
       cwd: '/', // the postgres OS user may not be able to enter our working directory
       env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: opts.detached ?? false,
+      // A child we may have to kill gets its own process group, so that its own children die with it.
+      detached: opts.detached === true || opts.undo !== undefined,
       ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
     });
     let output = '';
     let timedOut = false;
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    const withdraw = opts.undo ? registerUndo(opts.undo.what, () => killAndWait(child, exited).then(opts.undo?.after)) : () => {};
     const collect = (chunk: Buffer): void => {
       if (output.length < 64_000) output += chunk.toString('utf8');
     };
@@ -48,15 +57,46 @@ export function run(file: string, args: string[], opts: RunOptions): Promise<Run
     }, Math.max(1, opts.timeoutMs));
     child.once('error', (error) => {
       clearTimeout(timer);
+      withdraw();
       reject(error);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      withdraw();
       child.stdout.destroy();
       child.stderr.destroy();
       resolve({ code, signal, output: output.trim(), timedOut });
     });
   });
+}
+
+async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  const group = child.pid;
+  if (group === undefined) return;
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {
+    /* the whole group is gone already */
+  }
+  await exited;
+  // Grandchildren (initdb's postgres --boot) are reparented and reaped by others: wait until none still runs.
+  for (let waited = 0; waited < 2000 && groupMembers(group).length > 0; waited += 20) await sleep(20);
+}
+
+/** Live (non-zombie) processes of a process group, through /proc. */
+function groupMembers(group: number): number[] {
+  return pids().filter((pid) => {
+    const stat = procStat(pid);
+    return stat !== undefined && stat.pgrp === group && stat.state !== 'Z';
+  });
+}
+
+function pids(): number[] {
+  try {
+    return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -72,12 +112,12 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
-/** State and parent from /proc/<pid>/stat: "<pid> (<comm>) <state> <ppid> ...", comm may hold spaces and ')'. */
-function procStat(pid: number): { state: string; ppid: number } | undefined {
+/** State, parent and process group from /proc/<pid>/stat: "<pid> (<comm>) <state> <ppid> <pgrp> ...", comm may hold spaces and ')'. */
+function procStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state = '', ppid = ''] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state, ppid: Number(ppid) };
+    const [state = '', ppid = '', pgrp = ''] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
   } catch {
     return undefined;
   }
@@ -87,13 +127,7 @@ export const isZombie = (pid: number): boolean => procStat(pid)?.state === 'Z';
 
 /** Postgres processes (postmaster or orphaned children) still working in this data dir, found through /proc. */
 export function postgresProcessesFor(dataDir: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return [];
-  }
-  return entries.map(Number).filter((pid) => pid !== process.pid && isPostgresFor(pid, dataDir));
+  return pids().filter((pid) => pid !== process.pid && isPostgresFor(pid, dataDir));
 }
 
 export interface PostmasterPid {
