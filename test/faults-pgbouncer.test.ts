@@ -86,6 +86,29 @@ describe.skipIf(!installed)(title, () => {
     expect(rolledBack[0].n).toBe(0);
   });
 
+  /** What each history job would change, read on the direct connection: it must read the same afterwards. */
+  const historyJobs = [
+    ['migrate reset --yes', (url: string) => query(url, "insert into users (email, password_hash) values ('kept@example.com', 'x')"), 'select count(*)::int as n from users'],
+    [
+      'migrate resolve --rolled-back 20261123000000_init',
+      (url: string) => query(url, "update _prisma_migrations set finished_at = null, logs = 'failed, as far as this test is concerned' where migration_name = '20261123000000_init'"),
+      'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null',
+    ],
+    ['migrate baseline', (url: string) => query(url, 'drop table _prisma_migrations'), "select count(*)::int as n from pg_tables where tablename = '_prisma_migrations'"],
+  ] as const;
+
+  it.each(historyJobs)('%s through the pooler is refused, and changes nothing', async (command, arrange, observe) => {
+    const fresh = await createTestDatabase('pgbouncer_history');
+    await migrateProject(fresh);
+    await arrange(fresh);
+    const before = await query(fresh, observe);
+    const result = await runCli([...command.split(' '), '--json'], { env: { DATABASE_URL: bouncer.url(dbName(fresh)) } });
+    expectNoPassword(result);
+    expect(result.code, result.stdout).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'POOLED_URL_FOR_MIGRATIONS', hint: expect.stringContaining('DIRECT_DATABASE_URL') });
+    expect(await query(fresh, observe)).toEqual(before);
+  });
+
   it('migrate up uses DIRECT_DATABASE_URL while DATABASE_URL stays pooled, and the app then sees the schema', async () => {
     const fresh = await createTestDatabase('pgbouncer_direct');
     const env = { DATABASE_URL: bouncer.url(dbName(fresh)), DIRECT_DATABASE_URL: fresh };

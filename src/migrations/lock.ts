@@ -29,7 +29,7 @@ const RETRY_INTERVAL_MS = 100;
  * CONCURRENTLY in the holder's no-transaction migration waits for every transaction with an older snapshot, so
  * the two would deadlock. Each try is a transaction of a few microseconds.
  */
-export async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait: (holder: LockHolder | undefined) => void): Promise<LockWait> {
+async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait: (holder: LockHolder | undefined) => void): Promise<LockWait> {
   if (await tryLock(client)) return { waitedMs: 0 };
   const holder = await findLockHolder(client);
   onWait(holder);
@@ -42,12 +42,23 @@ export async function acquireMigrationLock(client: pg.Client, timeoutMs: number,
   }
 }
 
+/** Runs `work` under the migration lock (given how long it waited for it), and releases the lock after. */
+export async function withMigrationLock<T>(client: pg.Client, timeoutMs: number, log: ((line: string) => void) | undefined, work: (waitedMs: number) => Promise<T>): Promise<T> {
+  const wait = await acquireMigrationLock(client, timeoutMs, (holder) => log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
+  if (wait.waitedMs > 0) log?.(`got the migration lock after waiting ${wait.waitedMs} ms`);
+  try {
+    return await work(wait.waitedMs);
+  } finally {
+    await releaseMigrationLock(client).catch(() => {});
+  }
+}
+
 async function tryLock(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
   return rows[0]?.locked ?? false;
 }
 
-export async function releaseMigrationLock(client: pg.Client): Promise<void> {
+async function releaseMigrationLock(client: pg.Client): Promise<void> {
   await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
 }
 

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
+import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
-import { TodoDbError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { readMigrations, type Migration, type SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
-import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
+import { withMigrationLock } from './lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
-import { goesThroughTransactionPooler } from './pooler.js';
+import { refuseDetectedPooler, refusePooledUrl } from './pooler.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
 import { eachStep, withResults } from './results.js';
 import { findStatementProblem } from './sql.js';
@@ -136,7 +136,7 @@ export class Migrator {
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
-    if (!dryRun) this.refusePooled();
+    if (!dryRun) refusePooledUrl(this.options.url);
     return this.session(async (client, migrations) => {
       if (to !== undefined) requireKnown(migrations, to);
       const { rows, migratorRunning } = await observeHistory(client);
@@ -167,7 +167,7 @@ export class Migrator {
         await judging;
         return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
       }
-      if (second) await this.refuseDetectedPooler(client, second.client);
+      if (second) await refuseDetectedPooler(this.options.url, client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const judged = await judging;
         const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
@@ -196,7 +196,7 @@ export class Migrator {
     if (this.options.environment === 'production' && !yes && !dryRun) {
       throw usageError('CONFIRMATION_REQUIRED', 'migrate down in production drops schema objects and their data.', 'Run it with --yes if you mean it, or with --dry-run to see what it would do.');
     }
-    if (!dryRun) this.refusePooled();
+    if (!dryRun) refusePooledUrl(this.options.url);
     return this.session(async (client, migrations) => {
       if (to !== undefined) requireKnown(migrations, to);
       const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
@@ -210,7 +210,7 @@ export class Migrator {
         throw error;
       }
       if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
-      if (second) await this.refuseDetectedPooler(client, second.client);
+      if (second) await refuseDetectedPooler(this.options.url, client, second.client);
       return this.locked(client, async (waitedForLockMs) => {
         const { table, rows, serverVersionNum } = await openHistory(client, { create: false });
         const guards = this.guards(serverVersionNum);
@@ -300,14 +300,7 @@ export class Migrator {
   }
 
   private async locked<T>(client: pg.Client, work: (waitedForLockMs: number) => Promise<T>): Promise<T> {
-    const timeoutMs = this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    const wait = await acquireMigrationLock(client, timeoutMs, (holder) => this.options.log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
-    if (wait.waitedMs > 0) this.options.log?.(`got the migration lock after waiting ${wait.waitedMs} ms`);
-    try {
-      return await work(wait.waitedMs);
-    } finally {
-      await releaseMigrationLock(client).catch(() => {});
-    }
+    return withMigrationLock(client, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, this.options.log, work);
   }
 
   /** Reads the folder while the connection is being set up: the two waits overlap. */
@@ -355,30 +348,6 @@ export class Migrator {
     const client = this.connect();
     client.catch(() => {});
     return { client, close: () => void client.then((opened) => opened.end(), () => {}).catch(() => {}) };
-  }
-
-  /** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
-  private refusePooled(): void {
-    const { url } = this.options;
-    if (url.pooled) throw this.pooledError(`${url.variable} points at a transaction-mode pooler (${hostAndPort(url)}), where the migration lock cannot hold.`);
-  }
-
-  /** The URL rules only know Neon's -pooler hosts and port 6432; a PgBouncer elsewhere is found by how it behaves. */
-  private async refuseDetectedPooler(client: pg.Client, second: Promise<pg.Client>): Promise<void> {
-    if (!(await goesThroughTransactionPooler(client, second))) return;
-    const { url } = this.options;
-    throw this.pooledError(`${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`);
-  }
-
-  private pooledError(message: string): TodoDbError {
-    const { url } = this.options;
-    return usageError(
-      'POOLED_URL_FOR_MIGRATIONS',
-      message,
-      url.neon
-        ? `Set DIRECT_DATABASE_URL to the direct host, ${url.host.replace(/-pooler(?=\.)/i, '')}, and keep DATABASE_URL pooled for the app.`
-        : 'Set DIRECT_DATABASE_URL to the database server itself (not PgBouncer), and keep DATABASE_URL pooled for the app.',
-    );
   }
 }
 

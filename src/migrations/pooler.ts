@@ -1,4 +1,27 @@
 import type pg from 'pg';
+import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
+import { usageError, type TodoDbError } from '../errors.js';
+
+/** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
+export function refusePooledUrl(url: DatabaseUrl): void {
+  if (url.pooled) throw pooledError(url, `${url.variable} points at a transaction-mode pooler (${hostAndPort(url)}), where the migration lock cannot hold.`);
+}
+
+/** The URL rules only know Neon's -pooler hosts and port 6432; a PgBouncer elsewhere is found by how it behaves. */
+export async function refuseDetectedPooler(url: DatabaseUrl, client: pg.Client, second: Promise<pg.Client>): Promise<void> {
+  if (!(await goesThroughTransactionPooler(client, second))) return;
+  throw pooledError(url, `${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`);
+}
+
+function pooledError(url: DatabaseUrl, message: string): TodoDbError {
+  return usageError(
+    'POOLED_URL_FOR_MIGRATIONS',
+    message,
+    url.neon
+      ? `Set DIRECT_DATABASE_URL to the direct host, ${url.host.replace(/-pooler(?=\.)/i, '')}, and keep DATABASE_URL pooled for the app.`
+      : 'Set DIRECT_DATABASE_URL to the database server itself (not PgBouncer), and keep DATABASE_URL pooled for the app.',
+  );
+}
 
 /**
  * Finds out whether a connection goes through a transaction-mode pooler, whatever its host and port.
@@ -18,7 +41,7 @@ import type pg from 'pg';
  *   new one, so second gets it; should it not, first has to take another backend afterwards.
  * Either observation is deterministic; a direct connection can show neither.
  */
-export async function goesThroughTransactionPooler(first: pg.Client, second: Promise<pg.Client>): Promise<boolean> {
+async function goesThroughTransactionPooler(first: pg.Client, second: Promise<pg.Client>): Promise<boolean> {
   try {
     // `second` was opened by the caller meanwhile (while the files were judged): its connect costs no wait here.
     const own = await backendPid(first);

@@ -8,7 +8,8 @@ import { readCatalog, type Catalog } from '../inspect/catalog.js';
 import { compareCatalogs, type Difference } from '../inspect/diff.js';
 import { readMigrations, type Migration } from './folder.js';
 import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from './history.js';
-import { acquireMigrationLock, describeHolder, releaseMigrationLock } from './lock.js';
+import { withMigrationLock } from './lock.js';
+import { refuseDetectedPooler, refusePooledUrl } from './pooler.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
 import { planMigrations, type MigrationEntry } from './plan.js';
 import { schemasAfterEachMigration } from './prefix-schemas.js';
@@ -123,10 +124,21 @@ function entryOf(entries: MigrationEntry[], name: string): MigrationEntry {
   return entries.find((entry) => entry.name === name) ?? { name, state: 'pending' };
 }
 
+/**
+ * The history jobs' connection: direct, as migrate up's (refused through a transaction-mode pooler, by its URL
+ * or by how it behaves, since the migration lock could not hold there).
+ */
 export async function onLive<T>(options: HistoryJobOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  refusePooled(options.url);
-  const { client } = await connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db migrate' });
+  refusePooledUrl(options.url);
+  const open = () => connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db migrate' }).then(({ client }) => client);
+  const second = open();
+  second.catch(() => {});
+  const client = await open().catch((error: unknown) => {
+    void second.then((opened) => opened.end(), () => {});
+    throw error;
+  });
   try {
+    await refuseDetectedPooler(options.url, client, second);
     return await work(client);
   } finally {
     await client.end().catch(() => {});
@@ -134,16 +146,6 @@ export async function onLive<T>(options: HistoryJobOptions, work: (client: pg.Cl
 }
 
 /** History writes take the migration lock, as migrate up does: never beside a running migrator. */
-export async function withLock<T>(options: HistoryJobOptions, client: pg.Client, work: () => Promise<T>): Promise<T> {
-  await acquireMigrationLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (holder) => options.log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
-  try {
-    return await work();
-  } finally {
-    await releaseMigrationLock(client).catch(() => {});
-  }
-}
-
-function refusePooled(url: DatabaseUrl): void {
-  if (!url.pooled) return;
-  throw usageError('POOLED_URL_FOR_MIGRATIONS', `${url.variable} points at a transaction-mode pooler, where the migration lock cannot hold.`, 'Set DIRECT_DATABASE_URL to the database server itself, and keep DATABASE_URL pooled for the app.');
+export function withLock<T>(options: HistoryJobOptions, client: pg.Client, work: () => Promise<T>): Promise<T> {
+  return withMigrationLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, options.log, work);
 }
