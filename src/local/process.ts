@@ -34,12 +34,13 @@ export interface RunOptions {
  */
 export function run(file: string, args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
+    const ownGroup = opts.detached === true || opts.undo !== undefined;
     const child = spawn(file, args, {
       cwd: '/', // the postgres OS user may not be able to enter our working directory
       env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A child we may have to kill gets its own process group, so that its own children die with it.
-      detached: opts.detached === true || opts.undo !== undefined,
+      detached: ownGroup,
       ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
     });
     let output = '';
@@ -53,7 +54,7 @@ export function run(file: string, args: string[], opts: RunOptions): Promise<Run
     child.stderr.on('data', collect);
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      kill(child, ownGroup);
     }, Math.max(1, opts.timeoutMs));
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -70,14 +71,20 @@ export function run(file: string, args: string[], opts: RunOptions): Promise<Run
   });
 }
 
+/** The child and, when it leads a process group of its own, everything in that group. */
+function kill(child: ChildProcess, ownGroup: boolean): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(ownGroup ? -child.pid : child.pid, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
 async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
   const group = child.pid;
   if (group === undefined) return;
-  try {
-    process.kill(-group, 'SIGKILL');
-  } catch {
-    /* the whole group is gone already */
-  }
+  kill(child, true);
   await exited;
   // Grandchildren (initdb's postgres --boot) are reparented and reaped by others: wait until none still runs.
   for (let waited = 0; waited < 2000 && groupMembers(group).length > 0; waited += 20) await sleep(20);
