@@ -1,4 +1,5 @@
-import { readCatalogAt, type Catalog } from '../inspect/catalog.js';
+import { withConnection } from '../db/connect.js';
+import { readCatalog, type Catalog } from '../inspect/catalog.js';
 import { withScratchDatabase, type ShadowOptions } from '../inspect/shadow.js';
 import type { Migration } from './folder.js';
 import { Migrator } from './migrator.js';
@@ -9,13 +10,17 @@ import { Migrator } from './migrator.js';
  */
 export async function schemasAfterEachMigration(options: ShadowOptions, migrations: Migration[]): Promise<Catalog[]> {
   const environment = options.environment ?? 'development';
-  return withScratchDatabase({ ...options, environment }, async (shadowUrl) => {
-    const migrator = new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment });
-    const catalogs: Catalog[] = [];
-    for (const migration of migrations) {
-      await migrator.up({ to: migration.name });
-      catalogs.push(await readCatalogAt(shadowUrl, { environment }));
-    }
-    return catalogs;
-  });
+  return withScratchDatabase({ ...options, environment }, (shadowUrl) =>
+    // One connection for every step, the migrator's and the catalog reader's; and, as for any database this
+    // process made or wipes, no pooler check.
+    withConnection(shadowUrl, { environment, applicationName: 'todo-db migrate' }, async (client) => {
+      const migrator = new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment, unshared: true, connection: client });
+      const catalogs: Catalog[] = [];
+      for (const migration of migrations) {
+        await migrator.up({ to: migration.name });
+        catalogs.push(await readCatalog(client));
+      }
+      return catalogs;
+    }),
+  );
 }
