@@ -152,7 +152,6 @@ export async function recordRolledBackFailure(db: Queryable, table: string, name
   );
 }
 
-
 /**
  * `prisma migrate resolve --applied`'s row, as its schema engine writes it (mark_migration_applied_impl): a new
  * id, the file's checksum, logs '' (not NULL), started_at and finished_at the same instant, steps left at 0.

@@ -10,7 +10,7 @@ import { readMigrations, type Migration, type SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { withMigrationLock } from './lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
-import { refuseDetectedPooler, refusePooledUrl } from './pooler.js';
+import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
 import { eachStep, withResults } from './results.js';
 import { findStatementProblem } from './sql.js';
@@ -347,17 +347,19 @@ export class Migrator {
     return { local: statements('set local'), session: statements('set') };
   }
 
-  private async connect(): Promise<pg.Client> {
-    const { client } = await connect(this.options.url, { environment: this.options.environment ?? 'development', applicationName: 'todo-db migrate' });
-    return client;
+  private connect(): Promise<pg.Client> {
+    return connectForMigrations(this.options.url, this.options.environment);
   }
 
-  /** The pooler check's second connection, opened ahead of the check; closed by it, or by close() if it never runs. */
-  private openSecond(): { client: Promise<pg.Client>; close: () => void } {
-    const client = this.connect();
-    client.catch(() => {});
-    return { client, close: () => void client.then((opened) => opened.end(), () => {}).catch(() => {}) };
+  private openSecond(): SecondConnection {
+    return openSecondConnection(() => this.connect());
   }
+}
+
+/** A migration job's own direct connection (as pg_stat_activity names it: todo-db migrate). */
+export async function connectForMigrations(url: DatabaseUrl, environment: Environment = 'development'): Promise<pg.Client> {
+  const { client } = await connect(url, { environment, applicationName: 'todo-db migrate' });
+  return client;
 }
 
 /** The history under the lock: nothing unfinished can be another migrator's now, so the tamper checks are final. */

@@ -2,6 +2,19 @@ import type pg from 'pg';
 import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import { usageError, type TodoDbError } from '../errors.js';
 
+export interface SecondConnection {
+  client: Promise<pg.Client>;
+  /** For when the check never runs (it closes the connection itself). */
+  close: () => void;
+}
+
+/** The pooler check's second connection, opened ahead of the check so that its connect costs no wait there. */
+export function openSecondConnection(open: () => Promise<pg.Client>): SecondConnection {
+  const client = open();
+  client.catch(() => {});
+  return { client, close: () => void client.then((opened) => opened.end(), () => {}).catch(() => {}) };
+}
+
 /** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
 export function refusePooledUrl(url: DatabaseUrl): void {
   if (url.pooled) throw pooledError(url, `${url.variable} points at a transaction-mode pooler (${hostAndPort(url)}), where the migration lock cannot hold.`);

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { connect } from '../db/connect.js';
 import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { readCatalog, type Catalog } from '../inspect/catalog.js';
@@ -9,8 +8,8 @@ import { compareCatalogs, type Difference } from '../inspect/diff.js';
 import { readMigrations, type Migration } from './folder.js';
 import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from './history.js';
 import { withMigrationLock } from './lock.js';
-import { refuseDetectedPooler, refusePooledUrl } from './pooler.js';
-import { DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
+import { openSecondConnection, refuseDetectedPooler, refusePooledUrl } from './pooler.js';
+import { connectForMigrations, DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
 import { planMigrations, type MigrationEntry } from './plan.js';
 import { schemasAfterEachMigration } from './prefix-schemas.js';
 
@@ -130,15 +129,14 @@ function entryOf(entries: MigrationEntry[], name: string): MigrationEntry {
  */
 export async function onLive<T>(options: HistoryJobOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
   refusePooledUrl(options.url);
-  const open = () => connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db migrate' }).then(({ client }) => client);
-  const second = open();
-  second.catch(() => {});
+  const open = () => connectForMigrations(options.url, options.environment);
+  const second = openSecondConnection(open);
   const client = await open().catch((error: unknown) => {
-    void second.then((opened) => opened.end(), () => {});
+    second.close();
     throw error;
   });
   try {
-    await refuseDetectedPooler(options.url, client, second);
+    await refuseDetectedPooler(options.url, client, second.client);
     return await work(client);
   } finally {
     await client.end().catch(() => {});
