@@ -94,7 +94,9 @@ describe.skipIf(!installed)(title, () => {
       (url: string) => query(url, "update _prisma_migrations set finished_at = null, logs = 'failed, as far as this test is concerned' where migration_name = '20261123000000_init'"),
       'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null',
     ],
+    ['migrate resolve --applied 20261123000000_init', (url: string) => query(url, 'delete from _prisma_migrations'), 'select count(*)::int as n from _prisma_migrations'],
     ['migrate baseline', (url: string) => query(url, 'drop table _prisma_migrations'), "select count(*)::int as n from pg_tables where tablename = '_prisma_migrations'"],
+    ['migrate redo', async () => {}, 'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null'],
   ] as const;
 
   it.each(historyJobs)('%s through the pooler is refused, and changes nothing', async (command, arrange, observe) => {

@@ -156,7 +156,7 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
   });
 });
 
-describe('on SIGTERM while the local database starts', () => {
+describe.each(SIGNALS)('on %s while the local database starts', (signal, exitCode) => {
   let dir: string | undefined;
   afterAll(async () => {
     if (dir) await destroyLocalServer({ dir });
@@ -187,7 +187,7 @@ describe('on SIGTERM while the local database starts', () => {
     const { clusterDir, dataDir } = (await stateOf(dir))!;
     // Frozen (its postgres --boot child waits on it), initdb cannot finish before the signal: only todo-db can end it.
     process.kill(initdb!, 'SIGSTOP');
-    await expectInterrupted(running, 'SIGTERM', 143, /removed the half-made local database in .* and the local database's lock/);
+    await expectInterrupted(running, signal, exitCode, /removed the half-made local database in .* and the local database's lock/);
     expect(existsSync(join(dir, 'lock'))).toBe(false);
     expect(initdbFor(dataDir)).toBeUndefined();
     expect(existsSync(dataDir)).toBe(false);
