@@ -3,14 +3,17 @@ import type { LockLevel } from './locks.js';
 
 /**
  * What the lint knows while it walks a migration's statements in order: what this migration (or an earlier
- * pending one) created, so that work on a new, empty table is not reported as blocking anyone.
+ * pending one) created, under the names renames gave it since, so that work on a new object (an empty table,
+ * a column or index nothing uses yet) is not reported as blocking anyone or breaking deployed code.
  */
 export interface LintState {
   /** Tables created in this migration, or in an earlier pending migration of the same run. */
   newTables: Set<string>;
   /** Objects this migration.sql created (`table:t`, `type:x`, `schema:s`, `column:t.c`, `index:i`, `notnull:t.c`): down.sql is expected to drop them. */
   created: Set<string>;
-  /** Indexes created so far, to their tables. */
+  /** The same keys for what an earlier pending migration of the same run created. */
+  inherited: Set<string>;
+  /** Indexes created so far (in this run), to their tables. */
   indexTables: Map<string, string>;
   /** `table.constraint` added NOT VALID in this migration. */
   notValid: Set<string>;
@@ -24,9 +27,21 @@ export interface LintState {
   heldLocks: Map<string, LockLevel>;
 }
 
-export function emptyState(newTables: Set<string> = new Set()): LintState {
-  return { newTables, created: new Set(), indexTables: new Map(), notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
+/** What a run's earlier pending migrations created, handed from one migration's state to the next. */
+export interface NewObjects {
+  tables: ReadonlySet<string>;
+  objects: ReadonlySet<string>;
+  indexTables: ReadonlyMap<string, string>;
 }
+
+export const NOTHING_NEW: NewObjects = { tables: new Set(), objects: new Set(), indexTables: new Map() };
+
+export function emptyState(before: NewObjects = NOTHING_NEW): LintState {
+  return { newTables: new Set(before.tables), created: new Set(), inherited: new Set(before.objects), indexTables: new Map(before.indexTables), notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
+}
+
+/** After a pending migration: everything new before it and everything it created, as renamed and dropped by it. */
+export const newObjectsAfter = (state: LintState): NewObjects => ({ tables: state.newTables, objects: new Set([...state.inherited, ...state.created]), indexTables: state.indexTables });
 
 export type LintFile = 'migration.sql' | 'down.sql';
 
@@ -42,3 +57,9 @@ export interface StatementContext {
 }
 
 export const isNewTable = (context: StatementContext, table: string | undefined): boolean => table !== undefined && context.state.newTables.has(table);
+
+/** Created in this run (this migration or an earlier pending one): a `created` key, e.g. `index:i`, `column:t.c`. */
+export const isNewObject = (context: StatementContext, key: string): boolean => context.state.created.has(key) || context.state.inherited.has(key);
+
+/** A column of a new table, or one a migration of this run added to an existing table. */
+export const isNewColumn = (context: StatementContext, table: string, column: string): boolean => isNewTable(context, table) || isNewObject(context, `column:${table}.${column}`);
