@@ -79,3 +79,17 @@ describe('migrate lint --all against a database', () => {
     expect([data.findings, data.plan, data.offline]).toEqual([[], [], false]);
   });
 });
+
+describe('migrate up and the lint\'s warnings', () => {
+  it('prints one summary line for 1000 migrations with warnings (counted by rule, with the command that lists them); --json keeps every finding', async () => {
+    const url = await createTestDatabase('lintsummary');
+    const migrations = Object.fromEntries(Array.from({ length: 1000 }, (_, n) => [`2024${String(n).padStart(10, '0')}_table_${n}`, { up: `CREATE TABLE "t${n}" ("id" SERIAL NOT NULL, "at" TIMESTAMP(3), CONSTRAINT "t${n}_pkey" PRIMARY KEY ("id"));\n` }]));
+    const dir = await migrationsFolder(migrations);
+    const up = await runCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url }, timeoutMs: 120_000 });
+    expect(up.code).toBe(0);
+    const warnings = up.stderr.split('\n').filter((line) => line.startsWith('warning:'));
+    expect(warnings).toEqual(['warning: The lint found 0 errors and 3000 warnings in 1000 of the 1000 pending migrations (int-primary-key 1000, serial-instead-of-identity 1000, timestamp-without-time-zone 1000); todo-db migrate lint --all lists them.']);
+    const lint = up.json().data.lint;
+    expect([lint.findings.length, lint.warnings, lint.migrations.length]).toEqual([3000, 3000, 1000]);
+  }, 180_000);
+});
