@@ -6,7 +6,7 @@ import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type
 import { readAllowComments, type AllowComments } from './allow.js';
 import { findAll, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
-import { emptyState, newObjectsAfter, NOTHING_NEW, type LintFile, type LintState, type NewObjects, type StatementContext } from './context.js';
+import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel } from './locks.js';
 import { describeSize, type TableSize } from './size.js';
@@ -104,16 +104,17 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   const walk = new Walk(live, maxBlockingRows);
   // What the pending migrations before this one create: they run in the same `migrate up`. An applied
   // migration is judged alone (nothing says which ran together), and leaves the pending chain as it was.
-  let chain: NewObjects = NOTHING_NEW;
+  let chain = nothingNew();
   let upState: LintState | undefined;
   for (const file of files) {
     if (file.file === 'migration.sql') {
-      upState = emptyState(file.pending ? chain : NOTHING_NEW);
+      upState = emptyState(file.pending ? chain : nothingNew());
       walk.file(file, upState, new Set());
       if (file.pending) chain = newObjectsAfter(upState);
     } else {
-      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point.
-      const state = emptyState({ ...NOTHING_NEW, tables: upState?.newTables ?? new Set(), indexTables: upState?.indexTables ?? new Map() });
+      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point. Copies:
+      // what down.sql creates is not new for the migrations after it.
+      const state = emptyState({ tables: new Set(upState?.newTables), objects: new Set(), indexTables: new Map(upState?.indexTables) });
       walk.file(file, state, upState?.created ?? new Set());
     }
   }
