@@ -144,6 +144,21 @@ describe('drafts put back what they take', () => {
   }, 60_000);
 });
 
+describe('a draft PostgreSQL refuses in the shadow database', () => {
+  it('is still written, and down.sql says it was not checked', async () => {
+    // The CHECK compares status with 'done', so the enum cannot be rebuilt without it.
+    await writeFile(join(root, 'prisma', 'schema.prisma'), replace('  open\n  done\n', '  open\n')(baseSchema));
+    const report = await draftMigrationFromSchema({ ...options(), name: 'drop done' });
+    try {
+      expect(report.downCheck.failure).toMatch(/^migration\.sql: ALTER TABLE "items" ADD CONSTRAINT "items_done_not_due_check" .*: invalid input value for enum item_status: "done"$/);
+      expect(await readFile(report.down.path, 'utf8')).toContain('-- NOT CHECKED: PostgreSQL refused a statement of the draft in a shadow database (migration.sql: ALTER TABLE "items" ADD CONSTRAINT');
+    } finally {
+      await rm(report.dir, { recursive: true, force: true });
+      await writeFile(join(root, 'prisma', 'schema.prisma'), baseSchema);
+    }
+  }, 60_000);
+});
+
 describe('a SET NOT NULL draft against a database with NULLs', () => {
   it('says how many rows hold NULL and drafts the backfill, with the new default when there is one', async () => {
     await query(work, "insert into accounts (email) values ('a@example.com'), ('b@example.com'); insert into accounts (email, name) values ('c@example.com', 'C')");
