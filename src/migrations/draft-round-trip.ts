@@ -178,6 +178,8 @@ select 'comment:' || o.target, 7, format('COMMENT ON %s IS %L', o.target, d.desc
     select format('TRIGGER %I ON %I', t.tgname, c.relname) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
      where d.classoid = 'pg_trigger'::regclass and t.oid = d.objoid and ${IN_PUBLIC}
   ) o on true
+ -- Built-in objects (below FirstNormalObjectId) have thousands of comments, none in schema public.
+ where d.objoid >= 16384
 union all
 select 'grant:' || c.relname || '.' || g.grantee::regrole::text || '.' || g.privilege_type, 8,
        format('GRANT %s ON TABLE %I TO %s', g.privilege_type, c.relname, case when g.grantee = 0 then 'PUBLIC' else quote_ident(pg_get_userbyid(g.grantee)) end),

@@ -76,6 +76,8 @@ export interface DraftReport {
   engineLoadMs: number;
   /** The engine's introspection of the shadow and its two diffs, after it was loaded. */
   engineWorkMs: number;
+  /** Running migration.sql, down.sql and the restore in the shadow, with the catalog reads around them. */
+  roundTripMs: number;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
   // Both loads overlap the shadow's creation; a failed one is reported where it is awaited.
   const engineLoading = loadEngine().then(() => Math.round(performance.now() - started));
   let engineWorkMs = 0;
+  let roundTripMs = 0;
   engineLoading.catch(() => {});
   const parserLoading = loadSqlParser();
   parserLoading.catch(() => {});
@@ -113,7 +116,9 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     const [upSql, downSql] = [prepare(scripts.up, up), prepare(scripts.down, down)];
     // Before anything is written: PostgreSQL runs both in the shadow, which is thrown away anyway.
     const notNull = setNotNullColumns(up);
+    const checking = performance.now();
     const roundTrip = await draftRoundTrip({ url: shadowUrl, environment, up: parser.parse(upSql).map((s) => s.sql), down: parser.parse(downSql).map((s) => s.sql), defaultsOf: notNull });
+    roundTripMs = Math.round(performance.now() - checking);
     return { scripts, catalog: before, up, down, upSql, downSql, roundTrip, notNull };
   });
   const { scripts, up, down, roundTrip } = drafted;
@@ -141,6 +146,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     durationMs: Math.round(performance.now() - started),
     engineLoadMs: await engineLoading,
     engineWorkMs,
+    roundTripMs,
   };
 }
 
