@@ -7,6 +7,7 @@ import { parseDatabaseUrl } from '../src/config/database-url.js';
 import { diffSchemaWithMigrations } from '../src/inspect/prisma-schema.js';
 import { draftMigrationFromSchema, type DraftReport } from '../src/migrations/draft.js';
 import { Migrator } from '../src/migrations/index.js';
+import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { query } from './helpers/migrations.js';
 import { schemaDump } from './helpers/schema-dump.js';
@@ -141,6 +142,25 @@ describe('drafts put back what they take', () => {
       'CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON public.audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable();',
       "COMMENT ON TABLE audit_events IS 'append-only';",
     ]);
+  }, 60_000);
+});
+
+describe('migrate create --from-schema, as a person runs it', () => {
+  it('says what down.sql puts back, what data it cannot bring back and which columns move', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'todo-db-draft-cli-'));
+    try {
+      await cp(FIXTURE, join(copy, 'prisma'), { recursive: true });
+      await writeFile(join(copy, 'prisma', 'schema.prisma'), replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)')(baseSchema));
+      const result = await runCli(['migrate', 'create', 'display_name', '--from-schema', '--migrations-dir', join(copy, 'prisma', 'migrations')], { env: { DATABASE_URL: work } });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('down.sql puts back 2 objects that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).');
+      expect(result.stdout).toContain('down.sql cannot bring back the data of 1 step of migration.sql (said in its header).');
+      expect(result.stdout).toContain('down.sql puts nickname, score, created_at of accounts back at another position (PostgreSQL adds columns at the end).');
+      // The restored CHECK is accepted in down.sql by an allow comment that says why.
+      expect(result.stdout).toMatch(/down\.sql:\d+:1 {2}constraint-without-not-valid {2}allowed: putting back what migration\.sql dropped/);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
