@@ -50,7 +50,7 @@ describe('migrate reset', () => {
     await query(url, BETTER_AUTH);
     const withAuth = await catalogSnapshot(url);
     await query(url, `insert into users (email, password_hash) values ('someone@example.com', 'x'); create table scratch (id int); create type mood as enum ('ok'); create function f() returns int language sql as 'select 1'; create view v as select * from scratch;`);
-    const result = await runCli(['migrate', 'reset', '--yes', '--bcrypt-cost', '4', '--json'], { env: { DATABASE_URL: url } });
+    const result = await runCli(['migrate', 'reset', '--yes', '--json'], { env: { DATABASE_URL: url } });
     expect(result.code).toBe(0);
     const { dropped, kept, applied } = result.json().data;
     expect(dropped).toEqual(expect.arrayContaining([{ kind: 'table', name: 'users' }, { kind: 'table', name: 'tasks' }, { kind: 'table', name: 'scratch' }, { kind: 'table', name: '_prisma_migrations' }, { kind: 'type', name: 'mood' }, { kind: 'function', name: 'f' }]));

@@ -136,7 +136,7 @@ export function migrateReset(flags: ResetFlags): Promise<void> {
       const options = await historyJobOptions(context, flags);
       const { resetDatabase } = await import('../migrations/reset.js');
       const confirm = (question: string) => (flags.yes ? Promise.resolve(true) : askOnTerminal(question));
-      return resetDatabase({ ...options, confirm, bcryptCost: flags.bcryptCost });
+      return resetDatabase({ ...options, confirm, passwordHash: context.settings.passwordHash, bcryptCost: flags.bcryptCost });
     },
     render: (report, { out }) => out.print(renderReset(report, out)),
   });

@@ -4,11 +4,12 @@ import { usageError } from '../errors.js';
 import { projectRoot } from './package-root.js';
 
 /**
- * Tables in schema public that other tools manage, which todo-db's migrations never make: Better Auth's core
- * tables and its JWT plugin's jwks by default. migrate diff and inspect-indexes leave them out of the comparison
- * (and say so); they are still listed where a listing is asked for.
+ * Tables in schema public that other tools manage, which todo-db's migrations never make. None by default:
+ * Better Auth's tables are the project's own (prisma/migrations/20261203000000_better_auth_users). migrate diff
+ * and inspect-indexes leave external tables out of the comparison (and say so); they are still listed where a
+ * listing is asked for.
  */
-export const DEFAULT_EXTERNAL_TABLES = ['user', 'session', 'account', 'verification', 'jwks'] as const;
+export const DEFAULT_EXTERNAL_TABLES: readonly string[] = [];
 
 export type ExternalTablesSource = 'TODO_DB_EXTERNAL_TABLES' | 'package.json' | 'default';
 

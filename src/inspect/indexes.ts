@@ -8,7 +8,7 @@ import { explainCanonicalQueries, type ExplainResult } from './explain.js';
 import { withShadowDatabase } from './shadow.js';
 
 /** The tables the app itself queries: the default selection. */
-export const APP_TABLES = ['users', 'tasks'] as const;
+export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
 /** Prisma's history table belongs to the migration tooling, not to the app. */
 const HISTORY_TABLE = '_prisma_migrations';
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { PasswordHashAlgorithm } from '../auth/password.js';
 import { describeTarget } from '../config/database-url.js';
 import { DEFAULT_EXTERNAL_TABLES } from '../config/external-tables.js';
 import { usageError } from '../errors.js';
@@ -10,6 +11,7 @@ import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 export interface ResetOptions extends HistoryJobOptions {
   /** Asks the user (on a terminal) or says whether --yes was given; false refuses. */
   confirm: (question: string) => Promise<boolean>;
+  passwordHash?: PasswordHashAlgorithm;
   bcryptCost?: number;
 }
 
@@ -43,7 +45,7 @@ export async function resetDatabase(options: ResetOptions): Promise<ResetReport>
   const external = options.externalTables ?? [...DEFAULT_EXTERNAL_TABLES];
   const { dropped, kept } = await onLive(options, (client) => withLock(options, client, () => inTransaction(client, () => dropOwnObjects(client, external))));
   const applied = (await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()).applied;
-  const seed = await seedDev({ url: options.url, environment, bcryptCost: options.bcryptCost });
+  const seed = await seedDev({ url: options.url, environment, passwordHash: options.passwordHash, bcryptCost: options.bcryptCost });
   return { dropped, kept, applied, seed };
 }
 
