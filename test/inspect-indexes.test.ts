@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
-import { BETTER_AUTH_SQL, BETTER_AUTH_TABLES } from './helpers/better-auth.js';
+import { EXTERNAL_SQL, EXTERNAL_TABLES, EXTERNAL_TABLES_SETTING } from './helpers/external-tool.js';
 import { migrateProject, query } from './helpers/migrations.js';
 
 const inspect = (url: string, ...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url } });
@@ -108,29 +108,30 @@ describe('inspect-indexes', () => {
     expect(redundant[0]).toMatchObject({ severity: 'info', reason: expect.stringContaining('leading prefix of tasks_status_priority_idx (status, priority)'), fix: 'DROP INDEX CONCURRENTLY public."tasks_status_idx";' });
   });
 
-  it("lists Better Auth's indexes with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
+  it("lists external tables' indexes with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
     const url = await migratedDatabase();
-    await query(url, BETTER_AUTH_SQL);
-    const result = await inspect(url, '--all-tables', '--json');
+    await query(url, EXTERNAL_SQL);
+    const external = (...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING } });
+    const result = await external('--all-tables', '--json');
     expect(result.code, result.stderr).toBe(0);
     const data = result.json().data;
-    expect(data.leftOut).toEqual(BETTER_AUTH_TABLES);
-    expect(data.indexes.find((index: any) => index.name === 'session_userId_idx')).toMatchObject({ table: 'session', columns: ['"userId"'], method: 'btree' });
-    expect(data.indexes.find((index: any) => index.name === 'user_email_key')).toMatchObject({ table: 'user', columns: ['email'], unique: true });
-    expect(data.findings.filter((finding: any) => BETTER_AUTH_TABLES.includes(finding.table))).toEqual([]);
+    expect(data.leftOut).toEqual(EXTERNAL_TABLES);
+    expect(data.indexes.find((index: any) => index.name === 'member_organizationId_idx')).toMatchObject({ table: 'member', columns: ['"organizationId"'], method: 'btree' });
+    expect(data.indexes.find((index: any) => index.name === 'organization_slug_key')).toMatchObject({ table: 'organization', columns: ['slug'], unique: true });
+    expect(data.findings.filter((finding: any) => EXTERNAL_TABLES.includes(finding.table))).toEqual([]);
 
-    const human = await inspect(url, '--all-tables');
+    const human = await external('--all-tables');
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/account_userId_idx\s+"userId"\s+btree/);
-    expect(human.stdout).toContain(`5 tables left out, managed by other tools (externalTables): ${BETTER_AUTH_TABLES.join(', ')}: their indexes are listed, not compared.`);
+    expect(human.stdout).toMatch(/member_organizationId_idx\s+"organizationId"\s+btree/);
+    expect(human.stdout).toContain(`3 tables left out, managed by other tools (externalTables): ${EXTERNAL_TABLES.join(', ')}: their indexes are listed, not compared.`);
 
-    // Without the setting they are judged like any table; a foreign key on a quoted column without an index is named.
-    await query(url, 'drop index "account_userId_idx"');
-    const judged = await runCli(['inspect-indexes', '--all-tables', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: '' } });
+    // None are external by default: they are judged like any table; a foreign key on a quoted column without an index is named.
+    await query(url, 'drop index "member_organizationId_idx"');
+    const judged = await inspect(url, '--all-tables', '--json');
     expect(judged.code, judged.stderr).toBe(0);
-    expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'session_userId_idx' }));
+    expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'audit_log_at_idx' }));
     expect(judged.json().data.findings).toContainEqual(
-      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'account_userId_fkey', fix: 'CREATE INDEX CONCURRENTLY "account_userId_idx" ON public."account" ("userId");' }),
+      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'member_organizationId_fkey', fix: 'CREATE INDEX CONCURRENTLY "member_organizationId_idx" ON public."member" ("organizationId");' }),
     );
   });
 

@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import * as z from 'zod/mini';
 import { usageError } from '../errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
-import { resolveExternalTables, type ExternalTables } from './external-tables.js';
+import { resolveExternalTables, resolveShadowInit, type ExternalTables, type ShadowInit } from './external-tables.js';
 import { registerSecret } from './redact.js';
 
 /**
@@ -38,12 +38,14 @@ export interface Settings {
   localDir?: string;
   migrationsDir?: string;
   allowInsecure: boolean;
-  /** Tables other tools manage (Better Auth's), left out of migrate diff and inspect-indexes comparisons. */
+  /** Tables other tools manage: left out of migrate diff and inspect-indexes comparisons, copied into shadow databases. */
   externalTables: ExternalTables;
+  /** A SQL file that shadow databases run first, instead of copying the external tables from the live database. */
+  shadowInit?: ShadowInit;
   warnings: string[];
 }
 
-const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES'] as const;
+const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'TODO_DB_SHADOW_INIT'] as const;
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
@@ -107,6 +109,7 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     migrationsDir: flags.migrationsDir === undefined ? undefined : resolve(cwd, flags.migrationsDir),
     allowInsecure,
     externalTables: resolveExternalTables(pick('TODO_DB_EXTERNAL_TABLES')?.value, cwd),
+    shadowInit: resolveShadowInit(pick('TODO_DB_SHADOW_INIT')?.value, cwd),
     warnings: [...new Set([...(database?.warnings ?? []), ...(directDatabase?.warnings ?? [])])],
   };
 }
