@@ -5,8 +5,8 @@ import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
-import { displayPath } from '../migrations/errors.js';
-import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
+import { displayPath, failureOffset } from '../migrations/errors.js';
+import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
 import { readExternalDefinitions } from './external-definitions.js';
 
 /** What other tools own, which a shadow database must hold before the migrations run. */
@@ -32,25 +32,42 @@ export async function prepareShadow(shadow: pg.Client, options: ShadowPrerequisi
   if (options.externalTables?.length) await copyExternalTables(shadow, options);
 }
 
+/**
+ * Statement by statement (PostgreSQL's own parser splits the file, as migrations are split), so a failure names
+ * the line. The shadow is thrown away after use, so no transaction is needed around them.
+ */
 async function runInitFile(shadow: pg.Client, init: ShadowInit, log: ShadowPrerequisites['log']): Promise<void> {
   const sql = await readFile(init.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw usageError('SHADOW_INIT_NOT_FOUND', `The shadow-database init file ${displayPath(init.path)} (set by ${init.source}) cannot be read: ${error.code ?? error.message}.`, `Create it with the SQL that makes the tables other tools own, or point ${INIT_HINT} at the right file.`);
   });
+  const parser = await loadSqlParser();
+  let statements: ParsedStatement[];
   try {
-    // Simple protocol, as psql -f would: the file may hold many statements, and runs as one implicit transaction.
-    await shadow.query(sql);
+    statements = parser.parse(sql);
   } catch (error) {
-    const pgError = error as { message: string; code?: string; position?: string };
-    const position = Number(pgError.position);
-    const where = position > 0 ? `:${lineColumnAt(sql, serverPositionToOffset(sql, position)).line}` : '';
-    throw new TodoDbError({
-      code: 'SHADOW_INIT_FAILED',
-      message: `The shadow-database init file ${displayPath(init.path)}${where} failed in the shadow database, before any migration: ${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}. The live database was not changed.`,
-      hint: `Fix ${displayPath(init.path)}: it runs in an empty database, so it must create everything it uses (set by ${init.source}).`,
-      cause: error,
-    });
+    if (!(error instanceof SqlSyntaxError)) throw error;
+    throw initFailed(init, sql, error.offset, `${error.message} (SQLSTATE 42601)`, error);
   }
-  log?.(`Ran the shadow-database init file ${displayPath(init.path)}.`);
+  for (const statement of statements) {
+    try {
+      await shadow.query(statement.sql);
+    } catch (error) {
+      const pgError = error as { message: string; code?: string };
+      const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
+      throw initFailed(init, sql, offset, `${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`, error);
+    }
+  }
+  log?.(`Ran the shadow-database init file ${displayPath(init.path)} (${statements.length} statement(s)).`);
+}
+
+function initFailed(init: ShadowInit, sql: string, offset: number | undefined, reason: string, cause: unknown): TodoDbError {
+  const where = offset === undefined ? '' : `:${lineColumnAt(sql, offset).line}:${lineColumnAt(sql, offset).column}`;
+  return new TodoDbError({
+    code: 'SHADOW_INIT_FAILED',
+    message: `The shadow-database init file ${displayPath(init.path)}${where} failed in the shadow database, before any migration: ${reason}. The live database was not changed.`,
+    hint: `Fix ${displayPath(init.path)} (set by ${init.source}): it runs in an empty database, so it must create everything it uses.`,
+    cause,
+  });
 }
 
 async function copyExternalTables(shadow: pg.Client, options: ShadowPrerequisites): Promise<void> {
