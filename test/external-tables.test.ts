@@ -72,7 +72,7 @@ async function projectReferencingExternal(): Promise<string> {
   await cp(PRISMA_DIR, join(dir, 'prisma'), { recursive: true });
   const migrationsDir = join(dir, 'prisma', 'migrations');
   await addMigration(migrationsDir, REFERENCING, {
-    up: 'ALTER TABLE "tasks" ADD COLUMN "organization_id" TEXT REFERENCES "organization" ("id");\nCREATE INDEX "tasks_organization_id_idx" ON "tasks" ("organization_id");\n',
+    up: 'ALTER TABLE "tasks" ADD COLUMN "organization_id" TEXT;\nCREATE INDEX "tasks_organization_id_idx" ON "tasks" ("organization_id");\nALTER TABLE "tasks" ADD CONSTRAINT "tasks_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organization" ("id") ON DELETE SET NULL ON UPDATE CASCADE;\n',
     down: 'ALTER TABLE "tasks" DROP COLUMN "organization_id";\n',
   });
   return migrationsDir;
@@ -185,6 +185,29 @@ describe('a migration that references an external table', () => {
 
     const missing = await cli(url, migrationsDir, ['migrate', 'diff', '--json'], { ...EXTERNAL, TODO_DB_SHADOW_INIT: join(dir, 'nope.sql') });
     expect([missing.code, missing.json().error.code]).toEqual([2, 'SHADOW_INIT_NOT_FOUND']);
+  });
+
+  it('schema.prisma may model the external table: migrate diff --schema and migrate create --from-schema leave it to its tool', async () => {
+    const migrationsDir = await projectReferencingExternal();
+    const schemaPath = join(migrationsDir, '..', 'schema.prisma');
+    const withOrganization = (extra: string) =>
+      writeFile(
+        schemaPath,
+        original.replace(/model Task \{\n/, `model Task {\n  organizationId String? @map("organization_id")\n  organization Organization? @relation(fields: [organizationId], references: [id])\n${extra}  @@index([organizationId])\n`) +
+          '\nmodel Organization {\n  id String @id\n  name String\n  tasks Task[]\n\n  @@map("organization")\n}\n',
+      );
+    const original = await readFile(schemaPath, 'utf8');
+    await withOrganization('');
+    const url = await liveWithExternal(migrationsDir);
+    const diff = await cli(url, migrationsDir, ['migrate', 'diff', '--schema', '--json']);
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0);
+
+    await withOrganization('  organizationNote String? @map("organization_note")\n');
+    const drafted = await cli(url, migrationsDir, ['migrate', 'create', 'organization_note', '--from-schema', '--json']);
+    expect(drafted.code, drafted.stdout + drafted.stderr).toBe(0);
+    const sql = await readFile(drafted.json().data.migration.path, 'utf8');
+    expect(sql).toContain('ADD COLUMN     "organization_note" TEXT');
+    expect(sql).not.toMatch(/"organization"\s*\(|DROP TABLE|CREATE TABLE/);
   });
 
   it('migrate reset keeps the external tables and their rows, with no setting at all, and builds the shadow from them when listed', async () => {

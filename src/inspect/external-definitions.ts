@@ -21,8 +21,11 @@ interface TableRow {
  * Reads the external tables' definitions from the live database, enough for migrations that reference them to
  * apply: the schemas, extensions, enums and domains their columns use, the sequences their defaults use, the
  * tables with their columns (types, collations, defaults, identity, generated), constraints (primary keys,
- * uniques, checks, exclusions; foreign keys among themselves) and indexes. Not their rows, triggers, policies,
- * grants or comments: a migration does not need those. Everything is written schema-qualified
+ * uniques, checks, exclusions; foreign keys among themselves) and the unique indexes a foreign key can use. Not
+ * their rows, other indexes, triggers, policies, grants or comments: a migration that references them does not
+ * need those, and nothing compares them (migrate diff and inspect-indexes leave external tables out). Leaving
+ * out partial and plain indexes also keeps Prisma's introspection of the shadow (migrate create --from-schema)
+ * from tripping on what another tool made. Everything is written schema-qualified
  * (search_path is pg_catalog for the reads), so it means the same in the shadow.
  */
 export async function readExternalDefinitions(client: pg.Client, names: string[]): Promise<ExternalDefinitions> {
@@ -37,13 +40,12 @@ export async function readExternalDefinitions(client: pg.Client, names: string[]
   const absent = names.filter((name) => !tables.some((table) => table.name === name));
   if (tables.length === 0) return { tables: [], absent, leftOut: [], statements: [] };
   const oids = tables.map((table) => table.oid);
-  const [types, sequences, columns, constraints, indexes] = await Promise.all([
-    typeStatements(client, oids),
-    sequenceStatements(client, oids),
-    columnDefinitions(client, oids),
-    readConstraints(client, oids),
-    indexStatements(client, oids),
-  ]);
+  // One after another: a pg client runs one query at a time anyway.
+  const types = await typeStatements(client, oids);
+  const sequences = await sequenceStatements(client, oids);
+  const columns = await columnDefinitions(client, oids);
+  const constraints = await readConstraints(client, oids);
+  const indexes = await indexStatements(client, oids);
   const createTables = tables.map((table) => {
     const partition = table.partition_key ? ` partition by ${table.partition_key}` : '';
     return `create table public.${pg.escapeIdentifier(table.name)} (${(columns.get(table.oid) ?? []).join(', ')})${partition}`;
@@ -160,11 +162,11 @@ async function readConstraints(client: pg.Client, oids: number[]): Promise<{ own
   };
 }
 
-/** Indexes a constraint does not already make. */
+/** Unique indexes on plain columns, without a predicate (what a foreign key can reference), that no constraint makes. */
 async function indexStatements(client: pg.Client, oids: number[]): Promise<string[]> {
   const { rows } = await client.query<{ statement: string }>(
     `select pg_get_indexdef(i.indexrelid) as statement from pg_index i
-      where i.indrelid = any($1::oid[])
+      where i.indrelid = any($1::oid[]) and i.indisunique and i.indpred is null and i.indexprs is null
         and not exists (select 1 from pg_constraint co where co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x'))
       order by i.indexrelid`,
     [oids],

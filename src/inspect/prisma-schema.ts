@@ -118,8 +118,8 @@ async function generateSchemaSql(schemaPath: string, content: string, adapterUrl
 }
 
 type SchemaEngine = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>;
-/** Prisma's own externalTables filter (prisma.config.ts tables.external): plain names in a single-schema database. */
-const engineFilters = (externalTables: string[]) => ({ externalTables, externalEnums: [] });
+/** Prisma's own externalTables filter (prisma.config.ts tables.external), which on PostgreSQL wants schema-qualified names. */
+const engineFilters = (externalTables: string[]) => ({ externalTables: externalTables.map((name) => `public.${name}`), externalEnums: [] });
 
 /**
  * Prisma's schema engine on a pool of one connection to `url`, for the duration of `work`; its failures become
