@@ -33,8 +33,8 @@ export interface ResetReport {
 
 /**
  * `migrate reset`: schema public back to what the migrations build, for development and test. What the
- * migrations create goes, and only that (with what --drop names): a table some other tool made (Better Auth's
- * in another workspace package, an audit log) stays whatever the settings say. Then every migration is applied
+ * migrations create goes, and only that (with what --drop names): a table another tool made (an audit log
+ * whose setting lives in another workspace package) stays whatever the settings say. Then every migration is applied
  * and seed-dev runs.
  *
  * "What the migrations create" is what a shadow database holds after each migration, applied one at a time
