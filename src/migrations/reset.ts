@@ -53,9 +53,12 @@ export async function resetDatabase(options: ResetOptions): Promise<ResetReport>
   if (!(await options.confirm(`Drop every object the migrations create in schema public of ${describeTarget(options.url)}${also}, with its data?`))) {
     throw usageError('CONFIRMATION_REQUIRED', `migrate reset drops every table the migrations create${also}, with its data, and it was not confirmed.`, 'Run it with --yes if you mean it (required when stdin is not a terminal).');
   }
-  const created = await objectsTheMigrationsCreate(options);
   const external = options.externalTables ?? [];
-  const { dropped, kept } = await onLive(options, (client) => withLock(options, client, () => inTransaction(client, () => dropCreatedObjects(client, { created, named, external }))));
+  const { dropped, kept } = await onLive(options, async (client) => {
+    // After onLive's pooler refusal: nothing, not even the shadow, is built through a transaction-mode pooler.
+    const created = await objectsTheMigrationsCreate(options);
+    return withLock(options, client, () => inTransaction(client, () => dropCreatedObjects(client, { created, named, external })));
+  });
   const applied = (await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()).applied;
   const seed = await seedDev({ url: options.url, environment, bcryptCost: options.bcryptCost });
   return { dropped, kept, applied, seed };
