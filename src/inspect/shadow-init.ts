@@ -7,7 +7,7 @@ import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { displayPath, failureOffset } from '../migrations/errors.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { readExternalDefinitions } from './external-definitions.js';
+import { readExternalDefinitions, type ExternalDefinitions } from './external-definitions.js';
 
 /** What other tools own, which a shadow database must hold before the migrations run. */
 export interface ShadowPrerequisites {
@@ -25,29 +25,43 @@ const INIT_HINT = 'TODO_DB_SHADOW_INIT or package.json "todo-db": { "shadowInit"
 /**
  * Prisma's order: the shadow-database initialisation first, then the migrations. The project's SQL file when
  * it names one (it then says everything the shadow needs), else the external tables' definitions copied from
- * the live database. Nothing to do when neither is configured: no connection to the live database is opened.
+ * the live database. Undefined when neither is configured: no connection to the live database is opened.
+ *
+ * The reading starts at once (the caller creates the shadow database meanwhile); the returned function applies
+ * it to the shadow, and reports a failed read there.
  */
-export async function prepareShadow(shadow: pg.Client, options: ShadowPrerequisites): Promise<void> {
-  if (options.shadowInit) return runInitFile(shadow, options.shadowInit, options.log);
-  if (options.externalTables?.length) await copyExternalTables(shadow, options);
+export function shadowPreparation(options: ShadowPrerequisites): ((shadow: pg.Client) => Promise<void>) | undefined {
+  const { shadowInit, externalTables = [] } = options;
+  if (!shadowInit && externalTables.length === 0) return undefined;
+  const ready: Promise<(shadow: pg.Client) => Promise<void>> = shadowInit
+    ? readInitFile(shadowInit).then((file) => (shadow) => runInitFile(shadow, shadowInit, file, options.log))
+    : readFromLive(options, externalTables).then((definitions) => (shadow) => copyExternalTables(shadow, definitions, options.log));
+  ready.catch(() => {});
+  return async (shadow) => (await ready)(shadow);
 }
 
-/**
- * Statement by statement (PostgreSQL's own parser splits the file, as migrations are split), so a failure names
- * the line. The shadow is thrown away after use, so no transaction is needed around them.
- */
-async function runInitFile(shadow: pg.Client, init: ShadowInit, log: ShadowPrerequisites['log']): Promise<void> {
+interface InitFile {
+  sql: string;
+  statements: ParsedStatement[];
+}
+
+/** PostgreSQL's own parser splits the file, as migrations are split, so a failure can name its line. */
+async function readInitFile(init: ShadowInit): Promise<InitFile> {
+  const parsing = loadSqlParser();
+  parsing.catch(() => {});
   const sql = await readFile(init.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw usageError('SHADOW_INIT_NOT_FOUND', `The shadow-database init file ${displayPath(init.path)} (set by ${init.source}) cannot be read: ${error.code ?? error.message}.`, `Create it with the SQL that makes the tables other tools own, or point ${INIT_HINT} at the right file.`);
   });
-  const parser = await loadSqlParser();
-  let statements: ParsedStatement[];
   try {
-    statements = parser.parse(sql);
+    return { sql, statements: (await parsing).parse(sql) };
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error;
     throw initFailed(init, sql, error.offset, `${error.message} (SQLSTATE 42601)`, error);
   }
+}
+
+/** Statement by statement; the shadow is thrown away after use, so no transaction is needed around them. */
+async function runInitFile(shadow: pg.Client, init: ShadowInit, { sql, statements }: InitFile, log: ShadowPrerequisites['log']): Promise<void> {
   for (const statement of statements) {
     try {
       await shadow.query(statement.sql);
@@ -70,11 +84,13 @@ function initFailed(init: ShadowInit, sql: string, offset: number | undefined, r
   });
 }
 
-async function copyExternalTables(shadow: pg.Client, options: ShadowPrerequisites): Promise<void> {
-  const names = options.externalTables ?? [];
-  const definitions = await withConnection(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }, (live) => readExternalDefinitions(live, names));
-  if (definitions.absent.length > 0) options.log?.(`External tables not in the live database, so not in the shadow either: ${definitions.absent.join(', ')}.`);
-  if (definitions.leftOut.length > 0) options.log?.(`Left out of the shadow (they reference tables the migrations make): ${definitions.leftOut.join(', ')}.`);
+function readFromLive(options: ShadowPrerequisites, names: string[]): Promise<ExternalDefinitions> {
+  return withConnection(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }, (live) => readExternalDefinitions(live, names));
+}
+
+async function copyExternalTables(shadow: pg.Client, definitions: ExternalDefinitions, log: ShadowPrerequisites['log']): Promise<void> {
+  if (definitions.absent.length > 0) log?.(`External tables not in the live database, so not in the shadow either: ${definitions.absent.join(', ')}.`);
+  if (definitions.leftOut.length > 0) log?.(`Left out of the shadow (they reference tables the migrations make): ${definitions.leftOut.join(', ')}.`);
   for (const statement of definitions.statements) {
     try {
       await shadow.query(statement);
@@ -87,7 +103,7 @@ async function copyExternalTables(shadow: pg.Client, options: ShadowPrerequisite
       });
     }
   }
-  if (definitions.tables.length > 0) options.log?.(`Copied the external tables into the shadow database: ${definitions.tables.join(', ')}.`);
+  if (definitions.tables.length > 0) log?.(`Copied the external tables into the shadow database: ${definitions.tables.join(', ')}.`);
 }
 
 /**

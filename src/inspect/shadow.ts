@@ -7,7 +7,7 @@ import { TodoDbError, usageError } from '../errors.js';
 import { registerUndo } from '../interruption.js';
 import { Migrator } from '../migrations/index.js';
 import type { ShadowInit } from '../config/external-tables.js';
-import { prepareShadow, shadowMigrationFailed } from './shadow-init.js';
+import { shadowMigrationFailed, shadowPreparation } from './shadow-init.js';
 
 export interface ShadowOptions {
   url: DatabaseUrl;
@@ -47,8 +47,10 @@ export async function withShadowDatabase<T>(options: ShadowOptions, fn: (shadowU
  * at a time (prefix-schemas), and for migrate diff --schema's second shadow.
  */
 export async function withScratchDatabase<T>(options: Omit<ShadowOptions, 'migrationsDir'>, fn: (scratchUrl: DatabaseUrl) => Promise<T>): Promise<T> {
+  // Read while the database is being created: the two waits overlap.
+  const prepare = shadowPreparation(options);
   const prepared = async (url: DatabaseUrl) => {
-    if (options.shadowInit || options.externalTables?.length) await onDatabase(url, options, (client) => prepareShadow(client, options));
+    if (prepare) await onDatabase(url, options, prepare);
     stopIfAborted(options.signal);
     return fn(url);
   };
