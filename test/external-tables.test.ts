@@ -97,12 +97,17 @@ describe('a migration that references an external table', () => {
   it('migrate diff, inspect-indexes, migrate resolve --applied and migrate baseline work: the shadow gets the table from the live database', async () => {
     const migrationsDir = await projectReferencingExternal();
     const url = await liveWithExternal(migrationsDir);
+    // A foreign key the tool holds onto a standalone unique index of its own, and one onto our tasks table.
+    await query(url, `create unique index "organization_name_key" on "organization" ("name");
+      alter table "audit_log" add column "organizationName" text references "organization" ("name");
+      alter table "member" add column "taskId" uuid references tasks (id);`);
 
     const diff = await cli(url, migrationsDir, ['migrate', 'diff', '--json']);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
     expect(diff.json().data.live).toMatchObject({ differences: [], leftOut: EXTERNAL_TABLES, pendingMigrations: [] });
     const debug = await runCli(['migrate', 'diff', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: url, ...EXTERNAL, LOG_LEVEL: 'debug' } });
     expect(debug.stderr + debug.stdout).toContain(`Copied the external tables into the shadow database: ${['organization', 'member', 'audit_log'].join(', ')}.`);
+    expect(debug.stderr + debug.stdout).toContain('Left out of the shadow (they reference tables the migrations make): member_taskId_fkey on public.member.');
 
     const indexes = await cli(url, migrationsDir, ['inspect-indexes', '--all-tables', '--json']);
     expect(indexes.code, indexes.stdout + indexes.stderr).toBe(0);
@@ -162,6 +167,16 @@ describe('a migration that references an external table', () => {
     const listedOurs = await cli(url, migrationsDir, ['migrate', 'diff', '--json'], { TODO_DB_EXTERNAL_TABLES: `${EXTERNAL_TABLES_SETTING},users` });
     expect(listedOurs.json().error).toMatchObject({ code: 'SHADOW_MIGRATION_FAILED', message: expect.stringContaining(`Migration ${INIT} failed in the shadow database`), hint: expect.stringContaining('"users" is listed as an external table') });
     expect(await catalogSnapshot(url)).toEqual(before);
+
+    // What the copy cannot carry (a default calling the tool's own function) points to the init file.
+    await query(url, `create function "new_member_role"() returns text language sql as $$ select 'member' $$; alter table "member" alter column "role" set default "new_member_role"()`);
+    const uncopied = await cli(url, migrationsDir, ['migrate', 'diff', '--json']);
+    expect(uncopied.code).toBe(1);
+    expect(uncopied.json().error).toMatchObject({
+      code: 'SHADOW_EXTERNAL_TABLES_FAILED',
+      message: expect.stringMatching(/^Copying the external tables \(organization, member, audit_log\) from the live database into the shadow database failed, before any migration: function public\.new_member_role\(\) does not exist/),
+      hint: expect.stringContaining('TODO_DB_SHADOW_INIT'),
+    });
   });
 
   it('the shadow runs the SQL file TODO_DB_SHADOW_INIT names instead of copying, and a failure in it names the file and line', async () => {
