@@ -3,14 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
+import { EXTERNAL_SQL, EXTERNAL_TABLES, EXTERNAL_TABLES_SETTING } from './helpers/external-tool.js';
 import { migrateProject, query } from './helpers/migrations.js';
-
-/** Another tool's tables (an audit log), which no migration of ours makes, with camelCase quoted columns. */
-const AUDIT_TABLES = ['audit_actor', 'audit_event'];
-const AUDIT_SQL = `
-  create table audit_actor (id text primary key, email text not null unique);
-  create table audit_event (id bigint generated always as identity primary key, "actorId" text not null references audit_actor (id) on delete cascade, at timestamptz not null default now());
-  create index "audit_event_actorId_idx" on audit_event ("actorId");`;
 
 const inspect = (url: string, ...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url } });
 
@@ -125,30 +119,30 @@ describe('inspect-indexes', () => {
     expect(redundant[0]).toMatchObject({ severity: 'info', reason: expect.stringContaining('leading prefix of tasks_status_priority_idx (status, priority)'), fix: 'DROP INDEX CONCURRENTLY public."tasks_status_idx";' });
   });
 
-  it("lists another tool's tables with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
+  it("lists external tables' indexes with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
     const url = await migratedDatabase();
-    await query(url, AUDIT_SQL);
-    const env = { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: AUDIT_TABLES.join(',') };
-    const result = await runCli(['inspect-indexes', '--all-tables', '--json'], { env });
+    await query(url, EXTERNAL_SQL);
+    const external = (...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING } });
+    const result = await external('--all-tables', '--json');
     expect(result.code, result.stderr).toBe(0);
     const data = result.json().data;
-    expect(data.leftOut).toEqual(AUDIT_TABLES);
-    expect(data.indexes.find((index: any) => index.name === 'audit_event_actorId_idx')).toMatchObject({ table: 'audit_event', columns: ['"actorId"'], method: 'btree' });
-    expect(data.indexes.find((index: any) => index.name === 'audit_actor_email_key')).toMatchObject({ table: 'audit_actor', columns: ['email'], unique: true });
-    expect(data.findings.filter((finding: any) => AUDIT_TABLES.includes(finding.table))).toEqual([]);
+    expect(data.leftOut).toEqual(EXTERNAL_TABLES);
+    expect(data.indexes.find((index: any) => index.name === 'member_organizationId_idx')).toMatchObject({ table: 'member', columns: ['"organizationId"'], method: 'btree' });
+    expect(data.indexes.find((index: any) => index.name === 'organization_slug_key')).toMatchObject({ table: 'organization', columns: ['slug'], unique: true });
+    expect(data.findings.filter((finding: any) => EXTERNAL_TABLES.includes(finding.table))).toEqual([]);
 
-    const human = await runCli(['inspect-indexes', '--all-tables'], { env });
+    const human = await external('--all-tables');
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/audit_event_actorId_idx\s+"actorId"\s+btree/);
-    expect(human.stdout).toContain(`2 tables left out, managed by other tools (externalTables): ${AUDIT_TABLES.join(', ')}: their indexes are listed, not compared.`);
+    expect(human.stdout).toMatch(/member_organizationId_idx\s+"organizationId"\s+btree/);
+    expect(human.stdout).toContain(`3 tables left out, managed by other tools (externalTables): ${EXTERNAL_TABLES.join(', ')}: their indexes are listed, not compared.`);
 
-    // Without the setting they are judged like any table; a foreign key on a quoted column without an index is named.
-    await query(url, 'drop index "audit_event_actorId_idx"');
-    const judged = await runCli(['inspect-indexes', '--all-tables', '--json'], { env: { DATABASE_URL: url } });
+    // None are external by default: they are judged like any table; a foreign key on a quoted column without an index is named.
+    await query(url, 'drop index "member_organizationId_idx"');
+    const judged = await inspect(url, '--all-tables', '--json');
     expect(judged.code, judged.stderr).toBe(0);
-    expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'audit_actor_email_key' }));
+    expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'audit_log_at_idx' }));
     expect(judged.json().data.findings).toContainEqual(
-      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'audit_event_actorId_fkey', fix: 'CREATE INDEX CONCURRENTLY "audit_event_actorId_idx" ON public."audit_event" ("actorId");' }),
+      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'member_organizationId_fkey', fix: 'CREATE INDEX CONCURRENTLY "member_organizationId_idx" ON public."member" ("organizationId");' }),
     );
   });
 

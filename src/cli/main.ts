@@ -82,8 +82,10 @@ lockOptions(migrate.command('baseline'))
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateBaseline)));
 lockOptions(migrate.command('reset'))
-  .description('development and test only: drop everything in schema public but the external tables, apply every migration, run seed-dev')
+  .description('development and test only: drop what the migrations create in schema public (nothing else), apply every migration, run seed-dev')
   .option('--yes', 'confirm; required when stdin is not a terminal')
+  .option('--drop <name>', 'also drop this table (or view, sequence, type, function) that no migration creates (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in, which tells what the migrations create (wiped after use)')
   .option('--bcrypt-cost <n>', 'with TODO_DB_PASSWORD_HASH=bcrypt: bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateReset)));
 lockOptions(migrate.command('redo'))

@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { PASSWORD_HASHES, type PasswordHashAlgorithm } from '../auth/password.js';
 import { usageError } from '../errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
-import { resolveExternalTables, type ExternalTables } from './external-tables.js';
+import { resolveExternalTables, resolveShadowInit, type ExternalTables, type ShadowInit } from './external-tables.js';
 import { registerSecret } from './redact.js';
 
 /**
@@ -39,14 +39,16 @@ export interface Settings {
   localDir?: string;
   migrationsDir?: string;
   allowInsecure: boolean;
-  /** Tables other tools manage (Better Auth's), left out of migrate diff and inspect-indexes comparisons. */
+  /** Tables other tools manage: left out of migrate diff and inspect-indexes comparisons, copied into shadow databases. */
   externalTables: ExternalTables;
   /** How seed-dev hashes the test user's password: as Better Auth does by default (scrypt), or bcrypt. */
   passwordHash: PasswordHashAlgorithm;
+  /** A SQL file that shadow databases run first, instead of copying the external tables from the live database. */
+  shadowInit?: ShadowInit;
   warnings: string[];
 }
 
-const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'TODO_DB_PASSWORD_HASH'] as const;
+const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'TODO_DB_PASSWORD_HASH', 'TODO_DB_SHADOW_INIT'] as const;
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
@@ -113,6 +115,7 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     allowInsecure,
     externalTables: resolveExternalTables(pick('TODO_DB_EXTERNAL_TABLES')?.value, cwd),
     passwordHash: parsed.data.TODO_DB_PASSWORD_HASH ?? 'scrypt',
+    shadowInit: resolveShadowInit(pick('TODO_DB_SHADOW_INIT')?.value, cwd),
     warnings: [...new Set([...(database?.warnings ?? []), ...(directDatabase?.warnings ?? [])])],
   };
 }
