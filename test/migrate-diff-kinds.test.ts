@@ -124,7 +124,7 @@ describe('migrate diff sees every kind of object', () => {
     expect((await diff(url)).code).toBe(0);
     const result = await diff(url, '--comments');
     expect(result.code).toBe(1);
-    expect(messages(result)).toEqual(['comment on column title of table tasks: live "What to do", migrations say no comment', 'comment on table user: live "People", migrations say no comment']);
+    expect(messages(result)).toEqual(['comment on column title of table tasks: live "What to do", migrations say no comment', 'comment on table "user": live "People", migrations say no comment']);
   });
 });
 
