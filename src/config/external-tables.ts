@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { usageError } from '../errors.js';
-import { projectRoot } from './package-root.js';
+import { readProjectSettings, type ProjectSettings } from './project-settings.js';
 
 /**
  * Tables in schema public that other tools manage, which todo-db's migrations never make: Better Auth's core
@@ -19,11 +17,11 @@ export interface ExternalTables {
 
 /**
  * TODO_DB_EXTERNAL_TABLES (comma-separated; empty means none) wins over the project's package.json
- * (`"todo-db": { "externalTables": [...] }`), which wins over the default. Names are exact: "User" is not "user".
+ * (`"todo-db": { "externalTables": [...] }`, found by readProjectSettings), which wins over the default. Names are exact: "User" is not "user".
  */
 export function resolveExternalTables(variable: string | undefined, cwd: string): ExternalTables {
   if (variable !== undefined) return { names: fromList(variable), source: 'TODO_DB_EXTERNAL_TABLES' };
-  const configured = fromPackageJson(path.join(projectRoot(cwd), 'package.json'));
+  const configured = fromProjectSettings(readProjectSettings(cwd));
   if (configured) return { names: configured, source: 'package.json' };
   return { names: [...DEFAULT_EXTERNAL_TABLES], source: 'default' };
 }
@@ -37,15 +35,9 @@ function fromList(value: string): string[] {
   return [...new Set(names)];
 }
 
-function fromPackageJson(file: string): string[] | undefined {
-  if (!existsSync(file)) return undefined;
-  let config: unknown;
-  try {
-    config = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)['todo-db'];
-  } catch {
-    return undefined; // not ours to judge: npm reports a broken package.json
-  }
-  if (config === undefined) return undefined;
+function fromProjectSettings(settings: ProjectSettings | undefined): string[] | undefined {
+  if (settings === undefined) return undefined;
+  const { file, value: config } = settings;
   const names = (config as { externalTables?: unknown } | null)?.externalTables;
   if (names === undefined) return undefined;
   if (Array.isArray(names) && names.every((name) => typeof name === 'string' && name.trim() !== '')) return [...new Set(names as string[])];
