@@ -108,9 +108,10 @@ describe('in a workspace', () => {
       'packages/deep/fixtures/app/package.json': { name: 'fixture' },
       'tools/db/package.json': { name: 'tools-db' },
       'tools/other/package.json': { name: 'tools-other' },
+      'packages/.cache/tool/package.json': { name: 'cached' },
     });
     for (const member of ['apps/web', 'packages/deep/db', 'tools/db']) expect(projectRoot(join(root, member)), member).toBe(root);
-    for (const outsider of ['packages/deep/fixtures/app', 'tools/other']) expect(projectRoot(join(root, outsider)), outsider).toBe(join(root, outsider));
+    for (const outsider of ['packages/deep/fixtures/app', 'tools/other', 'packages/.cache/tool']) expect(projectRoot(join(root, outsider)), outsider).toBe(join(root, outsider));
 
     const flow = await tree({ 'pnpm-workspace.yaml': "packages: ['apps/*', packages/db] # two\n", 'package.json': {}, 'apps/web/package.json': {}, 'packages/db/package.json': {}, 'packages/api/package.json': {} });
     expect(projectRoot(join(flow, 'apps', 'web'))).toBe(flow);

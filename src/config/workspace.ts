@@ -166,7 +166,10 @@ function matchSegments(pattern: string[], relative: string[]): boolean {
   if (pattern.length === 0) return relative.length === 0;
   const [head, ...rest] = pattern as [string, ...string[]];
   if (head === '**') {
-    for (let skip = 0; skip <= relative.length; skip++) if (matchSegments(rest, relative.slice(skip))) return true;
+    for (let skip = 0; skip <= relative.length; skip++) {
+      if (matchSegments(rest, relative.slice(skip))) return true;
+      if (relative[skip]?.startsWith('.')) return false; // ** does not enter dot folders either
+    }
     return false;
   }
   return relative.length > 0 && segmentRegExp(head).test(relative[0] as string) && matchSegments(rest, relative.slice(1));
