@@ -2,11 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer } from '../src/local/index.js';
 import { runProgram as run } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
+import { packTodoDb, ROOT } from './helpers/pack.js';
 
 /** The project's own migrations, which the packed package ships. */
 const MIGRATIONS = readdirSync(new URL('../prisma/migrations', import.meta.url), { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
@@ -17,7 +17,6 @@ const MIGRATIONS = readdirSync(new URL('../prisma/migrations', import.meta.url),
  * and the CLI run from the app's folder. Slow (npm install, tsc on Prisma's types): one file, generous timeouts.
  * It needs nothing beyond the npm registry, and after `npm ci` everything comes from npm's cache.
  */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
 const locked = (name: string) => lockfile.packages[`node_modules/${name}`]?.version as string;
 
@@ -42,10 +41,7 @@ const installed = () => join(app, 'node_modules', 'todo-db');
 
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), 'todo-db-package-'));
-  // --ignore-scripts: `npm test` has just built dist/ (pretest); prepare would only build it again.
-  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
-  expect(pack.code, pack.stderr).toBe(0);
-  const tarball = join(work, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]?.filename as string);
+  const tarball = await packTodoDb(work);
 
   app = join(work, 'todo-app');
   await mkdir(join(app, 'src'), { recursive: true });

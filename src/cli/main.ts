@@ -17,7 +17,7 @@ const program = new Command('todo-db')
   .option('-v, --verbose', 'show the steps and the SQL, passwords redacted')
   .option('--no-color', 'no colour')
   .option('--migrations-dir <path>', 'another migrations folder, for tests and forks')
-  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules)')
+  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules, or the workspace root it belongs to)')
   .option('--allow-insecure', 'permit sslmode=disable to a non-local host')
   .showHelpAfterError('(run todo-db --help for usage)')
   .exitOverride();

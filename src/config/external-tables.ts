@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import { projectRoot } from './package-root.js';
+import { readProjectSettings, type ProjectSettings } from './project-settings.js';
 
 /**
  * Tables in schema public that other tools manage (an audit log, an organisation table), which todo-db's
@@ -27,11 +26,11 @@ export interface ShadowInit {
 
 /**
  * TODO_DB_EXTERNAL_TABLES (comma-separated; empty means none) wins over the project's package.json
- * (`"todo-db": { "externalTables": [...] }`), which wins over the default. Names are exact: "User" is not "user".
+ * (`"todo-db": { "externalTables": [...] }`, found by readProjectSettings), which wins over the default. Names are exact: "User" is not "user".
  */
 export function resolveExternalTables(variable: string | undefined, cwd: string): ExternalTables {
   if (variable !== undefined) return { names: fromList(variable), source: 'TODO_DB_EXTERNAL_TABLES' };
-  const configured = fromPackageJson(path.join(projectRoot(cwd), 'package.json'));
+  const configured = fromProjectSettings(readProjectSettings(cwd));
   if (configured) return { names: configured, source: 'package.json' };
   return { names: [...DEFAULT_EXTERNAL_TABLES], source: 'default' };
 }
@@ -45,11 +44,12 @@ export function resolveShadowInit(variable: string | undefined, cwd: string): Sh
     if (/[\0\r\n]/.test(variable)) throw usageError('TODO_DB_SHADOW_INIT_INVALID', 'TODO_DB_SHADOW_INIT contains a newline or NUL character.', 'Set it to the path of a SQL file, e.g. TODO_DB_SHADOW_INIT=prisma/shadow-init.sql, or empty for none.');
     return variable.trim() === '' ? undefined : { path: path.resolve(cwd, variable.trim()), source: 'TODO_DB_SHADOW_INIT' };
   }
-  const root = projectRoot(cwd);
-  const file = path.join(root, 'package.json');
-  const value = (readConfig(file) as { shadowInit?: unknown } | undefined)?.shadowInit;
+  const settings = readProjectSettings(cwd);
+  if (settings === undefined) return undefined;
+  const { file } = settings;
+  const value = (settings.value as { shadowInit?: unknown } | null)?.shadowInit;
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && value.trim() !== '') return { path: path.resolve(root, value), source: 'package.json' };
+  if (typeof value === 'string' && value.trim() !== '') return { path: path.resolve(path.dirname(file), value), source: 'package.json' };
   throw usageError('SHADOW_INIT_INVALID', `"todo-db": { "shadowInit" } in ${file} must be the path of a SQL file.`, 'Write it as "todo-db": { "shadowInit": "prisma/shadow-init.sql" } (relative to that package.json), or leave it out.');
 }
 
@@ -62,20 +62,11 @@ function fromList(value: string): string[] {
   return [...new Set(names)];
 }
 
-function fromPackageJson(file: string): string[] | undefined {
-  const names = (readConfig(file) as { externalTables?: unknown } | undefined)?.externalTables;
+function fromProjectSettings(settings: ProjectSettings | undefined): string[] | undefined {
+  if (settings === undefined) return undefined;
+  const { file, value: config } = settings;
+  const names = (config as { externalTables?: unknown } | null)?.externalTables;
   if (names === undefined) return undefined;
   if (Array.isArray(names) && names.every((name) => typeof name === 'string' && name.trim() !== '')) return [...new Set(names as string[])];
   throw usageError('EXTERNAL_TABLES_INVALID', `"todo-db": { "externalTables" } in ${file} must be a list of table names.`, 'Write it as "todo-db": { "externalTables": ["audit_log", "organization"] }, or [] for none.');
-}
-
-/** The "todo-db" object of a package.json, or undefined without one. */
-function readConfig(file: string): object | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const config = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)['todo-db'];
-    return typeof config === 'object' && config !== null ? config : undefined;
-  } catch {
-    return undefined; // not ours to judge: npm reports a broken package.json
-  }
 }
