@@ -12,8 +12,10 @@ import { addMigration, query } from './helpers/migrations.js';
 
 /** resolve and baseline through the built CLI, on copies of the project with a second migration. */
 const PRISMA_DIR = fileURLToPath(new URL('../prisma', import.meta.url));
-const INIT = '20261123000000_init';
-const SECOND = '20261201000000_add_archived_at';
+/** The project's own migrations, and the last of them. */
+const PROJECT = ['20261123000000_init', '20261203000000_better_auth_users'];
+const INIT = PROJECT[PROJECT.length - 1]!;
+const SECOND = '20261203000001_add_archived_at';
 const temporaryDirs: string[] = [];
 
 afterAll(async () => {
@@ -83,7 +85,7 @@ describe('migrate resolve', () => {
     const url = await createTestDatabase('resolveforce');
     expect((await cli(url, 'migrate', 'up', '--to', INIT, '--migrations-dir', migrationsDir)).code).toBe(0);
     expect((await cli(url, 'migrate', 'resolve', '--applied', SECOND, '--force', '--migrations-dir', migrationsDir)).code).toBe(0);
-    expect((await history(url)).map((row) => row.migration_name)).toEqual([INIT, SECOND]);
+    expect((await history(url)).map((row) => row.migration_name)).toEqual([...PROJECT, SECOND]);
   });
 
   it('--rolled-back marks a failed no-transaction migration, says what may be left, and Prisma agrees', async () => {
@@ -117,10 +119,10 @@ describe('migrate baseline', () => {
   it('records every migration for a schema-only restore of a migrated database', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselineall');
-    await builtByHand(url, migrationsDir, [INIT, SECOND]);
+    await builtByHand(url, migrationsDir, [...PROJECT, SECOND]);
     const dryRun = await cli(url, 'migrate', 'baseline', '--dry-run', '--migrations-dir', migrationsDir, '--json');
     expect(dryRun.code).toBe(0);
-    expect(dryRun.json().data.recorded).toEqual([INIT, SECOND]);
+    expect(dryRun.json().data.recorded).toEqual([...PROJECT, SECOND]);
     expect((await query(url, `select to_regclass('_prisma_migrations') as t`))[0].t).toBeNull();
 
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
@@ -135,18 +137,18 @@ describe('migrate baseline', () => {
   it('records only the first of two migrations for a database built from the first, and up applies the second', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselinefirst');
-    await builtByHand(url, migrationsDir, [INIT]);
+    await builtByHand(url, migrationsDir, PROJECT);
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir, '--json');
     expect(result.code).toBe(0);
-    expect(result.json().data).toMatchObject({ recorded: [INIT], pending: [SECOND], accountedFor: true });
+    expect(result.json().data).toMatchObject({ recorded: PROJECT, pending: [SECOND], accountedFor: true });
     expect((await cli(url, 'migrate', 'up', '--migrations-dir', migrationsDir)).code).toBe(0);
-    expect((await history(url)).map((row) => row.migration_name)).toEqual([INIT, SECOND]);
+    expect((await history(url)).map((row) => row.migration_name)).toEqual([...PROJECT, SECOND]);
   });
 
   it('records nothing for a drifted database and says what differs', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselinedrift');
-    await builtByHand(url, migrationsDir, [INIT]);
+    await builtByHand(url, migrationsDir, PROJECT);
     await query(url, 'ALTER TABLE "tasks" ADD COLUMN "legacy_flag" boolean');
     const before = await catalogSnapshot(url);
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir, '--json');
