@@ -63,11 +63,11 @@ describe('migrate resolve', () => {
     expect(refused.code).toBe(1);
     expect(refused.json().error.code).toBe('RESOLVE_SCHEMA_MISMATCH');
     expect(refused.json().error.message).toMatch(/column tasks\.archived_at/);
-    expect(await history(url)).toHaveLength(1);
+    expect(await history(url)).toHaveLength(PROJECT.length);
 
     await query(url, 'ALTER TABLE "tasks" ADD COLUMN "archived_at" TIMESTAMPTZ(6)');
     const resolved = await cli(url, 'migrate', 'resolve', '--applied', SECOND, '--migrations-dir', migrationsDir);
-    expect(resolved.stdout).toMatch(/Recorded 20261201000000_add_archived_at as applied \(the live schema matches/);
+    expect(resolved.stdout).toMatch(/Recorded 20261203000001_add_archived_at as applied \(the live schema matches/);
     expect(resolved.code).toBe(0);
     const row = (await history(url)).at(-1);
     expect(row).toMatchObject({ migration_name: SECOND, logs: '', rolled_back_at: null, applied_steps_count: 0 });
@@ -126,7 +126,7 @@ describe('migrate baseline', () => {
     expect((await query(url, `select to_regclass('_prisma_migrations') as t`))[0].t).toBeNull();
 
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
-    expect(result.stdout).toMatch(/Recorded 2 migrations as applied/);
+    expect(result.stdout).toMatch(/Recorded 3 migrations as applied/);
     expect(result.code).toBe(0);
     expect((await cli(url, 'migrate', 'status', '--migrations-dir', migrationsDir)).code).toBe(0);
     expect(await prismaDiagnosis(url, migrationsDir)).toMatchObject({ failedMigrationNames: [], editedMigrationNames: [], history: null });
@@ -157,6 +157,6 @@ describe('migrate baseline', () => {
     expect(result.json().data.differences.map((d: { message: string }) => d.message)).toEqual(['column tasks.legacy_flag: in the live database, not in the migrations']);
     expect(await catalogSnapshot(url)).toEqual(before);
     const text = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
-    expect(text.stdout).toMatch(/nothing was recorded\. Closest: after 20261123000000_init/);
+    expect(text.stdout).toMatch(/nothing was recorded\. Closest: after 20261203000000_better_auth_users/);
   });
 });
