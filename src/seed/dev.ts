@@ -20,7 +20,6 @@ import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from
 export const SEED_USER_EMAIL = 'test@example.com';
 export const SEED_USER_PASSWORD = 'Test123!@#';
 export const SEED_USER_NAME = 'Test User';
-export { DEFAULT_BCRYPT_COST };
 export const BCRYPT_COST_MIN = 4;
 export const BCRYPT_COST_MAX = 15;
 
