@@ -95,9 +95,10 @@ export function renderLockPlan(plan: StatementPlan[], out: Output): string {
 
 function describeLock(lock: PlannedLock, out: Output): string {
   const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
-  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} the table${lock.because ? ` (${lock.because})` : ''}`;
-  const size = lock.newTable ? 'created in this run' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
+  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} ${lock.kind === 'table' ? 'the table' : 'it'}${lock.because ? ` (${lock.because})` : ''}`;
+  const size = lock.newTable ? 'created in this run' : lock.kind === 'index' ? 'its table\'s reads wait on it when it blocks reads' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
   const held = lock.heldFromEarlier ? ` (${lock.heldFromEarlier} held since an earlier statement of this transaction)` : '';
-  const text = `${lock.lock} on ${lock.table}${held}: ${blocks}; ${effect}; ${size}`;
+  const relation = lock.kind === 'table' ? lock.table : `${lock.kind} ${lock.table}${lock.of ? ` (of ${lock.of})` : ''}`;
+  const text = `${lock.lock} on ${relation}${held}: ${blocks}; ${effect}; ${size}`;
   return lock.blocksWrites && lock.effect !== 'none' && !lock.newTable ? out.paint('yellow', text) : text;
 }

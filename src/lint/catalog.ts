@@ -66,6 +66,21 @@ export const RULES = {
     why: 'drops data for good, and the deployed code that still uses it fails',
     fix: 'Release code that no longer uses it first, then drop it in a later migration (with an allow comment saying so)',
   },
+  'truncate-table': {
+    severity: 'error',
+    why: 'deletes every row for good, under ACCESS EXCLUSIVE',
+    fix: 'Delete the rows that must go with a WHERE (in batches on a large table), or allow it with the reason the data may go',
+  },
+  'delete-without-where': {
+    severity: 'error',
+    why: 'deletes every row for good (USING joins other tables but filters nothing), and holds every row\'s lock until the migration commits, so writes to them wait',
+    fix: 'Add the WHERE that picks the rows to delete (in batches on a large table), or allow it with the reason the data may go',
+  },
+  'update-without-where': {
+    severity: 'error',
+    why: 'overwrites every row, losing what it held (FROM joins other tables but filters nothing), and holds every row\'s lock until the migration commits, so writes to them wait',
+    fix: 'Add the WHERE that picks the rows to change (in batches on a large table: WHERE id BETWEEN ...), or allow it with the reason',
+  },
   'drop-not-null': {
     severity: 'error',
     why: 'the deployed code may not expect NULL in this column',
@@ -130,6 +145,11 @@ export const RULES = {
     severity: 'error',
     why: 'rewrites or scans a large table while holding a lock that blocks writes',
     fix: 'Split the change so that the long part runs under a weaker lock (NOT VALID then VALIDATE, CONCURRENTLY, a new column and a backfill)',
+  },
+  'unknown-lock-plan': {
+    severity: 'warning',
+    why: 'the lint knows no lock plan for this statement, so nobody has checked which tables it locks, rewrites or scans',
+    fix: 'Check its locks by hand (run it in a transaction on a copy and read pg_locks), then allow it with what you found as the reason',
   },
   'syntax-error': {
     severity: 'error',

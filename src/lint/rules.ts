@@ -3,7 +3,7 @@ import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
 import type { RuleId, Severity } from './catalog.js';
 import { isNewColumn, isNewObject, isNewTable, type LintState, type StatementContext } from './context.js';
-import { addColumnRewrite, alterCommands, describeType, droppedNames, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
+import { addColumnRewrite, alterCommands, describeType, droppedNames, hasFilter, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
 import { mayBeWidening } from './types.js';
 
 /**
@@ -71,7 +71,31 @@ const CHECKS: Record<string, Check> = {
 };
 
 export function staticFindings(statement: ParsedStatement, context: StatementContext): RawFinding[] {
-  return [...(CHECKS[statement.kind]?.(statement.node, context, statement) ?? []), ...enumLabelUse(statement, context), ...styleFindings(statement)];
+  return [...(CHECKS[statement.kind]?.(statement.node, context, statement) ?? []), ...dataLoss(statement, context), ...enumLabelUse(statement, context), ...styleFindings(statement)];
+}
+
+/**
+ * TRUNCATE, and UPDATE or DELETE with no WHERE (or one that is always true), wherever they are: on their own or
+ * inside a WITH. USING and FROM join other tables but filter nothing without a WHERE.
+ */
+function dataLoss({ kind, node }: ParsedStatement, context: StatementContext): RawFinding[] {
+  if (kind === 'TruncateStmt') {
+    return ((node.relations as unknown[]) ?? []).flatMap((relation) => {
+      const table = relationName(unwrap(relation)?.[1]) ?? '';
+      return isNewTable(context, table) ? [] : [{ rule: 'truncate-table' as const, message: `TRUNCATE ${table} deletes every row` }];
+    });
+  }
+  const top = kind === 'UpdateStmt' || kind === 'DeleteStmt' ? [{ verb: kind, change: node }] : [];
+  const nested = ['UpdateStmt', 'DeleteStmt'].flatMap((verb) => findAll(node, verb).map((change) => ({ verb, change })));
+  return [...top, ...nested].flatMap(({ verb, change }): RawFinding[] => {
+    const table = relationName(change.relation) ?? '';
+    if (hasFilter(change.whereClause) || isNewTable(context, table)) return [];
+    const joined = verb === 'DeleteStmt' ? (change.usingClause ? ' ... USING' : '') : change.fromClause ? ' ... FROM' : '';
+    const what = change.whereClause ? 'a WHERE that is always true' : 'no WHERE';
+    return verb === 'DeleteStmt'
+      ? [{ rule: 'delete-without-where' as const, message: `DELETE FROM ${table}${joined} with ${what} deletes every row${joined ? ' that joins' : ''}` }]
+      : [{ rule: 'update-without-where' as const, message: `UPDATE ${table}${joined} with ${what} overwrites every row${joined ? ' that joins' : ''}` }];
+  });
 }
 
 function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement): RawFinding[] {
