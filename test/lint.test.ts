@@ -62,6 +62,19 @@ describe('migrate lint with the live database', () => {
     expect(indexes.every((lock: any) => lock.of === 'tasks' && lock.lock === 'ACCESS EXCLUSIVE' && lock.effect === 'rewrite')).toBe(true);
   });
 
+  it('plans ADD COLUMN ... REFERENCES as no scan of 100 000 tasks (the new column is NULL) with SHARE ROW EXCLUSIVE on the referenced table', async () => {
+    const { code, data } = await lintJson('alter table tasks add column reviewer_id text references "user" (id);\n');
+    expect([code, errors(data)]).toEqual([0, []]);
+    expect(data.plan[0].locks.map((lock: any) => [lock.table, lock.lock, lock.effect])).toEqual([['tasks', 'ACCESS EXCLUSIVE', 'none'], ['user', 'SHARE ROW EXCLUSIVE', 'none']]);
+  });
+
+  it('plans REINDEX INDEX as ACCESS EXCLUSIVE on the index, so the table\'s reads wait too', async () => {
+    const { data } = await lintJson('reindex index tasks_status_idx;\n');
+    expect(data.plan[0].locks.map((lock: any) => [lock.kind, lock.table, lock.lock, lock.blocksReads])).toEqual([['table', 'tasks', 'SHARE', false], ['index', 'tasks_status_idx', 'ACCESS EXCLUSIVE', true]]);
+    const [server] = await query(url, "select current_setting('server_version_num')::int / 10000 as version");
+    expect(data.planFor).toEqual({ version: server.version, live: true });
+  });
+
   it('reports neither on a table created in the same migration', async () => {
     const { code, data } = await lintJson('create table notes (id uuid primary key, title varchar(200) not null);\ncreate index notes_title_idx on notes (title);\nalter table notes alter column title type varchar(100);\n');
     expect(errors(data)).toEqual([]);
@@ -142,6 +155,7 @@ describe('migrate lint with the live database', () => {
     expect(offline.code).toBe(1);
     const data = offline.json().data;
     expect([data.offline, data.selection, data.migrations]).toEqual([true, 'all', ['20261123000000_init', '20261203000000_better_auth_users', '20990101000000_change']]);
+    expect(data.planFor).toEqual({ version: 18, live: false });
     expect(errors(data)).toEqual([expect.objectContaining({ rule: 'index-without-concurrently', table: null })]);
   });
 

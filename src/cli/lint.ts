@@ -38,7 +38,7 @@ const SELECTIONS = { named: 'the named migrations', all: 'every migration', pend
 
 function renderLintReport(report: FolderLintReport, out: Output): string {
   const what = `${SELECTIONS[report.selection]} (${plural(report.migrations.length, 'migration')})`;
-  const mode = report.offline ? out.paint('gray', ' offline: static rules only, no lock sizes') : '';
+  const mode = report.offline ? out.paint('gray', ` offline: static rules only, no lock sizes, lock plans for PostgreSQL ${report.planFor.version}`) : '';
   const sections = [renderFindings(report.findings, out)];
   if (!report.offline) sections.push(renderLockPlan(report.plan, out));
   sections.push(`${summary(report, out)} in ${what}${mode}`);
