@@ -28,6 +28,10 @@ export interface LiveTable {
   partitions: string[];
   /** Its foreign keys, each with the table it references. */
   foreignKeys: { name: string; references: string }[];
+  /** Sequences its columns own (identity and serial), by column. */
+  sequences: { column: string; name: string }[];
+  /** Indexes that use each column (as a key or in an expression): DROP COLUMN drops them. */
+  columnIndexes: { column: string; name: string }[];
   /** A materialized view's tables, which REFRESH reads. */
   sources: string[];
   /** pg_class.reltuples; null when the table was never vacuumed or analyzed. */
@@ -75,6 +79,15 @@ select t.name, c.relkind::text as kind, (select amname from pg_am where oid = c.
        ${relationsOf(`select ${RELATION_NAME} as name from pg_inherits h join pg_class r on r.oid = h.inhrelid join pg_namespace n on n.oid = r.relnamespace where h.inhparent = c.oid`)} as partitions,
        coalesce((select json_agg(json_build_object('name', k.conname, 'references', (select ${RELATION_NAME} from pg_class r join pg_namespace n on n.oid = r.relnamespace where r.oid = k.confrelid)))
                  from pg_constraint k where k.conrelid = c.oid and k.contype = 'f'), '[]'::json) as "foreignKeys",
+       coalesce((select json_agg(json_build_object('column', a.attname, 'name', ${RELATION_NAME}))
+                 from pg_depend d join pg_class r on r.oid = d.objid and r.relkind = 'S' join pg_namespace n on n.oid = r.relnamespace
+                 join pg_attribute a on a.attrelid = c.oid and a.attnum = d.refobjsubid
+                where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass and d.refobjid = c.oid and d.deptype in ('a', 'i')), '[]'::json) as sequences,
+       coalesce((select json_agg(json_build_object('column', a.attname, 'name', ${RELATION_NAME}))
+                 from pg_index i join pg_class r on r.oid = i.indexrelid join pg_namespace n on n.oid = r.relnamespace
+                 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0
+                where i.indrelid = c.oid and (a.attnum = any(i.indkey::int2[]) or exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = i.indexrelid
+                                                                                         and d.refclassid = 'pg_class'::regclass and d.refobjid = c.oid and d.refobjsubid = a.attnum))), '[]'::json) as "columnIndexes",
        ${relationsOf(`select distinct ${RELATION_NAME} as name from pg_rewrite w join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = w.oid and d.refclassid = 'pg_class'::regclass join pg_class r on r.oid = d.refobjid and r.oid <> c.oid join pg_namespace n on n.oid = r.relnamespace where w.ev_class = c.oid and c.relkind = 'm'`)} as sources,
        case when c.reltuples < 0 then null else c.reltuples::float8 end as rows, pg_total_relation_size(c.oid)::float8 as bytes,
        coalesce((select json_agg(json_build_object(

@@ -120,7 +120,7 @@ function stepsOf(statement: ParsedStatement, context: StatementContext): Step[] 
     case 'InsertStmt':
       return [table(name, 'ROW EXCLUSIVE'), ...readSteps(node.selectStmt, true), ...nestedDataChanges(node.withClause)];
     case 'SelectStmt':
-      return [...readSteps(node), ...nestedDataChanges(node)];
+      return [...readSteps(node), ...nestedDataChanges(node), ...sequenceCalls(node)];
     default:
       return undefined;
   }
@@ -147,6 +147,15 @@ function dataChangeSteps(name: string, node: Node): Step[] {
   const everyRow = !hasFilter(node.whereClause);
   const target: Step = everyRow ? { ...table(name, 'ROW EXCLUSIVE', 'scan', 'changes every row'), locksRows: true } : table(name, 'ROW EXCLUSIVE');
   return [target, ...readSteps(node.withClause), ...nestedDataChanges(node.withClause), ...readSteps({ SelectStmt: { fromClause: node.fromClause ?? node.usingClause } })];
+}
+
+/** nextval('s') and setval('s', ...) take ROW EXCLUSIVE on the sequence. */
+function sequenceCalls(node: unknown): Step[] {
+  return findAll(node, 'FuncCall').flatMap((call) => {
+    if (!['nextval', 'setval'].includes(names(call.funcname).at(-1) ?? '')) return [];
+    const sequence = ((unwrap((call.args as unknown[] | undefined)?.[0])?.[1].sval as { sval?: string } | undefined)?.sval);
+    return sequence ? [{ ...table(sequence, 'ROW EXCLUSIVE'), kind: 'sequence' as const }] : [];
+  });
 }
 
 /** UPDATE, DELETE and INSERT inside a WITH: each takes its own table's ROW EXCLUSIVE. */
@@ -314,6 +323,7 @@ function dropSteps(node: Node, context: StatementContext): Step[] | undefined {
       { ...table(name, 'ACCESS EXCLUSIVE'), kind },
       ...indexNamesOf(context, name).map((each) => index(each, name, 'ACCESS EXCLUSIVE')),
       ...(context.live?.tables.get(name)?.foreignKeys ?? []).map((key) => table(key.references, 'ACCESS EXCLUSIVE')),
+      ...(context.live?.tables.get(name)?.sequences ?? []).map((owned) => ({ ...table(owned.name, 'ACCESS EXCLUSIVE'), kind: 'sequence' as const })),
     ]);
   }
   return DROPPED_WITHOUT_RELATION_LOCKS.has(removeType) ? [] : undefined;
@@ -337,12 +347,15 @@ function referencedTables(node: Node): string[] {
 /** CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the parent; INHERITS and LIKE read their tables' definitions. */
 function parentsOf(node: Node): Step[] {
   const parents = relationsOf(node.inhRelations);
-  return node.partbound ? parents.map((parent) => table(parent, 'ACCESS EXCLUSIVE')) : parents.map((parent) => table(parent, 'SHARE UPDATE EXCLUSIVE'));
+  const copied = findAll(node.tableElts, 'TableLikeClause').map((like) => table(relationName(like.relation) ?? '', 'ACCESS SHARE'));
+  return [...copied, ...parents.map((parent) => table(parent, node.partbound ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'))];
 }
 
 /** ALTER TABLE subcommands, each with the level PostgreSQL takes for it; ALTER INDEX locks the index. */
 function alterTableSteps(name: string, node: Node, context: StatementContext): Step[] {
   if (node.objtype === 'OBJECT_INDEX') return [index(name, indexTable(context, name) ?? '', 'SHARE UPDATE EXCLUSIVE')];
+  // ALTER TYPE of a composite type: no table rows to lock.
+  if (node.objtype === 'OBJECT_TYPE') return [];
   const steps = alterCommands(node).flatMap((command) => commandSteps(name, command, context));
   // A subcommand that copies the table rebuilds every index with it.
   const rewritten = steps.some((step) => step.table === name && step.effect === 'rewrite');
@@ -389,6 +402,18 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
     if (current && (target ?? 'heap') === current) return [table(name, 'ACCESS EXCLUSIVE')];
     return [table(name, 'ACCESS EXCLUSIVE', 'rewrite', 'copies the table')];
   }
+  if (subtype === 'AT_DropIdentity' || subtype === 'AT_SetIdentity' || subtype === 'AT_DropColumn') {
+    // The column's own sequence (identity or serial) is dropped with it, or altered.
+    const live = context.live?.tables.get(name);
+    const sequence = live?.sequences.find((owned) => owned.column === String(command.name))?.name;
+    const indexes = subtype === 'AT_DropColumn' ? (live?.columnIndexes ?? []).filter((used) => used.column === String(command.name)).map((used) => index(used.name, name, 'ACCESS EXCLUSIVE')) : [];
+    return [table(name, 'ACCESS EXCLUSIVE'), ...indexes, ...(sequence ? [{ ...table(sequence, subtype === 'AT_SetIdentity' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE'), kind: 'sequence' as const }] : [])];
+  }
+  if (subtype === 'AT_AddInherit') return [table(name, 'ACCESS EXCLUSIVE'), table(relationName(command.def) ?? relationName(unwrap(command.def)?.[1]) ?? '', 'SHARE UPDATE EXCLUSIVE')];
+  if (subtype === 'AT_ReplicaIdentity') {
+    const identity = unwrap(command.def)?.[1] ?? {};
+    return [table(name, 'ACCESS EXCLUSIVE'), ...(identity.name ? [index(String(identity.name), name, 'SHARE')] : [])];
+  }
   if (subtype === 'AT_SetLogged' || subtype === 'AT_SetUnLogged' || subtype === 'AT_SetTableSpace') return [table(name, 'ACCESS EXCLUSIVE', 'rewrite', 'copies the table')];
   return [table(name, 'ACCESS EXCLUSIVE')];
 }
@@ -415,6 +440,7 @@ function addConstraintSteps(name: string, constraint: Node): Step[] {
   }
   if (type === 'CHECK') return [table(name, 'ACCESS EXCLUSIVE', validated ? 'scan' : 'none', validated ? 'checks every row' : undefined)];
   if ((type === 'UNIQUE' || type === 'PRIMARY' || type === 'EXCLUSION') && !constraint.indexname) return [table(name, 'ACCESS EXCLUSIVE', 'scan', 'builds the index from every row')];
+  if (constraint.indexname) return [table(name, 'ACCESS EXCLUSIVE'), index(String(constraint.indexname), name, 'SHARE UPDATE EXCLUSIVE')];
   return [table(name, 'ACCESS EXCLUSIVE')];
 }
 
