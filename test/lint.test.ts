@@ -216,7 +216,7 @@ describe('migrate up and the lint', () => {
 
     const accepted = await runCli(['migrate', 'up', '--allow-lint-errors', '--migrations-dir', dir], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } });
     expect(accepted.code).toBe(0);
-    expect(accepted.stderr).toMatch(/warning: .*index-without-concurrently \(error\)/);
+    expect(accepted.stderr).toMatch(/warning: The lint found 1 error and 0 warnings in 1 of the 1 pending migration \(index-without-concurrently \(error\) 1\); todo-db migrate lint 20990101000000_change lists them\./);
     expect(await indexExists()).toBe(true);
     await runCli(['migrate', 'down', '--yes', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     expect(await indexExists()).toBe(false);
@@ -233,7 +233,7 @@ describe('migrate up and the lint', () => {
 
     const applied = await runCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     expect(applied.code).toBe(0);
-    expect(applied.stderr).toMatch(/warning: .*migration\.sql:1:1 {2}index-without-concurrently \(error\)/);
+    expect(applied.stderr).toMatch(/warning: The lint found 1 error .*index-without-concurrently \(error\) 1/);
     expect(applied.json().data.lint.findings.map((finding: any) => finding.rule)).toEqual(['index-without-concurrently']);
     expect(await indexExists()).toBe(true);
     await runCli(['migrate', 'down', '--migrations-dir', dir], { env: { DATABASE_URL: url } });

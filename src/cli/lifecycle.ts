@@ -43,6 +43,14 @@ function renderDraft(report: DraftReport, out: Output): string {
     lines.push(`${out.paint('red', out.symbol('warn'))} ${label} has ${plural(file.destructive.length, 'destructive step')} (listed at the top of the file):`);
     lines.push(...file.destructive.map((step) => `    ${step.statement}\n      ${step.risk}`));
   }
+  const warn = out.paint('yellow', out.symbol('warn'));
+  for (const nulls of report.nulls) lines.push(`${warn} ${nulls.table}.${nulls.column} is NULL in ${plural(nulls.rows, 'row')} of the target database: migration.sql's SET NOT NULL fails there until they are backfilled (the header drafts the UPDATE).`);
+  const check = report.downCheck;
+  if (check.failure) lines.push(`${warn} PostgreSQL refused the draft in the shadow database, so down.sql was not checked: ${check.failure}`);
+  if (check.restored.length > 0) lines.push(`${out.paint('green', out.symbol('ok'))} down.sql puts back ${plural(check.restored.length, 'object')} that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).`);
+  if (check.dataNotRestored.length > 0) lines.push(`${warn} down.sql cannot bring back the data of ${plural(check.dataNotRestored.length, 'step')} of migration.sql (said in its header).`);
+  for (const { table, columns } of check.reordered) lines.push(`${warn} down.sql puts ${columns.join(', ')} of ${table} back at another position (PostgreSQL adds columns at the end).`);
+  for (const what of [...check.notRestored, ...check.leftBehind]) lines.push(`${warn} down.sql does not undo exactly: ${what} (said in its header).`);
   if (report.affected.length > 0) lines.push(`${out.paint('yellow', out.symbol('warn'))} Not in schema.prisma, on what this change touches (check them by hand):`, ...report.affected.map((line) => `    ${line}`));
   if (report.lintFindings.length > 0) lines.push(renderFindings(report.lintFindings, out));
   lines.push(out.paint('gray', 'Review both files, then run todo-db migrate up.'));

@@ -65,9 +65,25 @@ export function renderFindings(findings: Finding[], out: Output): string {
 
 const indent = (sql: string) => sql.split('\n').map((line) => `      ${line}`).join('\n');
 
-/** migrate up outside production (or with --allow-lint-errors): each open finding as a warning, then it goes on. */
-export function warnFindings(findings: Finding[], out: Output): void {
-  for (const finding of findings.filter((item) => !item.allowed)) out.warn(`${finding.location}  ${finding.rule} (${finding.severity}): ${finding.message}`);
+/** Beyond this many migrations with findings, the command to list them names none of them. */
+const NAMED_IN_SUMMARY = 5;
+
+/**
+ * migrate up outside production (or with --allow-lint-errors): one line however many migrations it applies, with
+ * the open findings counted by rule and the command that lists them; --json has every finding in data.lint.
+ */
+export function warnLintSummary(report: LintReport, out: Output): void {
+  const open = report.findings.filter((finding) => !finding.allowed);
+  if (open.length === 0) return;
+  const byRule = new Map<string, number>();
+  for (const { rule, severity } of open) {
+    const key = severity === 'error' ? `${rule} (error)` : rule;
+    byRule.set(key, (byRule.get(key) ?? 0) + 1);
+  }
+  const rules = [...byRule].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([rule, count]) => `${rule} ${count}`);
+  const migrations = [...new Set(open.map((finding) => finding.migration))];
+  const command = migrations.length <= NAMED_IN_SUMMARY ? `todo-db migrate lint ${migrations.join(' ')}` : 'todo-db migrate lint --all';
+  out.warn(`The lint found ${plural(report.errors, 'error')} and ${plural(report.warnings, 'warning')} in ${migrations.length} of the ${plural(report.migrations.length, 'pending migration')} (${rules.join(', ')}); ${command} lists them.`);
 }
 
 /** The lock each statement takes, on which table, whether it rewrites or scans, and the table's live size. */

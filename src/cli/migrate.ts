@@ -6,7 +6,7 @@ import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
 import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
 import type { LintReport } from '../lint/lint.js';
 import { createMigration, Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
-import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
+import { renderFindings, renderLockPlan, warnLintSummary } from './lint.js';
 import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
@@ -50,7 +50,7 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
       const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
         const { lintBeforeUp } = await import('../lint/gate.js');
         lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
-        if (!flags.dryRun) warnFindings(lint.findings, context.out);
+        if (!flags.dryRun) warnLintSummary(lint, context.out);
       };
       const report = await (await migrator(context, flags, lintPending)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder });
       return { ...report, lint };

@@ -6,7 +6,7 @@ import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type
 import { readAllowComments, type AllowComments } from './allow.js';
 import { findAll, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
-import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
+import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel } from './locks.js';
 import { describeSize, type TableSize } from './size.js';
@@ -99,20 +99,22 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   const maxBlockingRows = options.maxBlockingRows ?? DEFAULT_MAX_BLOCKING_ROWS;
   const parser = await loadSqlParser();
   const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql']));
-  const live = options.db ? await readLiveFacts(options.db, questionsOf(files)) : undefined;
+  // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
+  const live = options.db ? await readLiveFacts(options.db, questionsOf(files.filter((file) => file.pending))) : undefined;
   const walk = new Walk(live, maxBlockingRows);
-  let chain = new Set<string>();
+  // What the pending migrations before this one create: they run in the same `migrate up`. An applied
+  // migration is judged alone (nothing says which ran together), and leaves the pending chain as it was.
+  let chain = nothingNew();
   let upState: LintState | undefined;
   for (const file of files) {
     if (file.file === 'migration.sql') {
-      if (!file.pending) chain = new Set();
-      upState = emptyState(new Set(chain));
+      upState = emptyState(file.pending ? chain : nothingNew());
       walk.file(file, upState, new Set());
-      if (file.pending) chain = upState.newTables;
+      if (file.pending) chain = newObjectsAfter(upState);
     } else {
-      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point.
-      const state = emptyState(new Set(upState?.newTables));
-      upState?.indexTables.forEach((table, index) => state.indexTables.set(index, table));
+      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point. Copies:
+      // what down.sql creates is not new for the migrations after it.
+      const state = emptyState({ tables: new Set(upState?.newTables), objects: new Set(), indexTables: new Map(upState?.indexTables) });
       walk.file(file, state, upState?.created ?? new Set());
     }
   }
@@ -171,6 +173,8 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
 }
 
 interface PendingKey extends KeyColumns {
+  /** Its migration is pending, so the live indexes count (an applied one is judged statically). */
+  judgedLive: boolean;
   at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'sql' | 'allowed' | 'allowReason' | 'table'>;
   allows: AllowComments;
 }
@@ -201,7 +205,7 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: this.live, ddlTables: ddlTables(file.statements), undoes };
+    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
     for (const statement of file.statements) this.statement(file, shown, statement, context);
   }
 
@@ -213,7 +217,7 @@ class Walk {
     record(statement, context.state);
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
-    if (file.file === 'migration.sql' && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
+    if (file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks.find((lock) => this.tooLargeToBlock(lock));
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
@@ -225,7 +229,7 @@ class Walk {
     if (file.file === 'migration.sql') {
       if (statement.kind === 'CreateStmt') this.knownTables.add(relationName(statement.node.relation) ?? '');
       this.indexes.push(...indexesOf(statement));
-      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows })));
+      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows, judgedLive: context.live !== undefined })));
     }
   }
 
@@ -233,7 +237,7 @@ class Walk {
   private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] {
     const held = context.transactional ? context.state.heldLocks : new Map<string, LockLevel>();
     return lockSteps(statement, context).map((step) => {
-      const table = this.live?.tables.get(step.table);
+      const table = context.live?.tables.get(step.table);
       const before = held.get(step.table);
       const holding = before ? stronger(before, step.lock) : step.lock;
       if (context.transactional) held.set(step.table, holding);
@@ -251,8 +255,9 @@ class Walk {
     const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
     for (const key of this.foreignKeys) {
       // Offline, an existing table's indexes are unknown: no guess.
-      if (!this.knownTables.has(key.table) && !this.live?.tables.has(key.table)) continue;
-      if (servedBy(key, [...this.indexes, ...liveIndexes])) continue;
+      const live = key.judgedLive ? this.live : undefined;
+      if (!this.knownTables.has(key.table) && !live?.tables.has(key.table)) continue;
+      if (servedBy(key, [...this.indexes, ...(live ? liveIndexes : [])])) continue;
       const allow = key.allows.forStatementAt(key.at.line);
       this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
     }

@@ -2,7 +2,7 @@ import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
 import type { RuleId, Severity } from './catalog.js';
-import { isNewTable, type LintState, type StatementContext } from './context.js';
+import { isNewColumn, isNewObject, isNewTable, type LintState, type StatementContext } from './context.js';
 import { addColumnRewrite, alterCommands, describeType, droppedNames, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
 import { mayBeWidening } from './types.js';
 
@@ -44,14 +44,16 @@ const CHECKS: Record<string, Check> = {
   RenameStmt: (node, context) => {
     const table = relationName(node.relation);
     if (isNewTable(context, table)) return [];
+    if (node.renameType === 'OBJECT_COLUMN' && isNewColumn(context, table ?? '', String(node.subname))) return [];
     if (node.renameType === 'OBJECT_COLUMN') return [{ rule: 'rename', message: `renames column ${table}.${node.subname} to ${node.newname}` }];
     if (node.renameType === 'OBJECT_TABLE') return [{ rule: 'rename', message: `renames table ${table} to ${node.newname}` }];
     return [];
   },
   AlterEnumStmt: (node, context) => {
     const type = qualifiedName(names(node.typeName));
+    // A type of this run: no deployed code writes its labels, and its order is still being decided.
+    if (isNewObject(context, `type:${type}`)) return [];
     if (node.oldVal !== undefined) return [{ rule: 'enum-rename-value', message: `renames label '${node.oldVal}' of ${type} to '${node.newVal}'` }];
-    if (context.state.created.has(`type:${type}`)) return [];
     return node.newValNeighbor === undefined ? [{ rule: 'enum-add-value-unordered', message: `adds label '${node.newVal}' to ${type} at the end` }] : [];
   },
   TransactionStmt: (node, context) => {
@@ -99,6 +101,8 @@ function dropChecks(node: Node, context: StatementContext, statement: ParsedStat
     return objects.flatMap((index) => {
       // down.sql runs in a transaction, where CONCURRENTLY is impossible: undoing the migration's index is expected.
       if (context.undoes.has(`index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [{ rule: 'index-without-concurrently' as const, severity: 'warning' as const, message: `DROP INDEX ${index} (undoing its migration; down.sql runs in a transaction, so it cannot be CONCURRENTLY)` }];
+      // An index of this run serves no deployed query, and dropping one scans nothing.
+      if (isNewObject(context, `index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [];
       return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement);
     });
   }
@@ -109,7 +113,7 @@ function dropChecks(node: Node, context: StatementContext, statement: ParsedStat
 
 /** A drop of what this migration created is no finding; in down.sql, of what its migration.sql created, a warning. */
 function dropped(key: string, message: string, context: StatementContext): RawFinding[] {
-  if (context.state.created.has(key)) return [];
+  if (isNewObject(context, key)) return [];
   if (context.undoes.has(key)) return [{ rule: 'drop-object', message: `${message} (undoing its migration)`, severity: 'warning' }];
   return [{ rule: 'drop-object', message }];
 }
@@ -130,6 +134,7 @@ function alterCommandChecks(table: string, command: Node, context: StatementCont
       return [{ rule: 'set-not-null', message: `SET NOT NULL on ${table}.${column} scans the table under ACCESS EXCLUSIVE: no validated CHECK (${column} IS NOT NULL) proves it first`, sql }];
     }
     case 'AT_DropNotNull':
+      if (isNewColumn(context, table, column)) return [];
       if (context.undoes.has(`notnull:${table}.${column}`)) return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column} (undoing its migration)`, severity: 'warning' }];
       return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column}: clients may not expect NULL` }];
     case 'AT_AddConstraint':
@@ -265,7 +270,58 @@ export function record({ kind, node }: ParsedStatement, state: LintState): void 
     state.enumLabels.add(String(node.newVal));
   } else if (kind === 'AlterTableStmt') {
     for (const command of alterCommands(node)) recordAlter(table, command, state);
+  } else if (kind === 'RenameStmt') {
+    recordRename(node, state);
   }
+}
+
+/** A renamed object of this run stays new under its new name; a renamed table takes its columns and indexes along. */
+function recordRename(node: Node, state: LintState): void {
+  const newName = String(node.newname);
+  const relation = relationName(node.relation) ?? '';
+  const sibling = (name: string) => (relation.includes('.') ? `${relation.split('.')[0]}.${name}` : name);
+  switch (node.renameType) {
+    case 'OBJECT_TABLE':
+      return renameTable(state, relation, sibling(newName));
+    case 'OBJECT_COLUMN':
+      for (const prefix of ['column', 'notnull']) renameKey(state, `${prefix}:${relation}.${String(node.subname)}`, `${prefix}:${relation}.${newName}`);
+      return;
+    case 'OBJECT_INDEX': {
+      const table = state.indexTables.get(relation);
+      renameKey(state, `index:${relation}`, `index:${sibling(newName)}`);
+      if (table === undefined) return;
+      state.indexTables.delete(relation);
+      state.indexTables.set(sibling(newName), table);
+      return;
+    }
+    case 'OBJECT_TYPE':
+    case 'OBJECT_DOMAIN': {
+      const parts = names(unwrap(node.object)?.[1].items);
+      renameKey(state, `type:${qualifiedName(parts)}`, `type:${qualifiedName([...parts.slice(0, -1), newName])}`);
+      return;
+    }
+    default:
+  }
+}
+
+function renameTable(state: LintState, from: string, to: string): void {
+  const held = state.heldLocks.get(from);
+  if (held) state.heldLocks.set(to, held);
+  if (!state.newTables.delete(from)) return;
+  state.newTables.add(to);
+  for (const keys of [state.created, state.inherited]) {
+    for (const key of [...keys]) {
+      const [kind, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      if (kind === 'table' && name === from) renameKey(state, key, `table:${to}`);
+      else if ((kind === 'column' || kind === 'notnull') && name.startsWith(`${from}.`)) renameKey(state, key, `${kind}:${to}${name.slice(from.length)}`);
+    }
+  }
+  for (const [index, table] of state.indexTables) if (table === from) state.indexTables.set(index, to);
+}
+
+/** Moves a key of this run's objects (in this migration's or the earlier ones' set) to its new name. */
+function renameKey(state: LintState, from: string, to: string): void {
+  for (const keys of [state.created, state.inherited]) if (keys.delete(from)) keys.add(to);
 }
 
 function recordAlter(table: string, command: Node, state: LintState): void {
