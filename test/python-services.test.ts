@@ -1,0 +1,63 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../src/database.js';
+import { openAuth, type TestAuth } from './helpers/auth.js';
+import { createTestDatabase } from './helpers/database.js';
+import { migrateProject } from './helpers/migrations.js';
+
+const script = fileURLToPath(new URL('./python/tasks_roundtrip.py', import.meta.url));
+
+/** The first Python with SQLAlchemy and asyncpg (Debian: apt install python3-sqlalchemy python3-asyncpg). */
+function findPython(): string | undefined {
+  const candidates = [process.env.TODO_DB_TEST_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+  return candidates.find((python) => spawnSync(python, ['-c', 'import sqlalchemy, asyncpg'], { stdio: 'ignore' }).status === 0);
+}
+
+const python = findPython();
+
+interface Roundtrip {
+  differences: string[];
+  created: { id: string; userId: string; status: string; completedAt: string | null; createdAt: string; dueDate: string };
+  completed: { status: string; completedAt: string | null; updatedAt: string };
+  titles: string[];
+  badTags: string;
+}
+
+describe.skipIf(!python)("the Python services' model (python/todo_models.py, SQLAlchemy with asyncpg; skipped without them)", () => {
+  let url: string;
+  let ba: TestAuth;
+  let db: Database;
+
+  beforeAll(async () => {
+    url = await createTestDatabase('python');
+    await migrateProject(url);
+    ba = openAuth(url);
+    db = await openDatabase({ databaseUrl: url, poolSize: 2 });
+  });
+
+  afterAll(async () => {
+    await ba?.close();
+    await db?.close();
+  });
+
+  it('reads and writes the tasks of a Better Auth user, with text ids, and agrees with the migrations column for column', async () => {
+    const { user } = await ba.auth.api.signUpEmail({ body: { email: 'guido@example.com', password: 'readability counts', name: 'Guido' } });
+    await db.prisma.task.create({ data: { userId: user.id, title: 'Written from Node' } });
+
+    const asyncpgUrl = url.replace(/^postgres(ql)?:/, 'postgresql+asyncpg:');
+    const { stdout } = await promisify(execFile)(python!, [script, asyncpgUrl, 'guido@example.com']);
+    const result = JSON.parse(stdout) as Roundtrip;
+
+    expect(result.differences).toEqual([]);
+    expect(result.created).toMatchObject({ userId: user.id, status: 'pending', completedAt: null, dueDate: '2027-01-15T09:30:00+00:00' });
+    expect(result.completed.status).toBe('completed');
+    expect(result.completed.completedAt).not.toBeNull();
+    expect(result.titles).toEqual(['Written from Node', 'Written from Python']);
+    expect(result.badTags).toBe('23514');
+
+    const fromPython = await db.prisma.task.findUniqueOrThrow({ where: { id: result.created.id }, include: { user: true } });
+    expect(fromPython).toMatchObject({ title: 'Written from Python', priority: 'high', status: 'completed', tags: ['python'], user: { email: 'guido@example.com' } });
+  });
+});
