@@ -94,6 +94,13 @@ describe('the static rules (no database)', () => {
     expect(report.errors).toBe(1);
   });
 
+  it('says REINDEX and DROP INDEX block reads too (ACCESS EXCLUSIVE on the index), CREATE INDEX writes only', async () => {
+    const messages = async (sql: string) => (await lint(sql)).findings.map((finding) => finding.message);
+    expect(await messages('reindex index tasks_status_idx;')).toEqual(['REINDEX of tasks_status_idx without CONCURRENTLY blocks reads and writes of the table while it runs']);
+    expect(await messages('reindex table tasks;')).toEqual(['REINDEX of tasks without CONCURRENTLY blocks reads and writes of tasks while it runs']);
+    expect(await messages('create index tasks_title_idx on tasks (title);')).toEqual(['CREATE INDEX on tasks without CONCURRENTLY blocks writes to tasks while it runs']);
+  });
+
   it('reports style rules as warnings, and an offline type change that may be a widening as a warning', async () => {
     const report = await lint('create table notes (at timestamp);\nalter table tasks alter column title type varchar(300);');
     expect(report.findings.map((finding) => [finding.rule, finding.severity])).toEqual([['timestamp-without-time-zone', 'warning'], ['alter-column-type', 'warning']]);

@@ -13,7 +13,7 @@ export interface RuleInfo {
 export const RULES = {
   'index-without-concurrently': {
     severity: 'error',
-    why: 'builds or drops the index under a lock that blocks every write to the table (SHARE for CREATE and REINDEX, ACCESS EXCLUSIVE for DROP) until it is done',
+    why: 'builds, rebuilds or drops the index under a lock that blocks the table until it is done: CREATE INDEX takes SHARE (writes wait); REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on the index, and DROP INDEX ACCESS EXCLUSIVE on both (reads wait too)',
     fix: 'Use CREATE INDEX CONCURRENTLY (or DROP INDEX / REINDEX ... CONCURRENTLY) alone in a migration whose first line is -- todo-db: no-transaction',
   },
   'concurrently-in-transaction': {

@@ -266,7 +266,6 @@ function renameSteps(name: string, node: Node, context: StatementContext): Step[
     case 'OBJECT_VIEW':
     case 'OBJECT_MATVIEW':
     case 'OBJECT_SEQUENCE':
-      return [table(name, 'ACCESS EXCLUSIVE')];
     case 'OBJECT_TRIGGER':
     case 'OBJECT_POLICY':
       return [table(name, 'ACCESS EXCLUSIVE')];

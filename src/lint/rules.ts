@@ -32,7 +32,7 @@ const CHECKS: Record<string, Check> = {
   ReindexStmt: (node, context, statement) => {
     const name = relationName(node.relation);
     const table = node.kind === 'REINDEX_OBJECT_INDEX' ? name && indexTable(context, name) : name;
-    return concurrency(isConcurrentReindex(node), table, `REINDEX of ${name ?? 'the database'}`, context, statement);
+    return concurrency(isConcurrentReindex(node), table, `REINDEX of ${name ?? 'the database'}`, context, statement, 'reads and writes of');
   },
   DropStmt: (node, context, statement) => dropChecks(node, context, statement),
   AlterTableStmt: (node, context, statement) => {
@@ -98,14 +98,15 @@ function dataLoss({ kind, node }: ParsedStatement, context: StatementContext): R
   });
 }
 
-function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement): RawFinding[] {
+/** `blocked`: CREATE INDEX blocks writes; REINDEX (ACCESS EXCLUSIVE on the index) and DROP INDEX block reads too. */
+function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement, blocked = 'writes to'): RawFinding[] {
   if (concurrent) {
     if (!context.transactional) return [];
     return [{ rule: 'concurrently-in-transaction', message: `${what} uses CONCURRENTLY in a migration that runs in a transaction`, sql: ownMigration(statement.sql) }];
   }
   if (isNewTable(context, table)) return [];
   const sql = withConcurrently(statement.sql);
-  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks writes to ${table ?? 'the table'} while it runs`, sql: sql && ownMigration(sql) }];
+  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks ${blocked} ${table ?? 'the table'} while it runs`, sql: sql && ownMigration(sql) }];
 }
 
 /** The statement as the first statement of a no-transaction migration of its own. */
@@ -127,7 +128,7 @@ function dropChecks(node: Node, context: StatementContext, statement: ParsedStat
       if (context.undoes.has(`index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [{ rule: 'index-without-concurrently' as const, severity: 'warning' as const, message: `DROP INDEX ${index} (undoing its migration; down.sql runs in a transaction, so it cannot be CONCURRENTLY)` }];
       // An index of this run serves no deployed query, and dropping one scans nothing.
       if (isNewObject(context, `index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [];
-      return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement);
+      return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement, 'reads and writes of');
     });
   }
   const kind = DROPPED_KINDS[String(node.removeType)];
