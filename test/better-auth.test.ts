@@ -1,7 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { betterAuthPassword } from '../src/auth/password.js';
-import { openDatabase, type Database } from '../src/database.js';
+import { openDatabase, type Database } from '../src/db/database.js';
 import { cookieOf, openAuth, pendingBetterAuthMigrations, signIn, type TestAuth } from './helpers/auth.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';

@@ -1,5 +1,5 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../core/errors.js';
 import type { FolderLintReport } from '../lint/folder.js';
 import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/lint.js';
 import { formatBytes, formatRows } from '../lint/size.js';

@@ -1,4 +1,4 @@
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 
 /** SQLSTATEs a server sends when it ends a session (shutdown, restart, pg_terminate_backend) or the link broke. */
 const LOST_CODES = new Set(['57P01', '57P02', '57P03', '08003', '08006', 'ECONNRESET', 'EPIPE']);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { TodoDbError } from '../errors.js';
-import { migrationLockHeld } from './lock.js';
+import { TodoDbError } from '../core/errors.js';
+import { migrationLockHeld } from './advisory-lock.js';
 
 /**
  * `_prisma_migrations`, exactly as Prisma Migrate creates and fills it (migrations.md), so Prisma's tools can read

@@ -1,4 +1,4 @@
-import { TodoDbError, usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import { isUnfinished, type HistoryRow } from './history.js';
 

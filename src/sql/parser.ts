@@ -1,4 +1,4 @@
-import { compiledBaselineOnly } from '../wasm-tier.js';
+import { compiledBaselineOnly } from '../core/wasm-tier.js';
 
 /**
  * PostgreSQL's own parser (libpg-query: PostgreSQL 18's grammar compiled to WebAssembly), so statement

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { readCatalog } from '../../src/inspect/catalog.js';
+import { readCatalog } from '../../src/schema/catalog-reader.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
-import type { Catalog } from '../inspect/catalog.js';
+import type { Catalog } from '../schema/catalog-reader.js';
 import type { ParsedStatement } from '../sql/parser.js';
-import { NO_TRANSACTION_HEADER } from './folder.js';
+import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 
 /**
  * The pure half of `migrate create --from-schema`: the SQL Prisma's engine drafted, parsed by PostgreSQL's own

@@ -8,11 +8,11 @@ import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
-import { TodoDbError, usageError } from '../errors.js';
-import { compiledBaselineOnly } from '../wasm-tier.js';
-import { readCatalogAt, type Catalog } from './catalog.js';
-import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from './diff.js';
-import { withScratchDatabase, withShadowDatabase } from './shadow.js';
+import { TodoDbError, usageError } from '../core/errors.js';
+import { compiledBaselineOnly } from '../core/wasm-tier.js';
+import { readCatalogAt, type Catalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from '../schema/differences.js';
+import { withScratchDatabase, withShadowDatabase } from '../shadow/shadow-database.js';
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
