@@ -100,15 +100,6 @@ export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Prom
   return { differences, ignored: NOT_COMPARED, schemaPath, engineVersion, durationMs: Math.round(performance.now() - started) };
 }
 
-/**
- * The SQL Prisma would run to create schema.prisma's tables in an empty database (`prisma migrate diff
- * --from-empty --to-schema --script`). The engine reads the server's version through an adapter before it
- * diffs, so it needs a database: `adapterUrl`, which it only reads from (a scratch database is best).
- */
-export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUrl): Promise<string> {
-  return (await generateSchemaSql(schemaPath, await readSchema(schemaPath), adapterUrl)).sql;
-}
-
 async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl, externalTables: string[] = []): Promise<{ sql: string; engineVersion: string }> {
   return withSchemaEngine(adapterUrl, schemaPath, content, async (engine, version) => {
     const files = [{ path: schemaPath, content }];
