@@ -21,13 +21,18 @@ interface PgErrorShape {
   message: string;
 }
 
+/** Five characters of digits and capitals with a digit among them: EPIPE has the shape but is Node's. */
+export function isSqlState(code: string | undefined): code is string {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code);
+}
+
 /** The SQLSTATE of a pg error, or of the pg error a TodoDbError or driver adapter wrapped. */
 export function sqlState(error: unknown): PgErrorShape | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return { code, message: current.message };
+    if (typeof code === 'string' && isSqlState(code)) return { code, message: current.message };
     const original = (current as { originalCode?: unknown }).originalCode;
-    if (typeof original === 'string' && /^[0-9A-Z]{5}$/.test(original)) return { code: original, message: current.message };
+    if (typeof original === 'string' && isSqlState(original)) return { code: original, message: current.message };
   }
   return undefined;
 }

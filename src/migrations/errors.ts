@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
+import { isSqlState } from '../db/server-errors.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
 import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
@@ -37,7 +38,8 @@ export function failureOffset(error: unknown, sent: SentText, statementOffset: n
  */
 export function migrationFailed(migration: Migration, file: MigrationFile, script: string, error: unknown, { offset, rolledBack = true }: { offset?: number; rolledBack?: boolean }): TodoDbError {
   const pgError = error as PgError;
-  const state = pgError.code ? ` (SQLSTATE ${pgError.code})` : '';
+  // Node's socket errors (ECONNRESET, EPIPE) carry a code too, but only PostgreSQL's are SQLSTATEs.
+  const state = isSqlState(pgError.code) ? ` (SQLSTATE ${pgError.code})` : '';
   const detail = pgError.detail ? `\n  ${pgError.detail}` : '';
   return new TodoDbError({
     code: 'MIGRATION_FAILED',
@@ -94,11 +96,12 @@ function excerpt(script: string, offset: number | undefined): string {
 }
 
 const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03']);
+const SOCKET_ERRORS = /^E[A-Z]+$/;
 
 /** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
 function causeHint(error: PgError, file: MigrationFile): string {
   const code = error.code ?? '';
-  if (CONNECTION_LOST.has(code) || code.startsWith('08') || (!code && /connection terminated|ECONNRESET|EPIPE/i.test(error.message))) {
+  if (CONNECTION_LOST.has(code) || code.startsWith('08') || SOCKET_ERRORS.test(code) || (!code && /connection terminated|ECONNRESET|EPIPE/i.test(error.message))) {
     return 'The connection to PostgreSQL ended while it ran (an administrator, a restart or a failover ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
   }
   if (code === '55P03') {
