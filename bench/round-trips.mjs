@@ -19,7 +19,7 @@ const node = (args) =>
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}`))));
   });
-const deleteSeedUser = ['-e', "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query(\"delete from users where email='test@example.com'\")).then(()=>c.end())"];
+const deleteSeedUser = ['-e', "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query('delete from \"user\" where email=\\'test@example.com\\'')).then(()=>c.end())"];
 
 const steps = [
   { name: 'pg connect + select 1 (baseline)', args: ['bench/pg-baseline.mjs'] },

@@ -8,6 +8,7 @@ export { redact } from './config/redact.js';
 export { createPool, clientConfig, type PoolOptions } from './db/pool.js';
 export { checkConnection, type ConnectionReport } from './db/check-connection.js';
 export { TodoDbError } from './errors.js';
+export { betterAuthPassword, hashPassword, verifyPassword, type PasswordHashAlgorithm, type PasswordHashing } from './auth/password.js';
 export { openDatabase, Prisma, TaskPriority, TaskStatus, type Database, type DatabaseOptions, type Task, type TransactionClient, type TransactionOptions, type User } from './database.js';
 export { createMigrator, type CreateMigratorOptions, type TodoDbMigrator } from './migrations/api.js';
 export type { DownOptions, DownReport, PlannedStep, StatusEntry, StatusReport, StepResult, UpOptions, UpReport } from './migrations/migrator.js';

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 type Row = Record<string, unknown>;
 
-async function insert(table: 'users' | 'tasks', row: Row): Promise<Row> {
+async function insert(table: '"user"' | 'tasks', row: Row): Promise<Row> {
   const columns = Object.keys(row);
   const placeholders = columns.map((_, i) => `$${i + 1}`);
   const { rows } = await db.query(`insert into ${table} (${columns.join(', ')}) values (${placeholders.join(', ')}) returning *`, Object.values(row));
@@ -27,8 +27,9 @@ async function insert(table: 'users' | 'tasks', row: Row): Promise<Row> {
 }
 
 let emails = 0;
+/** A Better Auth user, as its signUpEmail writes one (it makes the id). */
 function newUser(overrides: Row = {}): Promise<Row> {
-  return insert('users', { email: `user${++emails}@example.com`, password_hash: 'x', ...overrides });
+  return insert('"user"', { id: `user-${++emails}`, email: `user${emails}@example.com`, name: 'Test User', ...overrides });
 }
 
 async function newTask(overrides: Row = {}): Promise<Row> {
@@ -51,10 +52,16 @@ async function expectViolation(promise: Promise<unknown>, constraint: string): P
   expect({ constraint: error.constraint, code: error.code }).toMatchObject({ constraint, code: expect.stringMatching(/^23/) });
 }
 
-describe('the init migration creates', () => {
+describe('the migrations create', () => {
   it('the indexes with Prisma default names', async () => {
-    const { rows } = await db.query<{ indexname: string; indexdef: string }>(`select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename in ('users', 'tasks') order by 1`);
+    const { rows } = await db.query<{ indexname: string; indexdef: string }>(`select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename <> '_prisma_migrations' order by 1`);
     expect(rows.map((row) => row.indexname)).toEqual([
+      'account_pkey',
+      'account_userId_idx',
+      'jwks_pkey',
+      'session_pkey',
+      'session_token_key',
+      'session_userId_idx',
       'tasks_created_at_idx',
       'tasks_due_date_idx',
       'tasks_pkey',
@@ -62,21 +69,27 @@ describe('the init migration creates', () => {
       'tasks_status_idx',
       'tasks_tags_idx',
       'tasks_user_id_created_at_idx',
-      'tasks_user_id_idx',
       'tasks_user_id_status_idx',
-      'users_email_key',
-      'users_pkey',
+      'user_email_key',
+      'user_pkey',
+      'verification_identifier_idx',
+      'verification_pkey',
     ]);
     const definition = (name: string) => rows.find((row) => row.indexname === name)?.indexdef;
     expect(definition('tasks_user_id_created_at_idx')).toMatch(/\(user_id, created_at DESC\)$/);
     expect(definition('tasks_tags_idx')).toMatch(/USING gin \(tags\)$/);
-    expect(definition('users_email_key')).toMatch(/^CREATE UNIQUE INDEX/);
+    expect(definition('user_email_key')).toMatch(/^CREATE UNIQUE INDEX/);
+    expect(definition('session_token_key')).toMatch(/^CREATE UNIQUE INDEX/);
   });
 
   // contype n: PostgreSQL 18 also lists NOT NULL constraints, which are not ours to name.
   it('the named constraints', async () => {
-    const { rows } = await db.query<{ conname: string }>(`select conname from pg_constraint where connamespace = 'public'::regnamespace and contype <> 'n' and conrelid in ('users'::regclass, 'tasks'::regclass) order by 1`);
+    const { rows } = await db.query<{ conname: string }>(`select conname from pg_constraint where connamespace = 'public'::regnamespace and contype <> 'n' and conrelid in ('"user"'::regclass, 'tasks'::regclass, 'session'::regclass, 'account'::regclass) order by 1`);
     expect(rows.map((row) => row.conname)).toEqual([
+      'account_pkey',
+      'account_userId_fkey',
+      'session_pkey',
+      'session_userId_fkey',
       'tasks_completed_at_check',
       'tasks_description_length_check',
       'tasks_pkey',
@@ -84,17 +97,16 @@ describe('the init migration creates', () => {
       'tasks_tags_valid_check',
       'tasks_title_length_check',
       'tasks_user_id_fkey',
-      'users_email_lowercase_check',
-      'users_pkey',
+      'user_pkey',
     ]);
   });
 
-  it('the defaults: database-generated ids, empty tags, pending, medium, active, unverified', async () => {
+  it('the defaults: database-generated task ids, empty tags, pending, medium; users unverified', async () => {
     const user = await newUser();
     const task = await newTask({ user_id: user.id });
-    expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: null, is_active: true, email_verified: false });
-    expect(user.created_at).toBeInstanceOf(Date);
-    expect(task).toMatchObject({ tags: [], status: 'pending', priority: 'medium', description: null, due_date: null, completed_at: null });
+    expect(user).toMatchObject({ image: null, emailVerified: false });
+    expect(user.createdAt).toBeInstanceOf(Date);
+    expect(task).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), tags: [], status: 'pending', priority: 'medium', description: null, due_date: null, completed_at: null });
   });
 });
 
@@ -195,31 +207,30 @@ describe('completed_at', () => {
 });
 
 describe('updated_at', () => {
-  it.each(['users', 'tasks'] as const)('moves on every update of %s, even when the client sends an old value', async (table) => {
-    const row = table === 'users' ? await newUser() : await newTask();
+  it.each(['tasks'] as const)('moves on every update of %s, even when the client sends an old value', async (table) => {
+    const row = await newTask();
     const { rows: before } = await db.query<{ updated_at: string }>(`select updated_at::text from ${table} where id = $1`, [row.id]);
-    const set = table === 'users' ? `name = 'Ada'` : `title = 'Renamed'`;
-    await db.query(`update ${table} set ${set}, updated_at = '2000-01-01' where id = $1`, [row.id]);
+    await db.query(`update ${table} set title = 'Renamed', updated_at = '2000-01-01' where id = $1`, [row.id]);
     const { rows } = await db.query<{ moved: boolean }>(`select updated_at > $2::timestamptz and updated_at > created_at as moved from ${table} where id = $1`, [row.id, before[0]?.updated_at]);
     expect(rows[0]?.moved).toBe(true);
   });
 });
 
-describe('users', () => {
-  it('refuse an uppercase email', async () => {
-    await expectViolation(newUser({ email: 'Ada@Example.com' }), 'users_email_lowercase_check');
-  });
-
+describe("Better Auth's users", () => {
   it('refuse a duplicate email', async () => {
     await newUser({ email: 'grace@example.com' });
-    await expectViolation(newUser({ email: 'grace@example.com' }), 'users_email_key');
+    await expectViolation(newUser({ email: 'grace@example.com' }), 'user_email_key');
+  });
+
+  it('own only tasks of a user that exists', async () => {
+    await expectViolation(newTask({ user_id: 'no-such-user' }), 'tasks_user_id_fkey');
   });
 
   it('take their tasks with them when deleted', async () => {
     const user = await newUser();
     await newTask({ user_id: user.id });
     await newTask({ user_id: user.id, title: 'Second' });
-    await db.query('delete from users where id = $1', [user.id]);
+    await db.query('delete from "user" where id = $1', [user.id]);
     const { rows } = await db.query<{ count: string }>('select count(*) from tasks where user_id = $1', [user.id]);
     expect(rows[0]?.count).toBe('0');
   });

@@ -5,6 +5,7 @@ import { openDatabase, TaskPriority, TaskStatus, type Database } from '../src/da
 import { TodoDbError } from '../src/errors.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';
+import { newUser } from './helpers/users.js';
 
 let url: string;
 let observer: pg.Client;
@@ -44,15 +45,16 @@ let emails = 0;
 const email = () => `person${++emails}@example.com`;
 
 describe('Prisma Client on the pool', () => {
-  it('writes and reads every column of users', async () => {
-    const id = randomUUID();
-    const written = { id, email: email(), passwordHash: '$2a$10$hash', name: 'Ada Lovelace', isActive: false, emailVerified: true };
+  it("writes and reads every column of Better Auth's user", async () => {
+    // Better Auth's ids are its own random strings, not uuids.
+    const id = randomBytes(16).toString('base64url');
+    const written = { id, email: email(), name: 'Ada Lovelace', emailVerified: true, image: 'https://example.com/ada.png' };
     const created = await database.prisma.user.create({ data: written });
     expect(created).toMatchObject(written);
     expect(created.createdAt).toBeInstanceOf(Date);
     expect(created.updatedAt).toBeInstanceOf(Date);
 
-    const changes = { email: email(), passwordHash: '$2a$10$other', name: null, isActive: true, emailVerified: false };
+    const changes = { email: email(), name: 'Ada King', emailVerified: false, image: null };
     const updated = await database.prisma.user.update({ where: { id }, data: changes });
     expect(updated).toMatchObject(changes);
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
@@ -60,14 +62,15 @@ describe('Prisma Client on the pool', () => {
   });
 
   it('lets the database generate ids and defaults', async () => {
-    const user = await database.prisma.user.create({ data: { email: email(), passwordHash: 'x' } });
+    const user = await database.prisma.user.create({ data: newUser() });
     const task = await database.prisma.task.create({ data: { userId: user.id, title: 'Defaults' } });
-    expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: null, isActive: true, emailVerified: false });
+    expect(user).toMatchObject({ image: null, emailVerified: false });
+    expect(task.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(task).toMatchObject({ status: TaskStatus.pending, priority: TaskPriority.medium, tags: [], description: null, dueDate: null, completedAt: null });
   });
 
   it('writes and reads every column of tasks', async () => {
-    const user = await database.prisma.user.create({ data: { email: email(), passwordHash: 'x' } });
+    const user = await database.prisma.user.create({ data: newUser() });
     const written = {
       id: randomUUID(),
       userId: user.id,
@@ -96,7 +99,7 @@ describe('Prisma Client on the pool', () => {
   });
 
   it('surfaces the CHECK constraints as errors', async () => {
-    const user = await database.prisma.user.create({ data: { email: email(), passwordHash: 'x' } });
+    const user = await database.prisma.user.create({ data: newUser() });
     await expect(database.prisma.task.create({ data: { userId: user.id, title: '   ' } })).rejects.toThrow(/tasks_title_length_check/);
   });
 });
@@ -104,7 +107,7 @@ describe('Prisma Client on the pool', () => {
 describe('transaction', () => {
   it('commits when fn resolves and returns its value', async () => {
     const address = email();
-    const id = await database.transaction(async (tx) => (await tx.user.create({ data: { email: address, passwordHash: 'x' } })).id);
+    const id = await database.transaction(async (tx) => (await tx.user.create({ data: newUser(address) })).id);
     expect(await database.prisma.user.findUnique({ where: { email: address } })).toMatchObject({ id });
   });
 
@@ -112,7 +115,7 @@ describe('transaction', () => {
     const address = email();
     const boom = new Error('boom');
     const attempt = database.transaction(async (tx) => {
-      const user = await tx.user.create({ data: { email: address, passwordHash: 'x' } });
+      const user = await tx.user.create({ data: newUser(address) });
       await tx.task.create({ data: { userId: user.id, title: 'Never saved' } });
       throw boom;
     });
@@ -122,7 +125,7 @@ describe('transaction', () => {
   });
 
   it('runs 10 at once on a pool of 10, each on its own connection, and all commit', async () => {
-    const user = await database.prisma.user.create({ data: { email: email(), passwordHash: 'x' } });
+    const user = await database.prisma.user.create({ data: newUser() });
     const pids = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         database.transaction(async (tx) => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/database.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';
+import { newUser } from './helpers/users.js';
 
 /** The library under load: every request succeeds, and the pool never holds more connections than it may. */
 
@@ -45,7 +46,7 @@ describe('openDatabase under load', () => {
     const applicationName = `faults-load-${randomBytes(4).toString('hex')}`;
     const baseline = await connectionsOf(applicationName);
     const db = await openDatabase({ databaseUrl: url, poolSize: POOL_SIZE, applicationName });
-    const user = await db.prisma.user.create({ data: { email: `${applicationName}@load.test`, passwordHash: 'x' } });
+    const user = await db.prisma.user.create({ data: newUser(`${applicationName}@load.test`) });
     const sampler = sampleConnections(applicationName);
     const started = Date.now();
 

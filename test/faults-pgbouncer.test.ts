@@ -56,7 +56,7 @@ describe.skipIf(!installed)(title, () => {
     const result = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: pooled } });
     expectAccepted(result);
     expect(result.code).toBe(0);
-    const rows = await query(direct, "select count(*)::int as n from users where email = 'test@example.com'");
+    const rows = await query(direct, `select count(*)::int as n from "user" where email = 'test@example.com'`);
     expect(rows[0].n).toBe(1);
   });
 
@@ -88,7 +88,7 @@ describe.skipIf(!installed)(title, () => {
 
   /** What each history job would change, read on the direct connection: it must read the same afterwards. */
   const historyJobs = [
-    ['migrate reset --yes', (url: string) => query(url, "insert into users (email, password_hash) values ('kept@example.com', 'x')"), 'select count(*)::int as n from users'],
+    ['migrate reset --yes', (url: string) => query(url, `insert into "user" (id, email, name) values ('kept', 'kept@example.com', 'Kept')`), 'select count(*)::int as n from "user"'],
     [
       'migrate resolve --rolled-back 20261123000000_init',
       (url: string) => query(url, "update _prisma_migrations set finished_at = null, logs = 'failed, as far as this test is concerned' where migration_name = '20261123000000_init'"),

@@ -62,7 +62,7 @@ function commands(label: string): Array<{ name: string; args: string[]; files: s
     { name: 'migrate up', args: ['migrate', 'up'], files: [] },
     { name: 'migrate status', args: ['migrate', 'status'], files: [] },
     { name: 'migrate diff', args: ['migrate', 'diff'], files: [] },
-    { name: 'seed-dev', args: ['seed-dev', '--bcrypt-cost', '4'], files: [] },
+    { name: 'seed-dev', args: ['seed-dev'], files: [] },
     { name: 'smoke', args: ['smoke', '--junit', junit], files: [junit] },
     { name: 'health', args: ['health'], files: [] },
     { name: 'inspect-indexes', args: ['inspect-indexes'], files: [] },

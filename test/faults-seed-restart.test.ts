@@ -47,7 +47,7 @@ describe('seed-dev while PostgreSQL restarts', () => {
     const rerun = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: url } });
     console.info(`seed-dev rerun after the restart: exit ${rerun.code} in ${Date.now() - rerunStarted} ms`);
     expect(rerun.code, rerun.stderr).toBe(0);
-    const users = await query(url, "select id from users where email = 'test@example.com'");
+    const users = await query(url, `select id from "user" where email = 'test@example.com'`);
     const tasks = await query(url, 'select id::text, user_id from tasks order by id');
     expect(users).toHaveLength(1);
     expect(tasks.map((task) => task.id)).toEqual([1, 2, 3, 4, 5].map((n) => `5eed0000-0000-4000-8000-00000000000${n}`));

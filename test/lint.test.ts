@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 async function folderWith(sql: string, down?: string): Promise<string> {
   const dir = await migrationsFolder();
-  await cp(join(defaultMigrationsDir(), '20261123000000_init'), join(dir, '20261123000000_init'), { recursive: true });
+  for (const name of ['20261123000000_init', '20261203000000_better_auth_users']) await cp(join(defaultMigrationsDir(), name), join(dir, name), { recursive: true });
   await addMigration(dir, '20990101000000_change', { up: sql, down });
   return dir;
 }
@@ -66,10 +66,10 @@ describe('migrate lint with the live database', () => {
   });
 
   it('does not report a binary-coercible type change with no CHECK on the column: neither rewrite nor scan', async () => {
-    const { code, data } = await lintJson('alter table users alter column name type varchar;\n');
+    const { code, data } = await lintJson('alter table "user" alter column name type varchar;\n');
     expect(data.findings).toEqual([]);
     expect(code).toBe(0);
-    expect(data.plan[0].locks).toEqual([expect.objectContaining({ table: 'users', lock: 'ACCESS EXCLUSIVE', effect: 'none' })]);
+    expect(data.plan[0].locks).toEqual([expect.objectContaining({ table: 'user', lock: 'ACCESS EXCLUSIVE', effect: 'none' })]);
   });
 
   it('says a rewrite-free type change still scans when a CHECK uses the column, and makes it an error on 100 000 rows', async () => {
@@ -136,7 +136,7 @@ describe('migrate lint with the live database', () => {
     const offline = await runCli(['migrate', 'lint', '--offline', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: 'postgresql://nobody:secret@127.0.0.1:1/none' } });
     expect(offline.code).toBe(1);
     const data = offline.json().data;
-    expect([data.offline, data.selection, data.migrations]).toEqual([true, 'all', ['20261123000000_init', '20990101000000_change']]);
+    expect([data.offline, data.selection, data.migrations]).toEqual([true, 'all', ['20261123000000_init', '20261203000000_better_auth_users', '20990101000000_change']]);
     expect(errors(data)).toEqual([expect.objectContaining({ rule: 'index-without-concurrently', table: null })]);
   });
 
@@ -153,7 +153,7 @@ describe('the lock plan', () => {
     'alter table tasks add column rank int',
     'alter table tasks alter column title set statistics 200',
     'alter table tasks validate constraint tasks_title_length_check',
-    'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id) not valid',
+    'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references "user" (id) not valid',
     'create trigger tasks_noop before update on tasks for each row execute function todo_set_updated_at()',
     'alter table tasks enable trigger tasks_set_updated_at',
     'alter table tasks alter column description type varchar(2000)',
@@ -172,7 +172,7 @@ describe('the lock plan', () => {
     try {
       await client.query(sql);
       const { rows } = await client.query<{ relname: string; mode: string }>(
-        "select c.relname, l.mode from pg_locks l join pg_class c on c.oid = l.relation where l.pid = pg_backend_pid() and l.granted and c.relname in ('tasks', 'users')",
+        "select c.relname, l.mode from pg_locks l join pg_class c on c.oid = l.relation where l.pid = pg_backend_pid() and l.granted and c.relname in ('tasks', 'user')",
       );
       const level = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase() as (typeof LOCK_LEVELS)[number];
       const strongest: Record<string, string> = {};
@@ -191,7 +191,7 @@ describe('the lock plan', () => {
         const migration: Migration = { name: '20990101000000_lock', path: '/m/20990101000000_lock/migration.sql', sql: `${sql};\n`, checksum: '', readDown: () => undefined, transactional: true };
         const report = await lintMigrations([{ migration, pending: true }], { db: client });
         const planned = Object.fromEntries(report.plan.flatMap((step) => step.locks.map((lock) => [lock.table, lock.lock])));
-        expect({ sql, tables: Object.keys(planned) }).toEqual({ sql, tables: sql.includes('foreign key') ? ['tasks', 'users'] : ['tasks'] });
+        expect({ sql, tables: Object.keys(planned) }).toEqual({ sql, tables: sql.includes('foreign key') ? ['tasks', 'user'] : ['tasks'] });
         const held = await heldLocks(client, sql);
         // A statement also takes weaker locks (ACCESS SHARE on a referenced table to read it): only the plan's tables count.
         expect({ sql, locks: Object.fromEntries(Object.keys(planned).map((table) => [table, held[table]])) }).toEqual({ sql, locks: planned });

@@ -3,7 +3,7 @@
  * exactly the case where the postgres OS user cannot reach the dir and the data must live elsewhere.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,13 @@ describe('local server', () => {
     expect(saved).toMatchObject({ port: first.port, user: 'todo', database: 'todo', dataDir: first.dataDir, initialised: true });
   });
 
+  it('keeps itself out of git with a `*` .gitignore, which the next ensure writes again when it is missing', async () => {
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('*\n');
+    unlinkSync(join(dir, '.gitignore'));
+    await ensureLocalServer({ dir });
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('*\n');
+  });
+
   it('returns the running server without starting it again', async () => {
     const again = await timed('ensure when running (fast path)', () => ensureLocalServer({ dir }));
     expect(again).toMatchObject({ started: false, initialised: false, port: first.port, pid: first.pid, password: first.password });
@@ -194,6 +201,15 @@ describe('local server', () => {
     } finally {
       sleeper.kill('SIGKILL');
     }
+  });
+});
+
+describe('a local dir that holds other files too', () => {
+  it('gets no .gitignore: --local-dir pointed at a project folder must not hide the project from git', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'package.json'), '{"name":"app"}');
+    await ensureLocalServer({ dir });
+    expect(existsSync(join(dir, '.gitignore'))).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { runCli } from './helpers/cli.js';
-import { BETTER_AUTH_SQL, BETTER_AUTH_TABLES } from './helpers/better-auth.js';
+import { EXTERNAL_SQL, EXTERNAL_TABLES, EXTERNAL_TABLES_SETTING } from './helpers/external-tool.js';
 import { adminUrl, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
 
@@ -101,51 +101,52 @@ describe('migrate diff sees every kind of object', () => {
 
   it('row-level security, enabled and forced', async () => {
     expect(await driftAfter('alter table tasks enable row level security')).toEqual(['row-level security on tasks: live enabled, migrations say disabled']);
-    expect(await driftAfter('alter table users force row level security')).toEqual(['row-level security on users: live forced, migrations say not forced']);
+    expect(await driftAfter('alter table "user" force row level security')).toEqual(['row-level security on user: live forced, migrations say not forced']);
   });
 
   it('a policy, by command, roles and expressions', async () => {
-    expect(await driftAfter("create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id')::uuid)")).toEqual([
+    expect(await driftAfter("create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id'))")).toEqual([
       'policy own_tasks on tasks: in the live database, not in the migrations',
     ]);
 
-    const policy = "create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id')::uuid);\n";
+    const policy = "create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id'));\n";
     const changed = "drop policy own_tasks on tasks; create policy own_tasks on tasks as restrictive for update to current_user using (true) with check (status = 'pending')";
     const [role] = await query(adminUrl().toString(), 'select current_user as name');
     expect(await driftFromMigration('20990101000000_policy', policy, changed)).toEqual([
-      `policy own_tasks on tasks: live command UPDATE, migrations say command SELECT; live restrictive, migrations say permissive; live to ${role.name}, migrations say to public; live using true, migrations say using (user_id = (current_setting('app.user_id'::text))::uuid); live with check (status = 'pending'::task_status), migrations say with check (none)`,
+      `policy own_tasks on tasks: live command UPDATE, migrations say command SELECT; live restrictive, migrations say permissive; live to ${role.name}, migrations say to public; live using true, migrations say using (user_id = current_setting('app.user_id'::text)); live with check (status = 'pending'::task_status), migrations say with check (none)`,
     ]);
   });
 
   it('comments, only with --comments', async () => {
     const url = await createTestDatabase('kinds');
     await migrateProject(url);
-    await query(url, "comment on column tasks.title is 'What to do'; comment on table users is 'People'");
+    await query(url, `comment on column tasks.title is 'What to do'; comment on table "user" is 'People'`);
     expect((await diff(url)).code).toBe(0);
     const result = await diff(url, '--comments');
     expect(result.code).toBe(1);
-    expect(messages(result)).toEqual(['comment on column title of table tasks: live "What to do", migrations say no comment', 'comment on table users: live "People", migrations say no comment']);
+    expect(messages(result)).toEqual(['comment on column title of table tasks: live "What to do", migrations say no comment', 'comment on table "user": live "People", migrations say no comment']);
   });
 });
 
-describe("tables todo-db does not own (Better Auth's)", () => {
+describe('tables todo-db does not own (the external-tables setting)', () => {
   it('are left out of migrate diff, which says how many, and stay out of their comments and sequences', async () => {
     const url = await createTestDatabase('kinds');
     await migrateProject(url);
-    await query(url, BETTER_AUTH_SQL);
-    await query(url, `comment on table "user" is 'Better Auth'; alter table "session" add column "n" serial; create policy "p" on "account" using (true)`);
+    await query(url, EXTERNAL_SQL);
+    await query(url, `comment on table "organization" is 'Another tool'; alter table "organization" add column "n" serial; create policy "p" on "audit_log" using (true)`);
+    const env = { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING };
 
-    const human = await runCli(['migrate', 'diff', '--comments'], { env: { DATABASE_URL: url } });
+    const human = await runCli(['migrate', 'diff', '--comments'], { env });
     expect(human.code, human.stdout + human.stderr).toBe(0);
     expect(human.stdout).toContain('The live schema and the migrations match');
-    expect(human.stdout).toContain(`5 tables left out, managed by other tools (externalTables): ${BETTER_AUTH_TABLES.join(', ')}`);
-    expect((await diff(url)).json().data.live.leftOut).toEqual(BETTER_AUTH_TABLES);
+    expect(human.stdout).toContain(`3 tables left out, managed by other tools (externalTables): ${EXTERNAL_TABLES.join(', ')}`);
+    expect((await runCli(['migrate', 'diff', '--json'], { env })).json().data.live.leftOut).toEqual(EXTERNAL_TABLES);
 
-    // The setting is the project's: with none listed they are differences again.
-    const none = await runCli(['migrate', 'diff', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: '' } });
+    // None are external by default: they are differences then.
+    const none = await diff(url);
     expect(none.code).toBe(1);
-    expect(none.json().data.differences.filter((d: { kind: string }) => d.kind === 'table').map((d: { object: string }) => d.object).sort()).toEqual(BETTER_AUTH_TABLES);
-    const some = await runCli(['migrate', 'diff', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: 'user, session,account,verification' } });
-    expect(messages(some)).toEqual(['table jwks: in the live database, not in the migrations']);
+    expect(none.json().data.differences.filter((d: { kind: string }) => d.kind === 'table').map((d: { object: string }) => d.object).sort()).toEqual(EXTERNAL_TABLES);
+    const some = await runCli(['migrate', 'diff', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: 'organization, audit_log' } });
+    expect(messages(some)).toEqual(['table member: in the live database, not in the migrations']);
   });
 });

@@ -93,7 +93,7 @@ describe('migrate diff --schema', () => {
   });
 
   it("reports Prisma's own validation error for an invalid schema.prisma", async () => {
-    const migrationsDir = await projectCopyWith((schema) => schema.replace('@@map("users")', '@@map("users")\n  bogus Foo'));
+    const migrationsDir = await projectCopyWith((schema) => schema.replace('@@map("tasks")', '@@map("tasks")\n  bogus Foo'));
     const result = await diffSchema('--migrations-dir', migrationsDir, '--json');
     expect(result.code).toBe(1);
     expect(result.json().error.code).toBe('PRISMA_ENGINE_FAILED');

@@ -61,7 +61,7 @@ describe('migrate diff', () => {
   it('reports a dropped CHECK constraint, a changed foreign key and an extra enum label, each once', async () => {
     const url = await migratedDatabase();
     await query(url, 'alter table tasks drop constraint tasks_title_length_check');
-    await query(url, 'alter table tasks drop constraint tasks_user_id_fkey, add constraint tasks_user_id_fkey foreign key (user_id) references users(id) on delete restrict on update cascade');
+    await query(url, 'alter table tasks drop constraint tasks_user_id_fkey, add constraint tasks_user_id_fkey foreign key (user_id) references "user"(id) on delete restrict on update cascade');
     await query(url, "alter type task_status add value 'archived'");
 
     const result = await diff(url, '--json');
@@ -69,7 +69,7 @@ describe('migrate diff', () => {
     expect(result.json().data.differences.map((d: { message: string }) => d.message)).toEqual([
       'enum task_status: live (pending, completed, archived), migrations say (pending, completed)',
       'constraint tasks_title_length_check on tasks: in the migrations, not in the live database',
-      'constraint tasks_user_id_fkey on tasks: live FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE RESTRICT, migrations say FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE',
+      'constraint tasks_user_id_fkey on tasks: live FOREIGN KEY (user_id) REFERENCES "user"(id) ON UPDATE CASCADE ON DELETE RESTRICT, migrations say FOREIGN KEY (user_id) REFERENCES "user"(id) ON UPDATE CASCADE ON DELETE CASCADE',
     ]);
   });
 
@@ -188,8 +188,8 @@ describe('migrate diff without permission to create databases', () => {
     const result = await diff(url, '--shadow-database-url', notEmpty);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/SHADOW_DATABASE_NOT_EMPTY/);
-    expect(result.stderr).toMatch(/is not empty: schema public holds _prisma_migrations, tasks, users/);
-    expect((await query(notEmpty, 'select count(*)::int as n from _prisma_migrations'))[0].n).toBe(1);
+    expect(result.stderr).toMatch(/is not empty: schema public holds _prisma_migrations, account, jwks, session, tasks, …/);
+    expect((await query(notEmpty, 'select count(*)::int as n from _prisma_migrations'))[0].n).toBe(2);
   });
 });
 

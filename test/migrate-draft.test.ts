@@ -63,7 +63,7 @@ describe('migrate create --from-schema', () => {
     expect(report.down.destructive.map((step: { kind: string }) => step.kind)).toEqual(['type-change', 'drop-column']);
 
     const database = await createTestDatabase('draftapply');
-    await expect(cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir, '--to', '20261123000000_init')).resolves.toMatchObject({ code: 0 });
+    await expect(cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir, '--to', '20261203000000_better_auth_users')).resolves.toMatchObject({ code: 0 });
     const before = await catalogSnapshot(database);
     expect((await cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir)).code).toBe(0);
     const applied = await catalogSnapshot(database);
@@ -77,15 +77,15 @@ describe('migrate create --from-schema', () => {
   });
 
   it('flags a renamed column at the very top of both files, with the RENAME to use instead', async () => {
-    const migrationsDir = await projectCopy((schema) => schema.replace('  name          String?', '  displayName   String?  @map("display_name")'));
-    const drafted = await cli(serverUrl, 'migrate', 'create', 'rename_name', '--from-schema', '--migrations-dir', migrationsDir);
+    const migrationsDir = await projectCopy((schema) => schema.replace('  description String?      @db.VarChar(1000)', '  details     String?      @map("details") @db.VarChar(1000)'));
+    const drafted = await cli(serverUrl, 'migrate', 'create', 'rename_description', '--from-schema', '--migrations-dir', migrationsDir);
     expect(drafted.code).toBe(0);
     expect(drafted.stdout).toMatch(/migration\.sql has 1 destructive step/);
     const folder = await draftedFolder(migrationsDir);
-    for (const [file, from, to] of [['migration.sql', 'name', 'display_name'], ['down.sql', 'display_name', 'name']]) {
+    for (const [file, from, to] of [['migration.sql', 'description', 'details'], ['down.sql', 'details', 'description']]) {
       const sql = await readFile(join(folder, file as string), 'utf8');
       expect(sql.split('\n')[0], file).toMatch(/^-- DESTRUCTIVE: 1 step below can lose data/);
-      expect(sql, file).toContain(`ALTER TABLE "users" RENAME COLUMN "${from}" TO "${to}"`);
+      expect(sql, file).toContain(`ALTER TABLE "tasks" RENAME COLUMN "${from}" TO "${to}"`);
     }
   });
 

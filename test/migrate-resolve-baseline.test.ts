@@ -12,8 +12,10 @@ import { addMigration, query } from './helpers/migrations.js';
 
 /** resolve and baseline through the built CLI, on copies of the project with a second migration. */
 const PRISMA_DIR = fileURLToPath(new URL('../prisma', import.meta.url));
-const INIT = '20261123000000_init';
-const SECOND = '20261201000000_add_archived_at';
+/** The project's own migrations, and the last of them. */
+const PROJECT = ['20261123000000_init', '20261203000000_better_auth_users'];
+const INIT = PROJECT[PROJECT.length - 1]!;
+const SECOND = '20261203000001_add_archived_at';
 const temporaryDirs: string[] = [];
 
 afterAll(async () => {
@@ -61,11 +63,11 @@ describe('migrate resolve', () => {
     expect(refused.code).toBe(1);
     expect(refused.json().error.code).toBe('RESOLVE_SCHEMA_MISMATCH');
     expect(refused.json().error.message).toMatch(/column tasks\.archived_at/);
-    expect(await history(url)).toHaveLength(1);
+    expect(await history(url)).toHaveLength(PROJECT.length);
 
     await query(url, 'ALTER TABLE "tasks" ADD COLUMN "archived_at" TIMESTAMPTZ(6)');
     const resolved = await cli(url, 'migrate', 'resolve', '--applied', SECOND, '--migrations-dir', migrationsDir);
-    expect(resolved.stdout).toMatch(/Recorded 20261201000000_add_archived_at as applied \(the live schema matches/);
+    expect(resolved.stdout).toMatch(/Recorded 20261203000001_add_archived_at as applied \(the live schema matches/);
     expect(resolved.code).toBe(0);
     const row = (await history(url)).at(-1);
     expect(row).toMatchObject({ migration_name: SECOND, logs: '', rolled_back_at: null, applied_steps_count: 0 });
@@ -83,7 +85,7 @@ describe('migrate resolve', () => {
     const url = await createTestDatabase('resolveforce');
     expect((await cli(url, 'migrate', 'up', '--to', INIT, '--migrations-dir', migrationsDir)).code).toBe(0);
     expect((await cli(url, 'migrate', 'resolve', '--applied', SECOND, '--force', '--migrations-dir', migrationsDir)).code).toBe(0);
-    expect((await history(url)).map((row) => row.migration_name)).toEqual([INIT, SECOND]);
+    expect((await history(url)).map((row) => row.migration_name)).toEqual([...PROJECT, SECOND]);
   });
 
   it('--rolled-back marks a failed no-transaction migration, says what may be left, and Prisma agrees', async () => {
@@ -117,14 +119,14 @@ describe('migrate baseline', () => {
   it('records every migration for a schema-only restore of a migrated database', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselineall');
-    await builtByHand(url, migrationsDir, [INIT, SECOND]);
+    await builtByHand(url, migrationsDir, [...PROJECT, SECOND]);
     const dryRun = await cli(url, 'migrate', 'baseline', '--dry-run', '--migrations-dir', migrationsDir, '--json');
     expect(dryRun.code).toBe(0);
-    expect(dryRun.json().data.recorded).toEqual([INIT, SECOND]);
+    expect(dryRun.json().data.recorded).toEqual([...PROJECT, SECOND]);
     expect((await query(url, `select to_regclass('_prisma_migrations') as t`))[0].t).toBeNull();
 
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
-    expect(result.stdout).toMatch(/Recorded 2 migrations as applied/);
+    expect(result.stdout).toMatch(/Recorded 3 migrations as applied/);
     expect(result.code).toBe(0);
     expect((await cli(url, 'migrate', 'status', '--migrations-dir', migrationsDir)).code).toBe(0);
     expect(await prismaDiagnosis(url, migrationsDir)).toMatchObject({ failedMigrationNames: [], editedMigrationNames: [], history: null });
@@ -135,18 +137,18 @@ describe('migrate baseline', () => {
   it('records only the first of two migrations for a database built from the first, and up applies the second', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselinefirst');
-    await builtByHand(url, migrationsDir, [INIT]);
+    await builtByHand(url, migrationsDir, PROJECT);
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir, '--json');
     expect(result.code).toBe(0);
-    expect(result.json().data).toMatchObject({ recorded: [INIT], pending: [SECOND], accountedFor: true });
+    expect(result.json().data).toMatchObject({ recorded: PROJECT, pending: [SECOND], accountedFor: true });
     expect((await cli(url, 'migrate', 'up', '--migrations-dir', migrationsDir)).code).toBe(0);
-    expect((await history(url)).map((row) => row.migration_name)).toEqual([INIT, SECOND]);
+    expect((await history(url)).map((row) => row.migration_name)).toEqual([...PROJECT, SECOND]);
   });
 
   it('records nothing for a drifted database and says what differs', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const url = await createTestDatabase('baselinedrift');
-    await builtByHand(url, migrationsDir, [INIT]);
+    await builtByHand(url, migrationsDir, PROJECT);
     await query(url, 'ALTER TABLE "tasks" ADD COLUMN "legacy_flag" boolean');
     const before = await catalogSnapshot(url);
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir, '--json');
@@ -155,6 +157,6 @@ describe('migrate baseline', () => {
     expect(result.json().data.differences.map((d: { message: string }) => d.message)).toEqual(['column tasks.legacy_flag: in the live database, not in the migrations']);
     expect(await catalogSnapshot(url)).toEqual(before);
     const text = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
-    expect(text.stdout).toMatch(/nothing was recorded\. Closest: after 20261123000000_init/);
+    expect(text.stdout).toMatch(/nothing was recorded\. Closest: after 20261203000000_better_auth_users/);
   });
 });

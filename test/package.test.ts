@@ -2,11 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer } from '../src/local/index.js';
 import { runProgram as run } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
+import { packTodoDb, ROOT } from './helpers/pack.js';
+
+/** The project's own migrations, which the packed package ships. */
+const MIGRATIONS = readdirSync(new URL('../prisma/migrations', import.meta.url), { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
 
 /**
  * todo-db as the app meets it: `npm pack`, the tarball installed into a fresh app with `npm install`, the
@@ -14,7 +17,6 @@ import { createTestDatabase } from './helpers/database.js';
  * and the CLI run from the app's folder. Slow (npm install, tsc on Prisma's types): one file, generous timeouts.
  * It needs nothing beyond the npm registry, and after `npm ci` everything comes from npm's cache.
  */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
 const locked = (name: string) => lockfile.packages[`node_modules/${name}`]?.version as string;
 
@@ -39,10 +41,7 @@ const installed = () => join(app, 'node_modules', 'todo-db');
 
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), 'todo-db-package-'));
-  // --ignore-scripts: `npm test` has just built dist/ (pretest); prepare would only build it again.
-  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
-  expect(pack.code, pack.stderr).toBe(0);
-  const tarball = join(work, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]?.filename as string);
+  const tarball = await packTodoDb(work);
 
   app = join(work, 'todo-app');
   await mkdir(join(app, 'src'), { recursive: true });
@@ -94,7 +93,7 @@ describe('the packed package in a fresh app', () => {
     const env = { DATABASE_URL: await createTestDatabase('package') };
     const first = await run('node', ['dist/index.js'], { cwd: app, env });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied 1 migration(s)\n1 pending task(s)\n');
+    expect(first.stdout).toBe(`applied ${MIGRATIONS} migration(s)\n1 pending task(s)\n`);
     const second = await run('node', ['dist/index.js'], { cwd: app, env });
     expect(second.stdout).toBe('applied 0 migration(s)\n2 pending task(s)\n');
   });
@@ -106,7 +105,7 @@ describe('the packed package in a fresh app', () => {
 
     const setup = await run('npx', ['todo-db', 'setup'], { cwd: app, timeoutMs: 180_000 });
     expect(setup.code, setup.stdout + setup.stderr).toBe(0);
-    expect(setup.stdout).toMatch(/ok migrations {2}1 applied/);
+    expect(setup.stdout).toMatch(new RegExp(`ok migrations {2}${MIGRATIONS} applied`));
     expect(setup.stdout).toContain("Schema changes are made in todo-db's own repository");
     expect(setup.stdout).not.toContain('migrate create');
     expect(existsSync(join(app, '.todo-db', 'state.json'))).toBe(true);
@@ -114,7 +113,7 @@ describe('the packed package in a fresh app', () => {
 
     const status = await run('npx', ['todo-db', 'migrate', 'status'], { cwd: app });
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/Up to date \(1 applied\)/);
+    expect(status.stdout).toMatch(new RegExp(`Up to date \\(${MIGRATIONS} applied\\)`));
 
     // The library finds the local database setup started, and uses it without starting anything.
     const script = "import { openDatabase } from 'todo-db'; const db = await openDatabase(); console.log(await db.prisma.task.count()); await db.close();";
@@ -125,6 +124,6 @@ describe('the packed package in a fresh app', () => {
     const create = await run('npx', ['todo-db', 'migrate', 'create', 'add_notes'], { cwd: app });
     expect(create.code).toBe(2);
     expect(create.stderr).toContain('[MIGRATIONS_READ_ONLY]');
-    expect(await readdir(join(installed(), 'prisma', 'migrations'))).toEqual(['20261123000000_init', 'migration_lock.toml']);
+    expect(await readdir(join(installed(), 'prisma', 'migrations'))).toEqual(['20261123000000_init', '20261203000000_better_auth_users', 'migration_lock.toml']);
   }, 240_000);
 });

@@ -42,7 +42,7 @@ async function restricted(prepare: (role: string) => string[]): Promise<{ url: s
 
 const raiseOnUserInsert = (errcode: string, message: string) => [
   `create function raise_${errcode}() returns trigger language plpgsql as $$ begin raise exception '${message}' using errcode = '${errcode}'; end $$`,
-  `create trigger raise_${errcode} before insert on users for each row execute function raise_${errcode}()`,
+  `create trigger raise_${errcode} before insert on "user" for each row execute function raise_${errcode}()`,
 ];
 
 interface Case {
@@ -56,12 +56,12 @@ interface Case {
 
 const CASES: Case[] = [
   {
-    name: 'no INSERT on users (seed-dev)',
-    prepare: (role) => [`revoke insert on users from ${role}`],
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    name: 'no INSERT on "user" (seed-dev)',
+    prepare: (role) => [`revoke insert on "user" from ${role}`],
+    args: ['seed-dev'],
     code: 'PERMISSION_DENIED',
-    message: (role) => new RegExp(`Role "${role}" lacks INSERT on table users`),
-    hint: (role) => new RegExp(`GRANT INSERT ON TABLE "users" TO "${role}";`),
+    message: (role) => new RegExp(`Role "${role}" lacks INSERT on table user`),
+    hint: (role) => new RegExp(`GRANT INSERT ON TABLE "user" TO "${role}";`),
   },
   {
     name: 'no SELECT on _prisma_migrations (migrate status)',
@@ -90,7 +90,7 @@ const CASES: Case[] = [
   {
     name: 'default_transaction_read_only on the role (seed-dev)',
     prepare: (role) => [`alter role ${role} set default_transaction_read_only = on`],
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'READ_ONLY',
     message: () => /refused a write because default_transaction_read_only is on \(set on the role/,
     hint: (role) => new RegExp(`ALTER ROLE "${role}" RESET default_transaction_read_only;`),
@@ -98,7 +98,7 @@ const CASES: Case[] = [
   {
     name: 'a full disk, 53100 (raised by a trigger)',
     prepare: () => raiseOnUserInsert('53100', 'could not extend file: No space left on device'),
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'DISK_FULL',
     message: () => /is out of disk space: could not extend file: No space left on device/,
     hint: () => /Free disk space/,
@@ -106,7 +106,7 @@ const CASES: Case[] = [
   {
     name: 'out of memory, 53200 (raised by a trigger)',
     prepare: () => raiseOnUserInsert('53200', 'out of memory'),
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'OUT_OF_MEMORY',
     message: () => /ran out of memory/,
     hint: () => /work_mem/,
@@ -114,7 +114,7 @@ const CASES: Case[] = [
   {
     name: 'a configuration limit, 53400 (raised by a trigger)',
     prepare: () => raiseOnUserInsert('53400', 'out of shared memory'),
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'CONFIGURATION_LIMIT_EXCEEDED',
     message: () => /hit a configured limit: out of shared memory/,
     hint: () => /max_locks_per_transaction/,
@@ -122,7 +122,7 @@ const CASES: Case[] = [
   {
     name: 'class 53 in general, 53000 (raised by a trigger)',
     prepare: () => raiseOnUserInsert('53000', 'insufficient resources'),
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'INSUFFICIENT_RESOURCES',
     message: () => /is out of resources \(SQLSTATE 53000\)/,
     hint: () => /disk, memory, connection limits/,
@@ -130,7 +130,7 @@ const CASES: Case[] = [
   {
     name: 'any other SQLSTATE, P0001 (raised by a trigger): PostgreSQL\'s words, not INTERNAL_ERROR',
     prepare: () => raiseOnUserInsert('P0001', 'users are frozen for maintenance'),
-    args: ['seed-dev', '--bcrypt-cost', '4'],
+    args: ['seed-dev'],
     code: 'DATABASE_ERROR',
     message: () => /refused the operation: users are frozen for maintenance \(SQLSTATE P0001\)/,
     hint: () => /--verbose/,
@@ -166,9 +166,9 @@ describe('a restricted role gets a code and a hint, never INTERNAL_ERROR', () =>
     const locker = new pg.Client({ connectionString: adminOfDb });
     await locker.connect();
     try {
-      // Holding ACCESS EXCLUSIVE on users makes seed-dev's first read wait past the role's timeout, every time.
-      await locker.query('begin; lock table users in access exclusive mode');
-      const result = await runCli(['seed-dev', '--bcrypt-cost', '4', '--json'], { env: { DATABASE_URL: url } });
+      // Holding ACCESS EXCLUSIVE on "user" makes seed-dev's first read wait past the role's timeout, every time.
+      await locker.query('begin; lock table "user" in access exclusive mode');
+      const result = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: url } });
       const { error } = result.json();
       expect(error.code, result.stdout).toBe('STATEMENT_TIMEOUT');
       expect(error.message).toMatch(/ran longer than statement_timeout allows \(statement_timeout = 300ms, set on the role \(ALTER ROLE \.\.\. SET, in pg_db_role_setting\)\)/);
@@ -184,8 +184,8 @@ describe('a restricted role gets a code and a hint, never INTERNAL_ERROR', () =>
     const locker = new pg.Client({ connectionString: adminOfDb });
     await locker.connect();
     try {
-      await locker.query('begin; lock table users in access exclusive mode');
-      const running = startCli(['seed-dev', '--bcrypt-cost', '4', '--json'], { env: { DATABASE_URL: url } });
+      await locker.query('begin; lock table "user" in access exclusive mode');
+      const running = startCli(['seed-dev', '--json'], { env: { DATABASE_URL: url } });
       const waiting = "select pid from pg_stat_activity where application_name = 'todo-db seed-dev' and wait_event_type = 'Lock'";
       for (let deadline = Date.now() + 30_000; (await query(adminOfDb, waiting)).length === 0; ) {
         if (Date.now() > deadline) throw new Error('seed-dev never waited on the lock');

@@ -54,8 +54,8 @@ describe('round trips per command', () => {
   });
 
   it('seed-dev: a first run is three queries (what exists; BEGIN with the user and its tasks; COMMIT), a rerun one', async () => {
-    await query(url, "delete from users where email = 'test@example.com'");
-    const first = await cli('seed-dev', '--bcrypt-cost', '4');
+    await query(url, `delete from "user" where email = 'test@example.com'`);
+    const first = await cli('seed-dev');
     expect(first.connections).toBe(1);
     expect(queries(first)).toBe(3);
     const rerun = await cli('seed-dev');

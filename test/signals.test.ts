@@ -112,24 +112,24 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
   /** seed-dev stopped while its insert waits on `lock`; the row counts once its backend is gone. */
   async function seedStoppedWaitingOn(url: string, lock: string): Promise<{ users: number; tasks: number }> {
     await whileLocked(url, lock, async () => {
-      const running = startCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } });
+      const running = startCli(['seed-dev'], { env: { DATABASE_URL: url } });
       await until(async () => (await backends('todo-db seed-dev', "wait_event_type = 'Lock'")) === 1, 'seed-dev waits on the lock');
       await expectInterrupted(running, signal, exitCode, /nothing to remove/);
     });
     await until(async () => (await backends('todo-db seed-dev', `datname = '${databaseName(url)}'`)) === 0, 'the seed backend is gone');
-    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+    const [counts] = await query(url, 'select (select count(*) from "user")::int as users, (select count(*) from tasks)::int as tasks');
     return counts;
   }
 
   it('seed-dev stops mid-transaction: no user, no task', async () => {
     const url = await migratedDatabase();
-    // SHARE on users lets seed-dev read, then blocks its insert: it is mid-transaction until the lock is released.
-    expect(await seedStoppedWaitingOn(url, 'lock table users in share mode')).toEqual({ users: 0, tasks: 0 });
+    // SHARE on "user" lets seed-dev read, then blocks its insert: it is mid-transaction until the lock is released.
+    expect(await seedStoppedWaitingOn(url, 'lock table "user" in share mode')).toEqual({ users: 0, tasks: 0 });
   });
 
   it('seed-dev stops while restoring deleted tasks: they stay deleted, even after its statement could finish', async () => {
     const url = await migratedDatabase();
-    expect((await runCli(['seed-dev', '--bcrypt-cost', '4'], { env: { DATABASE_URL: url } })).code).toBe(0);
+    expect((await runCli(['seed-dev'], { env: { DATABASE_URL: url } })).code).toBe(0);
     await query(url, 'delete from tasks');
     // Its insert waits on the lock; released after the process is gone, the insert completes in a transaction nobody commits.
     expect(await seedStoppedWaitingOn(url, 'lock table tasks in share mode')).toEqual({ users: 1, tasks: 0 });
@@ -151,7 +151,7 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     expect(result.stdout).toMatch(/^ok\s+create\s/m);
     expect(result.stdout).not.toMatch(/^\S+\s+read\s/m);
     expect(result.stderr).toContain(`Interrupted by ${signal} after 1 of 5 steps; 1 throwaway user removed, nothing left behind. [INTERRUPTED]`);
-    const [counts] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+    const [counts] = await query(url, 'select (select count(*) from "user")::int as users, (select count(*) from tasks)::int as tasks');
     expect(counts).toEqual({ users: 0, tasks: 0 });
   });
 });

@@ -17,13 +17,13 @@ async function migratedDatabase(): Promise<string> {
 }
 
 async function rowCounts(url: string): Promise<{ users: number; tasks: number }> {
-  const [row] = await query(url, 'select (select count(*) from users)::int as users, (select count(*) from tasks)::int as tasks');
+  const [row] = await query(url, 'select (select count(*) from "user")::int as users, (select count(*) from tasks)::int as tasks');
   return row;
 }
 
 /** Someone else's data, which smoke must leave exactly as it was. */
 async function existingUserWithTask(url: string): Promise<void> {
-  await query(url, "with u as (insert into users (email, password_hash) values ('someone@example.com', 'x') returning id) insert into tasks (user_id, title) select id, 'theirs' from u");
+  await query(url, `with u as (insert into "user" (id, email, name) values ('someone', 'someone@example.com', 'Someone') returning id) insert into tasks (user_id, title) select id, 'theirs' from u`);
 }
 
 describe('smoke', () => {

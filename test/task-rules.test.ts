@@ -5,6 +5,7 @@ import { TodoDbError } from '../src/errors.js';
 import { checkTask, DUE_DATE_MIN, validateTask, type TaskInput, type ValidTask } from '../src/tasks/rules.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';
+import { newUser } from './helpers/users.js';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const DAY = 86_400_000;
@@ -99,7 +100,7 @@ describe('the rules and the database CHECKs agree', () => {
     await migrateProject(url);
     db = new pg.Client({ connectionString: url });
     await db.connect();
-    userId = (await db.query<{ id: string }>("insert into users (email, password_hash) values ('rules@example.com', 'x') returning id")).rows[0]!.id;
+    userId = (await db.query<{ id: string }>(`insert into "user" (id, email, name) values ('rules', 'rules@example.com', 'Rules') returning id`)).rows[0]!.id;
   });
 
   afterAll(async () => {
@@ -200,7 +201,7 @@ describe('hostile text through Prisma Client', () => {
     const url = await createTestDatabase('rules_prisma');
     await migrateProject(url);
     database = await openDatabase({ databaseUrl: url, poolSize: 1 });
-    userId = (await database.prisma.user.create({ data: { email: 'hostile@example.com', passwordHash: 'x' } })).id;
+    userId = (await database.prisma.user.create({ data: newUser('hostile@example.com') })).id;
   });
 
   afterAll(async () => {

@@ -36,6 +36,7 @@ async function inspect({ settings, out, target }: CommandContext, flags: Inspect
       analyze: flags.analyze,
       shadowDatabaseUrl,
       externalTables: settings.externalTables.names,
+      shadowInit: settings.shadowInit,
       log: (line) => out.debug(line),
     }),
   );

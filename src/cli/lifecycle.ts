@@ -124,6 +124,7 @@ function renderBaseline(report: BaselineReport, out: Output): string {
 
 export interface ResetFlags extends LifecycleFlags {
   bcryptCost?: number;
+  drop?: string[];
 }
 
 /** `migrate reset --yes`: development and test only. */
@@ -136,7 +137,8 @@ export function migrateReset(flags: ResetFlags): Promise<void> {
       const options = await historyJobOptions(context, flags);
       const { resetDatabase } = await import('../migrations/reset.js');
       const confirm = (question: string) => (flags.yes ? Promise.resolve(true) : askOnTerminal(question));
-      return resetDatabase({ ...options, confirm, bcryptCost: flags.bcryptCost });
+      // No spinner: the confirmation may ask at the terminal.
+      return resetDatabase({ ...options, confirm, passwordHash: context.settings.passwordHash, bcryptCost: flags.bcryptCost, drop: flags.drop });
     },
     render: (report, { out }) => out.print(renderReset(report, out)),
   });
@@ -156,8 +158,8 @@ async function askOnTerminal(question: string): Promise<boolean> {
 
 function renderReset(report: ResetReport, out: Output): string {
   const ok = out.paint('green', out.symbol('ok'));
-  const dropped = report.dropped.length === 0 ? ['  (nothing)'] : report.dropped.map((object) => `  ${object.kind} ${object.name}`);
-  const kept = report.kept.length === 0 ? [] : ['Kept:', ...report.kept.map((line) => `  ${line}`)];
+  const dropped = report.dropped.length === 0 ? ['  (nothing)'] : report.dropped.map((object) => `  ${object.kind} ${object.name}${object.cascaded ? out.paint('gray', ' (with a dropped table it depended on)') : ''}`);
+  const kept = report.kept.length === 0 ? [] : ['Kept:', ...report.kept.map((line) => `  ${line}`), out.paint('gray', 'To drop one of them too: todo-db migrate reset --drop <name> (repeatable).')];
   return [
     `${ok} Reset schema public: dropped ${plural(report.dropped.length, 'object')}, applied ${plural(report.applied.length, 'migration')}, seeded ${report.seed.users.created + report.seed.tasks.created} row(s)`,
     'Dropped:',

@@ -17,7 +17,7 @@ const program = new Command('todo-db')
   .option('-v, --verbose', 'show the steps and the SQL, passwords redacted')
   .option('--no-color', 'no colour')
   .option('--migrations-dir <path>', 'another migrations folder, for tests and forks')
-  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules)')
+  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules, or the workspace root it belongs to)')
   .option('--allow-insecure', 'permit sslmode=disable to a non-local host')
   .showHelpAfterError('(run todo-db --help for usage)')
   .exitOverride();
@@ -82,9 +82,11 @@ lockOptions(migrate.command('baseline'))
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateBaseline)));
 lockOptions(migrate.command('reset'))
-  .description('development and test only: drop everything in schema public but the external tables, apply every migration, run seed-dev')
+  .description('development and test only: drop what the migrations create in schema public (nothing else), apply every migration, run seed-dev')
   .option('--yes', 'confirm; required when stdin is not a terminal')
-  .option('--bcrypt-cost <n>', 'bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
+  .option('--drop <name>', 'also drop this table (or view, sequence, type, function) that no migration creates (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--shadow-database-url <url>', 'an empty database to build the shadow in, which tells what the migrations create (wiped after use)')
+  .option('--bcrypt-cost <n>', 'with TODO_DB_PASSWORD_HASH=bcrypt: bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateReset)));
 lockOptions(migrate.command('redo'))
   .description('roll back the last applied migration (or --steps n) with its down.sql and apply it again')
@@ -104,7 +106,7 @@ program
 program
   .command('seed-dev')
   .description('create the test user and five sample tasks; idempotent, refused in production')
-  .option('--bcrypt-cost <n>', 'bcrypt cost of the password hash (default 12)', integer('--bcrypt-cost', 4, 15))
+  .option('--bcrypt-cost <n>', 'with TODO_DB_PASSWORD_HASH=bcrypt: bcrypt cost of the password hash (default 12)', integer('--bcrypt-cost', 4, 15))
   .action(lazy(() => import('./seed.js').then((m) => m.seedDevCommand)));
 
 program
@@ -121,7 +123,7 @@ program
 program
   .command('inspect-indexes')
   .description('list the indexes of the app tables and compare them with the migrations; exits 1 when one is missing or invalid')
-  .option('--table <name>', 'inspect this table instead of users and tasks (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--table <name>', 'inspect this table instead of the app tables (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
   .option('--all-tables', 'inspect every table in schema public except _prisma_migrations')
   .option('--explain', "EXPLAIN the app's canonical queries and show which index each uses")
   .option('--analyze', 'with --explain: EXPLAIN ANALYZE, which runs the (read-only) queries and shows their actual time')

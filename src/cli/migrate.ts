@@ -145,6 +145,7 @@ export async function diffInputs({ settings, out, signal, target }: CommandConte
     environment: settings.environment,
     comments: flags.comments === true,
     externalTables: settings.externalTables.names,
+    shadowInit: settings.shadowInit,
     log,
     signal,
   };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from '../errors.js';
+import { findWorkspace, isWorkspacePackage, type Workspace } from './workspace.js';
 
 const PACKAGE_NAME = 'todo-db';
 let packageRootCache: string | undefined;
@@ -35,14 +36,34 @@ function isTodoDbPackage(file: string): boolean {
 }
 
 /**
- * The project the command runs for: the nearest ancestor of cwd that has a package.json and is not inside
- * node_modules (the app's root, or todo-db's own checkout when working there). cwd itself when there is none.
+ * The project the command runs for, where the local database and todo-db's settings live: the nearest ancestor of
+ * cwd that has a package.json and is not inside node_modules (the app's root, or todo-db's own checkout when
+ * working there), cwd itself when there is none. In a workspace it is the workspace root, from the root and from
+ * every member its patterns list, so that one repository has one local database: a folder above that declares a
+ * workspace without listing this package does not capture it.
  */
 export function projectRoot(cwd = process.cwd()): string {
+  return locateProject(cwd).root;
+}
+
+export interface ProjectLocation {
+  root: string;
+  /** Set when root is a workspace root that the starting package belongs to. */
+  workspace?: Workspace;
+}
+
+export function locateProject(cwd = process.cwd()): ProjectLocation {
   const start = path.resolve(cwd);
+  const nearest = nearestPackage(start);
+  if (!nearest) return { root: start };
+  const workspace = findWorkspace(nearest);
+  return workspace && isWorkspacePackage(workspace, nearest) ? { root: workspace.root, workspace } : { root: nearest };
+}
+
+function nearestPackage(start: string): string | undefined {
   for (let dir = start; ; dir = path.dirname(dir)) {
     if (!isInsideNodeModules(dir) && existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) return start;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 

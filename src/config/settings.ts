@@ -3,9 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 // zod/mini: the same validation with a tree-shakable API, so the bundle carries only what we use (start-up).
 import * as z from 'zod/mini';
+import { PASSWORD_HASHES, type PasswordHashAlgorithm } from '../auth/password.js';
 import { usageError } from '../errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
-import { resolveExternalTables, type ExternalTables } from './external-tables.js';
+import { resolveExternalTables, resolveShadowInit, type ExternalTables, type ShadowInit } from './external-tables.js';
 import { registerSecret } from './redact.js';
 
 /**
@@ -38,12 +39,16 @@ export interface Settings {
   localDir?: string;
   migrationsDir?: string;
   allowInsecure: boolean;
-  /** Tables other tools manage (Better Auth's), left out of migrate diff and inspect-indexes comparisons. */
+  /** Tables other tools manage: left out of migrate diff and inspect-indexes comparisons, copied into shadow databases. */
   externalTables: ExternalTables;
+  /** How seed-dev hashes the test user's password: as Better Auth does by default (scrypt), or bcrypt. */
+  passwordHash: PasswordHashAlgorithm;
+  /** A SQL file that shadow databases run first, instead of copying the external tables from the live database. */
+  shadowInit?: ShadowInit;
   warnings: string[];
 }
 
-const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES'] as const;
+const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'TODO_DB_PASSWORD_HASH', 'TODO_DB_SHADOW_INIT'] as const;
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
@@ -52,6 +57,7 @@ const noControlCharacters = (name: string) =>
 const rawSchema = z.object({
   ENVIRONMENT: z.optional(z.pipe(noControlCharacters('ENVIRONMENT'), z.enum(ENVIRONMENTS, { error: 'ENVIRONMENT must be one of development, test, production' }))),
   LOG_LEVEL: z.optional(z.pipe(noControlCharacters('LOG_LEVEL'), z.enum(LOG_LEVELS, { error: 'LOG_LEVEL must be one of debug, info, warn, error' }))),
+  TODO_DB_PASSWORD_HASH: z.optional(z.pipe(noControlCharacters('TODO_DB_PASSWORD_HASH'), z.enum(PASSWORD_HASHES, { error: 'TODO_DB_PASSWORD_HASH must be scrypt or bcrypt' }))),
   TODO_DB_LOCAL_DIR: z.optional(
     noControlCharacters('TODO_DB_LOCAL_DIR').check(
       z.refine((v) => v.trim().length > 0, { error: 'TODO_DB_LOCAL_DIR is set but empty. Unset it, or name a directory such as ./.todo-db' }),
@@ -73,6 +79,7 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
   const raw = {
     ENVIRONMENT: pick('ENVIRONMENT')?.value,
     LOG_LEVEL: pick('LOG_LEVEL')?.value,
+    TODO_DB_PASSWORD_HASH: pick('TODO_DB_PASSWORD_HASH')?.value,
     TODO_DB_LOCAL_DIR: flags.localDir ?? pick('TODO_DB_LOCAL_DIR')?.value,
   };
   const parsed = rawSchema.safeParse(raw);
@@ -107,6 +114,8 @@ export function resolveSettings(flags: SettingsFlags = {}, env: NodeJS.ProcessEn
     migrationsDir: flags.migrationsDir === undefined ? undefined : resolve(cwd, flags.migrationsDir),
     allowInsecure,
     externalTables: resolveExternalTables(pick('TODO_DB_EXTERNAL_TABLES')?.value, cwd),
+    passwordHash: parsed.data.TODO_DB_PASSWORD_HASH ?? 'scrypt',
+    shadowInit: resolveShadowInit(pick('TODO_DB_SHADOW_INIT')?.value, cwd),
     warnings: [...new Set([...(database?.warnings ?? []), ...(directDatabase?.warnings ?? [])])],
   };
 }
@@ -194,6 +203,7 @@ function configurationError(error: z.core.$ZodError, raw: Record<string, string 
     ENVIRONMENT: 'Set ENVIRONMENT=development, test or production.',
     LOG_LEVEL: 'Set LOG_LEVEL=info (or debug, warn, error).',
     TODO_DB_LOCAL_DIR: 'Set TODO_DB_LOCAL_DIR=./.todo-db, or unset it.',
+    TODO_DB_PASSWORD_HASH: 'Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or unset it for Better Auth\'s default (scrypt).',
   };
   const value = raw[variable];
   const seen = issue?.code === 'invalid_value' && value !== undefined ? ` (got "${value}")` : '';

@@ -37,11 +37,24 @@ const CANONICAL_QUERIES: CanonicalQuery[] = [
     sql: "select * from tasks where user_id = $1 and due_date between now() and now() + interval '7 days'",
     params: (s) => [s.userId],
   },
+  // Better Auth's own: signInEmail finds the user by email, then its accounts; every request reads its session.
   {
     id: 'user-by-email',
-    description: 'a user by email',
-    sql: 'select * from users where email = $1',
+    description: 'a user by email (Better Auth signInEmail)',
+    sql: 'select * from "user" where email = $1',
     params: (s) => [s.email],
+  },
+  {
+    id: 'accounts-of-user',
+    description: "a user's accounts (Better Auth signInEmail)",
+    sql: 'select * from "account" where "userId" = $1',
+    params: (s) => [s.userId],
+  },
+  {
+    id: 'session-by-token',
+    description: 'a session by its token (Better Auth getSession)',
+    sql: 'select * from "session" where token = $1',
+    params: (s) => [s.token],
   },
 ];
 
@@ -69,11 +82,13 @@ interface Sample {
   status: string;
   tag: string;
   email: string;
+  /** A session token; sessions expire, so a made-up one plans as well as a real one. */
+  token: string;
   real: boolean;
 }
 
 /** Values for empty tables: the plan is still the planner's choice for the schema, just not for the data. */
-const SYNTHETIC: Sample = { userId: '00000000-0000-4000-8000-000000000000', status: 'pending', tag: 'work', email: 'nobody@example.invalid', real: false };
+const SYNTHETIC: Sample = { userId: '00000000-0000-4000-8000-000000000000', status: 'pending', tag: 'work', email: 'nobody@example.invalid', token: 'todo-db-explain-no-such-session', real: false };
 
 /**
  * EXPLAIN (FORMAT JSON) of each canonical query with real values bound as parameters (the planner plans for
@@ -153,10 +168,10 @@ async function sampleParameters(client: pg.Client): Promise<Sample> {
     select h.user_id, u.email,
            (select t.status::text from tasks t where t.user_id = h.user_id group by t.status order by count(*), t.status limit 1) as status,
            (select tag from tasks t, unnest(t.tags) tag where t.user_id = h.user_id group by tag order by count(*), tag limit 1) as tag
-      from heavy h join users u on u.id = h.user_id`).catch(() => ({ rows: [] }));
+      from heavy h join "user" u on u.id = h.user_id`).catch(() => ({ rows: [] }));
   const row = rows[0];
-  if (row) return { userId: row.user_id, email: row.email, status: row.status ?? SYNTHETIC.status, tag: row.tag ?? SYNTHETIC.tag, real: true };
-  const users = await client.query<{ id: string; email: string }>('select id, email from users limit 1').catch(() => ({ rows: [] }));
+  if (row) return { ...SYNTHETIC, userId: row.user_id, email: row.email, status: row.status ?? SYNTHETIC.status, tag: row.tag ?? SYNTHETIC.tag, real: true };
+  const users = await client.query<{ id: string; email: string }>('select id, email from "user" limit 1').catch(() => ({ rows: [] }));
   const user = users.rows[0];
   return user ? { ...SYNTHETIC, userId: user.id, email: user.email, real: true } : SYNTHETIC;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
@@ -8,7 +9,7 @@ import { explainCanonicalQueries, type ExplainResult } from './explain.js';
 import { withShadowDatabase } from './shadow.js';
 
 /** The tables the app itself queries: the default selection. */
-export const APP_TABLES = ['users', 'tasks'] as const;
+export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
 /** Prisma's history table belongs to the migration tooling, not to the app. */
 const HISTORY_TABLE = '_prisma_migrations';
 
@@ -22,8 +23,9 @@ export interface InspectIndexesOptions {
   explain?: boolean;
   analyze?: boolean;
   shadowDatabaseUrl?: DatabaseUrl;
-  /** Tables other tools manage (Better Auth's): their indexes are listed, never compared or judged. */
+  /** Tables other tools manage: their indexes are listed, never compared or judged; the shadow gets their definitions first. */
   externalTables?: string[];
+  shadowInit?: ShadowInit;
   log?: (line: string) => void;
 }
 
@@ -116,12 +118,13 @@ interface Expected {
 
 /** The indexes the migrations make, read from a shadow database; without one (no CREATEDB), the reason why. */
 async function expectedIndexes(options: InspectIndexesOptions, selection: string[] | undefined): Promise<Expected> {
-  const shadow = { url: options.url, migrationsDir: options.migrationsDir, environment: options.environment, shadowDatabaseUrl: options.shadowDatabaseUrl, log: options.log };
+  const { url, migrationsDir, environment, shadowDatabaseUrl, externalTables = [], shadowInit, log } = options;
   try {
-    const indexes = await withShadowDatabase(shadow, (shadowUrl) =>
-      withConnection(shadowUrl, { environment: options.environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' }, (client) => readIndexes(client, selection)),
+    const indexes = await withShadowDatabase({ url, migrationsDir, environment, shadowDatabaseUrl, externalTables, shadowInit, log }, (shadowUrl) =>
+      withConnection(shadowUrl, { environment: environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' }, (client) => readIndexes(client, selection)),
     );
-    return { indexes };
+    // The external tables' indexes were copied from the live database: not something the migrations expect.
+    return { indexes: indexes.filter((index) => !externalTables.includes(index.table)) };
   } catch (error) {
     if (!(error instanceof TodoDbError) || error.code !== 'SHADOW_DATABASE_UNAVAILABLE') throw error;
     return { unavailable: { code: error.code, reason: error.message, hint: error.hint } };

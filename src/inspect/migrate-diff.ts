@@ -1,4 +1,5 @@
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { Migrator } from '../migrations/index.js';
 import { withConnection } from '../db/connect.js';
@@ -14,8 +15,10 @@ export interface MigrateDiffOptions {
   ignore?: Ignorable[];
   /** Compare comments too (--comments). */
   comments?: boolean;
-  /** Tables other tools manage (Better Auth's): left out of the comparison on both sides. */
+  /** Tables other tools manage: left out of the comparison on both sides; the shadow gets their definitions first. */
   externalTables?: string[];
+  /** Run in the shadow first instead of copying the external tables. */
+  shadowInit?: ShadowInit;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }

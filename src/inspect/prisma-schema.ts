@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
@@ -45,6 +46,9 @@ export interface SchemaDiffOptions {
   environment?: Environment;
   /** An empty database to use instead of temporary ones; it is wiped after each use. */
   shadowDatabaseUrl?: DatabaseUrl;
+  /** Tables other tools own: in both shadows first, left out of the comparison and of Prisma's SQL. */
+  externalTables?: string[];
+  shadowInit?: ShadowInit;
   log?: (line: string) => void;
 }
 
@@ -79,13 +83,14 @@ export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Prom
   const environment = options.environment ?? 'development';
   // One after the other, not nested: a given --shadow-database-url must be empty on entry and is wiped on
   // exit, so it can serve both sides only in turn.
-  const fromMigrations = await withShadowDatabase({ ...options, environment }, (shadowUrl) => readCatalogAt(shadowUrl, { environment }));
+  const exclude = options.externalTables ?? [];
+  const fromMigrations = await withShadowDatabase({ ...options, environment }, (shadowUrl) => readCatalogAt(shadowUrl, { environment, exclude }));
   const { catalog: fromSchema, engineVersion } = await withScratchDatabase({ ...options, environment }, async (scratchUrl) => {
     const generating = performance.now();
-    const { sql, engineVersion } = await generateSchemaSql(schemaPath, schema, scratchUrl);
+    const { sql, engineVersion } = await generateSchemaSql(schemaPath, schema, scratchUrl, exclude);
     options.log?.(`${ENGINE_PACKAGE} ${engineVersion} turned schema.prisma into SQL in ${Math.round(performance.now() - generating)} ms.`);
     await applySchemaSql(scratchUrl, sql, schemaPath, environment);
-    return { catalog: await readCatalogAt(scratchUrl, { environment }), engineVersion };
+    return { catalog: await readCatalogAt(scratchUrl, { environment, exclude }), engineVersion };
   });
   const differences = compareCatalogs(withoutArrayNullability(fromMigrations), withoutArrayNullability(fromSchema), {
     ignore: IGNORED_KINDS,
@@ -104,16 +109,17 @@ export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUr
   return (await generateSchemaSql(schemaPath, await readSchema(schemaPath), adapterUrl)).sql;
 }
 
-async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl): Promise<{ sql: string; engineVersion: string }> {
+async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl, externalTables: string[] = []): Promise<{ sql: string; engineVersion: string }> {
   return withSchemaEngine(adapterUrl, schemaPath, content, async (engine, version) => {
     const files = [{ path: schemaPath, content }];
-    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: NO_FILTERS });
+    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: engineFilters(externalTables) });
     return { sql: result.stdout ?? '', engineVersion: version };
   });
 }
 
 type SchemaEngine = Awaited<ReturnType<EngineModule['SchemaEngine']['new']>>;
-const NO_FILTERS = { externalTables: [], externalEnums: [] };
+/** Prisma's own externalTables filter (prisma.config.ts tables.external), which on PostgreSQL wants schema-qualified names. */
+const engineFilters = (externalTables: string[]) => ({ externalTables: externalTables.map((name) => `public.${name}`), externalEnums: [] });
 
 /**
  * Prisma's schema engine on a pool of one connection to `url`, for the duration of `work`; its failures become
@@ -154,13 +160,13 @@ export interface DraftScripts {
  * not split on ';'), so it introspects the database into a datamodel, as `prisma db pull` does, and diffs the two
  * datamodels both ways, offline. The history table is not a model: introspection leaves _prisma_migrations out.
  */
-export async function draftScripts(databaseUrl: DatabaseUrl, schemaPath: string, content: string): Promise<DraftScripts> {
+export async function draftScripts(databaseUrl: DatabaseUrl, schemaPath: string, content: string, externalTables: string[] = []): Promise<DraftScripts> {
   return withSchemaEngine(databaseUrl, schemaPath, content, async (engine, version) => {
     const target = [{ path: schemaPath, content }];
     // force: names come from the database alone, so nothing of the new schema leaks into the "before" side.
     const introspected = await engine.introspect({ schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] }, baseDirectoryPath: path.dirname(schemaPath), force: true, compositeTypeDepth: -1, namespaces: null });
     const before = introspected.schema.files;
-    const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: NO_FILTERS });
+    const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: engineFilters(externalTables) });
     const [up, down] = [await diff(before, target), await diff(target, before)];
     return { up: up.stdout ?? '', down: down.stdout ?? '', engineVersion: version };
   });

@@ -6,6 +6,8 @@ import { connect, withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../errors.js';
 import { registerUndo } from '../interruption.js';
 import { Migrator } from '../migrations/index.js';
+import type { ShadowInit } from '../config/external-tables.js';
+import { shadowMigrationFailed, shadowPreparation } from './shadow-init.js';
 
 export interface ShadowOptions {
   url: DatabaseUrl;
@@ -15,30 +17,66 @@ export interface ShadowOptions {
   log?: (line: string) => void;
   /** Aborting stops before the next step; the shadow database is still dropped. (The CLI drops it on a signal through registerUndo.) */
   signal?: AbortSignal;
+  /** Tables other tools own: their definitions are copied from `url` into the shadow first, unless shadowInit. */
+  externalTables?: string[];
+  /** A SQL file run in the shadow first, instead of that copy. */
+  shadowInit?: ShadowInit;
 }
 
 export const SHADOW_DATABASE_PREFIX = 'todo_db_shadow_';
 
 /**
  * Creates a temporary database next to `url` (or uses shadowDatabaseUrl, which must be empty, and wipes it
- * after), applies every migration in it with the engine (Migrator from src/migrations), runs fn with its URL,
- * and always drops it.
+ * after), gives it what other tools own (prepareShadow), applies every migration in it with the engine
+ * (Migrator from src/migrations), runs fn with its URL, and always drops it.
  */
 export async function withShadowDatabase<T>(options: ShadowOptions, fn: (shadowUrl: DatabaseUrl) => Promise<T>): Promise<T> {
   return withScratchDatabase(options, async (shadowUrl) => {
     const started = performance.now();
     // The same engine as `migrate up`, so the shadow is exactly what the history produces here.
-    const report = await new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment, unshared: true }).up();
+    const migrator = new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment, unshared: true });
+    const report = await inShadow(options, () => migrator.up(), () => failedMigration(shadowUrl, options));
     options.log?.(`Applied ${report.applied.length} migration(s) to the shadow database in ${Math.round(performance.now() - started)} ms.`);
     stopIfAborted(options.signal);
     return fn(shadowUrl);
   });
 }
 
-/** Same, but without applying migrations: an empty scratch database (for migrate diff --schema's second shadow). */
+/**
+ * The shadow database with what other tools own in it but no migration applied: for building it one migration
+ * at a time (prefix-schemas), and for migrate diff --schema's second shadow.
+ */
 export async function withScratchDatabase<T>(options: Omit<ShadowOptions, 'migrationsDir'>, fn: (scratchUrl: DatabaseUrl) => Promise<T>): Promise<T> {
-  if (options.shadowDatabaseUrl) return withGivenDatabase(options.shadowDatabaseUrl, options, fn);
-  return withTemporaryDatabase(options, fn);
+  // Read while the database is being created: the two waits overlap.
+  const prepare = shadowPreparation(options);
+  const prepared = async (url: DatabaseUrl) => {
+    if (prepare) await onDatabase(url, options, prepare);
+    stopIfAborted(options.signal);
+    return fn(url);
+  };
+  if (options.shadowDatabaseUrl) return withGivenDatabase(options.shadowDatabaseUrl, options, prepared);
+  return withTemporaryDatabase(options, prepared);
+}
+
+/**
+ * Runs migrations in the shadow: a migration that fails there is reported as a shadow failure (its own code,
+ * what usually causes it), never as if the live migration had failed.
+ */
+export async function inShadow<T>(options: Omit<ShadowOptions, 'migrationsDir'>, run: () => Promise<T>, migration: () => Promise<string | undefined>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof TodoDbError) || error.code !== 'MIGRATION_FAILED') throw error;
+    throw shadowMigrationFailed(error, await migration().catch(() => undefined), options);
+  }
+}
+
+/** The history row a failed run leaves (Prisma's format: not finished, with logs), in the shadow. */
+async function failedMigration(shadowUrl: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>): Promise<string | undefined> {
+  return onDatabase(shadowUrl, options, async (client) => {
+    const { rows } = await client.query<{ name: string }>('select migration_name as name from _prisma_migrations where finished_at is null order by started_at desc limit 1');
+    return rows[0]?.name;
+  });
 }
 
 async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrationsDir'>, fn: (url: DatabaseUrl) => Promise<T>): Promise<T> {

@@ -3,9 +3,9 @@
  * /proc and imports nothing heavy; initdb and start happen under the lock, with one deadline for everything.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { binariesIn, resolveBinaries, type Binaries } from './binaries.js';
+import { binariesIn, missingLibraryLinks, resolveBinaries, type Binaries } from './binaries.js';
 import { chooseClusterDir, createDatabase, ensureLogFile, initdb, isClusterPresent, newState, prepareClusterFiles } from './cluster.js';
 import { errnoCode, localFailed, localUnavailable } from './errors.js';
 import { withLock } from './lock.js';
@@ -55,7 +55,11 @@ export async function findRunningLocalServer(dir: string): Promise<LocalServer |
 export async function ensureLocalServer(opts: LocalServerOptions): Promise<LocalServer & { started: boolean; initialised: boolean }> {
   opts = { ...opts, dir: path.resolve(opts.dir) };
   const running = await findRunningLocalServer(opts.dir);
-  if (running) return { ...running, started: false, initialised: false };
+  if (running) {
+    // A local dir made before todo-db wrote .gitignore files gets one now; the server is fine without it.
+    await keepOutOfGit(opts.dir).catch((error: unknown) => opts.log?.(`could not write ${path.join(opts.dir, '.gitignore')} (${errnoCode(error) ?? (error as Error).message}): keep ${opts.dir} out of git yourself, it holds the local password`));
+    return { ...running, started: false, initialised: false };
+  }
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
   await makeLocalDir(opts.dir);
   return withLock(opts.dir, deadline, opts.log, async () => {
@@ -119,10 +123,11 @@ async function stopLeftover(state: LocalState, as: RunAs | undefined, deadline: 
   await stopPostmaster(state, existsSync(binariesIn(state.binDir).pgCtl) ? binariesIn(state.binDir) : undefined, pm.pid, as, deadline, log);
 }
 
-/** The binaries recorded at initdb if they are still there (no import needed), else the installed package's. */
+/** The binaries recorded at initdb if they are still there and whole (no import needed), else the installed package's. */
 async function binariesFor(state: LocalState, as: RunAs | undefined, log: Log): Promise<Binaries> {
   const recorded = binariesIn(state.binDir);
-  if (existsSync(recorded.pgCtl) && !unreachableReason(recorded.pgCtl, as, { read: true, exec: true })) return recorded;
+  const usable = existsSync(recorded.pgCtl) && missingLibraryLinks(path.dirname(recorded.binDir)).length === 0 && !unreachableReason(recorded.pgCtl, as, { read: true, exec: true });
+  if (usable) return recorded;
   return resolveBinaries(as, log);
 }
 
@@ -201,9 +206,27 @@ async function makeLocalDir(dir: string): Promise<void> {
   try {
     // 0755: the postgres OS user may need to enter it to reach data/; state.json itself is 0600.
     await mkdir(dir, { recursive: true, mode: 0o755 });
+    await keepOutOfGit(dir);
   } catch (error) {
     throw localFailed(`Cannot create the local database directory ${dir} (${errnoCode(error) ?? (error as Error).message}).`, 'Pass --local-dir (or TODO_DB_LOCAL_DIR) with a writable path, or set DATABASE_URL.', error);
   }
+}
+
+/** What todo-db keeps in a local dir (see paths.ts, state.ts, cluster.ts); anything else means the folder is not only ours. */
+const OWN_ENTRY = /^(state\.json(\..+)?|lock(\..+)?|data|postgres\.log(\.old)?|\.pwfile-.+|\.gitignore)$/;
+
+/**
+ * The local dir holds the password (state.json) and the whole cluster: a `*` .gitignore inside keeps it out of
+ * git wherever it lives, with no line needed in the project's own .gitignore. Only in a folder that holds nothing
+ * else: --local-dir pointed at a project folder must not hide that project from git.
+ */
+async function keepOutOfGit(dir: string): Promise<void> {
+  const file = path.join(dir, '.gitignore');
+  if (existsSync(file)) return;
+  if (!(await readdir(dir)).every((entry) => OWN_ENTRY.test(entry))) return;
+  await writeFile(file, '*\n', { flag: 'wx' }).catch((error: unknown) => {
+    if (errnoCode(error) !== 'EEXIST') throw error; // EEXIST: a concurrent start wrote it
+  });
 }
 
 export async function stopLocalServer(opts: LocalServerOptions): Promise<{ stopped: boolean }> {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { TodoDbError } from '../errors.js';
 import { readCatalogAt } from '../inspect/catalog.js';
@@ -20,6 +21,9 @@ export interface DraftOptions {
   name: string;
   environment?: Environment;
   shadowDatabaseUrl?: DatabaseUrl;
+  /** Tables other tools own: in the shadow first, and left alone by Prisma's diff (its externalTables filter). */
+  externalTables?: string[];
+  shadowInit?: ShadowInit;
   lint?: DraftLinter;
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -69,7 +73,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     catalog.catch(() => {});
     await engineLoading;
     const working = performance.now();
-    const scripts = await draftScripts(shadowUrl, schemaPath, content);
+    const scripts = await draftScripts(shadowUrl, schemaPath, content, options.externalTables);
     engineWorkMs = Math.round(performance.now() - working);
     return { scripts, catalog: await catalog };
   });

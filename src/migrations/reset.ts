@@ -1,49 +1,68 @@
 import type pg from 'pg';
+import type { PasswordHashAlgorithm } from '../auth/password.js';
 import { describeTarget } from '../config/database-url.js';
-import { DEFAULT_EXTERNAL_TABLES } from '../config/external-tables.js';
 import { usageError } from '../errors.js';
 import { seedDev, type SeedReport } from '../seed/dev.js';
+import { readMigrations } from './folder.js';
 import { Migrator, type StepResult } from './migrator.js';
 import { inTransaction } from '../db/transaction.js';
+import { afterEachMigration } from './prefix-schemas.js';
 import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 
 export interface ResetOptions extends HistoryJobOptions {
   /** Asks the user (on a terminal) or says whether --yes was given; false refuses. */
   confirm: (question: string) => Promise<boolean>;
+  passwordHash?: PasswordHashAlgorithm;
   bcryptCost?: number;
+  /** Names of objects in schema public that no migration creates, to drop all the same (--drop). */
+  drop?: string[];
 }
 
 export interface DroppedObject {
   kind: 'table' | 'view' | 'materialized view' | 'sequence' | 'type' | 'function' | 'procedure';
   name: string;
+  /** Not dropped by name: it went with a dropped table it depended on (a view on it, a table inheriting from it). */
+  cascaded?: true;
 }
 
 export interface ResetReport {
   dropped: DroppedObject[];
-  /** External tables left in place, and what could not be dropped because they depend on it. */
+  /** What stayed, each with why: no migration creates it (an external table, one made by hand), or a kept table uses it. */
   kept: string[];
   applied: StepResult[];
   seed: SeedReport;
 }
 
 /**
- * `migrate reset`: schema public back to what the migrations build, for development and test. Everything in it
- * but the external tables goes (in one transaction, under the migration lock), then every migration is applied
+ * `migrate reset`: schema public back to what the migrations build, for development and test. What the
+ * migrations create goes, and only that (with what --drop names): a table another tool made (an audit log
+ * whose setting lives in another workspace package) stays whatever the settings say. Then every migration is applied
  * and seed-dev runs.
+ *
+ * "What the migrations create" is what a shadow database holds after each migration, applied one at a time
+ * by migrate up's engine: every table, view, sequence, type and function some migration made (including those a
+ * later one drops or renames, which the live database may still hold), less what the shadow held before the
+ * first (the external tables copied into it). Exact where reading the SQL would not be: DO blocks, functions
+ * that create tables, CREATE TABLE AS.
  */
 export async function resetDatabase(options: ResetOptions): Promise<ResetReport> {
   const environment = options.environment ?? 'development';
   if (environment === 'production') {
-    throw usageError('PRODUCTION_REFUSED', 'migrate reset drops every table in schema public and its data, so it never runs when ENVIRONMENT is production.', 'Reset a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
+    throw usageError('PRODUCTION_REFUSED', 'migrate reset drops every table the migrations create, with its data, so it never runs when ENVIRONMENT is production.', 'Reset a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
   }
-  if (!(await options.confirm(`Drop every object in schema public of ${describeTarget(options.url)} but the external tables, with its data?`))) {
-    throw usageError('CONFIRMATION_REQUIRED', 'migrate reset drops every table in schema public (but the external ones) and its data, and it was not confirmed.', 'Run it with --yes if you mean it (required when stdin is not a terminal).');
+  const named = [...new Set(options.drop ?? [])];
+  const also = named.length > 0 ? ` and ${named.join(', ')}` : '';
+  if (!(await options.confirm(`Drop every object the migrations create in schema public of ${describeTarget(options.url)}${also}, with its data?`))) {
+    throw usageError('CONFIRMATION_REQUIRED', `migrate reset drops every table the migrations create${also}, with its data, and it was not confirmed.`, 'Run it with --yes if you mean it (required when stdin is not a terminal).');
   }
-  // Better Auth's tables (the external-tables setting) share the database and are not ours to drop.
-  const external = options.externalTables ?? [...DEFAULT_EXTERNAL_TABLES];
-  const { dropped, kept } = await onLive(options, (client) => withLock(options, client, () => inTransaction(client, () => dropOwnObjects(client, external))));
+  const external = options.externalTables ?? [];
+  const { dropped, kept } = await onLive(options, async (client) => {
+    // After onLive's pooler refusal: nothing, not even the shadow, is built through a transaction-mode pooler.
+    const created = await objectsTheMigrationsCreate(options);
+    return withLock(options, client, () => inTransaction(client, () => dropCreatedObjects(client, { created, named, external })));
+  });
   const applied = (await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()).applied;
-  const seed = await seedDev({ url: options.url, environment, bcryptCost: options.bcryptCost });
+  const seed = await seedDev({ url: options.url, environment, passwordHash: options.passwordHash, bcryptCost: options.bcryptCost });
   return { dropped, kept, applied, seed };
 }
 
@@ -53,21 +72,49 @@ interface ObjectRow {
   identity: string;
 }
 
+const keyOf = (row: ObjectRow) => `${row.kind} ${row.identity}`;
+
+/** Keys (kind and identity) of what some migration creates; the history table is the migrator's, so it counts. */
+async function objectsTheMigrationsCreate(options: ResetOptions): Promise<Set<string>> {
+  const { before, after } = await afterEachMigration(options, readMigrations(options.migrationsDir), listObjects);
+  const there = new Set(before.map(keyOf));
+  return new Set(after.flat().map(keyOf).filter((key) => !there.has(key)));
+}
+
+interface DropPlan {
+  created: Set<string>;
+  /** --drop: names, whatever their kind. */
+  named: string[];
+  external: string[];
+}
+
 /**
- * Tables first (CASCADE also removes the foreign keys external tables hold on them, and views on them), then
- * what is left of views, sequences, types and functions. Those drop without CASCADE, each in a savepoint: one
- * an external table still uses (a column's enum, a trigger's function) is kept, and said so. Objects that belong
- * to an extension are the extension's, and stay.
+ * Tables first (CASCADE also removes the foreign keys kept tables hold on them, and views on them), then what
+ * is left of views, sequences, types and functions. Those drop without CASCADE, each in a savepoint: one a kept
+ * table still uses (a column's enum, a trigger's function) is kept, and said so. Objects that belong to an
+ * extension are the extension's, and stay.
  */
-async function dropOwnObjects(client: pg.Client, external: string[]): Promise<{ dropped: DroppedObject[]; kept: string[] }> {
+async function dropCreatedObjects(client: pg.Client, plan: DropPlan): Promise<{ dropped: DroppedObject[]; kept: string[] }> {
+  const listed = await listObjects(client);
+  const unknown = plan.named.filter((name) => !listed.some((row) => row.name === name));
+  if (unknown.length > 0) {
+    throw usageError('DROP_NOT_FOUND', `--drop names ${unknown.map((name) => `"${name}"`).join(', ')}, which schema public does not hold; nothing was dropped.`, `Name tables, views, sequences, types or functions as they are in schema public (exact case)${listed.length > 0 ? `: ${listed.map((row) => row.name).join(', ')}` : ''}.`);
+  }
+  const goes = (row: ObjectRow) => plan.created.has(keyOf(row)) || plan.named.includes(row.name);
+  const why = (row: ObjectRow) => `${row.kind} ${row.name} (${row.kind === 'table' && plan.external.includes(row.name) ? 'external' : 'no migration creates it'})`;
   const dropped: DroppedObject[] = [];
-  const tables = (await listObjects(client)).filter((row) => row.kind === 'table');
-  const kept = tables.filter((row) => external.includes(row.name)).map((row) => `table ${row.name} (external)`);
-  for (const row of tables.filter((candidate) => !external.includes(candidate.name))) {
+  const kept = listed.filter((row) => !goes(row)).map(why);
+  const tables = listed.filter((row) => row.kind === 'table' && goes(row));
+  for (const row of tables) {
     await client.query(`drop table if exists ${row.identity} cascade`);
     dropped.push({ kind: row.kind, name: row.name });
   }
-  for (const row of (await listObjects(client)).filter((candidate) => candidate.kind !== 'table')) {
+  const remaining = await listObjects(client);
+  const present = new Set(remaining.map(keyOf));
+  for (const row of listed.filter((candidate) => candidate.kind !== 'table' || !goes(candidate))) {
+    if (!present.has(keyOf(row))) dropped.push({ kind: row.kind, name: row.name, cascaded: true });
+  }
+  for (const row of remaining.filter((candidate) => candidate.kind !== 'table' && goes(candidate))) {
     try {
       await client.query('savepoint todo_db_reset');
       await client.query(`drop ${row.kind} ${row.identity}`);
@@ -76,10 +123,10 @@ async function dropOwnObjects(client: pg.Client, external: string[]): Promise<{ 
     } catch (error) {
       if ((error as { code?: string }).code !== '2BP01') throw error;
       await client.query('rollback to savepoint todo_db_reset');
-      kept.push(`${row.kind} ${row.name} (an external table depends on it)`);
+      kept.push(`${row.kind} ${row.name} (a kept table depends on it)`);
     }
   }
-  return { dropped, kept };
+  return { dropped, kept: kept.filter((line) => !dropped.some((object) => line.startsWith(`${object.kind} ${object.name} (`))) };
 }
 
 /** Everything in schema public that is ours: no extension members, no sequences a table owns, no row types. */

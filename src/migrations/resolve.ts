@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../errors.js';
@@ -21,8 +22,10 @@ export interface HistoryJobOptions {
   lockTimeoutMs?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
-  /** Tables other tools manage (the external-tables setting): left out of the live schema's comparison. */
+  /** Tables other tools manage (the external-tables setting): left out of the live schema's comparison, copied into the shadow. */
   externalTables?: string[];
+  /** Run in the shadow first instead of copying the external tables. */
+  shadowInit?: ShadowInit;
 }
 
 export interface ResolveReport {

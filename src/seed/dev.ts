@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { DEFAULT_BCRYPT_COST, hashPassword, type PasswordHashAlgorithm } from '../auth/password.js';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
@@ -7,17 +9,17 @@ import { TodoDbError, usageError } from '../errors.js';
 import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from '../tasks/rules.js';
 
 /**
- * The development seed: one known user and five sample tasks. Every record has a stable identity (the user's
- * email, the tasks' fixed ids), so a run creates exactly what is missing and a rerun creates nothing.
+ * The development seed: one known Better Auth user, with the credential account signInEmail checks, and five
+ * sample tasks. Every record has a stable identity (the user's email, its credential account, the tasks' fixed
+ * ids), so a run creates exactly what is missing and a rerun creates nothing.
  *
  * The common case is a rerun on a seeded database, and it is meant to cost no more than connecting: one query
- * reads what exists, and bcrypt (deliberately slow) and the inserts run only when something is missing. Plain
- * pg, never Prisma Client, whose start-up alone costs more than the whole rerun.
+ * reads what exists, and the hashing (deliberately slow) and the inserts run only when something is missing.
+ * Plain pg, never Prisma Client, whose start-up alone costs more than the whole rerun.
  */
 export const SEED_USER_EMAIL = 'test@example.com';
 export const SEED_USER_PASSWORD = 'Test123!@#';
 export const SEED_USER_NAME = 'Test User';
-export const DEFAULT_BCRYPT_COST = 12;
 export const BCRYPT_COST_MIN = 4;
 export const BCRYPT_COST_MAX = 15;
 
@@ -45,6 +47,9 @@ export const SEED_TASKS: readonly SeedTask[] = [
 export interface SeedOptions {
   url: DatabaseUrl;
   environment: Environment;
+  /** As the app's Better Auth verifies: scrypt (its default) unless it is configured for bcrypt. */
+  passwordHash?: PasswordHashAlgorithm;
+  /** Only with bcrypt. */
   bcryptCost?: number;
   /** The clock for due dates and their validation; tests may fix it. */
   now?: Date;
@@ -60,6 +65,8 @@ export interface SeedCounts {
 export interface SeedReport {
   user: { id: string; email: string };
   users: SeedCounts;
+  /** The user's credential account, which holds the password hash. */
+  accounts: SeedCounts;
   tasks: SeedCounts;
   /** Ids of the seed tasks this run inserted, in SEED_TASKS order. */
   createdTaskIds: string[];
@@ -67,6 +74,7 @@ export interface SeedReport {
 
 interface Existing {
   userId: string | null;
+  hasAccount: boolean;
   taskIds: Set<string>;
 }
 
@@ -75,23 +83,24 @@ export function assertSeedAllowed(environment: Environment): void {
   throw usageError('PRODUCTION_REFUSED', 'seed-dev creates a test user with a published password, so it never runs when ENVIRONMENT is production.', 'Seed a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
 }
 
-export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_COST, now = new Date(), client: shared }: SeedOptions): Promise<SeedReport> {
+export async function seedDev({ url, environment, passwordHash = 'scrypt', bcryptCost, now = new Date(), client: shared }: SeedOptions): Promise<SeedReport> {
   assertSeedAllowed(environment);
-  assertBcryptCost(bcryptCost);
+  assertBcryptCost(passwordHash, bcryptCost);
   const client = shared ?? (await connect(url, { environment, applicationName: 'todo-db seed-dev' })).client;
   try {
     const existing = await readExisting(client);
     const missing = SEED_TASKS.filter((task) => !existing.taskIds.has(task.id));
-    if (existing.userId && missing.length === 0) return report(existing.userId, { users: 0, taskIds: [] });
+    if (existing.userId && existing.hasAccount && missing.length === 0) return report(existing.userId, { users: 0, accounts: 0, taskIds: [] });
     // Validated and hashed before the transaction opens, so it stays short.
     const rows = missing.map((task) => ({ id: task.id, task: validSeedTask(task, now) }));
-    const statement = existing.userId ? tasksFor(client, existing.userId, rows) : userWithTasks(client, await hashPassword(bcryptCost), rows);
+    const hash = existing.hasAccount ? null : await hashPassword(SEED_USER_PASSWORD, { algorithm: passwordHash, bcryptCost });
+    const statement = existing.userId ? forUser(client, existing.userId, hash, rows) : userWithTasks(client, hash!, rows);
     return await inTransactionFrom(client, statement, async ([seeded]: Seeded[]) => {
-      if (seeded?.user_id) return report(seeded.user_id, { users: existing.userId ? 0 : 1, taskIds: inSeedOrder(rows, seeded.task_ids) });
-      // A concurrent seed created the user after readExisting looked; committed, so a new statement sees it.
+      if (seeded?.user_id) return report(seeded.user_id, { users: existing.userId ? 0 : 1, accounts: seeded.accounts, taskIds: inSeedOrder(rows, seeded.task_ids) });
+      // A concurrent seed created the user (and its account) after readExisting looked; committed, so a new statement sees it.
       const userId = (await readExisting(client)).userId!;
-      const { rows: [again] } = await client.query<Seeded>(tasksFor(client, userId, rows));
-      return report(userId, { users: 0, taskIds: inSeedOrder(rows, again!.task_ids) });
+      const { rows: [again] } = await client.query<Seeded>(forUser(client, userId, null, rows));
+      return report(userId, { users: 0, accounts: 0, taskIds: inSeedOrder(rows, again!.task_ids) });
     });
   } catch (error) {
     throw notMigrated(error) ?? error;
@@ -100,18 +109,25 @@ export async function seedDev({ url, environment, bcryptCost = DEFAULT_BCRYPT_CO
   }
 }
 
-function assertBcryptCost(cost: number): void {
+function assertBcryptCost(algorithm: PasswordHashAlgorithm, cost: number | undefined): void {
+  if (cost === undefined) return;
+  if (algorithm !== 'bcrypt') {
+    throw usageError('BCRYPT_COST_WITHOUT_BCRYPT', `--bcrypt-cost was given, but the seed hashes the password with ${algorithm}, as Better Auth does by default.`, 'Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or leave out --bcrypt-cost.');
+  }
   if (Number.isInteger(cost) && cost >= BCRYPT_COST_MIN && cost <= BCRYPT_COST_MAX) return;
   throw usageError('BCRYPT_COST_INVALID', `The bcrypt cost must be a whole number from ${BCRYPT_COST_MIN} to ${BCRYPT_COST_MAX} (got ${cost}).`, `Pass --bcrypt-cost between ${BCRYPT_COST_MIN} and ${BCRYPT_COST_MAX}, or leave it out for ${DEFAULT_BCRYPT_COST}.`);
 }
 
-/** The one query of a rerun: the user's id (if any) and which seed task ids exist. */
+/** The one query of a rerun: the user's id (if any), whether it has a credential account, which seed task ids exist. */
 async function readExisting(client: pg.Client): Promise<Existing> {
-  const { rows } = await client.query<{ user_id: string | null; task_ids: string[] }>(
-    'select (select id from users where email = $1) as user_id, array(select id::text from tasks where id = any($2::uuid[])) as task_ids',
+  const { rows } = await client.query<{ user_id: string | null; has_account: boolean; task_ids: string[] }>(
+    `select u.id as user_id,
+            exists (select 1 from "account" a where a."userId" = u.id and a."providerId" = 'credential') as has_account,
+            array(select id::text from tasks where id = any($2::uuid[])) as task_ids
+       from (select 1) as one left join "user" u on u.email = $1`,
     [SEED_USER_EMAIL, SEED_TASKS.map((task) => task.id)],
   );
-  return { userId: rows[0]?.user_id ?? null, taskIds: new Set(rows[0]?.task_ids ?? []) };
+  return { userId: rows[0]?.user_id ?? null, hasAccount: rows[0]?.has_account ?? false, taskIds: new Set(rows[0]?.task_ids ?? []) };
 }
 
 function validSeedTask(task: SeedTask, now: Date): ValidTask {
@@ -119,40 +135,42 @@ function validSeedTask(task: SeedTask, now: Date): ValidTask {
   return validateTask({ title: task.title, description: task.description, status: task.status, priority: task.priority, dueDate, tags: task.tags }, { mode: 'create', now });
 }
 
-/** bcryptjs is loaded only here: a rerun on a seeded database never pays for it. */
-async function hashPassword(cost: number): Promise<string> {
-  const { default: bcrypt } = await import('bcryptjs');
-  return bcrypt.hash(SEED_USER_PASSWORD, cost);
-}
-
-/** What a seed statement did: the user's id (null when another seed's user got in first) and the tasks it inserted. */
+/** What a seed statement did: the user's id (null when another seed's user got in first), accounts and tasks it inserted. */
 interface Seeded {
   user_id: string | null;
+  accounts: number;
   task_ids: string[];
 }
 
 /**
- * The missing tasks for the user `owner` names, as one JSON literal read into rows of the tasks table's own types
- * (no casts to keep in step with the schema); ON CONFLICT and RETURNING tell which were really inserted.
- * Literals, not parameters: the statement travels with BEGIN (inTransactionFrom).
+ * The credential account (when `hash` is given) and the missing tasks for the user `owner` names, as one
+ * statement: the tasks as one JSON literal read into rows of the tasks table's own types (no casts to keep in
+ * step with the schema); ON CONFLICT and RETURNING tell which were really inserted. The account is as Better
+ * Auth's signUpEmail writes it: providerId 'credential', accountId the user's id. Literals, not parameters: the
+ * statement travels with BEGIN (inTransactionFrom).
  */
-function seedStatement(client: pg.Client, owner: string, rows: SeedRow[]): string {
+function seedStatement(client: pg.Client, owner: string, hash: string | null, rows: SeedRow[]): string {
+  const account = hash === null
+    ? 'select null::text as id where false'
+    : `insert into "account" ("id", "accountId", "providerId", "userId", "password", "updatedAt")
+        select ${client.escapeLiteral(randomUUID())}, owner.id, 'credential', owner.id, ${client.escapeLiteral(hash)}, now() from owner returning "id"`;
   return `with owner as (${owner}),
+    account as (${account}),
     inserted as (insert into tasks (id, user_id, title, description, status, priority, due_date, tags)
       select t.id, owner.id, t.title, t.description, t.status, t.priority, t.due_date, t.tags
         from owner cross join json_populate_recordset(null::tasks, ${client.escapeLiteral(tasksJson(rows))}::json) t
       on conflict (id) do nothing returning id::text)
-    select (select id::text from owner) as user_id, array(select id from inserted) as task_ids`;
+    select (select id from owner) as user_id, (select count(*)::int from account) as accounts, array(select id from inserted) as task_ids`;
 }
 
-/** ON CONFLICT DO NOTHING: when another seed's user got in first, no user and so no task is inserted. */
-function userWithTasks(client: pg.Client, passwordHash: string, rows: SeedRow[]): string {
-  const values = [SEED_USER_EMAIL, passwordHash, SEED_USER_NAME].map((value) => client.escapeLiteral(value)).join(', ');
-  return seedStatement(client, `insert into users (email, password_hash, name, email_verified) values (${values}, true) on conflict (email) do nothing returning id`, rows);
+/** ON CONFLICT DO NOTHING: when another seed's user got in first, no user and so no account or task is inserted. */
+function userWithTasks(client: pg.Client, hash: string, rows: SeedRow[]): string {
+  const values = [randomUUID(), SEED_USER_NAME, SEED_USER_EMAIL].map((value) => client.escapeLiteral(value)).join(', ');
+  return seedStatement(client, `insert into "user" ("id", "name", "email", "emailVerified") values (${values}, true) on conflict (email) do nothing returning id`, hash, rows);
 }
 
-function tasksFor(client: pg.Client, userId: string, rows: SeedRow[]): string {
-  return seedStatement(client, `select ${client.escapeLiteral(userId)}::uuid as id`, rows);
+function forUser(client: pg.Client, userId: string, hash: string | null, rows: SeedRow[]): string {
+  return seedStatement(client, `select ${client.escapeLiteral(userId)}::text as id`, hash, rows);
 }
 
 type SeedRow = { id: string; task: ValidTask };
@@ -166,10 +184,11 @@ function inSeedOrder(rows: SeedRow[], insertedIds: string[]): string[] {
   return rows.map((row) => row.id).filter((id) => ids.has(id));
 }
 
-function report(userId: string, created: { users: number; taskIds: string[] }): SeedReport {
+function report(userId: string, created: { users: number; accounts: number; taskIds: string[] }): SeedReport {
   return {
     user: { id: userId, email: SEED_USER_EMAIL },
     users: { created: created.users, skipped: 1 - created.users },
+    accounts: { created: created.accounts, skipped: 1 - created.accounts },
     tasks: { created: created.taskIds.length, skipped: SEED_TASKS.length - created.taskIds.length },
     createdTaskIds: created.taskIds,
   };

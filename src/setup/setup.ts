@@ -89,7 +89,7 @@ async function migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log
   const { environment } = settings;
   const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment, log, connection: sameDatabase ? client : undefined }).up();
   onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
-  const seed = environment === 'production' ? null : await seedDev({ url, environment, client });
+  const seed = environment === 'production' ? null : await seedDev({ url, environment, passwordHash: settings.passwordHash, client });
   onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
   return { applied, seed };
 }

@@ -175,10 +175,10 @@ async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment
   if (ids.length === 0) return removed(0);
   try {
     // Raw SQL: Prisma would compile a deleteMany it uses nowhere else, for one statement.
-    return removed(await state.prisma.$executeRaw`delete from users where id = any(${ids}::uuid[])`);
+    return removed(await state.prisma.$executeRaw`delete from "user" where id = any(${ids}::text[])`);
   } catch {
     try {
-      const { rowCount } = await withConnection(url, { environment, applicationName: 'todo-db smoke cleanup' }, (client) => client.query('delete from users where id = any($1::uuid[])', [ids]));
+      const { rowCount } = await withConnection(url, { environment, applicationName: 'todo-db smoke cleanup' }, (client) => client.query('delete from "user" where id = any($1::text[])', [ids]));
       return removed(rowCount);
     } catch (error) {
       return { removedUsers: state.deleted, leftover: ids, error: describe(error) };
