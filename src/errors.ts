@@ -1,3 +1,5 @@
+import type { FailureFacts } from './db/causes.js';
+
 /**
  * Every expected failure is a TodoDbError: a stable code, a sentence saying what failed and why, and a hint
  * saying what to do next. The CLI renders these without a stack trace; anything else is a bug.
@@ -12,6 +14,8 @@ export interface ErrorDetails {
   /** For kind 'interrupted': which signal, so SIGTERM exits 143 and SIGINT 130. */
   signal?: InterruptSignal;
   cause?: unknown;
+  /** For machines (--json): the SQLSTATE, cause code and timeout setting, where the wrapped error does not say them itself. */
+  facts?: FailureFacts;
 }
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
@@ -21,14 +25,16 @@ export class TodoDbError extends Error {
   readonly hint: string;
   readonly kind: ErrorKind;
   readonly signal?: InterruptSignal;
+  readonly facts?: FailureFacts;
 
-  constructor({ code, message, hint, kind = 'check', signal, cause }: ErrorDetails) {
+  constructor({ code, message, hint, kind = 'check', signal, cause, facts }: ErrorDetails) {
     super(message, { cause });
     this.name = 'TodoDbError';
     this.code = code;
     this.hint = hint;
     this.kind = kind;
     this.signal = signal;
+    this.facts = facts;
   }
 }
 

@@ -80,6 +80,7 @@ function otherServerError(state: PgErrorShape, context: ServerErrorContext | und
     code: 'DATABASE_ERROR',
     message: `${where} refused the operation: ${redact(state.message)} (SQLSTATE ${state.code}).`,
     hint: 'Run again with --verbose to see the step; if the schema was changed by hand, compare it with todo-db migrate diff.',
+    facts: { sqlstate: state.code },
   });
 }
 
@@ -168,7 +169,7 @@ async function readOnly(said: string, where: string, role: string, context: Serv
 }
 
 /** pg_settings' source, in words: "set on role x" rather than "user". */
-async function settingSource(context: ServerErrorContext, name: string): Promise<{ value: string; source: string; from: string }> {
+export async function settingSource(context: ServerErrorContext, name: string): Promise<{ value: string; source: string; from: string }> {
   return lookup(context, async (client) => {
     const { rows } = await client.query<{ value: string; source: string }>(
       `select case when unit is null then setting when setting = '0' then '0 (off)' else setting || unit end as value, source from pg_settings where name = $1`,
