@@ -136,7 +136,7 @@ async function canceled(said: string, where: string, role: string, context: Serv
   }
   const setting = context ? await settingSource(context, 'statement_timeout').catch(() => undefined) : undefined;
   const value = setting ? ` (statement_timeout = ${setting.value}, ${setting.from})` : '';
-  return fail(
+  const failure = fail(
     'STATEMENT_TIMEOUT',
     `A statement in ${where} ran longer than statement_timeout allows${value}, so PostgreSQL canceled it and the transaction changed nothing.`,
     setting?.source === 'user' || setting?.source === 'database user'
@@ -145,6 +145,7 @@ async function canceled(said: string, where: string, role: string, context: Serv
         ? `Raise or remove it for this database: ALTER DATABASE ... RESET statement_timeout; or use a role with a longer one.`
         : 'Raise statement_timeout where it is set (the server configuration, the URL\'s options=-c statement_timeout=..., or PGOPTIONS), then run again.',
   );
+  return setting ? Object.assign(failure, { facts: { setting: { name: 'statement_timeout', value: setting.value, source: setting.from } } }) : failure;
 }
 
 async function readOnly(said: string, where: string, role: string, context: ServerErrorContext | undefined, fail: Fail): Promise<TodoDbError> {
