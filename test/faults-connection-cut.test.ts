@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { startCutProxy, type Cut, type Direction } from './helpers/cut-proxy.js';
 import { createTestDatabase } from './helpers/database.js';
-import { migrationsFolder, query, tableMigration } from './helpers/migrations.js';
+import { migrationsFolder, tableMigration } from './helpers/migrations.js';
+import { appliedAndConsistent, fromHistory } from './helpers/run-report.js';
 
 /**
  * Issue 22: after the connection is cut, anywhere in the byte stream of a run of 100 migrations and in either
@@ -18,11 +19,7 @@ const FRACTIONS = [0.03, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
 
 const up = (dir: string, url: string) => runCli(['migrate', 'up', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
 
-async function historyAndCatalog(url: string) {
-  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(url, `select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name`).catch(() => []);
-  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like 'cut\\_%' order by 1")).map((row) => row.relname);
-  return { rows, tables };
-}
+const tableOf = (migration: string) => `cut_${names.indexOf(migration) + 1}`;
 
 describe('a connection cut during 100 migrations', () => {
   it('at many byte offsets in both directions: the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
@@ -42,20 +39,15 @@ describe('a connection cut during 100 migrations', () => {
       const proxy = await startCutProxy(url, cut);
       const result = await up(dir, proxy.url(url));
       await proxy.close();
-      const { rows, tables } = await historyAndCatalog(url);
-      const applied = rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
       const where = `${cut.direction} after ${cut.afterBytes} of ${total[cut.direction]} bytes: exit ${result.code}`;
-
-      // Never a history row for a migration that did not fail; the catalog holds exactly the applied ones.
-      expect(rows.map((row) => row.migration_name), where).toEqual(applied);
-      expect(tables, where).toEqual(applied.map((migration) => `cut_${names.indexOf(migration) + 1}`).sort());
+      const applied = await appliedAndConsistent(url, tableOf, 'cut\\_%', where);
       const report = result.json();
       if (result.code === 0) {
         expect(applied, where).toEqual(names);
       } else if (report.data) {
         expect(report.error, where).toMatchObject({ code: 'CONNECTION_LOST', cause: 'connection_lost', sqlstate: null });
         expect(report.error.hint, where).not.toMatch(/Fix migration\.sql/);
-        expect(report.data, where).toEqual({ verb: 'applied', source: 'history', done: applied, failed: null, notRun: names.filter((migration) => !applied.includes(migration)) });
+        expect(report.data, where).toEqual(fromHistory(names, applied));
         expect(result.stderr, where).toContain(`${applied.length} of ${COUNT} applied`);
       } else {
         // Cut before the migrations were sent (connecting, the lock): nothing applied, and said as a connection failure.
@@ -66,7 +58,7 @@ describe('a connection cut during 100 migrations', () => {
 
       const rerun = await up(dir, url);
       expect(rerun.code, `${where}; rerun: ${rerun.stderr}`).toBe(0);
-      expect((await historyAndCatalog(url)).tables, where).toHaveLength(COUNT);
+      expect(await appliedAndConsistent(url, tableOf, 'cut\\_%', where)).toEqual(names);
     }
     console.info(`bytes of an uncut run: ${total.toServer} to the server, ${total.toClient} to the client\n${outcomes.join('\n')}`);
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer, ensureLocalServer } from '../src/local/index.js';
 import { startCli } from './helpers/cli.js';
 import { migrationsFolder, query } from './helpers/migrations.js';
+import { appliedAndConsistent, fromHistory, untilCommitted } from './helpers/run-report.js';
 import { killServer } from './helpers/server-kill.js';
 
 /**
@@ -36,25 +37,13 @@ async function databaseOf(label: string): Promise<string> {
   return Object.assign(new URL(serverUrl), { pathname: `/${label}` }).toString();
 }
 
-async function historyAndCatalog(url: string) {
-  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(url, 'select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name');
-  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like 'kill\\_%'")).map((row) => row.relname);
-  const applied = rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
-  // Never a row for a migration that did not fail; a table for each applied migration and for no other.
-  expect(rows.map((row) => row.migration_name)).toEqual(applied);
-  expect(tables.sort()).toEqual(applied.map((migration) => `kill_${names.indexOf(migration) + 1}`).sort());
-  return applied;
-}
+const tableOf = (migration: string) => `kill_${names.indexOf(migration) + 1}`;
+const appliedOf = (url: string) => appliedAndConsistent(url, tableOf, 'kill\\_%');
 
 /** Starts `migrate up` and kills the server once some of the migrations are committed. */
 async function killMidRun(url: string, dir: string) {
   const running = startCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
-  for (;;) {
-    if (running.child.exitCode !== null) throw new Error(`migrate up ended before the kill: ${(await running.exited).stderr}`);
-    const [row] = await query<{ n: number }>(url, "select count(*)::int as n from pg_tables where tablename = '_prisma_migrations'");
-    if (row?.n && (await query<{ n: number }>(url, 'select count(*)::int as n from _prisma_migrations'))[0]!.n >= 20) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilCommitted(url, 20, running);
   await killServer(dataDir);
   return running;
 }
@@ -67,10 +56,10 @@ describe('kill -9 of the server during 100 migrations', () => {
     const result = await running.exited;
     expect(result.code, result.stderr).toBe(1);
     const report = result.json();
-    const applied = await historyAndCatalog(url);
+    const applied = await appliedOf(url);
     console.info(`kill -9 of the server, back in time: ${applied.length} of ${COUNT} applied after recovery`);
     expect(report.error).toMatchObject({ code: 'CONNECTION_LOST', cause: 'connection_lost' });
-    expect(report.data).toEqual({ verb: 'applied', source: 'history', done: applied, failed: null, notRun: names.filter((migration) => !applied.includes(migration)) });
+    expect(report.data).toEqual(fromHistory(names, applied));
   }, 120_000);
 
   it('the server still down at the bound: the report says which migrations are unknown, and guesses none', async () => {
@@ -87,7 +76,7 @@ describe('kill -9 of the server during 100 migrations', () => {
     const { done, failed, notRun, unknown } = report.data;
     expect([...done, ...unknown, ...notRun]).toEqual(names);
     expect(failed).toBeNull();
-    const applied = await historyAndCatalog(url);
+    const applied = await appliedOf(url);
     console.info(`kill -9 of the server, still down: ${done.length} reported applied, ${unknown.length} unknown, ${notRun.length} not run; ${applied.length} applied after recovery`);
     for (const migration of done) expect(applied).toContain(migration);
     for (const migration of notRun) expect(applied).not.toContain(migration);

@@ -7,6 +7,7 @@ import { withConnection } from '../db/connect.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../db/pool.js';
 import { settingSource, sqlState } from '../db/server-errors.js';
 import { TodoDbError } from '../errors.js';
+import { registerFinder } from '../interruption.js';
 import { CONNECTION_ENDED, leftFailedHint } from './errors.js';
 import type { Migration } from './folder.js';
 import { HISTORY_TABLE, readHistory, type HistoryRow } from './history.js';
@@ -36,6 +37,8 @@ export interface FailureContext {
   /** lock_timeout as todo-db set it inside each migration. */
   statementLockTimeoutMs: number;
   log?: (line: string) => void;
+  /** How long the read-back may take; by default READ_BACK_CONNECT_TIMEOUTS connect timeouts. */
+  readBackMs?: number;
 }
 
 /**
@@ -54,25 +57,7 @@ export async function explainRunFailure(error: unknown, context: FailureContext)
 const READ_BACK_CONNECT_TIMEOUTS = 4;
 
 async function reportFromHistory(error: unknown, context: FailureContext): Promise<TodoDbError> {
-  const { names, confirmed, sent } = context.progress;
-  let results: RunResults;
-  let summary: string;
-  let hint: string;
-  try {
-    const states = new Map(planMigrations(context.migrations, await readBack(context)).map((entry) => [entry.name, entry.state]));
-    const done = names.filter((name) => states.get(name) === 'applied');
-    // Only a no-transaction migration can be left started: a transaction's history row goes with it.
-    const failed = names.find((name) => states.get(name) === 'failed') ?? null;
-    results = { verb: 'applied', done, failed, notRun: names.filter((name) => name !== failed && !done.includes(name)), source: 'history' };
-    summary = `The history, read back on a new connection: ${done.length} of ${names.length} applied${failed ? `, ${failed} started and not finished` : ''}, ${results.notRun.length} not applied.`;
-    const failedMigration = failed ? context.migrations.find((migration) => migration.name === failed) : undefined;
-    hint = failedMigration ? `${CONNECTION_ENDED} ${leftFailedHint(failedMigration)}` : `${CONNECTION_ENDED}${results.notRun.length > 0 ? ` It applies the ${results.notRun.length} not applied.` : ''}`;
-  } catch (readError) {
-    const unknown = names.slice(confirmed, sent);
-    results = { verb: 'applied', done: names.slice(0, confirmed), failed: null, notRun: names.slice(sent), source: 'unknown', unknown };
-    summary = `The history could not be read back (${(readError as Error).message}), so whether ${unknown.length === 1 ? 'this migration is' : `these ${unknown.length} migrations are`} applied is unknown: ${unknown.join(', ') || 'none'}.`;
-    hint = 'Once the server is reachable, todo-db migrate status shows which are applied; then run migrate up again for the rest.';
-  }
+  const { results, summary, hint } = await whatRan(context);
   const said = error instanceof TodoDbError ? error.message : (error as Error).message;
   const lost = new TodoDbError({
     code: 'CONNECTION_LOST',
@@ -84,15 +69,53 @@ async function reportFromHistory(error: unknown, context: FailureContext): Promi
   return Object.assign(lost, { results });
 }
 
+/** A signal asks to stop now (a container's grace period is often 10 s): one short try. */
+const SIGNAL_READ_BACK_MS = 5_000;
+
+/**
+ * While migrations run, a signal's report says what the history holds once the run's session is ended (the
+ * handler runs this before it exits): the batch in flight may have committed any number of them.
+ */
+export function reportAfterSignal(client: pg.Client, context: () => FailureContext): () => void {
+  return registerFinder(async () => {
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const { results, summary } = await whatRan({ ...context(), readBackMs: SIGNAL_READ_BACK_MS });
+    return { sentence: summary, results };
+  });
+}
+
+/** The run's result set from the history read back, or, when it cannot be read, from the run's own progress. */
+async function whatRan(context: FailureContext): Promise<{ results: RunResults; summary: string; hint: string }> {
+  const { names, confirmed, sent } = context.progress;
+  try {
+    const states = new Map(planMigrations(context.migrations, await readBack(context)).map((entry) => [entry.name, entry.state]));
+    const done = names.filter((name) => states.get(name) === 'applied');
+    // Only a no-transaction migration can be left started: a transaction's history row goes with it.
+    const failed = names.find((name) => states.get(name) === 'failed') ?? null;
+    const results: RunResults = { verb: 'applied', done, failed, notRun: names.filter((name) => name !== failed && !done.includes(name)), source: 'history' };
+    const summary = `The history, read back on a new connection: ${done.length} of ${names.length} applied${failed ? `, ${failed} started and not finished` : ''}, ${results.notRun.length} not applied.`;
+    const failedMigration = failed ? context.migrations.find((migration) => migration.name === failed) : undefined;
+    const hint = failedMigration ? `${CONNECTION_ENDED} ${leftFailedHint(failedMigration)}` : `${CONNECTION_ENDED}${results.notRun.length > 0 ? ` It applies the ${results.notRun.length} not applied.` : ''}`;
+    return { results, summary, hint };
+  } catch (readError) {
+    const unknown = names.slice(confirmed, sent);
+    return {
+      results: { verb: 'applied', done: names.slice(0, confirmed), failed: null, notRun: names.slice(sent), source: 'unknown', unknown },
+      summary: `The history could not be read back (${(readError as Error).message}), so whether ${unknown.length === 1 ? 'this migration is' : `these ${unknown.length} migrations are`} applied is unknown: ${unknown.join(', ') || 'none'}.`,
+      hint: 'Once the server is reachable, todo-db migrate status shows which are applied; then run migrate up again for the rest.',
+    };
+  }
+}
+
 /**
  * A new connection, retried while the server restarts or recovers; the lost session's backend ended (it may still
  * be running the batch when only the socket broke), and the migration lock taken, so no transaction of the lost
  * session can still commit while the history is read.
  */
 async function readBack(context: FailureContext): Promise<HistoryRow[]> {
-  const deadlineMs = READ_BACK_CONNECT_TIMEOUTS * (context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const deadlineMs = context.readBackMs ?? READ_BACK_CONNECT_TIMEOUTS * (context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const started = Date.now();
-  const options = { environment: context.environment ?? 'development', retries: 1_000, timeoutMs: deadlineMs, applicationName: 'todo-db migrate' } as const;
+  const options = { environment: context.environment ?? 'development', retries: 1_000, timeoutMs: deadlineMs, connectTimeoutMs: Math.min(deadlineMs, context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS), applicationName: 'todo-db migrate' } as const;
   context.log?.('the connection was lost: reading the history back on a new connection');
   return withConnection(context.url, options, async (db) => {
     if (context.backendPid) await endLostBackend(db, context.backendPid);

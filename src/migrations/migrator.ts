@@ -7,7 +7,7 @@ import { usageError } from '../errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
 import { connectionLost } from '../db/causes.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
-import { explainRunFailure, type FailureContext, type RunProgress } from './failure.js';
+import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
 import { readMigrations, type Migration, type SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { withMigrationLock } from './lock.js';
@@ -180,6 +180,7 @@ export class Migrator {
       }
       if (second) await refuseDetectedPooler(this.options.url, client, second.client);
       const progress: RunProgress = { names: pending.map((entry) => entry.name), confirmed: 0, sent: 0 };
+      const failureContext = () => this.failureContext(client, migrations, progress);
       try {
         return await this.locked(client, async (waitedForLockMs) => {
           const judged = await judging;
@@ -189,6 +190,7 @@ export class Migrator {
           progress.names = stillPending.map((entry) => entry.name);
           const prepared = await prepareEach(stillPending, prepareUp, judged);
           const applied: StepResult[] = [];
+          const withdrawReport = reportAfterSignal(client, failureContext);
           try {
             for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
               const [first] = batch;
@@ -202,11 +204,13 @@ export class Migrator {
             }
           } catch (error) {
             throw withResults(error, 'applied', progress.names, applied.length);
+          } finally {
+            withdrawReport();
           }
           return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
         });
       } catch (error) {
-        throw await explainRunFailure(error, this.failureContext(client, migrations, progress));
+        throw await explainRunFailure(error, failureContext());
       }
     });
   }
