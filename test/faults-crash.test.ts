@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer, ensureLocalServer } from '../src/local/index.js';
-import { isAlive, postgresProcessesFor } from '../src/local/process.js';
 import { runCli } from './helpers/cli.js';
 import { addMigration, query } from './helpers/migrations.js';
+import { killServer } from './helpers/server-kill.js';
 
 /**
  * Migrations of one batch commit without waiting for their WAL flush but the last, whose flush covers them all
@@ -33,12 +33,7 @@ afterAll(async () => {
 
 /** kill -9 of the postmaster and all its children at once, then a start that recovers from the WAL on disk. */
 async function crashAndRecover(): Promise<void> {
-  const processes = postgresProcessesFor(dataDir);
-  for (const pid of processes) process.kill(pid, 'SIGKILL');
-  // kill() returns before they are gone; a start that still saw the postmaster would take it for running.
-  for (const started = Date.now(); processes.some(isAlive); await new Promise((resolve) => setTimeout(resolve, 20))) {
-    if (Date.now() - started > 10_000) throw new Error(`postgres processes ${processes.filter(isAlive).join(', ')} outlived kill -9 by 10 s`);
-  }
+  await killServer(dataDir);
   await ensureLocalServer({ dir: dir as string });
 }
 

@@ -1,5 +1,5 @@
 import { exitCodeForSignal, TodoDbError, type InterruptSignal } from '../core/errors.js';
-import { isCooperating, undoAll } from '../core/interruption.js';
+import { findAll, isCooperating, undoAll, type Finding } from '../core/interruption.js';
 
 const SIGNALS: InterruptSignal[] = ['SIGINT', 'SIGTERM'];
 
@@ -25,8 +25,8 @@ export function handleInterrupts(report: (error: TodoDbError) => void): Interrup
     controller.abort(name);
     if (isCooperating()) return;
     takenOver = true;
-    void undoAll().then(({ removed, failed }) => {
-      report(interrupted(name, removed, failed));
+    void undoAll().then(async ({ removed, failed }) => {
+      report(interrupted(name, removed, failed, await findAll()));
       process.exit(exitCodeForSignal(name));
     });
   };
@@ -41,14 +41,17 @@ export function handleInterrupts(report: (error: TodoDbError) => void): Interrup
   };
 }
 
-function interrupted(signal: InterruptSignal, removed: string[], failed: string[]): TodoDbError {
+function interrupted(signal: InterruptSignal, removed: string[], failed: string[], found: Finding[]): TodoDbError {
   const cleaned = removed.length > 0 ? `removed ${removed.join(' and ')}` : 'nothing to remove; any open transaction is rolled back by PostgreSQL';
   const left = failed.length > 0 ? `; could not remove ${failed.join(' and ')}` : '';
-  return new TodoDbError({
+  const findings = found.map((finding) => ` ${finding.sentence}`).join('');
+  const error = new TodoDbError({
     code: 'INTERRUPTED',
     kind: 'interrupted',
     signal,
-    message: `Interrupted by ${signal}: stopped the current step, ${cleaned}${left}.`,
+    message: `Interrupted by ${signal}: stopped the current step, ${cleaned}${left}.${findings}`,
     hint: failed.length > 0 ? 'Remove what is listed by hand (run with --verbose to see its name), then run the command again.' : 'Run the command again when you are ready.',
   });
+  const results = found.find((finding) => finding.results !== undefined)?.results;
+  return results === undefined ? error : Object.assign(error, { results });
 }

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact, redactDeep } from '../config/redact.js';
 import type { LogLevel } from '../config/settings.js';
+import type { TimeoutSetting } from '../db/causes.js';
 import type { TodoDbError } from '../core/errors.js';
 
 const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -30,7 +31,8 @@ export interface Envelope<T> {
   command: string;
   status_code: number;
   data: T | null;
-  error: { code: string; message: string; hint: string } | null;
+  /** A failure's sqlstate (PostgreSQL's, null when it was not PostgreSQL's) and cause code: see db/causes.ts. */
+  error: { code: string; message: string; hint: string; sqlstate?: string | null; cause?: string | null; setting?: TimeoutSetting } | null;
 }
 
 export class Output {

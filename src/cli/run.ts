@@ -1,3 +1,4 @@
+import { failureFacts } from '../db/causes.js';
 import { lostConnection } from '../db/lost-connection.js';
 import { explainServerError } from '../db/server-errors.js';
 import { databaseTarget, summarizeTarget, targetLine, type Purpose, type Target, type TargetSummary } from '../db/target.js';
@@ -98,7 +99,7 @@ export function reportFailure(command: string, error: unknown, out: Output): num
   const exitCode = exitCodeFor(known);
   if (out.mode === 'json') {
     const statusCode = exitCode === EXIT.usage ? 400 : known.code === 'INTERNAL_ERROR' ? 500 : 503;
-    out.json({ ok: false, command, status_code: statusCode, data: results ?? null, error: { code: known.code, message: known.message, hint: known.hint } });
+    out.json({ ok: false, command, status_code: statusCode, data: results ?? null, error: { code: known.code, message: known.message, hint: known.hint, ...failureFacts(known) } });
   }
   return exitCode;
 }

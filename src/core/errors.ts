@@ -1,4 +1,35 @@
 /**
+ * Why a failure happened, as a machine reads it (`error.cause` in --json, beside `error.sqlstate`): CI retries on
+ * these. One code per kind, from PostgreSQL's SQLSTATE (its class where the whole class means one thing), or from
+ * a socket that closed.
+ */
+export type FailureCause =
+  | 'lock_timeout'
+  | 'lock_not_available'
+  | 'statement_timeout'
+  | 'query_canceled'
+  | 'transaction_timeout'
+  | 'idle_in_transaction_timeout'
+  | 'serialization_failure'
+  | 'deadlock'
+  | 'transaction_rollback'
+  | 'connection_lost';
+
+/** A timeout's setting as the failed session had it, and where it came from. */
+export interface TimeoutSetting {
+  name: 'lock_timeout' | 'statement_timeout';
+  value: string;
+  source: string;
+}
+
+/** What `--json` carries beside code, message and hint. */
+export interface FailureFacts {
+  sqlstate?: string;
+  cause?: FailureCause;
+  setting?: TimeoutSetting;
+}
+
+/**
  * Every expected failure is a TodoDbError: a stable code, a sentence saying what failed and why, and a hint
  * saying what to do next. The CLI renders these without a stack trace; anything else is a bug.
  */
@@ -12,6 +43,8 @@ export interface ErrorDetails {
   /** For kind 'interrupted': which signal, so SIGTERM exits 143 and SIGINT 130. */
   signal?: InterruptSignal;
   cause?: unknown;
+  /** For machines (--json): the SQLSTATE, cause code and timeout setting, where the wrapped error does not say them itself. */
+  facts?: FailureFacts;
 }
 
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
@@ -21,14 +54,16 @@ export class TodoDbError extends Error {
   readonly hint: string;
   readonly kind: ErrorKind;
   readonly signal?: InterruptSignal;
+  readonly facts?: FailureFacts;
 
-  constructor({ code, message, hint, kind = 'check', signal, cause }: ErrorDetails) {
+  constructor({ code, message, hint, kind = 'check', signal, cause, facts }: ErrorDetails) {
     super(message, { cause });
     this.name = 'TodoDbError';
     this.code = code;
     this.hint = hint;
     this.kind = kind;
     this.signal = signal;
+    this.facts = facts;
   }
 }
 

@@ -61,3 +61,25 @@ export function isCooperating(): boolean {
 export function signalOf(signal: AbortSignal): InterruptSignal {
   return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
 }
+
+/** What a step found out once a signal stopped it (migrate up: the history read back), for the handler's report. */
+export interface Finding {
+  sentence: string;
+  /** What ran, for --json data and the lines under the message (RunResults). */
+  results?: unknown;
+}
+
+const finders = new Set<() => Promise<Finding>>();
+
+/** Registers a finder the signal handler runs after the undos; the returned function withdraws it. */
+export function registerFinder(find: () => Promise<Finding>): () => void {
+  finders.add(find);
+  return () => void finders.delete(find);
+}
+
+/** Runs every registered finder once; one that fails says nothing. */
+export async function findAll(): Promise<Finding[]> {
+  const found = [...finders];
+  finders.clear();
+  return (await Promise.all(found.map((find) => find().catch(() => undefined)))).filter((finding): finding is Finding => finding !== undefined);
+}

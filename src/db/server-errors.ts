@@ -21,13 +21,18 @@ interface PgErrorShape {
   message: string;
 }
 
+/** Five characters of digits and capitals with a digit among them: EPIPE has the shape but is Node's. */
+export function isSqlState(code: string | undefined): code is string {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code);
+}
+
 /** The SQLSTATE of a pg error, or of the pg error a TodoDbError or driver adapter wrapped. */
 export function sqlState(error: unknown): PgErrorShape | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return { code, message: current.message };
+    if (typeof code === 'string' && isSqlState(code)) return { code, message: current.message };
     const original = (current as { originalCode?: unknown }).originalCode;
-    if (typeof original === 'string' && /^[0-9A-Z]{5}$/.test(original)) return { code: original, message: current.message };
+    if (typeof original === 'string' && isSqlState(original)) return { code: original, message: current.message };
   }
   return undefined;
 }
@@ -75,6 +80,7 @@ function otherServerError(state: PgErrorShape, context: ServerErrorContext | und
     code: 'DATABASE_ERROR',
     message: `${where} refused the operation: ${redact(state.message)} (SQLSTATE ${state.code}).`,
     hint: 'Run again with --verbose to see the step; if the schema was changed by hand, compare it with todo-db migrate diff.',
+    facts: { sqlstate: state.code },
   });
 }
 
@@ -130,7 +136,7 @@ async function canceled(said: string, where: string, role: string, context: Serv
   }
   const setting = context ? await settingSource(context, 'statement_timeout').catch(() => undefined) : undefined;
   const value = setting ? ` (statement_timeout = ${setting.value}, ${setting.from})` : '';
-  return fail(
+  const failure = fail(
     'STATEMENT_TIMEOUT',
     `A statement in ${where} ran longer than statement_timeout allows${value}, so PostgreSQL canceled it and the transaction changed nothing.`,
     setting?.source === 'user' || setting?.source === 'database user'
@@ -139,6 +145,7 @@ async function canceled(said: string, where: string, role: string, context: Serv
         ? `Raise or remove it for this database: ALTER DATABASE ... RESET statement_timeout; or use a role with a longer one.`
         : 'Raise statement_timeout where it is set (the server configuration, the URL\'s options=-c statement_timeout=..., or PGOPTIONS), then run again.',
   );
+  return setting ? Object.assign(failure, { facts: { setting: { name: 'statement_timeout', value: setting.value, source: setting.from } } }) : failure;
 }
 
 async function readOnly(said: string, where: string, role: string, context: ServerErrorContext | undefined, fail: Fail): Promise<TodoDbError> {
@@ -163,7 +170,7 @@ async function readOnly(said: string, where: string, role: string, context: Serv
 }
 
 /** pg_settings' source, in words: "set on role x" rather than "user". */
-async function settingSource(context: ServerErrorContext, name: string): Promise<{ value: string; source: string; from: string }> {
+export async function settingSource(context: ServerErrorContext, name: string): Promise<{ value: string; source: string; from: string }> {
   return lookup(context, async (client) => {
     const { rows } = await client.query<{ value: string; source: string }>(
       `select case when unit is null then setting when setting = '0' then '0 (off)' else setting || unit end as value, source from pg_settings where name = $1`,

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
+import { causeOf, connectionLost, type FailureCause, type TimeoutSetting } from '../db/causes.js';
+import { isSqlState } from '../db/server-errors.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
 import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
@@ -37,14 +39,29 @@ export function failureOffset(error: unknown, sent: SentText, statementOffset: n
  */
 export function migrationFailed(migration: Migration, file: MigrationFile, script: string, error: unknown, { offset, rolledBack = true }: { offset?: number; rolledBack?: boolean }): TodoDbError {
   const pgError = error as PgError;
-  const state = pgError.code ? ` (SQLSTATE ${pgError.code})` : '';
+  // Node's socket errors (ECONNRESET, EPIPE) carry a code too, but only PostgreSQL's are SQLSTATEs.
+  const sqlstate = isSqlState(pgError.code) ? pgError.code : undefined;
+  const state = sqlstate ? ` (SQLSTATE ${sqlstate})` : '';
   const detail = pgError.detail ? `\n  ${pgError.detail}` : '';
+  const cause = causeOf(error);
+  const setting = settingInFile(file, script, offset, cause);
   return new TodoDbError({
     code: 'MIGRATION_FAILED',
     message: redact(`${located(migration, file, script, offset)}: ${pgError.message}${state}${excerpt(script, offset)}${detail}`),
     hint: `${causeHint(pgError, file)} ${rolledBack ? 'It was rolled back, so nothing of it remains.' : leftFailedHint(migration)}`,
     cause: error,
+    facts: { sqlstate, cause, ...(setting ? { setting } : {}) },
   });
+}
+
+/** The file's own SET of the timeout that struck, the last one before the failing statement. */
+function settingInFile(file: MigrationFile, script: string, offset: number | undefined, cause: FailureCause | undefined): TimeoutSetting | undefined {
+  if (cause !== 'lock_timeout' && cause !== 'statement_timeout') return undefined;
+  const pattern = new RegExp(`^[ \\t]*set\\s+(?:local\\s+|session\\s+)?${cause}\\s*(?:=|to)\\s*([^;\\n]+)`, 'gim');
+  const found = [...script.slice(0, offset ?? script.length).matchAll(pattern)].at(-1);
+  if (!found?.[1]) return undefined;
+  const value = found[1].trim().replace(/^'(.*)'$/, '$1');
+  return { name: cause, value, source: `set in ${file}, line ${lineColumnAt(script, found.index ?? 0).line}` };
 }
 
 /** A file refused before anything ran: a syntax error, a byte that is not UTF-8, or a statement it may not hold. */
@@ -93,14 +110,13 @@ function excerpt(script: string, offset: number | undefined): string {
   return `\n  ${line} | ${text}\n  ${' '.repeat(gutter)} | ${' '.repeat(Math.max(0, column - 1))}^`;
 }
 
-const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03']);
+/** The hint's first words for a migration whose connection ended under it. */
+export const CONNECTION_ENDED = 'The connection to PostgreSQL ended while it ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
 
 /** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
 function causeHint(error: PgError, file: MigrationFile): string {
   const code = error.code ?? '';
-  if (CONNECTION_LOST.has(code) || code.startsWith('08') || (!code && /connection terminated|ECONNRESET|EPIPE/i.test(error.message))) {
-    return 'The connection to PostgreSQL ended while it ran (an administrator, a restart or a failover ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
-  }
+  if (connectionLost(error)) return CONNECTION_ENDED;
   if (code === '55P03') {
     return 'A table lock was not granted in time (application traffic holds it): run again when traffic is lower, or raise --statement-lock-timeout.';
   }
@@ -114,7 +130,7 @@ function causeHint(error: PgError, file: MigrationFile): string {
 }
 
 /** A migration outside a transaction cannot be undone for the user; Prisma's rule is to refuse until resolved. */
-function leftFailedHint(migration: Migration): string {
+export function leftFailedHint(migration: Migration): string {
   return `It ran outside a transaction, so statements before the failing one stay applied and it is recorded as failed. Undo them by hand, then mark it rolled back: todo-db migrate resolve --rolled-back ${migration.name}`;
 }
 

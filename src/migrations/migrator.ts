@@ -5,7 +5,9 @@ import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { usageError } from '../core/errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
+import { connectionLost } from '../db/causes.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
+import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
 import { readMigrations, type Migration, type SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
 import { withMigrationLock } from './advisory-lock.js';
@@ -177,27 +179,39 @@ export class Migrator {
         return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
       }
       if (second) await refuseDetectedPooler(this.options.url, client, second.client);
-      return this.locked(client, async (waitedForLockMs) => {
-        const judged = await judging;
-        const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
-        const guards = this.guards(serverVersionNum);
-        const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
-        const prepared = await prepareEach(stillPending, prepareUp, judged);
-        const applied: StepResult[] = [];
-        try {
-          for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
-            const [first] = batch;
-            if (batch.length === 1 && first && !first.transactional) {
-              applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
-            } else {
-              await this.applyTogether(client, table, guards, batch, prepared, applied);
+      const progress: RunProgress = { names: pending.map((entry) => entry.name), confirmed: 0, sent: 0 };
+      const failureContext = () => this.failureContext(client, migrations, progress);
+      try {
+        return await this.locked(client, async (waitedForLockMs) => {
+          const judged = await judging;
+          const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
+          const guards = this.guards(serverVersionNum);
+          const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
+          progress.names = stillPending.map((entry) => entry.name);
+          const prepared = await prepareEach(stillPending, prepareUp, judged);
+          const applied: StepResult[] = [];
+          const withdrawReport = reportAfterSignal(client, failureContext);
+          try {
+            for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
+              const [first] = batch;
+              progress.sent += batch.length;
+              if (batch.length === 1 && first && !first.transactional) {
+                applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
+              } else {
+                await this.applyTogether(client, table, guards, batch, prepared, applied);
+              }
+              progress.confirmed = applied.length;
             }
+          } catch (error) {
+            throw withResults(error, 'applied', progress.names, applied.length);
+          } finally {
+            withdrawReport();
           }
-        } catch (error) {
-          throw withResults(error, 'applied', stillPending.map((entry) => entry.name), applied.length);
-        }
-        return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
-      });
+          return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
+        });
+      } catch (error) {
+        throw await explainRunFailure(error, failureContext());
+      }
     });
   }
 
@@ -251,13 +265,15 @@ export class Migrator {
       results = await runTransactions(client, transactions);
     } catch (error) {
       if (!(error instanceof TransactionFailure)) throw error;
-      for (const migration of batch.slice(0, error.index)) {
-        this.options.log?.(`${migration.name} (applied)`);
-        applied.push({ name: migration.name, durationMs: 0 });
-      }
       const migration = batch[error.index] as Migration;
-      await client.query('rollback').catch(() => {});
       const failure = migrationFailed(migration, 'migration.sql', migration.sql, error.error, { offset: error.offset });
+      // What committed is read back from the history (explainRunFailure): the count of completed commands is only a lower bound.
+      if (connectionLost(error.error)) throw failure;
+      for (const done of batch.slice(0, error.index)) {
+        this.options.log?.(`${done.name} (applied)`);
+        applied.push({ name: done.name, durationMs: 0 });
+      }
+      await client.query('rollback').catch(() => {});
       await recordRolledBackFailure(client, table, migration.name, migration.checksum, failure.message).catch(() => {});
       throw failure;
     }
@@ -280,7 +296,8 @@ export class Migrator {
       } catch (error) {
         const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
         const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset, rolledBack: false });
-        await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
+        // A lost session cannot write; its started row stays, and the history read back tells it.
+        if (!connectionLost(error)) await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
         throw failure;
       }
     }
@@ -340,11 +357,20 @@ export class Migrator {
    * a second instead of when its statement ends.
    */
   private guards(serverVersionNum: number): Guards {
-    const lockTimeoutMs = Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
-    const settings = [['lock_timeout', String(lockTimeoutMs)]];
+    const settings = [['lock_timeout', String(this.statementLockTimeoutMs())]];
     if (connectionCheckSupported(serverVersionNum)) settings.push(['client_connection_check_interval', `'${CONNECTION_CHECK_INTERVAL}'`]);
     const statements = (verb: string) => settings.map(([name, value]) => `${verb} ${name} = ${value}`);
     return { local: statements('set local'), session: statements('set') };
+  }
+
+  private failureContext(client: pg.Client, migrations: Migration[], progress: RunProgress): FailureContext {
+    const { url, environment, log } = this.options;
+    const backendPid = (client as unknown as { processID?: number }).processID;
+    return { url, environment, migrations, progress, backendPid, statementLockTimeoutMs: this.statementLockTimeoutMs(), log };
+  }
+
+  private statementLockTimeoutMs(): number {
+    return Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
   }
 
   private connect(): Promise<pg.Client> {

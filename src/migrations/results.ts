@@ -8,6 +8,13 @@ export interface RunResults {
   done: string[];
   failed: string | null;
   notRun: string[];
+  /**
+   * Set when the connection was lost: 'history' when done, failed and notRun are what `_prisma_migrations` said
+   * on a new connection afterwards; 'unknown' when that read-back failed too, and `unknown` lists the migrations
+   * that may or may not be applied. Absent, the run saw every outcome itself.
+   */
+  source?: 'history' | 'unknown';
+  unknown?: string[];
 }
 
 export interface WithResults {
@@ -39,7 +46,10 @@ export function resultsOf(error: unknown): RunResults | undefined {
 }
 
 /** The result set in words, one line each, for the text output under the error. */
-export function describeResults({ verb, done, failed, notRun }: RunResults): string {
+export function describeResults({ verb, done, failed, notRun, source, unknown = [] }: RunResults): string {
   const list = (names: string[]) => (names.length === 0 ? 'none' : names.join(', '));
-  return [`  ${verb.charAt(0).toUpperCase()}${verb.slice(1)} before the failure: ${list(done)}`, `  Failed: ${failed ?? 'none'}`, `  Not run: ${list(notRun)}`].join('\n');
+  const lines = [`  ${verb.charAt(0).toUpperCase()}${verb.slice(1)} before the failure: ${list(done)}`, `  Failed: ${failed ?? 'none'}`, `  Not run: ${list(notRun)}`];
+  if (source === 'history') lines.unshift('  As the history table says, read back on a new connection after the connection was lost:');
+  if (source === 'unknown') lines.push(`  Unknown (the history could not be read back): ${list(unknown)}`);
+  return lines.join('\n');
 }
