@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { RULES, type RuleId } from '../src/lint/catalog.js';
+import { RULE_LIST, RULES, type RuleId } from '../src/lint/rules/index.js';
 import { lintMigrations, type LintTarget } from '../src/lint/lint.js';
+import { NO_TX } from '../src/lint/rules/rule.js';
 import type { Migration } from '../src/migrations/folder.js';
 
 /** A migration from memory: the lint reads nothing else of it. */
@@ -18,62 +19,8 @@ async function rulesOf(sql: string): Promise<RuleId[]> {
   return (await lint(sql)).findings.filter((finding) => !finding.allowed).map((finding) => finding.rule);
 }
 
-const NO_TX = '-- todo-db: no-transaction\n';
-
-/** Each rule: SQL that must fire it on an existing table (tasks, users), and its safe rewrite, which must not. */
-const CORPUS: Array<{ rule: RuleId; unsafe: string; safe: string }> = [
-  { rule: 'index-without-concurrently', unsafe: 'create index tasks_title_idx on tasks (title);', safe: `${NO_TX}create index concurrently tasks_title_idx on tasks (title);` },
-  { rule: 'index-without-concurrently', unsafe: 'drop index tasks_status_idx;', safe: `${NO_TX}drop index concurrently tasks_status_idx;` },
-  { rule: 'index-without-concurrently', unsafe: 'reindex index tasks_status_idx;', safe: `${NO_TX}reindex index concurrently tasks_status_idx;` },
-  { rule: 'index-without-concurrently', unsafe: 'create index notes_idx on notes (body);', safe: 'create table notes (body text);\ncreate index notes_idx on notes (body);' },
-  { rule: 'concurrently-in-transaction', unsafe: 'create index concurrently tasks_title_idx on tasks (title);', safe: `${NO_TX}create index concurrently tasks_title_idx on tasks (title);` },
-  { rule: 'add-column-not-null-without-default', unsafe: 'alter table tasks add column rank int not null;', safe: 'alter table tasks add column rank int not null default 0;' },
-  { rule: 'add-column-rewrite', unsafe: 'alter table tasks add column token uuid default gen_random_uuid();', safe: 'alter table tasks add column token uuid;' },
-  { rule: 'add-column-rewrite', unsafe: 'alter table tasks add column n bigserial;', safe: 'alter table tasks add column n bigint;' },
-  { rule: 'add-column-rewrite', unsafe: 'alter table tasks add column n bigint generated always as identity;', safe: 'create table notes (n bigint generated always as identity primary key);' },
-  { rule: 'add-column-rewrite', unsafe: 'alter table tasks add column t text generated always as (lower(title)) stored;', safe: 'alter table tasks add column t text generated always as (lower(title)) virtual;' },
-  { rule: 'set-not-null', unsafe: 'alter table tasks alter column description set not null;', safe: 'alter table tasks add constraint tasks_description_not_null check (description is not null);\nalter table tasks alter column description set not null;' },
-  { rule: 'constraint-without-not-valid', unsafe: 'alter table tasks add constraint tasks_rank_check check (priority is not null);', safe: 'alter table tasks add constraint tasks_rank_check check (priority is not null) not valid;' },
-  { rule: 'constraint-without-not-valid', unsafe: 'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id);', safe: 'alter table tasks add constraint tasks_owner_fkey foreign key (user_id) references users (id) not valid;' },
-  { rule: 'validate-in-same-migration', unsafe: 'alter table tasks add constraint c check (priority is not null) not valid;\nalter table tasks validate constraint c;', safe: 'alter table tasks validate constraint c;' },
-  { rule: 'add-unique-constraint', unsafe: 'alter table users add constraint users_name_key unique (name);', safe: 'alter table users add constraint users_name_key unique using index users_name_key;' },
-  { rule: 'add-unique-constraint', unsafe: 'alter table users add primary key (email);', safe: 'create table notes (id uuid, primary key (id));' },
-  { rule: 'alter-column-type', unsafe: 'alter table tasks alter column title type int using 0;', safe: 'alter table tasks add column title_number int;' },
-  { rule: 'rename', unsafe: 'alter table tasks rename column title to name;', safe: 'alter table tasks add column name varchar(200);' },
-  { rule: 'rename', unsafe: 'alter table tasks rename to todos;', safe: 'create view todos as select * from tasks;' },
-  { rule: 'drop-object', unsafe: 'alter table tasks drop column description;', safe: 'alter table tasks add column notes text;\nalter table tasks drop column notes;' },
-  { rule: 'drop-object', unsafe: 'drop table tasks;', safe: 'create table scratch (id int);\ndrop table scratch;' },
-  { rule: 'drop-object', unsafe: 'drop type task_priority;', safe: "create type mood as enum ('ok');\ndrop type mood;" },
-  { rule: 'drop-object', unsafe: 'drop schema audit cascade;', safe: 'create schema audit;\ndrop schema audit;' },
-  { rule: 'truncate-table', unsafe: 'truncate tasks;', safe: "delete from tasks where status = 'completed';" },
-  { rule: 'truncate-table', unsafe: 'truncate table tasks, users cascade;', safe: 'create table scratch (id int);\ntruncate scratch;' },
-  { rule: 'delete-without-where', unsafe: 'delete from tasks;', safe: "delete from tasks where status = 'completed';" },
-  { rule: 'delete-without-where', unsafe: 'delete from tasks where true;', safe: 'delete from tasks where priority is null;' },
-  { rule: 'delete-without-where', unsafe: 'delete from tasks using users;', safe: 'delete from tasks using users where users.id = tasks.user_id and users.name is null;' },
-  { rule: 'delete-without-where', unsafe: 'with gone as (delete from tasks returning id) select count(*) from gone;', safe: "with gone as (delete from tasks where title = '' returning id) select count(*) from gone;" },
-  { rule: 'update-without-where', unsafe: 'update tasks set description = null;', safe: "update tasks set description = null where description = '';" },
-  { rule: 'update-without-where', unsafe: 'update tasks set description = null where 1 = 1;', safe: 'update tasks set description = null where 1 = 2;' },
-  { rule: 'update-without-where', unsafe: 'update tasks set title = users.name from users;', safe: 'update tasks set title = users.name from users where users.id = tasks.user_id;' },
-  { rule: 'update-without-where', unsafe: "with moved as (update tasks set status = 'pending' returning id) insert into notes select id from moved;", safe: "create table notes (id uuid);\nwith moved as (update notes set id = null returning id) select 1;" },
-  { rule: 'unknown-lock-plan', unsafe: "do $$ begin perform 1; end $$;", safe: 'select 1;' },
-  { rule: 'unknown-lock-plan', unsafe: 'drop type task_priority cascade;', safe: 'drop type task_priority;' },
-  { rule: 'drop-not-null', unsafe: 'alter table tasks alter column title drop not null;', safe: "alter table tasks alter column title set default '';" },
-  { rule: 'enum-rename-value', unsafe: "alter type task_status rename value 'pending' to 'open';", safe: "alter type task_status add value 'open' before 'pending';" },
-  { rule: 'enum-add-value-unordered', unsafe: "alter type task_priority add value 'urgent';", safe: "alter type task_priority add value 'urgent' after 'high';" },
-  { rule: 'enum-value-used-in-transaction', unsafe: "alter type task_priority add value 'urgent' after 'high';\nupdate tasks set priority = 'urgent' where title = 'x';", safe: "alter type task_priority add value 'urgent' after 'high';" },
-  { rule: 'transaction-control', unsafe: 'commit and chain;', safe: 'savepoint before_change;' },
-  { rule: 'transaction-control', unsafe: 'begin;\ncreate table notes (id int);', safe: 'create table notes (id int);' },
-  { rule: 'data-change-with-ddl', unsafe: "alter table tasks add column done boolean;\nupdate tasks set done = status = 'completed';", safe: "update tasks set title = btrim(title) where title <> btrim(title);" },
-  { rule: 'data-change-with-ddl', unsafe: 'create index tasks_t_idx on tasks (title);\ndelete from tasks where title is null;', safe: 'create table notes (id int);\ninsert into notes select 1;' },
-  { rule: 'foreign-key-without-index', unsafe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));', safe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));\ncreate index notes_task_id_idx on notes (task_id);' },
-  { rule: 'identifier-too-long', unsafe: `create table notes (${'x'.repeat(64)} text);`, safe: `create table notes (${'x'.repeat(63)} text);` },
-  { rule: 'timestamp-without-time-zone', unsafe: 'create table notes (at timestamp);', safe: 'create table notes (at timestamptz);' },
-  { rule: 'json-instead-of-jsonb', unsafe: 'create table notes (body json);', safe: 'create table notes (body jsonb);' },
-  { rule: 'serial-instead-of-identity', unsafe: 'create table notes (id bigserial primary key);', safe: 'create table notes (id bigint generated always as identity primary key);' },
-  { rule: 'int-primary-key', unsafe: 'create table notes (id int primary key);', safe: 'create table notes (id bigint primary key);' },
-  { rule: 'int-primary-key', unsafe: 'create table notes (id integer, primary key (id));', safe: 'create table notes (id uuid, primary key (id));' },
-  { rule: 'syntax-error', unsafe: 'create tabel notes (id int);', safe: 'create table notes (id int);' },
-];
+/** Each rule's examples (src/lint/rules/<rule>.ts): SQL that must fire it on an existing table (tasks, users), and its safe rewrite, which must not. */
+const CORPUS: Array<{ rule: RuleId; unsafe: string; safe: string }> = RULE_LIST.flatMap((rule) => rule.examples.map((example) => ({ rule: rule.id, ...example })));
 
 describe('the static rules (no database)', () => {
   it.each(CORPUS)('$rule fires on the unsafe form and not on its safe rewrite: $unsafe', async ({ rule, unsafe, safe }) => {
@@ -188,5 +135,11 @@ describe('the README', () => {
   it('documents every rule by its id', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     expect(Object.keys(RULES).filter((rule) => !readme.includes(`| \`${rule}\` |`))).toEqual([]);
+  });
+
+  it('has the rule table the registry gives: the same ids in the same order, with their severities and what they fire on', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z-]+)` \| (error|warning) \| (.*) \|$/gm)].map(([, id, severity, firesOn]) => ({ id, severity, firesOn }));
+    expect(rows).toEqual(RULE_LIST.map(({ id, severity, firesOn }) => ({ id, severity, firesOn })));
   });
 });

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { lintMigrations } from '../src/lint/lint.js';
-import { LOCK_LEVELS } from '../src/lint/locks.js';
+import { LOCK_LEVELS } from '../src/lint/lock-levels.js';
 import type { Migration } from '../src/migrations/folder.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';

@@ -1,4 +1,4 @@
-import { isRuleId, type RuleId } from './catalog.js';
+import { isRuleId, type RuleId } from './rules/index.js';
 
 /**
  * Allow comments: `-- todo-db-lint: allow <rule>[, <rule>] -- <reason>` in the comment lines right above a

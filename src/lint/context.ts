@@ -1,5 +1,5 @@
 import type { LiveFacts } from './live.js';
-import type { LockLevel } from './locks.js';
+import type { LockLevel } from './lock-levels.js';
 
 /**
  * What the lint knows while it walks a migration's statements in order: what this migration (or an earlier

@@ -5,12 +5,13 @@ import type { Migration } from '../migrations/folder.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
-import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
+import { RULES, STYLE_RULES, type RuleId, type Severity } from './rules/index.js';
 import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
-import { alterCommands, NEWEST_PROVEN_VERSION, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel, type RelationKind } from './locks.js';
+import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
+import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type Effect, type RelationKind } from './lock-plans.js';
 import { describeSize, type TableSize } from './size.js';
-import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
+import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './statement-checks.js';
 
 export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
 

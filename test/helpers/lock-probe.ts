@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect } from 'vitest';
-import { LOCK_LEVELS, type LockLevel } from '../../src/lint/locks.js';
+import { LOCK_LEVELS, type LockLevel } from '../../src/lint/lock-levels.js';
 import type { StatementPlan } from '../../src/lint/lint.js';
 
 /**

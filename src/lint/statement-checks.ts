@@ -1,9 +1,9 @@
 import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
-import type { RuleId, Severity } from './catalog.js';
+import type { RuleId, Severity } from './rules/index.js';
 import { isNewColumn, isNewObject, isNewTable, type LintState, type StatementContext } from './context.js';
-import { addColumnRewrite, alterCommands, describeType, droppedNames, hasFilter, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
+import { addColumnRewrite, alterCommands, describeType, droppedNames, hasFilter, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './lock-plans.js';
 import { mayBeWidening } from './types.js';
 
 /**

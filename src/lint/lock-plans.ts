@@ -1,5 +1,6 @@
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type Node, type TypeRef } from './ast.js';
 import { isNewTable, type StatementContext } from './context.js';
+import { LOCK_LEVELS, stronger, type LockLevel } from './lock-levels.js';
 import { isRewriteFree, parseFormatType } from './types.js';
 import type { ParsedStatement } from '../sql/parser.js';
 
@@ -7,8 +8,6 @@ import type { ParsedStatement } from '../sql/parser.js';
  * The table lock each statement takes and whether it rewrites or scans the table, from PostgreSQL's documented
  * lock levels (Explicit Locking; ALTER TABLE takes the strongest level any of its subcommands needs).
  */
-export const LOCK_LEVELS = ['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const;
-export type LockLevel = (typeof LOCK_LEVELS)[number];
 export type Effect = 'rewrite' | 'scan' | 'none';
 /** The newest PostgreSQL the lock plans are proven on (test/lock-plans.test.ts): offline, the plan is for it. */
 export const NEWEST_PROVEN_VERSION = 18;
@@ -29,20 +28,6 @@ export interface LockStep {
   locksRows?: boolean;
   /** Created in this migration or an earlier pending one: empty, nobody waits on it. */
   newTable: boolean;
-}
-
-/** ROW EXCLUSIVE (INSERT, UPDATE, DELETE) conflicts with SHARE and everything stronger. */
-export function blocksWrites(lock: LockLevel): boolean {
-  return LOCK_LEVELS.indexOf(lock) >= LOCK_LEVELS.indexOf('SHARE');
-}
-
-export function stronger(a: LockLevel, b: LockLevel): LockLevel {
-  return LOCK_LEVELS.indexOf(a) >= LOCK_LEVELS.indexOf(b) ? a : b;
-}
-
-/** ACCESS SHARE (every SELECT, and the planner on each index of the table) conflicts only with ACCESS EXCLUSIVE. */
-export function blocksReads(lock: LockLevel): boolean {
-  return lock === 'ACCESS EXCLUSIVE';
 }
 
 type Step = Omit<LockStep, 'newTable'>;
