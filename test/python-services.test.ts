@@ -1,11 +1,8 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db/database.js';
-import { openAuth, type TestAuth } from './helpers/auth.js';
-import { createTestDatabase } from './helpers/database.js';
-import { migrateProject } from './helpers/migrations.js';
+import { describe, expect, it } from 'vitest';
+import { authDatabase } from './helpers/auth.js';
 
 const script = fileURLToPath(new URL('./python/tasks_roundtrip.py', import.meta.url));
 
@@ -26,27 +23,13 @@ interface Roundtrip {
 }
 
 describe.skipIf(!python)("the Python services' model (python/todo_models.py, SQLAlchemy with asyncpg; skipped without them)", () => {
-  let url: string;
-  let ba: TestAuth;
-  let db: Database;
-
-  beforeAll(async () => {
-    url = await createTestDatabase('python');
-    await migrateProject(url);
-    ba = openAuth(url);
-    db = await openDatabase({ databaseUrl: url, poolSize: 2 });
-  });
-
-  afterAll(async () => {
-    await ba?.close();
-    await db?.close();
-  });
+  const app = authDatabase('python');
 
   it('reads and writes the tasks of a Better Auth user, with text ids, and agrees with the migrations column for column', async () => {
-    const { user } = await ba.auth.api.signUpEmail({ body: { email: 'guido@example.com', password: 'readability counts', name: 'Guido' } });
-    await db.prisma.task.create({ data: { userId: user.id, title: 'Written from Node' } });
+    const { user } = await app.ba.auth.api.signUpEmail({ body: { email: 'guido@example.com', password: 'readability counts', name: 'Guido' } });
+    await app.db.prisma.task.create({ data: { userId: user.id, title: 'Written from Node' } });
 
-    const asyncpgUrl = url.replace(/^postgres(ql)?:/, 'postgresql+asyncpg:');
+    const asyncpgUrl = app.url.replace(/^postgres(ql)?:/, 'postgresql+asyncpg:');
     const { stdout } = await promisify(execFile)(python!, [script, asyncpgUrl, 'guido@example.com']);
     const result = JSON.parse(stdout) as Roundtrip;
 
@@ -57,7 +40,7 @@ describe.skipIf(!python)("the Python services' model (python/todo_models.py, SQL
     expect(result.titles).toEqual(['Written from Node', 'Written from Python']);
     expect(result.badTags).toBe('23514');
 
-    const fromPython = await db.prisma.task.findUniqueOrThrow({ where: { id: result.created.id }, include: { user: true } });
+    const fromPython = await app.db.prisma.task.findUniqueOrThrow({ where: { id: result.created.id }, include: { user: true } });
     expect(fromPython).toMatchObject({ title: 'Written from Python', priority: 'high', status: 'completed', tags: ['python'], user: { email: 'guido@example.com' } });
   });
 });
