@@ -46,7 +46,7 @@ const todoDb = (args, url) => nodeTime([...cli, ...args, '--database-url', url])
 const nodePgMigrate = (url) => nodeTime(['node_modules/node-pg-migrate/bin/node-pg-migrate.js', 'up', '--migrations-dir', folders.nodePgMigrate], { DATABASE_URL: url });
 const pgBaseline = (url) => nodeTime(['bench/pg-baseline.mjs'], { BENCH_DATABASE_URL: url });
 const prismaBaseline = (url) => nodeTime(['bench/smoke-baseline.mjs'], { BENCH_DATABASE_URL: url });
-// smoke compiles Prisma's query compiler baseline-only (src/wasm-tier.ts); the same for the script, to show what
+// smoke compiles Prisma's query compiler baseline-only (src/core/wasm-tier.ts); the same for the script, to show what
 // the round trips alone make of the difference.
 const prismaBaselineOnly = (url) => nodeTime(['--liftoff-only', 'bench/smoke-baseline.mjs'], { BENCH_DATABASE_URL: url });
 

@@ -1,43 +1,28 @@
 import bcrypt from 'bcryptjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { betterAuthPassword } from '../src/auth/password.js';
-import { openDatabase, type Database } from '../src/database.js';
-import { cookieOf, openAuth, pendingBetterAuthMigrations, signIn, type TestAuth } from './helpers/auth.js';
+import { authDatabase, cookieOf, openAuth, pendingBetterAuthMigrations, signIn } from './helpers/auth.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject, query } from './helpers/migrations.js';
 
 /** The real Better Auth 1.7 on a database built only by todo-db's migrations. */
 describe('Better Auth on the database todo-db builds', () => {
-  let url: string;
-  let ba: TestAuth;
-  let db: Database;
-
-  beforeAll(async () => {
-    url = await createTestDatabase('better_auth');
-    await migrateProject(url);
-    ba = openAuth(url);
-    db = await openDatabase({ databaseUrl: url, poolSize: 2 });
-  });
-
-  afterAll(async () => {
-    await ba?.close();
-    await db?.close();
-  });
+  const app = authDatabase('better_auth');
 
   it("leaves Better Auth's own migration tool nothing to create or add", async () => {
-    expect(await pendingBetterAuthMigrations(url)).toEqual({ toBeCreated: [], toBeAdded: [], toBeAddedIndexes: [] });
+    expect(await pendingBetterAuthMigrations(app.url)).toEqual({ toBeCreated: [], toBeAdded: [], toBeAddedIndexes: [] });
   });
 
   it('signs a user up, gives them a task through openDatabase(), and deleteUser takes the task along', async () => {
-    const { auth } = ba;
+    const { auth } = app.ba;
     const email = 'ada@example.com';
     const { headers, response } = await auth.api.signUpEmail({ body: { email, password: 'correct horse battery', name: 'Ada' }, returnHeaders: true });
     const userId = response.user.id;
     const cookie = cookieOf(headers);
 
-    const task = await db.prisma.task.create({ data: { userId, title: 'Write the first program', tags: ['math'] } });
-    expect(await db.prisma.task.findMany({ where: { userId }, include: { user: true } })).toMatchObject([{ id: task.id, user: { email, name: 'Ada' } }]);
+    const task = await app.db.prisma.task.create({ data: { userId, title: 'Write the first program', tags: ['math'] } });
+    expect(await app.db.prisma.task.findMany({ where: { userId }, include: { user: true } })).toMatchObject([{ id: task.id, user: { email, name: 'Ada' } }]);
 
     const session = await auth.api.getSession({ headers: new Headers({ cookie }) });
     expect(session?.user.id).toBe(userId);
@@ -48,17 +33,17 @@ describe('Better Auth on the database todo-db builds', () => {
     expect(((await token.json()) as { token: string }).token.split('.')).toHaveLength(3);
 
     await auth.api.deleteUser({ body: { password: 'correct horse battery' }, headers: new Headers({ cookie }) });
-    expect(await db.prisma.user.findUnique({ where: { id: userId } })).toBeNull();
-    expect(await db.prisma.task.findUnique({ where: { id: task.id } })).toBeNull();
+    expect(await app.db.prisma.user.findUnique({ where: { id: userId } })).toBeNull();
+    expect(await app.db.prisma.task.findUnique({ where: { id: task.id } })).toBeNull();
   });
 
   it('signs in the user seed-dev made, with Better Auth hashing as it does by default', async () => {
-    const result = await runCli(['seed-dev'], { env: { DATABASE_URL: url } });
+    const result = await runCli(['seed-dev'], { env: { DATABASE_URL: app.url } });
     expect(result.code, result.stderr).toBe(0);
-    const { userId, cookie } = await signIn(ba.auth, 'test@example.com', 'Test123!@#');
-    expect(await db.prisma.task.count({ where: { userId } })).toBe(5);
-    expect((await ba.auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.email).toBe('test@example.com');
-    await expect(ba.auth.api.signInEmail({ body: { email: 'test@example.com', password: 'Test123!@' } })).rejects.toThrow(/Invalid email or password/i);
+    const { userId, cookie } = await signIn(app.ba.auth, 'test@example.com', 'Test123!@#');
+    expect(await app.db.prisma.task.count({ where: { userId } })).toBe(5);
+    expect((await app.ba.auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.email).toBe('test@example.com');
+    await expect(app.ba.auth.api.signInEmail({ body: { email: 'test@example.com', password: 'Test123!@' } })).rejects.toThrow(/Invalid email or password/i);
   });
 });
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { destructiveSteps, isEmptyDraft, needsNoTransaction, withoutTransactionControl, type Statement } from '../src/migrations/draft-sql.js';
+import { destructiveSteps, isEmptyDraft, needsNoTransaction, withoutTransactionControl, type Statement } from '../src/drafts/draft-sql.js';
 import { loadSqlParser, type SqlParser } from '../src/sql/parser.js';
 
 /** The pure decisions of a draft, on scripts shaped like the engine's, with PostgreSQL's parser and no database. */

@@ -45,6 +45,18 @@ const CORPUS: Array<{ rule: RuleId; unsafe: string; safe: string }> = [
   { rule: 'drop-object', unsafe: 'drop table tasks;', safe: 'create table scratch (id int);\ndrop table scratch;' },
   { rule: 'drop-object', unsafe: 'drop type task_priority;', safe: "create type mood as enum ('ok');\ndrop type mood;" },
   { rule: 'drop-object', unsafe: 'drop schema audit cascade;', safe: 'create schema audit;\ndrop schema audit;' },
+  { rule: 'truncate-table', unsafe: 'truncate tasks;', safe: "delete from tasks where status = 'completed';" },
+  { rule: 'truncate-table', unsafe: 'truncate table tasks, users cascade;', safe: 'create table scratch (id int);\ntruncate scratch;' },
+  { rule: 'delete-without-where', unsafe: 'delete from tasks;', safe: "delete from tasks where status = 'completed';" },
+  { rule: 'delete-without-where', unsafe: 'delete from tasks where true;', safe: 'delete from tasks where priority is null;' },
+  { rule: 'delete-without-where', unsafe: 'delete from tasks using users;', safe: 'delete from tasks using users where users.id = tasks.user_id and users.name is null;' },
+  { rule: 'delete-without-where', unsafe: 'with gone as (delete from tasks returning id) select count(*) from gone;', safe: "with gone as (delete from tasks where title = '' returning id) select count(*) from gone;" },
+  { rule: 'update-without-where', unsafe: 'update tasks set description = null;', safe: "update tasks set description = null where description = '';" },
+  { rule: 'update-without-where', unsafe: 'update tasks set description = null where 1 = 1;', safe: 'update tasks set description = null where 1 = 2;' },
+  { rule: 'update-without-where', unsafe: 'update tasks set title = users.name from users;', safe: 'update tasks set title = users.name from users where users.id = tasks.user_id;' },
+  { rule: 'update-without-where', unsafe: "with moved as (update tasks set status = 'pending' returning id) insert into notes select id from moved;", safe: "create table notes (id uuid);\nwith moved as (update notes set id = null returning id) select 1;" },
+  { rule: 'unknown-lock-plan', unsafe: "do $$ begin perform 1; end $$;", safe: 'select 1;' },
+  { rule: 'unknown-lock-plan', unsafe: 'drop type task_priority cascade;', safe: 'drop type task_priority;' },
   { rule: 'drop-not-null', unsafe: 'alter table tasks alter column title drop not null;', safe: "alter table tasks alter column title set default '';" },
   { rule: 'enum-rename-value', unsafe: "alter type task_status rename value 'pending' to 'open';", safe: "alter type task_status add value 'open' before 'pending';" },
   { rule: 'enum-add-value-unordered', unsafe: "alter type task_priority add value 'urgent';", safe: "alter type task_priority add value 'urgent' after 'high';" },
@@ -80,6 +92,13 @@ describe('the static rules (no database)', () => {
       expect.objectContaining({ rule: 'alter-column-type', severity: 'error', location: '/migrations/20990101000000_change/migration.sql:3:1', line: 3, column: 1, statement: 'alter table tasks', why: RULES['alter-column-type'].why, fix: RULES['alter-column-type'].fix, allowed: false }),
     ]);
     expect(report.errors).toBe(1);
+  });
+
+  it('says REINDEX and DROP INDEX block reads too (ACCESS EXCLUSIVE on the index), CREATE INDEX writes only', async () => {
+    const messages = async (sql: string) => (await lint(sql)).findings.map((finding) => finding.message);
+    expect(await messages('reindex index tasks_status_idx;')).toEqual(['REINDEX of tasks_status_idx without CONCURRENTLY blocks reads and writes of the table while it runs']);
+    expect(await messages('reindex table tasks;')).toEqual(['REINDEX of tasks without CONCURRENTLY blocks reads and writes of tasks while it runs']);
+    expect(await messages('create index tasks_title_idx on tasks (title);')).toEqual(['CREATE INDEX on tasks without CONCURRENTLY blocks writes to tasks while it runs']);
   });
 
   it('reports style rules as warnings, and an offline type change that may be a widening as a warning', async () => {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertMigrationsWritable, projectRoot } from '../src/config/package-root.js';
 import { resolveSettings } from '../src/config/settings.js';
-import { openDatabase } from '../src/database.js';
+import { openDatabase } from '../src/db/database.js';
 import { defaultLocalDir } from '../src/local/paths.js';
 import { runCli } from './helpers/cli.js';
 

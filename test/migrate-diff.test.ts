@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config/database-url.js';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
-import { withShadowDatabase } from '../src/inspect/shadow.js';
+import { withShadowDatabase } from '../src/shadow/shadow-database.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, migrationsFolder, query } from './helpers/migrations.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config/database-url.js';
-import { withSchemaEngine } from '../src/inspect/prisma-schema.js';
+import { withSchemaEngine } from '../src/drafts/schema-engine.js';
 import { catalogSnapshot } from './helpers/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';

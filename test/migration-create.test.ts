@@ -2,7 +2,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMigration } from '../src/migrations/create.js';
+import { createMigration } from '../src/drafts/create.js';
 
 const NOW = new Date('2026-12-02T01:00:00Z');
 

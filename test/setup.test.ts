@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer } from '../src/local/index.js';
+import { openAuth, signIn } from './helpers/auth.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { addMigration, migrationsFolder, query } from './helpers/migrations.js';
@@ -36,8 +37,16 @@ describe('setup from nothing', () => {
     expect(report.smoke.passed).toBe(true);
     expect(report.database).not.toMatch(/:[^@/]+@/);
 
-    const password = new URL((await runCli(['local', 'url', '--show-password'], { env, cwd })).stdout.trim()).password;
-    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(password);
+    const localUrl = (await runCli(['local', 'url', '--show-password'], { env, cwd })).stdout.trim();
+    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(new URL(localUrl).password);
+
+    // What setup's last line promises: the app's Better Auth signs in the test user.
+    const ba = openAuth(localUrl);
+    try {
+      expect((await signIn(ba.auth, 'test@example.com', 'Test123!@#')).userId).toBe(report.seed.user.id);
+    } finally {
+      await ba.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/database.js';
-import { TodoDbError } from '../src/errors.js';
+import { openDatabase, type Database } from '../src/db/database.js';
+import { TodoDbError } from '../src/core/errors.js';
 import { checkTask, DUE_DATE_MIN, validateTask, type TaskInput, type ValidTask } from '../src/tasks/rules.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';

@@ -1,6 +1,6 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { redactDeep } from '../config/redact.js';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT, usageError } from '../core/errors.js';
 import { checkHealth, type HealthReport } from '../health/check.js';
 import { serveHealth } from '../health/server.js';
 import type { Envelope } from './output.js';

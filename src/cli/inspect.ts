@@ -1,8 +1,8 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { parseShadowUrl } from '../config/settings.js';
-import { EXIT, usageError } from '../errors.js';
-import type { ExplainResult } from '../inspect/explain.js';
-import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../inspect/indexes.js';
+import { EXIT, usageError } from '../core/errors.js';
+import type { ExplainResult } from '../checks/explain.js';
+import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../checks/inspect-indexes.js';
 import { leftOutLine, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
 

@@ -1,5 +1,5 @@
-import { exitCodeForSignal, TodoDbError, type InterruptSignal } from '../errors.js';
-import { findAll, isCooperating, undoAll, type Finding } from '../interruption.js';
+import { exitCodeForSignal, TodoDbError, type InterruptSignal } from '../core/errors.js';
+import { findAll, isCooperating, undoAll, type Finding } from '../core/interruption.js';
 
 const SIGNALS: InterruptSignal[] = ['SIGINT', 'SIGTERM'];
 

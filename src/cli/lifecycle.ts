@@ -1,9 +1,9 @@
-import { EXIT, usageError } from '../errors.js';
-import type { BaselineReport } from '../migrations/baseline.js';
-import type { DraftReport } from '../migrations/draft.js';
-import type { RedoReport } from '../migrations/redo.js';
-import type { ResetReport } from '../migrations/reset.js';
-import type { HistoryJobOptions, ResolveReport } from '../migrations/resolve.js';
+import { EXIT, usageError } from '../core/errors.js';
+import type { BaselineReport } from '../history-jobs/baseline.js';
+import type { DraftReport } from '../drafts/draft.js';
+import type { RedoReport } from '../history-jobs/redo.js';
+import type { ResetReport } from '../history-jobs/reset.js';
+import type { HistoryJobOptions, ResolveReport } from '../history-jobs/resolve.js';
 import { renderFindings } from './lint.js';
 import { diffInputs, migrateCreateCommand, migrator, type MigrateFlags } from './migrate.js';
 import { plural, type Output } from './output.js';
@@ -25,7 +25,7 @@ export function migrateCreate(name: string, flags: LifecycleFlags): Promise<void
     namesTarget: true,
     job: async (context) => {
       const inputs = await diffInputs(context, flags);
-      const [{ draftMigrationFromSchema }, { lintFolder }] = await Promise.all([import('../migrations/draft.js'), import('../lint/folder.js')]);
+      const [{ draftMigrationFromSchema }, { lintFolder }] = await Promise.all([import('../drafts/draft.js'), import('../lint/folder.js')]);
       // The draft is linted as the pending migration it is, with the live tables' sizes.
       const lint = async (drafted: string) => (await lintFolder({ migrationsDir: inputs.migrationsDir, names: [drafted], all: false, database: { url: inputs.url, environment: inputs.environment } })).findings;
       return context.out.task("Drafting from schema.prisma with Prisma's schema engine (in a shadow database)", () => draftMigrationFromSchema({ ...inputs, name, lint }));
@@ -43,6 +43,14 @@ function renderDraft(report: DraftReport, out: Output): string {
     lines.push(`${out.paint('red', out.symbol('warn'))} ${label} has ${plural(file.destructive.length, 'destructive step')} (listed at the top of the file):`);
     lines.push(...file.destructive.map((step) => `    ${step.statement}\n      ${step.risk}`));
   }
+  const warn = out.paint('yellow', out.symbol('warn'));
+  for (const nulls of report.nulls) lines.push(`${warn} ${nulls.table}.${nulls.column} is NULL in ${plural(nulls.rows, 'row')} of the target database: migration.sql's SET NOT NULL fails there until they are backfilled (the header drafts the UPDATE).`);
+  const check = report.downCheck;
+  if (check.failure) lines.push(`${warn} PostgreSQL refused the draft in the shadow database, so down.sql was not checked: ${check.failure}`);
+  if (check.restored.length > 0) lines.push(`${out.paint('green', out.symbol('ok'))} down.sql puts back ${plural(check.restored.length, 'object')} that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).`);
+  if (check.dataNotRestored.length > 0) lines.push(`${warn} down.sql cannot bring back the data of ${plural(check.dataNotRestored.length, 'step')} of migration.sql (said in its header).`);
+  for (const { table, columns } of check.reordered) lines.push(`${warn} down.sql puts ${columns.join(', ')} of ${table} back at another position (PostgreSQL adds columns at the end).`);
+  for (const what of [...check.notRestored, ...check.leftBehind]) lines.push(`${warn} down.sql does not undo exactly: ${what} (said in its header).`);
   if (report.affected.length > 0) lines.push(`${out.paint('yellow', out.symbol('warn'))} Not in schema.prisma, on what this change touches (check them by hand):`, ...report.affected.map((line) => `    ${line}`));
   if (report.lintFindings.length > 0) lines.push(renderFindings(report.lintFindings, out));
   lines.push(out.paint('gray', 'Review both files, then run todo-db migrate up.'));
@@ -64,7 +72,7 @@ export function migrateResolve(flags: LifecycleFlags): Promise<void> {
         throw usageError('USAGE_ERROR', 'migrate resolve needs exactly one of --applied <name> and --rolled-back <name>.', 'Run todo-db migrate resolve --applied <name> for a change made by hand, or --rolled-back <name> for a failed migration you cleaned up.');
       }
       const options = await historyJobOptions(context, flags);
-      const { resolveApplied, resolveRolledBack } = await import('../migrations/resolve.js');
+      const { resolveApplied, resolveRolledBack } = await import('../history-jobs/resolve.js');
       if (flags.applied !== undefined) return context.out.task(`Checking the live schema against the migrations up to ${flags.applied}`, () => resolveApplied(options, flags.applied as string, { force: flags.force }));
       return resolveRolledBack(options, flags.rolledBack as string);
     },
@@ -92,7 +100,7 @@ export function migrateBaseline(flags: LifecycleFlags): Promise<void> {
     namesTarget: true,
     job: async (context) => {
       const options = await historyJobOptions(context, flags);
-      const { baseline } = await import('../migrations/baseline.js');
+      const { baseline } = await import('../history-jobs/baseline.js');
       return context.out.task('Comparing the live schema with the schema after each migration (in a shadow database)', () => baseline(options, { dryRun: flags.dryRun }));
     },
     render: (report, { out }) => out.print(renderBaseline(report, out)),
@@ -135,7 +143,7 @@ export function migrateReset(flags: ResetFlags): Promise<void> {
     namesTarget: true,
     job: async (context) => {
       const options = await historyJobOptions(context, flags);
-      const { resetDatabase } = await import('../migrations/reset.js');
+      const { resetDatabase } = await import('../history-jobs/reset.js');
       const confirm = (question: string) => (flags.yes ? Promise.resolve(true) : askOnTerminal(question));
       // No spinner: the confirmation may ask at the terminal.
       return resetDatabase({ ...options, confirm, passwordHash: context.settings.passwordHash, bcryptCost: flags.bcryptCost, drop: flags.drop });
@@ -175,7 +183,7 @@ export function migrateRedo(flags: LifecycleFlags): Promise<void> {
     flags,
     namesTarget: true,
     job: async (context) => {
-      const { redo } = await import('../migrations/redo.js');
+      const { redo } = await import('../history-jobs/redo.js');
       return redo(await migrator(context, flags), { steps: flags.steps, yes: flags.yes });
     },
     render: (report, { out }) => {

@@ -1,5 +1,5 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../core/errors.js';
 import type { FolderLintReport } from '../lint/folder.js';
 import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/lint.js';
 import { formatBytes, formatRows } from '../lint/size.js';
@@ -38,7 +38,7 @@ const SELECTIONS = { named: 'the named migrations', all: 'every migration', pend
 
 function renderLintReport(report: FolderLintReport, out: Output): string {
   const what = `${SELECTIONS[report.selection]} (${plural(report.migrations.length, 'migration')})`;
-  const mode = report.offline ? out.paint('gray', ' offline: static rules only, no lock sizes') : '';
+  const mode = report.offline ? out.paint('gray', ` offline: static rules only, no lock sizes, lock plans for PostgreSQL ${report.planFor.version}`) : '';
   const sections = [renderFindings(report.findings, out)];
   if (!report.offline) sections.push(renderLockPlan(report.plan, out));
   sections.push(`${summary(report, out)} in ${what}${mode}`);
@@ -65,9 +65,25 @@ export function renderFindings(findings: Finding[], out: Output): string {
 
 const indent = (sql: string) => sql.split('\n').map((line) => `      ${line}`).join('\n');
 
-/** migrate up outside production (or with --allow-lint-errors): each open finding as a warning, then it goes on. */
-export function warnFindings(findings: Finding[], out: Output): void {
-  for (const finding of findings.filter((item) => !item.allowed)) out.warn(`${finding.location}  ${finding.rule} (${finding.severity}): ${finding.message}`);
+/** Beyond this many migrations with findings, the command to list them names none of them. */
+const NAMED_IN_SUMMARY = 5;
+
+/**
+ * migrate up outside production (or with --allow-lint-errors): one line however many migrations it applies, with
+ * the open findings counted by rule and the command that lists them; --json has every finding in data.lint.
+ */
+export function warnLintSummary(report: LintReport, out: Output): void {
+  const open = report.findings.filter((finding) => !finding.allowed);
+  if (open.length === 0) return;
+  const byRule = new Map<string, number>();
+  for (const { rule, severity } of open) {
+    const key = severity === 'error' ? `${rule} (error)` : rule;
+    byRule.set(key, (byRule.get(key) ?? 0) + 1);
+  }
+  const rules = [...byRule].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([rule, count]) => `${rule} ${count}`);
+  const migrations = [...new Set(open.map((finding) => finding.migration))];
+  const command = migrations.length <= NAMED_IN_SUMMARY ? `todo-db migrate lint ${migrations.join(' ')}` : 'todo-db migrate lint --all';
+  out.warn(`The lint found ${plural(report.errors, 'error')} and ${plural(report.warnings, 'warning')} in ${migrations.length} of the ${plural(report.migrations.length, 'pending migration')} (${rules.join(', ')}); ${command} lists them.`);
 }
 
 /** The lock each statement takes, on which table, whether it rewrites or scans, and the table's live size. */
@@ -79,9 +95,10 @@ export function renderLockPlan(plan: StatementPlan[], out: Output): string {
 
 function describeLock(lock: PlannedLock, out: Output): string {
   const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
-  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} the table${lock.because ? ` (${lock.because})` : ''}`;
-  const size = lock.newTable ? 'created in this run' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
+  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} ${lock.kind === 'table' ? 'the table' : 'it'}${lock.because ? ` (${lock.because})` : ''}`;
+  const size = lock.newTable ? 'created in this run' : lock.kind === 'index' ? 'its table\'s reads wait on it when it blocks reads' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
   const held = lock.heldFromEarlier ? ` (${lock.heldFromEarlier} held since an earlier statement of this transaction)` : '';
-  const text = `${lock.lock} on ${lock.table}${held}: ${blocks}; ${effect}; ${size}`;
+  const relation = lock.kind === 'table' ? lock.table : `${lock.kind} ${lock.table}${lock.of ? ` (of ${lock.of})` : ''}`;
+  const text = `${lock.lock} on ${relation}${held}: ${blocks}; ${effect}; ${size}`;
   return lock.blocksWrites && lock.effect !== 'none' && !lock.newTable ? out.paint('yellow', text) : text;
 }

@@ -1,5 +1,5 @@
 import { redact } from '../config/redact.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import { ensureLocalServer, localServerStatus, resolveLocalDir, stopLocalServer } from '../local/index.js';
 import { runCommand, type GlobalFlags } from './run.js';
 

@@ -1,12 +1,13 @@
 import { parseShadowUrl } from '../config/settings.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
-import { EXIT } from '../errors.js';
-import type { Difference } from '../inspect/diff.js';
-import type { MigrateDiffReport } from '../inspect/migrate-diff.js';
-import type { SchemaDiffReport } from '../inspect/prisma-schema.js';
+import { EXIT } from '../core/errors.js';
+import type { Difference } from '../schema/differences.js';
+import type { MigrateDiffReport } from '../checks/migrate-diff.js';
+import type { SchemaDiffReport } from '../drafts/schema-engine.js';
 import type { LintReport } from '../lint/lint.js';
-import { createMigration, Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
-import { renderFindings, renderLockPlan, warnFindings } from './lint.js';
+import { createMigration } from '../drafts/create.js';
+import { Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
+import { renderFindings, renderLockPlan, warnLintSummary } from './lint.js';
 import { leftOutLine, plural, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
 
@@ -50,7 +51,7 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
       const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
         const { lintBeforeUp } = await import('../lint/gate.js');
         lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
-        if (!flags.dryRun) warnFindings(lint.findings, context.out);
+        if (!flags.dryRun) warnLintSummary(lint, context.out);
       };
       const report = await (await migrator(context, flags, lintPending)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder });
       return { ...report, lint };
@@ -152,12 +153,12 @@ export async function diffInputs({ settings, out, signal, target }: CommandConte
 }
 
 async function liveDiff(context: CommandContext, inputs: DiffInputs): Promise<MigrateDiffReport> {
-  const { diffLiveWithMigrations } = await import('../inspect/migrate-diff.js');
+  const { diffLiveWithMigrations } = await import('../checks/migrate-diff.js');
   return context.out.task('Comparing the live schema with the migrations (in a shadow database)', () => diffLiveWithMigrations(inputs));
 }
 
 async function schemaDiff(context: CommandContext, inputs: DiffInputs): Promise<SchemaDiffReport> {
-  const { diffSchemaWithMigrations } = await import('../inspect/prisma-schema.js');
+  const { diffSchemaWithMigrations } = await import('../drafts/schema-engine.js');
   return context.out.task('Comparing the migrations with schema.prisma (in shadow databases)', () => diffSchemaWithMigrations(inputs));
 }
 

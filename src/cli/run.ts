@@ -4,7 +4,7 @@ import { explainServerError } from '../db/server-errors.js';
 import { databaseTarget, summarizeTarget, targetLine, type Purpose, type Target, type TargetSummary } from '../db/target.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import { redact } from '../config/redact.js';
-import { EXIT, exitCodeFor, TodoDbError } from '../errors.js';
+import { EXIT, exitCodeFor, TodoDbError } from '../core/errors.js';
 import { handleInterrupts } from './interrupt.js';
 import { describeResults, resultsOf } from '../migrations/results.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';

@@ -1,4 +1,4 @@
-import { EXIT, exitCodeForSignal } from '../errors.js';
+import { EXIT, exitCodeForSignal } from '../core/errors.js';
 import { setup, type SetupReport, type SetupStepName } from '../setup/setup.js';
 import type { Output } from './output.js';
 import { runCommand, type GlobalFlags, type Verdict } from './run.js';

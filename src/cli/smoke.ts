@@ -1,7 +1,7 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { writeJunitReport } from '../smoke/junit.js';
 import { runSmoke, type SmokeReport, type SmokeStep } from '../smoke/run.js';
-import { EXIT, exitCodeForSignal } from '../errors.js';
+import { EXIT, exitCodeForSignal } from '../core/errors.js';
 import { plural, type Envelope, type Output } from './output.js';
 import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
 

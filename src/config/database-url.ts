@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 
 /**
  * Parses a PostgreSQL connection URL ourselves instead of handing it to pg: pg accepts nonsense silently

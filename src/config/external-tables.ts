@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { readProjectSettings, type ProjectSettings } from './project-settings.js';
 
 /**

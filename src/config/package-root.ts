@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { findWorkspace, isWorkspacePackage, type Workspace } from './workspace.js';
 
 const PACKAGE_NAME = 'todo-db';

@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 // zod/mini: the same validation with a tree-shakable API, so the bundle carries only what we use (start-up).
 import * as z from 'zod/mini';
 import { PASSWORD_HASHES, type PasswordHashAlgorithm } from '../auth/password.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
 import { resolveExternalTables, resolveShadowInit, type ExternalTables, type ShadowInit } from './external-tables.js';
 import { registerSecret } from './redact.js';

@@ -1,36 +1,7 @@
-import { TodoDbError } from '../errors.js';
+import { TodoDbError, type FailureCause, type FailureFacts, type TimeoutSetting } from '../core/errors.js';
+
+export type { FailureCause, FailureFacts, TimeoutSetting };
 import { isSqlState, sqlState } from './server-errors.js';
-
-/**
- * Why a failure happened, as a machine reads it (`error.cause` in --json, beside `error.sqlstate`): CI retries on
- * these. One code per kind, from PostgreSQL's SQLSTATE (its class where the whole class means one thing), or from
- * a socket that closed.
- */
-export type FailureCause =
-  | 'lock_timeout'
-  | 'lock_not_available'
-  | 'statement_timeout'
-  | 'query_canceled'
-  | 'transaction_timeout'
-  | 'idle_in_transaction_timeout'
-  | 'serialization_failure'
-  | 'deadlock'
-  | 'transaction_rollback'
-  | 'connection_lost';
-
-/** A timeout's setting as the failed session had it, and where it came from. */
-export interface TimeoutSetting {
-  name: 'lock_timeout' | 'statement_timeout';
-  value: string;
-  source: string;
-}
-
-/** What `--json` carries beside code, message and hint. */
-export interface FailureFacts {
-  sqlstate?: string;
-  cause?: FailureCause;
-  setting?: TimeoutSetting;
-}
 
 /** Class 08 (connection exception) and the 57P0x a server sends as it ends a session: shutdown, crash, restart, drop, idle timeout. */
 const LOST_STATES = /^(08...|57P0[1-5])$/;

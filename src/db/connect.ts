@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import { classifyConnectionError, type ConnectionFailure } from './classify.js';
 import { clientConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './pool.js';
 import { probePostgresProtocol } from './protocol-probe.js';

@@ -1,4 +1,4 @@
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import { connectionLost } from './causes.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { passwordFor } from './password.js';
 
 export const DEFAULT_POOL_SIZE = 10;

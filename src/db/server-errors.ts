@@ -2,7 +2,7 @@ import pg from 'pg';
 import { describeTarget, hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import { withConnection } from './connect.js';
 
 /**

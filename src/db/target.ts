@@ -1,7 +1,7 @@
 import { describeTarget, parseDatabaseUrl, type DatabaseUrl } from '../config/database-url.js';
 import { registerSecret } from '../config/redact.js';
 import type { DatabaseSource, Settings } from '../config/settings.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 
 /** Runtime: the app's URL (may be pooled). Migrations: DIRECT_DATABASE_URL, as session advisory locks do not survive a transaction-mode pooler. */
 export type Purpose = 'runtime' | 'migrations';

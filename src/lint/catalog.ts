@@ -13,7 +13,7 @@ export interface RuleInfo {
 export const RULES = {
   'index-without-concurrently': {
     severity: 'error',
-    why: 'builds or drops the index under a lock that blocks every write to the table (SHARE for CREATE and REINDEX, ACCESS EXCLUSIVE for DROP) until it is done',
+    why: 'builds, rebuilds or drops the index under a lock that blocks the table until it is done: CREATE INDEX takes SHARE (writes wait); REINDEX takes SHARE on the table and ACCESS EXCLUSIVE on the index, and DROP INDEX ACCESS EXCLUSIVE on both (reads wait too)',
     fix: 'Use CREATE INDEX CONCURRENTLY (or DROP INDEX / REINDEX ... CONCURRENTLY) alone in a migration whose first line is -- todo-db: no-transaction',
   },
   'concurrently-in-transaction': {
@@ -65,6 +65,21 @@ export const RULES = {
     severity: 'error',
     why: 'drops data for good, and the deployed code that still uses it fails',
     fix: 'Release code that no longer uses it first, then drop it in a later migration (with an allow comment saying so)',
+  },
+  'truncate-table': {
+    severity: 'error',
+    why: 'deletes every row for good, under ACCESS EXCLUSIVE',
+    fix: 'Delete the rows that must go with a WHERE (in batches on a large table), or allow it with the reason the data may go',
+  },
+  'delete-without-where': {
+    severity: 'error',
+    why: 'deletes every row for good (USING joins other tables but filters nothing), and holds every row\'s lock until the migration commits, so writes to them wait',
+    fix: 'Add the WHERE that picks the rows to delete (in batches on a large table), or allow it with the reason the data may go',
+  },
+  'update-without-where': {
+    severity: 'error',
+    why: 'overwrites every row, losing what it held (FROM joins other tables but filters nothing), and holds every row\'s lock until the migration commits, so writes to them wait',
+    fix: 'Add the WHERE that picks the rows to change (in batches on a large table: WHERE id BETWEEN ...), or allow it with the reason',
   },
   'drop-not-null': {
     severity: 'error',
@@ -130,6 +145,11 @@ export const RULES = {
     severity: 'error',
     why: 'rewrites or scans a large table while holding a lock that blocks writes',
     fix: 'Split the change so that the long part runs under a weaker lock (NOT VALID then VALIDATE, CONCURRENTLY, a new column and a backfill)',
+  },
+  'unknown-lock-plan': {
+    severity: 'warning',
+    why: 'the lint knows no lock plan for this statement, so nobody has checked which tables it locks, rewrites or scans',
+    fix: 'Check its locks by hand (run it in a transaction on a copy and read pg_locks), then allow it with what you found as the reason',
   },
   'syntax-error': {
     severity: 'error',

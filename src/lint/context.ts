@@ -3,14 +3,17 @@ import type { LockLevel } from './locks.js';
 
 /**
  * What the lint knows while it walks a migration's statements in order: what this migration (or an earlier
- * pending one) created, so that work on a new, empty table is not reported as blocking anyone.
+ * pending one) created, under the names renames gave it since, so that work on a new object (an empty table,
+ * a column or index nothing uses yet) is not reported as blocking anyone or breaking deployed code.
  */
 export interface LintState {
   /** Tables created in this migration, or in an earlier pending migration of the same run. */
   newTables: Set<string>;
   /** Objects this migration.sql created (`table:t`, `type:x`, `schema:s`, `column:t.c`, `index:i`, `notnull:t.c`): down.sql is expected to drop them. */
   created: Set<string>;
-  /** Indexes created so far, to their tables. */
+  /** The same keys for what an earlier pending migration of the same run created. */
+  inherited: Set<string>;
+  /** Indexes created so far (in this run), to their tables. */
   indexTables: Map<string, string>;
   /** `table.constraint` added NOT VALID in this migration. */
   notValid: Set<string>;
@@ -24,8 +27,26 @@ export interface LintState {
   heldLocks: Map<string, LockLevel>;
 }
 
-export function emptyState(newTables: Set<string> = new Set()): LintState {
-  return { newTables, created: new Set(), indexTables: new Map(), notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
+/**
+ * What a run's earlier pending migrations created, handed from one migration's state to the next. The state
+ * works on these very sets (no copy per migration: a run of a thousand migrations stays linear).
+ */
+export interface NewObjects {
+  tables: Set<string>;
+  objects: Set<string>;
+  indexTables: Map<string, string>;
+}
+
+export const nothingNew = (): NewObjects => ({ tables: new Set(), objects: new Set(), indexTables: new Map() });
+
+export function emptyState(before: NewObjects = nothingNew()): LintState {
+  return { newTables: before.tables, created: new Set(), inherited: before.objects, indexTables: before.indexTables, notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
+}
+
+/** After a pending migration: everything new before it and everything it created, as renamed by it. */
+export function newObjectsAfter(state: LintState): NewObjects {
+  for (const key of state.created) state.inherited.add(key);
+  return { tables: state.newTables, objects: state.inherited, indexTables: state.indexTables };
 }
 
 export type LintFile = 'migration.sql' | 'down.sql';
@@ -42,3 +63,9 @@ export interface StatementContext {
 }
 
 export const isNewTable = (context: StatementContext, table: string | undefined): boolean => table !== undefined && context.state.newTables.has(table);
+
+/** Created in this run (this migration or an earlier pending one): a `created` key, e.g. `index:i`, `column:t.c`. */
+export const isNewObject = (context: StatementContext, key: string): boolean => context.state.created.has(key) || context.state.inherited.has(key);
+
+/** A column of a new table, or one a migration of this run added to an existing table. */
+export const isNewColumn = (context: StatementContext, table: string, column: string): boolean => isNewTable(context, table) || isNewObject(context, `column:${table}.${column}`);

@@ -1,7 +1,7 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { readMigrations, type Migration } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { isPending, planMigrations } from '../migrations/plan.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Environment } from '../config/settings.js';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import type { Migration } from '../migrations/folder.js';
 import { lintMigrations, type LintReport } from './lint.js';
 

@@ -4,11 +4,11 @@ import { displayPath } from '../migrations/errors.js';
 import type { Migration } from '../migrations/folder.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
-import { findAll, relationName, typeRef, unwrap } from './ast.js';
+import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './catalog.js';
-import { emptyState, type LintFile, type LintState, type StatementContext } from './context.js';
+import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
-import { alterCommands, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel } from './locks.js';
+import { alterCommands, NEWEST_PROVEN_VERSION, blocksReads, blocksWrites, defaultFunctions, droppedNames, lockSteps, stronger, type Effect, type LockLevel, type RelationKind } from './locks.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './rules.js';
 
@@ -51,7 +51,11 @@ export interface Finding {
 }
 
 export interface PlannedLock {
+  /** The relation's name (a table, or an index, view or sequence: see kind). */
   table: string;
+  kind: RelationKind;
+  /** An index's table: its lock decides whether that table's reads and writes wait. */
+  of: string | null;
   /** The lock this statement takes. */
   lock: LockLevel;
   /** A stronger lock on the table that an earlier statement of the same transaction took and still holds. */
@@ -74,6 +78,8 @@ export interface StatementPlan {
 
 export interface LintReport {
   offline: boolean;
+  /** The PostgreSQL major version the lock plan is for: the live server's, or offline the newest the plans are proven on. */
+  planFor: { version: number; live: boolean };
   maxBlockingRows: number;
   migrations: string[];
   findings: Finding[];
@@ -99,20 +105,22 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   const maxBlockingRows = options.maxBlockingRows ?? DEFAULT_MAX_BLOCKING_ROWS;
   const parser = await loadSqlParser();
   const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql']));
-  const live = options.db ? await readLiveFacts(options.db, questionsOf(files)) : undefined;
+  // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
+  const live = options.db ? await readLiveFacts(options.db, questionsOf(files.filter((file) => file.pending))) : undefined;
   const walk = new Walk(live, maxBlockingRows);
-  let chain = new Set<string>();
+  // What the pending migrations before this one create: they run in the same `migrate up`. An applied
+  // migration is judged alone (nothing says which ran together), and leaves the pending chain as it was.
+  let chain = nothingNew();
   let upState: LintState | undefined;
   for (const file of files) {
     if (file.file === 'migration.sql') {
-      if (!file.pending) chain = new Set();
-      upState = emptyState(new Set(chain));
+      upState = emptyState(file.pending ? chain : nothingNew());
       walk.file(file, upState, new Set());
-      if (file.pending) chain = upState.newTables;
+      if (file.pending) chain = newObjectsAfter(upState);
     } else {
-      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point.
-      const state = emptyState(new Set(upState?.newTables));
-      upState?.indexTables.forEach((table, index) => state.indexTables.set(index, table));
+      // down.sql runs after its migration.sql: what that created exists, and dropping it is the point. Copies:
+      // what down.sql creates is not new for the migrations after it.
+      const state = emptyState({ tables: new Set(upState?.newTables), objects: new Set(), indexTables: new Map(upState?.indexTables) });
       walk.file(file, state, upState?.created ?? new Set());
     }
   }
@@ -121,6 +129,7 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   const open = findings.filter((finding) => !finding.allowed);
   return {
     offline: !live,
+    planFor: live ? { version: Math.floor(live.serverVersion / 10_000), live: true } : { version: NEWEST_PROVEN_VERSION, live: false },
     maxBlockingRows,
     migrations: targets.map((target) => target.migration.name),
     findings,
@@ -151,14 +160,16 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
   const indexes = new Set<string>();
   const types = new Set<string>();
   const functions = new Set<string>();
+  const domains = new Set<string>();
   for (const { statements } of files) {
     for (const { kind, node } of statements) {
-      for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar')]) {
+      for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar'), ...findAll(node, 'view'), ...findAll(node, 'sequence'), ...findAll(node, 'table'), ...findAll(node, 'PartitionCmd').map((command) => command.name)]) {
         const name = relationName(relation);
         if (name) tables.add(name);
       }
+      if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => tables.add(name));
       if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => indexes.add(name));
-      if (kind === 'ReindexStmt' && node.kind === 'REINDEX_OBJECT_INDEX') indexes.add(relationName(node.relation) ?? '');
+      if (kind === 'AlterDomainStmt') domains.add(qualifiedName(names(node.typeName)));
       if (kind === 'AlterTableStmt') {
         for (const command of alterCommands(node)) {
           if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
@@ -167,10 +178,24 @@ function questionsOf(files: ParsedFile[]): LiveQuestions {
       }
     }
   }
-  return { tables: [...tables], indexes: [...indexes].filter(Boolean), types: [...types], functions: [...functions] };
+  // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
+  return { tables: [...tables], indexes: [...indexes, ...tables].filter(Boolean), types: [...types], functions: [...functions], domains: [...domains] };
+}
+
+/** `DROP ... CASCADE statement`, `Do statement`: what the lint has no plan for. */
+function describeKind({ kind, node }: ParsedStatement): string {
+  return `${kind.replace(/Stmt$/, '')}${node.behavior === 'DROP_CASCADE' ? ' ... CASCADE' : ''} statement`;
+}
+
+/** The relations a DROP or COMMENT names in lists: `drop table t`, `drop trigger x on t` (its table). */
+function relationsNamedBy(node: Record<string, unknown>): string[] {
+  const parts = findAll(node.objects ?? node.object, 'List').map((list) => names(list.items));
+  return parts.flatMap((items) => [qualifiedName(items), qualifiedName(items.slice(0, -1))]).filter(Boolean);
 }
 
 interface PendingKey extends KeyColumns {
+  /** Its migration is pending, so the live indexes count (an applied one is judged statically). */
+  judgedLive: boolean;
   at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'sql' | 'allowed' | 'allowReason' | 'table'>;
   allows: AllowComments;
 }
@@ -201,7 +226,7 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: this.live, ddlTables: ddlTables(file.statements), undoes };
+    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
     for (const statement of file.statements) this.statement(file, shown, statement, context);
   }
 
@@ -213,8 +238,9 @@ class Walk {
     record(statement, context.state);
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
-    if (file.file === 'migration.sql' && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
-    const blocking = locks.find((lock) => this.tooLargeToBlock(lock));
+    if (!locks) raw.push({ rule: 'unknown-lock-plan', message: `no known lock plan for this ${describeKind(statement)}` });
+    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
+    const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
     if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${blocking.effect === 'rewrite' ? 'rewrites' : 'scans'} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
@@ -225,20 +251,20 @@ class Walk {
     if (file.file === 'migration.sql') {
       if (statement.kind === 'CreateStmt') this.knownTables.add(relationName(statement.node.relation) ?? '');
       this.indexes.push(...indexesOf(statement));
-      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows })));
+      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows, judgedLive: context.live !== undefined })));
     }
   }
 
   /** In a transaction a statement also runs under every lock the statements before it took on the same table. */
-  private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] {
+  private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] | undefined {
     const held = context.transactional ? context.state.heldLocks : new Map<string, LockLevel>();
-    return lockSteps(statement, context).map((step) => {
-      const table = this.live?.tables.get(step.table);
+    return lockSteps(statement, context)?.map(({ locksRows, ...step }) => {
+      const table = context.live?.tables.get(step.table);
       const before = held.get(step.table);
       const holding = before ? stronger(before, step.lock) : step.lock;
       if (context.transactional) held.set(step.table, holding);
       const heldFromEarlier = holding !== step.lock ? holding : null;
-      return { ...step, because: step.because ?? null, heldFromEarlier, blocksWrites: blocksWrites(holding), blocksReads: blocksReads(holding), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
+      return { ...step, of: step.of ?? null, because: step.because ?? null, heldFromEarlier, blocksWrites: blocksWrites(holding) || locksRows === true, blocksReads: blocksReads(holding), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
     });
   }
 
@@ -251,8 +277,9 @@ class Walk {
     const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
     for (const key of this.foreignKeys) {
       // Offline, an existing table's indexes are unknown: no guess.
-      if (!this.knownTables.has(key.table) && !this.live?.tables.has(key.table)) continue;
-      if (servedBy(key, [...this.indexes, ...liveIndexes])) continue;
+      const live = key.judgedLive ? this.live : undefined;
+      if (!this.knownTables.has(key.table) && !live?.tables.has(key.table)) continue;
+      if (servedBy(key, [...this.indexes, ...(live ? liveIndexes : [])])) continue;
       const allow = key.allows.forStatementAt(key.at.line);
       this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
     }

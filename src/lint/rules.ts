@@ -2,8 +2,8 @@ import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type ColumnDefinition, type Node } from './ast.js';
 import type { RuleId, Severity } from './catalog.js';
-import { isNewTable, type LintState, type StatementContext } from './context.js';
-import { addColumnRewrite, alterCommands, describeType, droppedNames, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
+import { isNewColumn, isNewObject, isNewTable, type LintState, type StatementContext } from './context.js';
+import { addColumnRewrite, alterCommands, describeType, droppedNames, hasFilter, indexTable, isConcurrentReindex, notNullProven, SERIAL_TYPES, typeChange } from './locks.js';
 import { mayBeWidening } from './types.js';
 
 /**
@@ -32,7 +32,7 @@ const CHECKS: Record<string, Check> = {
   ReindexStmt: (node, context, statement) => {
     const name = relationName(node.relation);
     const table = node.kind === 'REINDEX_OBJECT_INDEX' ? name && indexTable(context, name) : name;
-    return concurrency(isConcurrentReindex(node), table, `REINDEX of ${name ?? 'the database'}`, context, statement);
+    return concurrency(isConcurrentReindex(node), table, `REINDEX of ${name ?? 'the database'}`, context, statement, 'reads and writes of');
   },
   DropStmt: (node, context, statement) => dropChecks(node, context, statement),
   AlterTableStmt: (node, context, statement) => {
@@ -44,14 +44,16 @@ const CHECKS: Record<string, Check> = {
   RenameStmt: (node, context) => {
     const table = relationName(node.relation);
     if (isNewTable(context, table)) return [];
+    if (node.renameType === 'OBJECT_COLUMN' && isNewColumn(context, table ?? '', String(node.subname))) return [];
     if (node.renameType === 'OBJECT_COLUMN') return [{ rule: 'rename', message: `renames column ${table}.${node.subname} to ${node.newname}` }];
     if (node.renameType === 'OBJECT_TABLE') return [{ rule: 'rename', message: `renames table ${table} to ${node.newname}` }];
     return [];
   },
   AlterEnumStmt: (node, context) => {
     const type = qualifiedName(names(node.typeName));
+    // A type of this run: no deployed code writes its labels, and its order is still being decided.
+    if (isNewObject(context, `type:${type}`)) return [];
     if (node.oldVal !== undefined) return [{ rule: 'enum-rename-value', message: `renames label '${node.oldVal}' of ${type} to '${node.newVal}'` }];
-    if (context.state.created.has(`type:${type}`)) return [];
     return node.newValNeighbor === undefined ? [{ rule: 'enum-add-value-unordered', message: `adds label '${node.newVal}' to ${type} at the end` }] : [];
   },
   TransactionStmt: (node, context) => {
@@ -69,17 +71,42 @@ const CHECKS: Record<string, Check> = {
 };
 
 export function staticFindings(statement: ParsedStatement, context: StatementContext): RawFinding[] {
-  return [...(CHECKS[statement.kind]?.(statement.node, context, statement) ?? []), ...enumLabelUse(statement, context), ...styleFindings(statement)];
+  return [...(CHECKS[statement.kind]?.(statement.node, context, statement) ?? []), ...dataLoss(statement, context), ...enumLabelUse(statement, context), ...styleFindings(statement)];
 }
 
-function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement): RawFinding[] {
+/**
+ * TRUNCATE, and UPDATE or DELETE with no WHERE (or one that is always true), wherever they are: on their own or
+ * inside a WITH. USING and FROM join other tables but filter nothing without a WHERE.
+ */
+function dataLoss({ kind, node }: ParsedStatement, context: StatementContext): RawFinding[] {
+  if (kind === 'TruncateStmt') {
+    return ((node.relations as unknown[]) ?? []).flatMap((relation) => {
+      const table = relationName(unwrap(relation)?.[1]) ?? '';
+      return isNewTable(context, table) ? [] : [{ rule: 'truncate-table' as const, message: `TRUNCATE ${table} deletes every row` }];
+    });
+  }
+  const top = kind === 'UpdateStmt' || kind === 'DeleteStmt' ? [{ verb: kind, change: node }] : [];
+  const nested = ['UpdateStmt', 'DeleteStmt'].flatMap((verb) => findAll(node, verb).map((change) => ({ verb, change })));
+  return [...top, ...nested].flatMap(({ verb, change }): RawFinding[] => {
+    const table = relationName(change.relation) ?? '';
+    if (hasFilter(change.whereClause) || isNewTable(context, table)) return [];
+    const joined = verb === 'DeleteStmt' ? (change.usingClause ? ' ... USING' : '') : change.fromClause ? ' ... FROM' : '';
+    const what = change.whereClause ? 'a WHERE that is always true' : 'no WHERE';
+    return verb === 'DeleteStmt'
+      ? [{ rule: 'delete-without-where' as const, message: `DELETE FROM ${table}${joined} with ${what} deletes every row${joined ? ' that joins' : ''}` }]
+      : [{ rule: 'update-without-where' as const, message: `UPDATE ${table}${joined} with ${what} overwrites every row${joined ? ' that joins' : ''}` }];
+  });
+}
+
+/** `blocked`: CREATE INDEX blocks writes; REINDEX (ACCESS EXCLUSIVE on the index) and DROP INDEX block reads too. */
+function concurrency(concurrent: boolean, table: string | undefined, what: string, context: StatementContext, statement: ParsedStatement, blocked = 'writes to'): RawFinding[] {
   if (concurrent) {
     if (!context.transactional) return [];
     return [{ rule: 'concurrently-in-transaction', message: `${what} uses CONCURRENTLY in a migration that runs in a transaction`, sql: ownMigration(statement.sql) }];
   }
   if (isNewTable(context, table)) return [];
   const sql = withConcurrently(statement.sql);
-  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks writes to ${table ?? 'the table'} while it runs`, sql: sql && ownMigration(sql) }];
+  return [{ rule: 'index-without-concurrently', message: `${what} without CONCURRENTLY blocks ${blocked} ${table ?? 'the table'} while it runs`, sql: sql && ownMigration(sql) }];
 }
 
 /** The statement as the first statement of a no-transaction migration of its own. */
@@ -99,7 +126,9 @@ function dropChecks(node: Node, context: StatementContext, statement: ParsedStat
     return objects.flatMap((index) => {
       // down.sql runs in a transaction, where CONCURRENTLY is impossible: undoing the migration's index is expected.
       if (context.undoes.has(`index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [{ rule: 'index-without-concurrently' as const, severity: 'warning' as const, message: `DROP INDEX ${index} (undoing its migration; down.sql runs in a transaction, so it cannot be CONCURRENTLY)` }];
-      return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement);
+      // An index of this run serves no deployed query, and dropping one scans nothing.
+      if (isNewObject(context, `index:${index}`)) return node.concurrent ? concurrency(true, undefined, `DROP INDEX ${index}`, context, statement) : [];
+      return concurrency(Boolean(node.concurrent), indexTable(context, index), `DROP INDEX ${index}`, context, statement, 'reads and writes of');
     });
   }
   const kind = DROPPED_KINDS[String(node.removeType)];
@@ -109,7 +138,7 @@ function dropChecks(node: Node, context: StatementContext, statement: ParsedStat
 
 /** A drop of what this migration created is no finding; in down.sql, of what its migration.sql created, a warning. */
 function dropped(key: string, message: string, context: StatementContext): RawFinding[] {
-  if (context.state.created.has(key)) return [];
+  if (isNewObject(context, key)) return [];
   if (context.undoes.has(key)) return [{ rule: 'drop-object', message: `${message} (undoing its migration)`, severity: 'warning' }];
   return [{ rule: 'drop-object', message }];
 }
@@ -130,6 +159,7 @@ function alterCommandChecks(table: string, command: Node, context: StatementCont
       return [{ rule: 'set-not-null', message: `SET NOT NULL on ${table}.${column} scans the table under ACCESS EXCLUSIVE: no validated CHECK (${column} IS NOT NULL) proves it first`, sql }];
     }
     case 'AT_DropNotNull':
+      if (isNewColumn(context, table, column)) return [];
       if (context.undoes.has(`notnull:${table}.${column}`)) return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column} (undoing its migration)`, severity: 'warning' }];
       return [{ rule: 'drop-not-null', message: `DROP NOT NULL on ${table}.${column}: clients may not expect NULL` }];
     case 'AT_AddConstraint':
@@ -265,7 +295,58 @@ export function record({ kind, node }: ParsedStatement, state: LintState): void 
     state.enumLabels.add(String(node.newVal));
   } else if (kind === 'AlterTableStmt') {
     for (const command of alterCommands(node)) recordAlter(table, command, state);
+  } else if (kind === 'RenameStmt') {
+    recordRename(node, state);
   }
+}
+
+/** A renamed object of this run stays new under its new name; a renamed table takes its columns and indexes along. */
+function recordRename(node: Node, state: LintState): void {
+  const newName = String(node.newname);
+  const relation = relationName(node.relation) ?? '';
+  const sibling = (name: string) => (relation.includes('.') ? `${relation.split('.')[0]}.${name}` : name);
+  switch (node.renameType) {
+    case 'OBJECT_TABLE':
+      return renameTable(state, relation, sibling(newName));
+    case 'OBJECT_COLUMN':
+      for (const prefix of ['column', 'notnull']) renameKey(state, `${prefix}:${relation}.${String(node.subname)}`, `${prefix}:${relation}.${newName}`);
+      return;
+    case 'OBJECT_INDEX': {
+      const table = state.indexTables.get(relation);
+      renameKey(state, `index:${relation}`, `index:${sibling(newName)}`);
+      if (table === undefined) return;
+      state.indexTables.delete(relation);
+      state.indexTables.set(sibling(newName), table);
+      return;
+    }
+    case 'OBJECT_TYPE':
+    case 'OBJECT_DOMAIN': {
+      const parts = names(unwrap(node.object)?.[1].items);
+      renameKey(state, `type:${qualifiedName(parts)}`, `type:${qualifiedName([...parts.slice(0, -1), newName])}`);
+      return;
+    }
+    default:
+  }
+}
+
+function renameTable(state: LintState, from: string, to: string): void {
+  const held = state.heldLocks.get(from);
+  if (held) state.heldLocks.set(to, held);
+  if (!state.newTables.delete(from)) return;
+  state.newTables.add(to);
+  for (const keys of [state.created, state.inherited]) {
+    for (const key of [...keys]) {
+      const [kind, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+      if (kind === 'table' && name === from) renameKey(state, key, `table:${to}`);
+      else if ((kind === 'column' || kind === 'notnull') && name.startsWith(`${from}.`)) renameKey(state, key, `${kind}:${to}${name.slice(from.length)}`);
+    }
+  }
+  for (const [index, table] of state.indexTables) if (table === from) state.indexTables.set(index, to);
+}
+
+/** Moves a key of this run's objects (in this migration's or the earlier ones' set) to its new name. */
+function renameKey(state: LintState, from: string, to: string): void {
+  for (const keys of [state.created, state.inherited]) if (keys.delete(from)) keys.add(to);
 }
 
 function recordAlter(table: string, command: Node, state: LintState): void {

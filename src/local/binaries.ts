@@ -8,7 +8,7 @@ import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 import { errnoCode, localFailed } from './errors.js';
 import { unreachableReason, type RunAs } from './user.js';
 

@@ -1,4 +1,4 @@
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 
 /** Something went wrong while setting up, starting or stopping the local server. */
 export function localFailed(message: string, hint: string, cause?: unknown): TodoDbError {

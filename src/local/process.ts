@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { registerUndo } from '../interruption.js';
+import { registerUndo } from '../core/interruption.js';
 import type { RunAs } from './user.js';
 
 export interface RunResult {

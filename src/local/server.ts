@@ -8,7 +8,7 @@ import path from 'node:path';
 import { binariesIn, missingLibraryLinks, resolveBinaries, type Binaries } from './binaries.js';
 import { chooseClusterDir, createDatabase, ensureLogFile, initdb, isClusterPresent, newState, prepareClusterFiles } from './cluster.js';
 import { errnoCode, localFailed, localUnavailable } from './errors.js';
-import { withLock } from './lock.js';
+import { withLock } from './start-lock.js';
 import { pickPort, isPortFree } from './ports.js';
 import { pgCtlStart, removeStalePidFile, StartFailed, stopPostmaster, waitUntilSettled } from './postmaster.js';
 import { isPostgresFor, orphanedChildren, postgresProcessesFor, readPostmasterPid, sleep } from './process.js';

@@ -6,12 +6,12 @@ import { connectionLost } from '../db/causes.js';
 import { withConnection } from '../db/connect.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../db/pool.js';
 import { settingSource, sqlState } from '../db/server-errors.js';
-import { TodoDbError } from '../errors.js';
-import { registerFinder } from '../interruption.js';
+import { TodoDbError } from '../core/errors.js';
+import { registerFinder } from '../core/interruption.js';
 import { CONNECTION_ENDED, leftFailedHint } from './errors.js';
 import type { Migration } from './folder.js';
 import { HISTORY_TABLE, readHistory, type HistoryRow } from './history.js';
-import { withMigrationLock } from './lock.js';
+import { withMigrationLock } from './advisory-lock.js';
 import { planMigrations } from './plan.js';
 import type { RunResults } from './results.js';
 

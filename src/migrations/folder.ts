@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 // Synchronous on purpose: a hundred small files read faster without a thread-pool round trip per call.
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import { TodoDbError, usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
 
 /**

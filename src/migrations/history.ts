@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { TodoDbError } from '../errors.js';
-import { migrationLockHeld } from './lock.js';
-import { isUnfinished } from './plan.js';
+import { TodoDbError } from '../core/errors.js';
+import { migrationLockHeld } from './advisory-lock.js';
 
 /**
  * `_prisma_migrations`, exactly as Prisma Migrate creates and fills it (migrations.md), so Prisma's tools can read
@@ -167,4 +166,9 @@ export async function insertMarkedApplied(db: Queryable, table: string, name: st
 export async function markFailedRolledBack(db: Queryable, table: string, name: string): Promise<number> {
   const { rowCount } = await db.query(`update ${table} set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
   return rowCount ?? 0;
+}
+
+/** A row of a migration that neither finished nor was rolled back: running now, or cut short. */
+export function isUnfinished(row: HistoryRow): boolean {
+  return !row.finished_at && !row.rolled_back_at;
 }

@@ -1,5 +1,4 @@
 export { Migrator, migrationStatus, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_LOCK_TIMEOUT_MS } from './migrator.js';
 export type { MigratorOptions, UpOptions, DownOptions, UpReport, DownReport, StatusReport, StatusEntry, PlannedStep, StepResult } from './migrator.js';
-export { createMigration, slugify, type CreatedMigration } from './create.js';
 export { readMigrations, type Migration } from './folder.js';
-export { MIGRATION_LOCK_KEY } from './lock.js';
+export { MIGRATION_LOCK_KEY } from './advisory-lock.js';

@@ -1,6 +1,6 @@
-import { TodoDbError, usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
-import type { HistoryRow } from './history.js';
+import { isUnfinished, type HistoryRow } from './history.js';
 
 /**
  * What the folder and the history say together, one entry per migration name, and every decision taken from
@@ -47,10 +47,6 @@ function stateOf(migration: Migration | undefined, row: HistoryRow | undefined):
 }
 
 /** Started, and neither finished nor rolled back: failed, or running when a migrator holds the lock. */
-export function isUnfinished(row: HistoryRow): boolean {
-  return !row.finished_at && !row.rolled_back_at;
-}
-
 export function matchesChecksum(migration: Migration, checksum: string): boolean {
   return migration.checksum === checksum || equivalentChecksums(migration).includes(checksum);
 }

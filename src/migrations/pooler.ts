@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
-import { usageError, type TodoDbError } from '../errors.js';
+import { usageError, type TodoDbError } from '../core/errors.js';
 
 export interface SecondConnection {
   client: Promise<pg.Client>;

@@ -5,7 +5,7 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { inTransactionFrom } from '../db/transaction.js';
-import { TodoDbError, usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from '../tasks/rules.js';
 
 /**

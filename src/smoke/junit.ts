@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { redact } from '../config/redact.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import type { SmokeReport, SmokeStep } from './run.js';
 
 /** One testsuite, one testcase per step, times in seconds: what CI test-report readers (Jenkins, GitLab) expect. */

@@ -4,10 +4,10 @@ import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
 import { connectPool, withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
-import type { Database } from '../database.js';
-import { TodoDbError, type InterruptSignal } from '../errors.js';
-import { cooperatively, signalOf } from '../interruption.js';
-import { compiledBaselineOnly } from '../wasm-tier.js';
+import type { Database } from '../db/database.js';
+import { TodoDbError, type InterruptSignal } from '../core/errors.js';
+import { cooperatively, signalOf } from '../core/interruption.js';
+import { compiledBaselineOnly } from '../core/wasm-tier.js';
 import { migrationStatus, readMigrations, type StatusReport } from '../migrations/index.js';
 import { SmokeCheckFailed } from './checks.js';
 import { STEPS, type SmokeState, type SmokeStepDefinition } from './steps.js';
@@ -101,7 +101,7 @@ async function runSteps(steps: SmokeStep[], state: SmokeState, signal: AbortSign
  * migrated it): one connection, its set-up off the critical path.
  */
 export async function openSmokeDatabase({ url, environment = 'development', migrationsDir }: { url: DatabaseUrl; environment?: Environment; migrationsDir?: string }): Promise<Database> {
-  const loading = import('../database.js');
+  const loading = import('../db/database.js');
   loading.catch(() => {});
   const pool = createPool(url, { max: 1, applicationName: 'todo-db smoke' });
   try {

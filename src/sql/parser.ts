@@ -1,4 +1,4 @@
-import { compiledBaselineOnly } from '../wasm-tier.js';
+import { compiledBaselineOnly } from '../core/wasm-tier.js';
 
 /**
  * PostgreSQL's own parser (libpg-query: PostgreSQL 18's grammar compiled to WebAssembly), so statement
@@ -81,7 +81,6 @@ function lastTokenEnd(scanSync: Module['scanSync'], script: string, offsets: (by
 
 /** The parser counts UTF-8 bytes; a script of ASCII alone needs no table. */
 function byteToCharOffsets(script: string): (byte: number) => number {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(script)) return (byte) => Math.min(byte, script.length);
   const table: number[] = [];
   let chars = 0;

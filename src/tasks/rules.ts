@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { usageError, type TodoDbError } from '../errors.js';
+import { usageError, type TodoDbError } from '../core/errors.js';
 
 /**
  * The task rules every writer in todo-db applies before the database sees a row. They mirror the CHECK

@@ -2,6 +2,10 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { jwt } from 'better-auth/plugins';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createTestDatabase } from './database.js';
+import { migrateProject } from './migrations.js';
 
 type PasswordOption = { hash: (password: string) => Promise<string>; verify: (input: { hash: string; password: string }) => Promise<boolean> };
 
@@ -55,4 +59,26 @@ export async function signIn(auth: TestAuth['auth'], email: string, password: st
 
 export function cookieOf(headers: Headers): string {
   return headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+}
+
+export interface AuthDatabase {
+  url: string;
+  ba: TestAuth;
+  db: Database;
+}
+
+/** For one describe block: a database built by todo-db's migrations, the real Better Auth and openDatabase() on it. */
+export function authDatabase(prefix: string): AuthDatabase {
+  const fixture = {} as AuthDatabase;
+  beforeAll(async () => {
+    fixture.url = await createTestDatabase(prefix);
+    await migrateProject(fixture.url);
+    fixture.ba = openAuth(fixture.url);
+    fixture.db = await openDatabase({ databaseUrl: fixture.url, poolSize: 2 });
+  });
+  afterAll(async () => {
+    await fixture.ba?.close();
+    await fixture.db?.close();
+  });
+  return fixture;
 }

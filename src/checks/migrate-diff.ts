@@ -3,9 +3,9 @@ import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { Migrator } from '../migrations/index.js';
 import { withConnection } from '../db/connect.js';
-import { readCatalog, readCatalogAt, readTableNames } from './catalog.js';
-import { compareCatalogs, type Difference, type Ignorable } from './diff.js';
-import { withShadowDatabase } from './shadow.js';
+import { readCatalog, readCatalogAt, readTableNames } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference, type Ignorable } from '../schema/differences.js';
+import { withShadowDatabase } from '../shadow/shadow-database.js';
 
 export interface MigrateDiffOptions {
   url: DatabaseUrl;

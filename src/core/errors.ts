@@ -1,4 +1,33 @@
-import type { FailureFacts } from './db/causes.js';
+/**
+ * Why a failure happened, as a machine reads it (`error.cause` in --json, beside `error.sqlstate`): CI retries on
+ * these. One code per kind, from PostgreSQL's SQLSTATE (its class where the whole class means one thing), or from
+ * a socket that closed.
+ */
+export type FailureCause =
+  | 'lock_timeout'
+  | 'lock_not_available'
+  | 'statement_timeout'
+  | 'query_canceled'
+  | 'transaction_timeout'
+  | 'idle_in_transaction_timeout'
+  | 'serialization_failure'
+  | 'deadlock'
+  | 'transaction_rollback'
+  | 'connection_lost';
+
+/** A timeout's setting as the failed session had it, and where it came from. */
+export interface TimeoutSetting {
+  name: 'lock_timeout' | 'statement_timeout';
+  value: string;
+  source: string;
+}
+
+/** What `--json` carries beside code, message and hint. */
+export interface FailureFacts {
+  sqlstate?: string;
+  cause?: FailureCause;
+  setting?: TimeoutSetting;
+}
 
 /**
  * Every expected failure is a TodoDbError: a stable code, a sentence saying what failed and why, and a hint

@@ -8,11 +8,11 @@ import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
-import { TodoDbError, usageError } from '../errors.js';
-import { compiledBaselineOnly } from '../wasm-tier.js';
-import { readCatalogAt, type Catalog } from './catalog.js';
-import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from './diff.js';
-import { withScratchDatabase, withShadowDatabase } from './shadow.js';
+import { TodoDbError, usageError } from '../core/errors.js';
+import { compiledBaselineOnly } from '../core/wasm-tier.js';
+import { readCatalogAt, type Catalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from '../schema/differences.js';
+import { withScratchDatabase, withShadowDatabase } from '../shadow/shadow-database.js';
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
@@ -98,15 +98,6 @@ export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Prom
     rightLabel: SCHEMA_PRISMA,
   });
   return { differences, ignored: NOT_COMPARED, schemaPath, engineVersion, durationMs: Math.round(performance.now() - started) };
-}
-
-/**
- * The SQL Prisma would run to create schema.prisma's tables in an empty database (`prisma migrate diff
- * --from-empty --to-schema --script`). The engine reads the server's version through an adapter before it
- * diffs, so it needs a database: `adapterUrl`, which it only reads from (a scratch database is best).
- */
-export async function prismaSchemaSql(schemaPath: string, adapterUrl: DatabaseUrl): Promise<string> {
-  return (await generateSchemaSql(schemaPath, await readSchema(schemaPath), adapterUrl)).sql;
 }
 
 async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl, externalTables: string[] = []): Promise<{ sql: string; engineVersion: string }> {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 
 /**
  * The app's hot queries, as the backend sends them. If one of these stops using an index, a user's task list

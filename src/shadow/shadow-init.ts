@@ -4,10 +4,10 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
-import { TodoDbError, usageError } from '../errors.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { displayPath, failureOffset } from '../migrations/errors.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { readExternalDefinitions, type ExternalDefinitions } from './external-definitions.js';
+import { readExternalDefinitions, type ExternalDefinitions } from '../schema/external-definitions.js';
 
 /** What other tools own, which a shadow database must hold before the migrations run. */
 export interface ShadowPrerequisites {

@@ -1,6 +1,6 @@
-import type { Catalog } from '../inspect/catalog.js';
+import type { Catalog } from '../schema/catalog-reader.js';
 import type { ParsedStatement } from '../sql/parser.js';
-import { NO_TRANSACTION_HEADER } from './folder.js';
+import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 
 /**
  * The pure half of `migrate create --from-schema`: the SQL Prisma's engine drafted, parsed by PostgreSQL's own
@@ -206,13 +206,15 @@ export interface ComposeInput {
   /** Comment lines that say what this file is (without the leading "-- "). */
   preamble: string[];
   affected: string[];
+  /** What the file cannot do, or what to do before it runs: right after the destructive steps (without "-- "). */
+  notes?: string[];
 }
 
 /**
  * The file as written: the no-transaction header if needed (it must be the first line to count), then the
  * destructive steps before any other comment, then what the change may affect, then the engine's SQL.
  */
-export function composeDraftFile({ sql, statements, preamble, affected }: ComposeInput): DraftFile {
+export function composeDraftFile({ sql, statements, preamble, affected, notes = [] }: ComposeInput): DraftFile {
   const destructive = destructiveSteps(statements);
   const noTransaction = needsNoTransaction(statements);
   const lines: string[] = [];
@@ -222,6 +224,7 @@ export function composeDraftFile({ sql, statements, preamble, affected }: Compos
     for (const step of destructive) lines.push(`--   ${step.statement}`, `--     ${step.risk}`, `--     Safer: ${step.saferAlternative}`);
     lines.push('--');
   }
+  if (notes.length > 0) lines.push(...notes.map((line) => `-- ${line}`), '--');
   lines.push(...preamble.map((line) => `-- ${line}`));
   if (affected.length > 0) {
     lines.push('--', '-- Not in schema.prisma, so Prisma\'s engine left them out: check whether this change needs them changed too.');

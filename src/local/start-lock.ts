@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, stat, unlink } from 'node:fs/promises';
-import { registerUndo } from '../interruption.js';
+import { registerUndo } from '../core/interruption.js';
 import { errnoCode, localUnavailable } from './errors.js';
 import { lockFile } from './paths.js';
 import { isAlive, sleep } from './process.js';

@@ -3,16 +3,16 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { inTransaction } from '../db/transaction.js';
-import { TodoDbError, usageError } from '../errors.js';
-import { readCatalog, type Catalog } from '../inspect/catalog.js';
-import { compareCatalogs, type Difference } from '../inspect/diff.js';
-import { readMigrations, type Migration } from './folder.js';
-import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from './history.js';
-import { withMigrationLock } from './lock.js';
-import { openSecondConnection, refuseDetectedPooler, refusePooledUrl } from './pooler.js';
-import { connectForMigrations, DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
-import { planMigrations, type MigrationEntry } from './plan.js';
-import { schemasAfterEachMigration } from './prefix-schemas.js';
+import { TodoDbError, usageError } from '../core/errors.js';
+import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference } from '../schema/differences.js';
+import { readMigrations, type Migration } from '../migrations/folder.js';
+import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from '../migrations/history.js';
+import { withMigrationLock } from '../migrations/advisory-lock.js';
+import { openSecondConnection, refuseDetectedPooler, refusePooledUrl } from '../migrations/pooler.js';
+import { connectForMigrations, DEFAULT_LOCK_TIMEOUT_MS } from '../migrations/migrator.js';
+import { planMigrations, type MigrationEntry } from '../migrations/plan.js';
+import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 
 export interface HistoryJobOptions {
   url: DatabaseUrl;

@@ -1,9 +1,9 @@
-import { readCatalog } from '../inspect/catalog.js';
-import { compareCatalogs, type Difference } from '../inspect/diff.js';
-import { usageError } from '../errors.js';
-import { readMigrations } from './folder.js';
-import { ensureHistoryTable, insertMarkedApplied, openHistory } from './history.js';
-import { schemasAfterEachMigration } from './prefix-schemas.js';
+import { readCatalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference } from '../schema/differences.js';
+import { usageError } from '../core/errors.js';
+import { readMigrations } from '../migrations/folder.js';
+import { ensureHistoryTable, insertMarkedApplied, openHistory } from '../migrations/history.js';
+import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 import { inTransaction } from '../db/transaction.js';
 import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 

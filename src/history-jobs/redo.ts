@@ -1,4 +1,4 @@
-import type { Migrator, StepResult } from './migrator.js';
+import type { Migrator, StepResult } from '../migrations/migrator.js';
 
 export interface RedoReport {
   rolledBack: StepResult[];

@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { PasswordHashAlgorithm } from '../auth/password.js';
 import { describeTarget } from '../config/database-url.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../core/errors.js';
 import { seedDev, type SeedReport } from '../seed/dev.js';
-import { readMigrations } from './folder.js';
-import { Migrator, type StepResult } from './migrator.js';
+import { readMigrations } from '../migrations/folder.js';
+import { Migrator, type StepResult } from '../migrations/migrator.js';
 import { inTransaction } from '../db/transaction.js';
-import { afterEachMigration } from './prefix-schemas.js';
+import { afterEachMigration } from '../shadow/prefix-schemas.js';
 import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
 
 export interface ResetOptions extends HistoryJobOptions {

@@ -1,8 +1,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertMigrationsWritable } from '../config/package-root.js';
-import { usageError } from '../errors.js';
-import { LOCK_FILE_NAME, lockFileContent, MIGRATION_NAME } from './folder.js';
+import { usageError } from '../core/errors.js';
+import { LOCK_FILE_NAME, lockFileContent, MIGRATION_NAME } from '../migrations/folder.js';
 
 const MAX_SLUG_LENGTH = 200;
 

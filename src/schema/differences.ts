@@ -1,4 +1,4 @@
-import type { Catalog, ColumnInfo, ConstraintInfo, IndexInfo, PolicyInfo, SequenceInfo, TableInfo, TriggerInfo } from './catalog.js';
+import type { Catalog, ColumnInfo, ConstraintInfo, IndexInfo, PolicyInfo, SequenceInfo, TableInfo, TriggerInfo } from './catalog-reader.js';
 
 export type DifferenceKind =
   | 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'trigger' | 'function'

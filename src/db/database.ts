@@ -1,18 +1,18 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
-import { resolveSettings } from './config/settings.js';
-import { usageError } from './errors.js';
-import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './db/pool.js';
-import { databaseTarget } from './db/target.js';
-import { Prisma, PrismaClient } from './generated/prisma/client.js';
+import { resolveSettings } from '../config/settings.js';
+import { usageError } from '../core/errors.js';
+import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './pool.js';
+import { databaseTarget } from './target.js';
+import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * The data-access face the app's backend imports: Prisma Client on our own pg pool, so the app gets the same
  * URL rules, TLS handling and timeouts as the CLI. This is the only module that loads Prisma; the CLI never
  * imports it (Prisma Client costs about 0.35 s of start-up).
  */
-export { Prisma, TaskPriority, TaskStatus } from './generated/prisma/client.js';
-export type { Task, User } from './generated/prisma/client.js';
+export { Prisma, TaskPriority, TaskStatus } from '../generated/prisma/client.js';
+export type { Task, User } from '../generated/prisma/client.js';
 
 export const MAX_POOL_SIZE = 10;
 

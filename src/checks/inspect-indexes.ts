@@ -3,10 +3,10 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
-import { TodoDbError, usageError } from '../errors.js';
-import { readIndexes, readTableNames, type IndexDetails } from './catalog.js';
+import { TodoDbError, usageError } from '../core/errors.js';
+import { readIndexes, readTableNames, type IndexDetails } from '../schema/catalog-reader.js';
 import { explainCanonicalQueries, type ExplainResult } from './explain.js';
-import { withShadowDatabase } from './shadow.js';
+import { withShadowDatabase } from '../shadow/shadow-database.js';
 
 /** The tables the app itself queries: the default selection. */
 export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;

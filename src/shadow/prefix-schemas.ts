@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { withConnection } from '../db/connect.js';
-import { readCatalog, type Catalog } from '../inspect/catalog.js';
-import { inShadow, withScratchDatabase, type ShadowOptions } from '../inspect/shadow.js';
-import type { Migration } from './folder.js';
-import { Migrator } from './migrator.js';
+import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
+import { inShadow, withScratchDatabase, type ShadowOptions } from './shadow-database.js';
+import type { Migration } from '../migrations/folder.js';
+import { Migrator } from '../migrations/migrator.js';
 
 /**
  * The schema after each prefix of `migrations` (index i: after migrations[0..i]), built in one shadow database

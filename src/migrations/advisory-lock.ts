@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { TodoDbError } from '../errors.js';
+import { TodoDbError } from '../core/errors.js';
 
 /**
  * The same session-level advisory lock Prisma Migrate takes, so a todo-db run and a Prisma run exclude each
