@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { startCutProxy, type Cut, type Direction } from './helpers/cut-proxy.js';
-import { createTestDatabase } from './helpers/database.js';
-import { migrationsFolder, tableMigration } from './helpers/migrations.js';
+import { adminQuery, createTestDatabase } from './helpers/database.js';
+import { migrationsFolder, query, tableMigration } from './helpers/migrations.js';
 import { appliedAndConsistent, fromHistory } from './helpers/run-report.js';
 
 /**
@@ -61,5 +61,40 @@ describe('a connection cut during 100 migrations', () => {
       expect(await appliedAndConsistent(url, tableOf, 'cut\\_%', where)).toEqual(names);
     }
     console.info(`bytes of an uncut run: ${total.toServer} to the server, ${total.toClient} to the client\n${outcomes.join('\n')}`);
+  });
+});
+
+describe('a connection lost during a no-transaction migration', () => {
+  it('reports it failed from the history, its row left unfinished and unwritten, the one before applied, the one after not run', async () => {
+    const url = await createTestDatabase('cutnotx');
+    const [before, during, after] = ['20260101000001_before', '20260101000002_during', '20260101000003_after'];
+    const dir = await migrationsFolder({
+      [before]: tableMigration('cutnotx_before'),
+      [during]: { up: '-- todo-db: no-transaction\ncreate table cutnotx_made (id int);\nselect pg_sleep(30);\ncreate table cutnotx_after (id int);\n' },
+      [after]: tableMigration('cutnotx_after_migration'),
+    });
+    const running = startCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    const database = new URL(url).pathname.slice(1);
+    for (;;) {
+      const { rows } = await adminQuery(`select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep'`);
+      if (rows[0]) {
+        await adminQuery(`select pg_terminate_backend(${rows[0].pid})`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const result = await running.exited;
+    expect(result.code).toBe(1);
+    const report = result.json();
+    expect(report.error).toMatchObject({ code: 'CONNECTION_LOST', sqlstate: '57P01', cause: 'connection_lost' });
+    expect(report.error.message).toContain(`${during}/migration.sql:3:1: terminating connection`);
+    expect(report.error.hint).toContain(`migrate resolve --rolled-back ${during}`);
+    expect(report.data).toEqual({ verb: 'applied', source: 'history', done: [before], failed: during, notRun: [after] });
+    const rows = await query(url, 'select migration_name, finished_at, rolled_back_at, logs from _prisma_migrations order by started_at');
+    expect(rows).toEqual([
+      expect.objectContaining({ migration_name: before, finished_at: expect.any(Date), rolled_back_at: null }),
+      { migration_name: during, finished_at: null, rolled_back_at: null, logs: null },
+    ]);
+    expect((await query(url, "select relname from pg_class where relname like 'cutnotx%' and relkind = 'r' order by 1")).map((row) => row.relname)).toEqual(['cutnotx_before', 'cutnotx_made']);
   });
 });

@@ -107,3 +107,15 @@ describe('causes a machine can read, inside MIGRATION_FAILED', () => {
     expect(result.json().error).toMatchObject({ code: 'MIGRATION_FAILED', sqlstate: '42703', cause: null });
   });
 });
+
+describe('causes a machine can read, outside migrations', () => {
+  it.each([
+    ['a database that does not exist', '3D000', (url: URL) => Object.assign(url, { pathname: '/no_such_database_here' })],
+    ['a wrong password', '28P01', (url: URL) => Object.assign(url, { password: 'not-the-password' })],
+  ])('%s: the connection failure carries SQLSTATE %s', async (_, sqlstate, spoil) => {
+    const url = spoil(new URL(await createTestDatabase('cause'))).toString();
+    const result = await runCli(['migrate', 'status', '--json'], { env: { DATABASE_URL: url } });
+    expect(result.code).not.toBe(0);
+    expect(result.json().error).toMatchObject({ sqlstate, cause: null });
+  });
+});

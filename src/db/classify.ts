@@ -1,5 +1,6 @@
 import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
+import { isSqlState } from './server-errors.js';
 
 /**
  * Turns whatever pg, Node's sockets, TLS or Neon's proxy threw into one verdict: a stable code, whether a
@@ -12,6 +13,8 @@ export interface ConnectionFailure {
   hint: string;
   /** The driver's own words, redacted, for verbose output. */
   detail: string;
+  /** PostgreSQL's SQLSTATE, when the server refused (28P01, 3D000, 57P03). */
+  sqlstate?: string;
 }
 
 type Target = Pick<DatabaseUrl, 'host' | 'port' | 'user' | 'database' | 'socket' | 'tls' | 'sslmode' | 'neon' | 'variable'>;
@@ -38,7 +41,8 @@ export function classifyConnectionError(error: unknown, target: Target): Connect
   const shape = toShape(error);
   const detail = redact(shape.message);
   const verdict = classify(shape, target);
-  return { ...verdict, message: redact(verdict.message), hint: redact(verdict.hint), detail };
+  const sqlstate = isSqlState(shape.code) ? { sqlstate: shape.code } : {};
+  return { ...verdict, message: redact(verdict.message), hint: redact(verdict.hint), detail, ...sqlstate };
 }
 
 function toShape(error: unknown): ErrorShape {

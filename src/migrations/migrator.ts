@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
+import { connectionLost } from '../db/causes.js';
 import { connect } from '../db/connect.js';
 import { usageError } from '../core/errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { connectionLost } from '../db/causes.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
 import { readMigrations, type Migration, type SqlText } from './folder.js';
@@ -181,37 +181,33 @@ export class Migrator {
       if (second) await refuseDetectedPooler(this.options.url, client, second.client);
       const progress: RunProgress = { names: pending.map((entry) => entry.name), confirmed: 0, sent: 0 };
       const failureContext = () => this.failureContext(client, migrations, progress);
-      try {
-        return await this.locked(client, async (waitedForLockMs) => {
-          const judged = await judging;
-          const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
-          const guards = this.guards(serverVersionNum);
-          const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
-          progress.names = stillPending.map((entry) => entry.name);
-          const prepared = await prepareEach(stillPending, prepareUp, judged);
-          const applied: StepResult[] = [];
-          const withdrawReport = reportAfterSignal(client, failureContext);
-          try {
-            for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
-              const [first] = batch;
-              progress.sent += batch.length;
-              if (batch.length === 1 && first && !first.transactional) {
-                applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
-              } else {
-                await this.applyTogether(client, table, guards, batch, prepared, applied);
-              }
-              progress.confirmed = applied.length;
+      return this.locked(client, async (waitedForLockMs) => {
+        const judged = await judging;
+        const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
+        const guards = this.guards(serverVersionNum);
+        const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
+        progress.names = stillPending.map((entry) => entry.name);
+        const prepared = await prepareEach(stillPending, prepareUp, judged);
+        const applied: StepResult[] = [];
+        const withdrawReport = reportAfterSignal(client, failureContext);
+        try {
+          for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
+            const [first] = batch;
+            progress.sent += batch.length;
+            if (batch.length === 1 && first && !first.transactional) {
+              applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
+            } else {
+              await this.applyTogether(client, table, guards, batch, prepared, applied);
             }
-          } catch (error) {
-            throw withResults(error, 'applied', progress.names, applied.length);
-          } finally {
-            withdrawReport();
+            progress.confirmed = applied.length;
           }
-          return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
-        });
-      } catch (error) {
-        throw await explainRunFailure(error, failureContext());
-      }
+        } catch (error) {
+          throw withResults(error, 'applied', progress.names, applied.length);
+        } finally {
+          withdrawReport();
+        }
+        return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
+      }).catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
     });
   }
 
