@@ -1,7 +1,8 @@
 import { TodoDbError, type FailureCause, type FailureFacts, type TimeoutSetting } from '../core/errors.js';
 
 export type { FailureCause, FailureFacts, TimeoutSetting };
-import { isSqlState, sqlState } from './server-errors.js';
+import { sqlState } from './server-errors.js';
+import { isSqlState } from './sqlstate.js';
 
 /** Class 08 (connection exception) and the 57P0x a server sends as it ends a session: shutdown, crash, restart, drop, idle timeout. */
 const LOST_STATES = /^(08...|57P0[1-5])$/;

@@ -1,6 +1,6 @@
 import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
-import { isSqlState } from './server-errors.js';
+import { isSqlState } from './sqlstate.js';
 
 /**
  * Turns whatever pg, Node's sockets, TLS or Neon's proxy threw into one verdict: a stable code, whether a

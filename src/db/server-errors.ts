@@ -4,6 +4,7 @@ import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
 import { TodoDbError } from '../core/errors.js';
 import { withConnection } from './connect.js';
+import { isSqlState } from './sqlstate.js';
 
 /**
  * Errors PostgreSQL raises while a command works that a person can fix: a missing privilege (42501), a
@@ -19,11 +20,6 @@ export interface ServerErrorContext {
 interface PgErrorShape {
   code: string;
   message: string;
-}
-
-/** Five characters of digits and capitals with a digit among them: EPIPE has the shape but is Node's. */
-export function isSqlState(code: string | undefined): code is string {
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code);
 }
 
 /** The SQLSTATE of a pg error, or of the pg error a TodoDbError or driver adapter wrapped. */

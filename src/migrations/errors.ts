@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
 import { causeOf, connectionLost, type FailureCause, type TimeoutSetting } from '../db/causes.js';
-import { isSqlState } from '../db/server-errors.js';
+import { isSqlState } from '../db/sqlstate.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
 import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
