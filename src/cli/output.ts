@@ -1,8 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact, redactDeep } from '../config/redact.js';
 import type { LogLevel } from '../config/settings.js';
-import type { TimeoutSetting } from '../db/causes.js';
-import type { TodoDbError } from '../core/errors.js';
+import type { TimeoutSetting, TodoDbError } from '../core/errors.js';
 
 const LEVELS: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

@@ -1,6 +1,4 @@
 import { TodoDbError, type FailureCause, type FailureFacts, type TimeoutSetting } from '../core/errors.js';
-
-export type { FailureCause, FailureFacts, TimeoutSetting };
 import { sqlState } from './server-errors.js';
 import { isSqlState } from './sqlstate.js';
 

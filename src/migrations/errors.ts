@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
-import { causeOf, connectionLost, type FailureCause, type TimeoutSetting } from '../db/causes.js';
+import { causeOf, connectionLost } from '../db/causes.js';
 import { isSqlState } from '../db/sqlstate.js';
-import { TodoDbError, usageError } from '../core/errors.js';
+import { TodoDbError, usageError, type FailureCause, type TimeoutSetting } from '../core/errors.js';
 import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
 import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
 import type { StatementProblem } from './sql.js';
