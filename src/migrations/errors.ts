@@ -113,6 +113,9 @@ function excerpt(script: string, offset: number | undefined): string {
 /** The hint's first words for a migration whose connection ended under it. */
 export const CONNECTION_ENDED = 'The connection to PostgreSQL ended while it ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
 
+/** The same for a rollback: what rolled back is in the history, so the user knows how many are left. */
+export const DOWN_CONNECTION_ENDED = 'The connection to PostgreSQL ended while down.sql ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Once the server is reachable, todo-db migrate status shows what is still applied.';
+
 /** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
 function causeHint(error: PgError, file: MigrationFile): string {
   const code = error.code ?? '';

@@ -4,7 +4,7 @@
  */
 export interface RunResults {
   /** "applied" for up, "rolled back" for down. */
-  verb: string;
+  verb: 'applied' | 'rolled back';
   done: string[];
   failed: string | null;
   notRun: string[];
@@ -21,21 +21,8 @@ export interface WithResults {
   results: RunResults;
 }
 
-/** Runs each step in order; when one throws, the error leaves carrying what was done, what failed and what was not run. */
-export async function eachStep<E extends { name: string }, R>(entries: E[], verb: string, step: (entry: E) => Promise<R>): Promise<R[]> {
-  const done: R[] = [];
-  for (const entry of entries) {
-    try {
-      done.push(await step(entry));
-    } catch (error) {
-      throw withResults(error, verb, entries.map((e) => e.name), done.length);
-    }
-  }
-  return done;
-}
-
 /** The error, carrying the result set: the first `done` of `names` were done, the next one failed. */
-export function withResults(error: unknown, verb: string, names: string[], done: number): unknown {
+export function withResults(error: unknown, verb: RunResults['verb'], names: string[], done: number): unknown {
   const results: RunResults = { verb, done: names.slice(0, done), failed: names[done] ?? null, notRun: names.slice(done + 1) };
   if (error !== null && typeof error === 'object') Object.assign(error, { results });
   return error;
