@@ -82,7 +82,8 @@ describe('a connection cut during `migrate down` of 100 migrations', () => {
     expect(whole.code, whole.stderr).toBe(0);
     const total = measured.bytes();
 
-    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) => [...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({ direction, afterBytes })));
+    // Also 10 and 200 bytes in: while connecting (the start-up message, authentication).
+    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) => [10, 200, ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({ direction, afterBytes })));
     const outcomes: string[] = [];
     for (const cut of cuts) {
       const url = await migrated('cutdown');
@@ -100,7 +101,7 @@ describe('a connection cut during `migrate down` of 100 migrations', () => {
         expect(report.data, where).toEqual(rolledBackFromHistory(newestFirst, applied));
         expect(result.stderr, where).toContain(`${COUNT - applied.length} of ${COUNT} rolled back`);
       } else {
-        // Cut before the first down.sql was sent (connecting, the lock): nothing rolled back, and said as a connection failure.
+        // Cut before the first down.sql was sent (connecting, the lock): nothing rolled back, and said as a connection lost, not PostgreSQL's error.
         expect(applied, where).toEqual(names);
         expect(report.error, where).toMatchObject({ code: expect.stringMatching(/^CONNECT/), cause: 'connection_lost', sqlstate: null });
       }
