@@ -9,7 +9,7 @@ import type { Migration, SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, recordRolledBackFailure } from './history.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type AppliedEntry, type MigrationEntry, type MigrationState, type PendingEntry } from './plan.js';
-import { withResults, type RunResults } from './results.js';
+import { resultSet, withResults, type RunResults } from './results.js';
 import { withSession, type SessionTarget } from './session.js';
 import { findStatementProblem } from './sql.js';
 
@@ -56,6 +56,8 @@ export interface UpReport {
   applied: StepResult[];
   plan: PlannedStep[];
   waitedForLockMs: number;
+  /** The result set, as a failure's error carries it: everything done, nothing failed (a dry run: nothing run). */
+  results: RunResults;
 }
 
 export interface DownReport {
@@ -63,6 +65,7 @@ export interface DownReport {
   rolledBack: StepResult[];
   plan: PlannedStep[];
   waitedForLockMs: number;
+  results: RunResults;
 }
 
 export interface StatusEntry {
@@ -147,12 +150,13 @@ interface Run {
   done: StepResult[];
 }
 
-/** What the private sequence gives back: its plan, what it did (in order), and how long it waited for the lock. */
+/** What the private sequence gives back: its plan, what it did (in order), its result set, and how long it waited for the lock. */
 interface Outcome {
   dryRun: boolean;
   done: StepResult[];
   plan: PlannedStep[];
   waitedForLockMs: number;
+  results: RunResults;
 }
 
 /**
@@ -194,7 +198,8 @@ export class Migrator {
       const entries = await session.observe();
       const chosen = direction.choose(entries);
       // Nothing to do needs no lock and no parser, unless another migrator is running: wait for it, then see what is left.
-      if (chosen.length === 0 && !entries.some((entry) => entry.state === 'running')) return { dryRun, done: [], plan: [], waitedForLockMs: 0 };
+      const nothingRun = (plan: PlannedStep[]): Outcome => ({ dryRun, done: [], plan, waitedForLockMs: 0, results: resultSet(direction.verb, plan.map((step) => step.name), 0, { failed: false }) });
+      if (chosen.length === 0 && !entries.some((entry) => entry.state === 'running')) return nothingRun([]);
       // Judging (the parser's load) overlaps the pooler check's connect and the lock; nothing is written before the files are judged.
       const judging = judgeEach(chosen, direction.judge);
       judging.catch(() => {});
@@ -204,7 +209,7 @@ export class Migrator {
         await judging;
         await direction.review(chosen, session.client);
       }
-      if (dryRun) return { dryRun, done: [], plan: (await judging).map(({ entry }) => direction.planned(entry)), waitedForLockMs: 0 };
+      if (dryRun) return nothingRun((await judging).map(({ entry }) => direction.planned(entry)));
       await session.checkPooler();
       const progress: RunProgress = { names: chosen.map((entry) => entry.name), confirmed: 0, sent: 0 };
       const failureContext = () => this.failureContext(session.client, session.migrations, direction, progress);
@@ -226,7 +231,7 @@ export class Migrator {
           } finally {
             withdrawReport();
           }
-          return { dryRun, done: run.done, plan: stillChosen.map(direction.planned), waitedForLockMs };
+          return { dryRun, done: run.done, plan: stillChosen.map(direction.planned), waitedForLockMs, results: resultSet(direction.verb, progress.names, run.done.length, { failed: false }) };
         })
         .catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
     });

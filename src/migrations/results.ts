@@ -1,6 +1,7 @@
 /**
- * What a run did before it failed (Kysely's result set): the error carries it, so `--json` can put it in `data`
- * and the text output can list it, instead of leaving the user to guess from migrate status.
+ * What a run did, what failed and what it did not run (Kysely's result set), for success and failure alike: a
+ * report carries it as `results`, an error as its `results`, so `--json` can put it in `data` and the text output
+ * can list it, instead of leaving the user to guess from migrate status.
  */
 export interface RunResults {
   /** "applied" for up, "rolled back" for down. */
@@ -21,9 +22,15 @@ export interface WithResults {
   results: RunResults;
 }
 
+/** The first `done` of `names` were done; with `failed`, the next one failed; the rest did not run. */
+export function resultSet(verb: RunResults['verb'], names: string[], done: number, { failed }: { failed: boolean }): RunResults {
+  const failedName = failed ? (names[done] ?? null) : null;
+  return { verb, done: names.slice(0, done), failed: failedName, notRun: names.slice(done + (failedName ? 1 : 0)) };
+}
+
 /** The error, carrying the result set: the first `done` of `names` were done, the next one failed. */
 export function withResults(error: unknown, verb: RunResults['verb'], names: string[], done: number): unknown {
-  const results: RunResults = { verb, done: names.slice(0, done), failed: names[done] ?? null, notRun: names.slice(done + 1) };
+  const results = resultSet(verb, names, done, { failed: true });
   if (error !== null && typeof error === 'object') Object.assign(error, { results });
   return error;
 }
