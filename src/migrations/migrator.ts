@@ -10,7 +10,7 @@ import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFi
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type AppliedEntry, type MigrationEntry, type MigrationState, type PendingEntry } from './plan.js';
 import { resultSet, withResults, type RunResults } from './results.js';
-import { withSession, type SessionTarget } from './session.js';
+import { withSession, type Session, type SessionTarget } from './session.js';
 import { findStatementProblem } from './sql.js';
 
 export { DEFAULT_LOCK_TIMEOUT_MS } from './session.js';
@@ -211,30 +211,40 @@ export class Migrator {
       }
       if (dryRun) return nothingRun((await judging).map(({ entry }) => direction.planned(entry)));
       await session.checkPooler();
-      const progress: RunProgress = { names: chosen.map((entry) => entry.name), confirmed: 0, sent: 0 };
-      const failureContext = () => this.failureContext(session.client, session.migrations, direction, progress);
-      return session
-        .locked({ create: direction.createHistory }, async ({ table, entries: final, serverVersionNum, waitedForLockMs }) => {
-          const stillChosen = direction.choose(final);
-          progress.names = stillChosen.map((entry) => entry.name);
-          const steps = await judgeEach(stillChosen, direction.judge, await judging);
-          const run: Run = { client: session.client, table, guards: this.guards(serverVersionNum), done: [] };
-          const withdrawReport = reportAfterSignal(session.client, failureContext);
-          try {
-            for (const batch of direction.batches(steps)) {
-              progress.sent += batch.length;
-              await direction.apply(run, batch);
-              progress.confirmed = run.done.length;
-            }
-          } catch (error) {
-            throw withResults(error, direction.verb, progress.names, run.done.length);
-          } finally {
-            withdrawReport();
-          }
-          return { dryRun, done: run.done, plan: stillChosen.map(direction.planned), waitedForLockMs, results: resultSet(direction.verb, progress.names, run.done.length, { failed: false }) };
-        })
-        .catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
+      return this.#applyLocked(session, direction, chosen, judging);
     });
+  }
+
+  /**
+   * Under the lock: the plan made final from the history read there, each batch applied, and a failure told from
+   * the history read back when the connection was lost (or, on a signal, before the process exits).
+   */
+  async #applyLocked<E extends MigrationEntry>(session: Session, direction: Direction<E>, seen: E[], judging: Promise<Step<E>[]>): Promise<Outcome> {
+    // What was seen outside the lock, until the history under it says what runs: the fallback report if the lock is never had.
+    const progress: RunProgress = { names: seen.map((entry) => entry.name), confirmed: 0, sent: 0 };
+    const failureContext = () => this.failureContext(session.client, session.migrations, direction, progress);
+    const { verb } = direction;
+    return session
+      .locked({ create: direction.createHistory }, async ({ table, entries, serverVersionNum, waitedForLockMs }) => {
+        const chosen = direction.choose(entries);
+        progress.names = chosen.map((entry) => entry.name);
+        const steps = await judgeEach(chosen, direction.judge, await judging);
+        const run: Run = { client: session.client, table, guards: this.guards(serverVersionNum), done: [] };
+        const withdrawReport = reportAfterSignal(session.client, failureContext);
+        try {
+          for (const batch of direction.batches(steps)) {
+            progress.sent += batch.length;
+            await direction.apply(run, batch);
+            progress.confirmed = run.done.length;
+          }
+        } catch (error) {
+          throw withResults(error, verb, progress.names, run.done.length);
+        } finally {
+          withdrawReport();
+        }
+        return { dryRun: false, done: run.done, plan: chosen.map(direction.planned), waitedForLockMs, results: resultSet(verb, progress.names, run.done.length, { failed: false }) };
+      })
+      .catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
   }
 
   private upward(to: string | undefined, allowOutOfOrder: boolean): Direction<PendingEntry> {
