@@ -65,6 +65,33 @@ describe('a connection cut during 100 migrations', () => {
   });
 });
 
+describe('a reply the driver cannot read during 100 migrations (not PostgreSQL\'s error, not a closed socket first)', () => {
+  it('up and down: told as a lost connection, the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
+    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const outcomes: string[] = [];
+    for (const command of ['up', 'down'] as const) {
+      for (const afterBytes of [5_000, 15_000, 25_000, 45_000, 60_000]) {
+        const url = await createTestDatabase('garble');
+        if (command === 'down') expect((await up(dir, url)).code).toBe(0);
+        const proxy = await startCutProxy(url, { direction: 'toClient', afterBytes, garble: true });
+        const result = await (command === 'up' ? up : down)(dir, proxy.url(url));
+        await proxy.close();
+        const where = `${command}, garbled after ${afterBytes} bytes: exit ${result.code}`;
+        const applied = command === 'up' ? await appliedAndConsistent(url, tableOf, 'cut\\_%', where) : await afterDownConsistent(url, tableOf, 'cut\\_%', where);
+        const report = result.json();
+        outcomes.push(`${where}, ${applied.length} applied${report.data?.source ? `, reported from the ${report.data.source}` : ''}`);
+        if (result.code === 0) continue;
+        expect(report.error, where).toMatchObject({ code: 'CONNECTION_LOST', cause: 'connection_lost', sqlstate: null });
+        expect(report.error.hint, where).not.toMatch(/Fix (migration|down)\.sql/);
+        // Garbled while the history was first read: nothing ran, and there is no result set to tell.
+        if (!report.data) expect(applied, where).toEqual(command === 'up' ? [] : names);
+        else expect(report.data, where).toEqual(command === 'up' ? fromHistory(names, applied) : rolledBackFromHistory([...names].reverse(), applied));
+      }
+    }
+    console.info(outcomes.join('\n'));
+  });
+});
+
 describe('a connection cut during `migrate down` of 100 migrations', () => {
   it('at many byte offsets in both directions: the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
     const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));

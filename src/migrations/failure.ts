@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
-import { connectionLost } from '../db/causes.js';
+import { connectionLost, failureFacts } from '../db/causes.js';
 import { withConnection } from '../db/connect.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../db/pool.js';
 import { settingSource, sqlState } from '../db/server-errors.js';
@@ -51,7 +51,7 @@ export interface FailureContext {
  * migration's timeout gets its setting and where it was set.
  */
 export async function explainRunFailure(error: unknown, context: FailureContext): Promise<unknown> {
-  if (connectionLost(error)) return reportFromHistory(error, context);
+  if (connectionLost(error) || failureFacts(error).cause === 'connection_lost') return reportFromHistory(error, context);
   await addTimeoutSetting(error, context);
   return error;
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { connectionLost } from '../db/causes.js';
 import { usageError } from '../core/errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
+import { encodingInvalid, failureOffset, lostDuringRun, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
 import type { Migration, SqlText } from './folder.js';
 import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, recordRolledBackFailure } from './history.js';
@@ -310,7 +309,7 @@ export class Migrator {
       if (!migration) throw error.error;
       const failure = migrationFailed(migration, 'migration.sql', migration.sql, error.error, { offset: error.offset });
       // What committed is read back from the history (explainRunFailure): the count of completed commands is only a lower bound.
-      if (connectionLost(error.error)) throw failure;
+      if (lostDuringRun(failure)) throw failure;
       for (const before of migrations.slice(0, error.index)) {
         this.options.log?.(`${before.name} (applied)`);
         done.push({ name: before.name, durationMs: 0 });
@@ -339,7 +338,7 @@ export class Migrator {
         const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
         const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset, rolledBack: false });
         // A lost session cannot write; its started row stays, and the history read back tells it.
-        if (!connectionLost(error)) await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
+        if (!lostDuringRun(failure)) await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
         throw failure;
       }
     }
