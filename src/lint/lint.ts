@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
+import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
@@ -146,6 +147,9 @@ function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
     const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
+    const nul = script.indexOf('\0');
+    if (nul !== -1) return [{ ...base, statements: [], syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
     try {
       return [{ ...base, statements: parser.parse(script) }];
     } catch (error) {
@@ -227,7 +231,9 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
+    const transactional = file.file === 'down.sql' || file.migration.transactional;
+    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(file.script, file.statements) : []);
+    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes, prismaBlocks };
     for (const statement of file.statements) this.statement(file, shown, statement, context);
   }
 
