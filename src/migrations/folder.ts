@@ -4,7 +4,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dire
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
-import { compareMigrationNames, MAX_MIGRATION_NAME_LENGTH } from './order.js';
+import { compareMigrationNames } from './order.js';
 
 /**
  * The migrations folder in Prisma's layout: `<folder>/migration.sql` (any folder name Prisma accepts, in its order:
@@ -68,10 +68,6 @@ function readMigration(root: string, dir: string, name: string): Migration {
   const stat = lstatSync(folder);
   if (!stat.isDirectory() && !stat.isSymbolicLink()) {
     throw usageError('MIGRATION_INVALID', `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`, 'Move the file out of the migrations folder.');
-  }
-  const length = [...name].length;
-  if (length > MAX_MIGRATION_NAME_LENGTH) {
-    throw usageError('MIGRATION_INVALID', `The migration folder name "${name}" is ${length} characters long; the history (and Prisma's) records at most ${MAX_MIGRATION_NAME_LENGTH}.`, 'Rename it before it is applied anywhere (todo-db migrate create writes short names).');
   }
   const linked = stat.isSymbolicLink();
   const sqlPath = path.join(folder, 'migration.sql');

@@ -10,5 +10,3 @@ export function compareMigrationNames(a: string, b: string): number {
   return a.localeCompare(b) || Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** `_prisma_migrations.migration_name` is VARCHAR(255): a longer folder name could never be recorded, by Prisma either. */
-export const MAX_MIGRATION_NAME_LENGTH = 255;
