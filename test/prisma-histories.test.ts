@@ -138,6 +138,10 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
     expect(adopted.code).toBe(0);
     expect(adopted.json().data).toMatchObject({ recorded: PRISMA_ORDER, pending: [], accountedFor: true });
     expect(statusStates(await cli(url, migrationsDir, 'migrate', 'status', '--json'))).toEqual(PRISMA_ORDER.map((name) => [name, 'applied']));
+
+    // migrate create still writes a timestamped name beside them.
+    const created = await cli(url, migrationsDir, 'migrate', 'create', 'add due date', '--json');
+    expect(created.json().data.name).toMatch(/^\d{14}_add_due_date$/);
   });
 
   it("runs Prisma's block and everything after its COMMIT in one transaction with the history row: a later failure leaves nothing of the file", async () => {

@@ -15,9 +15,10 @@ export function prismaTransactionBlocks(script: string, statements: ParsedStatem
   let open: ParsedStatement | undefined;
   for (const statement of statements) {
     if (statement.kind !== 'TransactionStmt' || SAVEPOINTS.has(String(statement.node.kind))) continue;
-    if (!open && isOwnLine(script, statement, 'BEGIN')) {
+    const type = String(statement.node.kind);
+    if (!open && type === 'TRANS_STMT_BEGIN' && isOwnLine(script, statement, 'BEGIN')) {
       open = statement;
-    } else if (open && isOwnLine(script, statement, 'COMMIT')) {
+    } else if (open && type === 'TRANS_STMT_COMMIT' && isOwnLine(script, statement, 'COMMIT')) {
       folded.push(open, statement);
       open = undefined;
     } else {
@@ -30,7 +31,7 @@ export function prismaTransactionBlocks(script: string, statements: ParsedStatem
 
 const SAVEPOINTS = new Set(['TRANS_STMT_SAVEPOINT', 'TRANS_STMT_RELEASE', 'TRANS_STMT_ROLLBACK_TO']);
 
-/** A line that holds exactly `BEGIN;` or `COMMIT;`, as Prisma writes it (its statements end in `;\n`). */
+/** A line that holds exactly `BEGIN;` or `COMMIT;`, as Prisma writes it (its statements end in `;\n`): no options, no AND CHAIN, no other case. */
 function isOwnLine(script: string, statement: ParsedStatement, keyword: 'BEGIN' | 'COMMIT'): boolean {
   if (statement.sql !== keyword || script[statement.end] !== ';') return false;
   const startsLine = statement.offset === 0 || script[statement.offset - 1] === '\n';
