@@ -124,12 +124,16 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
     expect(diff.code).toBe(0);
 
     const lint = await cli(url, migrationsDir, 'migrate', 'lint', '--all', '--json');
-    const findings = lint.json().data.findings as Array<{ rule: string; severity: string; location: string; why: string }>;
+    const findings = lint.json().data.findings as Array<{ rule: string; severity: string; location: string; why: string; fix: string }>;
     const block = findings.filter((finding) => finding.rule === 'prisma-transaction-block');
     expect(block).toHaveLength(1);
     expect(block[0]).toMatchObject({ severity: 'warning', location: expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${generated.removal.split('\n').indexOf('BEGIN;') + 1}:1$`)) });
     expect(block[0]?.why).toMatch(/prisma migrate deploy commits at the COMMIT line/);
     expect(findings.map((finding) => finding.rule)).not.toContain('transaction-control');
+    // Every fix for a file Prisma applied says to make the change in a new migration, or to record the edit.
+    const inRemoval = findings.filter((finding) => finding.location.includes(`${REMOVE}/`) && finding.rule !== 'prisma-transaction-block');
+    expect(inRemoval.length).toBeGreaterThan(0);
+    for (const finding of inRemoval) expect(finding.fix).toContain(`(${REMOVE} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${REMOVE})`);
 
     const refused = await cli(url, migrationsDir, 'migrate', 'baseline', '--json');
     expect([refused.code, refused.json().error.code]).toEqual([2, 'BASELINE_HAS_HISTORY']);
