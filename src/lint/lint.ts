@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
+import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
@@ -19,6 +20,8 @@ export interface LintTarget {
   migration: Migration;
   /** Pending in the database linted against: tables it creates are new for the pending migrations after it. */
   pending: boolean;
+  /** Applied in the database linted against: a fix goes in a new migration, never into this file. */
+  applied?: boolean;
 }
 
 export interface LintOptions {
@@ -93,6 +96,7 @@ export interface LintReport {
 interface ParsedFile {
   migration: Migration;
   pending: boolean;
+  applied: boolean;
   file: LintFile;
   path: string;
   script: string;
@@ -141,11 +145,14 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   };
 }
 
-function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[]): ParsedFile[] {
+function parseFiles(parser: SqlParser, { migration, pending, applied = false }: LintTarget, which: LintFile[]): ParsedFile[] {
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
+    const nul = script.indexOf('\0');
+    if (nul !== -1) return [{ ...base, statements: [], syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
     try {
       return [{ ...base, statements: parser.parse(script) }];
     } catch (error) {
@@ -227,7 +234,9 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
+    const transactional = file.file === 'down.sql' || file.migration.transactional;
+    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(file.script, file.statements) : []);
+    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes, prismaBlocks };
     for (const statement of file.statements) this.statement(file, shown, statement, context);
   }
 
@@ -245,7 +254,8 @@ class Walk {
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
     if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
-    for (const item of raw) {
+    for (const found of raw) {
+      const item = file.applied && file.file === 'migration.sql' ? inAppliedFile(found, file.migration.name) : found;
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
     }
@@ -285,6 +295,12 @@ class Walk {
       this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
     }
   }
+}
+
+/** A finding in a migration.sql the database already applied: changing that file would only make it MIGRATION_EDITED there. */
+function inAppliedFile(raw: RawFinding, migration: string): RawFinding {
+  const fix = raw.fix ?? RULES[raw.rule].fix;
+  return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
 }
 
 function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
