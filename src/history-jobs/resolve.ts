@@ -54,7 +54,7 @@ export async function resolveApplied(options: HistoryJobOptions, name: string, {
       });
       return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null, checksum: null };
     });
-  });
+  }, (migrations) => void requireMigration(migrations, name));
 }
 
 /** `migrate resolve --rolled-back <name>`: a failed migration, cleaned up by hand, becomes pending again. */
@@ -100,7 +100,7 @@ export async function resolveEdited(options: HistoryJobOptions, name: string, { 
       await recordEditedChecksum(client, table, name, migration.checksum);
       return { name, resolution: 'edited' as const, verified: !force, failedAttemptsRolledBack: 0, mayRemain: null, checksum: change };
     });
-  });
+  }, (migrations) => void requireMigration(migrations, name));
 }
 
 function requireEdited(entries: MigrationEntry[], name: string): AppliedEntry {

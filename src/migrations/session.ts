@@ -69,18 +69,20 @@ export function withSession<T>(target: SessionTarget, access: Access, work: (ses
 
 /**
  * withSession for the history jobs (resolve, baseline, reset), which write whatever they find: the pooler check's
- * connection opens beside the session's, and the check passes before `work` builds anything.
+ * connection opens beside the session's, and the check passes before `work` builds anything. `accept` judges the
+ * folder as soon as it is read (a name that is not there), so a usage error needs no database.
  */
-export function withLockedSession<T>(target: SessionTarget, work: (session: Session) => Promise<T>): Promise<T> {
+export function withLockedSession<T>(target: SessionTarget, work: (session: Session) => Promise<T>, accept?: (migrations: Migration[]) => void): Promise<T> {
   refusePooledUrl(target.url);
   const second = target.unshared ? undefined : openSecondConnection(() => connectForMigrations(target.url, target.environment));
-  return runSession(target, 'write', second, async (session) => {
+  const checked = async (session: Session) => {
     await session.checkPooler();
     return work(session);
-  });
+  };
+  return runSession(target, 'write', second, checked, accept);
 }
 
-async function runSession<T>(target: SessionTarget, access: Access, second: SecondConnection | undefined, work: (session: Session) => Promise<T>): Promise<T> {
+async function runSession<T>(target: SessionTarget, access: Access, second: SecondConnection | undefined, work: (session: Session) => Promise<T>, accept?: (migrations: Migration[]) => void): Promise<T> {
   const shared = target.connection;
   const connecting = shared ? Promise.resolve(shared) : connectForMigrations(target.url, target.environment);
   const close = async (client: pg.Client) => {
@@ -90,6 +92,7 @@ async function runSession<T>(target: SessionTarget, access: Access, second: Seco
   let client: pg.Client;
   try {
     migrations = readMigrations(target.migrationsDir);
+    accept?.(migrations);
     client = await connecting;
   } catch (error) {
     second?.close();
