@@ -2,7 +2,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
 import type { Migration } from '../migrations/folder.js';
-import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
+import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
 import { RULES, STYLE_RULES, type RuleId, type Severity } from './rules/index.js';
@@ -99,6 +99,7 @@ interface ParsedFile {
   statements: ParsedStatement[];
   syntaxError?: SqlSyntaxError;
   allows: AllowComments;
+  lines: SourceLines;
 }
 
 /** Lints migrations in folder order, as `migrate up` would apply them; reads live sizes once, up front. */
@@ -145,7 +146,7 @@ function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
     try {
       return [{ ...base, statements: parser.parse(script) }];
     } catch (error) {
@@ -218,11 +219,11 @@ class Walk {
   file(file: ParsedFile, state: LintState, undoes: Set<string>): void {
     const shown = displayPath(file.path);
     for (const problem of file.allows.problems) {
-      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${problem.line}:1`, line: problem.line, column: 1, statement: (file.script.split('\n')[problem.line - 1] ?? '').trim() };
+      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${problem.line}:1`, line: problem.line, column: 1, statement: file.lines.lineText(problem.line).trim() };
       this.findings.push(finding(at, { rule: 'allow-comment-invalid', message: problem.message }, undefined, null));
     }
     if (file.syntaxError) {
-      const { line, column, text } = lineColumnAt(file.script, file.syntaxError.offset);
+      const { line, column, text } = file.lines.at(file.syntaxError.offset);
       const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
@@ -232,7 +233,7 @@ class Walk {
   }
 
   private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
-    const { line, column } = lineColumnAt(file.script, statement.offset);
+    const { line, column } = file.lines.at(statement.offset);
     const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
     const allow = file.allows.forStatementAt(line);
     const raw = staticFindings(statement, context);
@@ -276,15 +277,28 @@ class Walk {
   /** After every statement: an index created later in the migration, or existing live, serves the key too. */
   unindexedForeignKeys(): void {
     const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
+    // By table, so each key is compared with its own table's indexes only, not with every index of the run.
+    const ownByTable = byTable(this.indexes);
+    const liveByTable = byTable(liveIndexes);
     for (const key of this.foreignKeys) {
       // Offline, an existing table's indexes are unknown: no guess.
       const live = key.judgedLive ? this.live : undefined;
       if (!this.knownTables.has(key.table) && !live?.tables.has(key.table)) continue;
-      if (servedBy(key, [...this.indexes, ...(live ? liveIndexes : [])])) continue;
+      if (servedBy(key, [...(ownByTable.get(key.table) ?? []), ...(live ? (liveByTable.get(key.table) ?? []) : [])])) continue;
       const allow = key.allows.forStatementAt(key.at.line);
       this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
     }
   }
+}
+
+function byTable(indexes: KeyColumns[]): Map<string, KeyColumns[]> {
+  const grouped = new Map<string, KeyColumns[]>();
+  for (const index of indexes) {
+    const known = grouped.get(index.table);
+    if (known) known.push(index);
+    else grouped.set(index.table, [index]);
+  }
+  return grouped;
 }
 
 function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {

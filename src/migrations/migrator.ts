@@ -103,7 +103,8 @@ export interface StatusReport {
 /** A file about to run, judged and split by PostgreSQL's parser. */
 interface Prepared {
   sql: string;
-  statements: ParsedStatement[];
+  /** Each statement's text and offset only: the parse trees are judged and dropped, not kept while the batch runs. */
+  statements: Pick<ParsedStatement, 'sql' | 'offset'>[];
 }
 
 /**
@@ -406,7 +407,7 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
   }
   const problem = findStatementProblem(statements, { transactional });
   if (problem) throw statementRefused(migration, file, text.sql, problem);
-  return { sql: text.sql, statements };
+  return { sql: text.sql, statements: statements.map(({ sql, offset }) => ({ sql, offset })) };
 }
 
 /** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
