@@ -96,7 +96,10 @@ interface ParsedFile {
   file: LintFile;
   path: string;
   script: string;
-  statements: ParsedStatement[];
+  /** The statements a piece at a time, for the walk: a large file's parse trees are never all held at once. */
+  pieces: () => Iterable<ParsedStatement[]>;
+  /** Existing tables that get DDL somewhere in this file. */
+  ddlTables: Set<string>;
   syntaxError?: SqlSyntaxError;
   allows: AllowComments;
   lines: SourceLines;
@@ -106,9 +109,9 @@ interface ParsedFile {
 export async function lintMigrations(targets: LintTarget[], options: LintOptions = {}): Promise<LintReport> {
   const maxBlockingRows = options.maxBlockingRows ?? DEFAULT_MAX_BLOCKING_ROWS;
   const parser = await loadSqlParser();
-  const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql']));
-  // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
-  const live = options.db ? await readLiveFacts(options.db, questionsOf(files.filter((file) => file.pending))) : undefined;
+  const questions = new Questions();
+  const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql'], questions));
+  const live = options.db ? await readLiveFacts(options.db, questions.asked()) : undefined;
   const walk = new Walk(live, maxBlockingRows);
   // What the pending migrations before this one create: they run in the same `migrate up`. An applied
   // migration is judged alone (nothing says which ran together), and leaves the pending chain as it was.
@@ -142,47 +145,66 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   };
 }
 
-function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[]): ParsedFile[] {
+/**
+ * The first reading of each file, for what must be known before the walk (the catalog questions, the tables with
+ * DDL). A file of one piece keeps its statements for the walk; a larger one is parsed again there, a piece at a
+ * time, rather than holding every parse tree in between.
+ */
+function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[], questions: Questions): ParsedFile[] {
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
     const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    let count = 0;
+    let first: ParsedStatement[] = [];
+    const tables = new Set<string>();
     try {
-      return [{ ...base, statements: parser.parse(script) }];
+      for (const piece of parser.pieces(script)) {
+        // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
+        if (pending) for (const statement of piece) questions.add(statement);
+        for (const table of ddlTables(piece)) tables.add(table);
+        first = count++ === 0 ? piece : [];
+      }
     } catch (error) {
       if (!(error instanceof SqlSyntaxError)) throw error;
-      return [{ ...base, statements: [], syntaxError: error }];
+      return [{ ...base, pieces: () => [], ddlTables: tables, syntaxError: error }];
     }
+    return [{ ...base, pieces: count > 1 ? () => parser.pieces(script) : () => [first], ddlTables: tables }];
   });
 }
 
 /** Every table, index and target type the files name, for one round of catalog queries. */
-function questionsOf(files: ParsedFile[]): LiveQuestions {
-  const tables = new Set<string>();
-  const indexes = new Set<string>();
-  const types = new Set<string>();
-  const functions = new Set<string>();
-  const domains = new Set<string>();
-  for (const { statements } of files) {
-    for (const { kind, node } of statements) {
-      for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar'), ...findAll(node, 'view'), ...findAll(node, 'sequence'), ...findAll(node, 'table'), ...findAll(node, 'PartitionCmd').map((command) => command.name)]) {
-        const name = relationName(relation);
-        if (name) tables.add(name);
-      }
-      if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => tables.add(name));
-      if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => indexes.add(name));
-      if (kind === 'AlterDomainStmt') domains.add(qualifiedName(names(node.typeName)));
-      if (kind === 'AlterTableStmt') {
-        for (const command of alterCommands(node)) {
-          if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
-          if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => functions.add(name));
-        }
+class Questions {
+  private readonly tables = new Set<string>();
+  private readonly indexes = new Set<string>();
+  private readonly types = new Set<string>();
+  private readonly functions = new Set<string>();
+  private readonly domains = new Set<string>();
+
+  add({ kind, node }: ParsedStatement): void {
+    for (const relation of [...findAll(node, RELATION_KEYS), ...findAll(node, 'PartitionCmd').map((command) => command.name)]) {
+      const name = relationName(relation);
+      if (name) this.tables.add(name);
+    }
+    if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => this.tables.add(name));
+    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => this.indexes.add(name));
+    if (kind === 'AlterDomainStmt') this.domains.add(qualifiedName(names(node.typeName)));
+    if (kind === 'AlterTableStmt') {
+      for (const command of alterCommands(node)) {
+        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
+        if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => this.functions.add(name));
       }
     }
   }
-  // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
-  return { tables: [...tables], indexes: [...indexes, ...tables].filter(Boolean), types: [...types], functions: [...functions], domains: [...domains] };
+
+  asked(): LiveQuestions {
+    // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
+    return { tables: [...this.tables], indexes: [...this.indexes, ...this.tables].filter(Boolean), types: [...this.types], functions: [...this.functions], domains: [...this.domains] };
+  }
 }
+
+/** Where a parse tree names a relation. */
+const RELATION_KEYS = new Set(['relation', 'pktable', 'RangeVar', 'view', 'sequence', 'table']);
 
 /** `DROP ... CASCADE statement`, `Do statement`: what the lint has no plan for. */
 function describeKind({ kind, node }: ParsedStatement): string {
@@ -228,8 +250,8 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
-    for (const statement of file.statements) this.statement(file, shown, statement, context);
+    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: file.ddlTables, undoes };
+    for (const piece of file.pieces()) for (const statement of piece) this.statement(file, shown, statement, context);
   }
 
   private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {

@@ -15,7 +15,7 @@ import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connectio
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
 import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
 import { eachStep, withResults } from './results.js';
-import { findStatementProblem } from './sql.js';
+import { findStatementProblem, type StatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 export const DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 10_000;
@@ -398,16 +398,21 @@ function verified(entries: MigrationEntry[]): MigrationEntry[] {
 async function prepare(migration: Migration, file: MigrationFile, text: SqlText = migration, transactional = migration.transactional): Promise<Prepared> {
   if (text.encodingError) throw encodingInvalid(migration, file, text.sql, text.encodingError);
   const parser = await loadSqlParser();
-  let statements: ParsedStatement[];
+  const statements: Prepared['statements'] = [];
+  let problem: StatementProblem | undefined;
   try {
-    statements = parser.parse(text.sql);
+    // A piece's parse trees are judged and dropped before the next piece is parsed; a syntax error anywhere still
+    // comes first, as from a parse of the whole file.
+    for (const piece of parser.pieces(text.sql)) {
+      problem ??= findStatementProblem(piece, { transactional });
+      for (const { sql, offset } of piece) statements.push({ sql, offset });
+    }
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error;
     throw syntaxError(migration, file, text.sql, error.message, error.offset);
   }
-  const problem = findStatementProblem(statements, { transactional });
   if (problem) throw statementRefused(migration, file, text.sql, problem);
-  return { sql: text.sql, statements: statements.map(({ sql, offset }) => ({ sql, offset })) };
+  return { sql: text.sql, statements };
 }
 
 /** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
