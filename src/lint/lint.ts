@@ -10,6 +10,7 @@ import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState,
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
 import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type Effect, type RelationKind } from './lock-plans.js';
+import { LockPlan } from './plan-steps.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './statement-checks.js';
 
@@ -75,6 +76,8 @@ export interface StatementPlan {
   location: string;
   statement: string;
   locks: PlannedLock[];
+  /** Past PLAN_STEPS_LISTED statements of a file: how many later statements took these same locks, and where the last is. */
+  sameLocks?: { more: number; lastLocation: string };
 }
 
 export interface LintReport {
@@ -138,7 +141,7 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
     maxBlockingRows,
     migrations: targets.map((target) => target.migration.name),
     findings,
-    plan: walk.plan,
+    plan: walk.plan.steps,
     errors: open.filter((finding) => finding.severity === 'error').length,
     warnings: open.filter((finding) => finding.severity === 'warning').length,
     allowed: findings.length - open.length,
@@ -227,7 +230,7 @@ interface PendingKey extends KeyColumns {
 /** The walk over every statement: findings, the lock plan, and what the foreign-key check needs at the end. */
 class Walk {
   readonly findings: Finding[] = [];
-  readonly plan: StatementPlan[] = [];
+  readonly plan = new LockPlan();
   private readonly foreignKeys: PendingKey[] = [];
   private readonly indexes: KeyColumns[] = [];
   /** Tables whose every index the walk knows: created in the linted files, or read live. */
@@ -263,7 +266,7 @@ class Walk {
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
     if (!locks) raw.push({ rule: 'unknown-lock-plan', message: `no known lock plan for this ${describeKind(statement)}` });
-    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
+    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));

@@ -61,7 +61,7 @@ type Module = typeof import('libpg-query');
  * confirms ends a statement: the parser's memory (its WebAssembly heap, which never shrinks, and the JSON it
  * returns) is then that of one piece, whatever the size of the file.
  */
-const PIECE_CHARACTERS = 256 * 1024;
+const PIECE_CHARACTERS = 64 * 1024;
 
 function* piecesOf(module: Pick<Module, 'parseSync' | 'scanSync'>, script: string): Generator<ParsedStatement[]> {
   for (let start = 0; start < script.length; ) {
