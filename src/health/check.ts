@@ -1,6 +1,6 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
-import { readMigrations } from '../migrations/folder.js';
+import { readMigrationsAlongside } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
@@ -37,10 +37,19 @@ export async function checkHealth({ url, migrationsDir, timeoutMs = DEFAULT_HEAL
 }
 
 async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
-  const migrations = readMigrations(migrationsDir);
+  // The connection opens while the folder is read: the two waits overlap.
+  const connecting = connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+  connecting.catch(() => {});
+  let migrations;
+  try {
+    migrations = await readMigrationsAlongside(migrationsDir);
+  } catch (error) {
+    void connecting.then(({ client }) => client.end(), () => {});
+    throw error;
+  }
   let connection;
   try {
-    connection = await connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+    connection = await connecting;
   } catch (error) {
     return unhealthy('unreachable', 'unknown', (error as Error).message);
   }

@@ -8,8 +8,8 @@ import { usageError } from '../core/errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
 import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
-import { readMigrations, type Migration, type SqlText } from './folder.js';
-import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
+import { readMigrationsAlongside, type Migration, type SqlText } from './folder.js';
+import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow, type ObservedHistory } from './history.js';
 import { withMigrationLock } from './advisory-lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
@@ -144,14 +144,13 @@ export class Migrator {
   constructor(private readonly options: MigratorOptions) {}
 
   async status(): Promise<StatusReport> {
-    return this.session(migrationStatus);
+    return this.session(async (_client, migrations, history) => statusOf(migrations, history));
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
     if (!dryRun) refusePooledUrl(this.options.url);
-    return this.session(async (client, migrations) => {
+    return this.session(async (client, migrations, { rows, migratorRunning }) => {
       if (to !== undefined) requireKnown(migrations, to);
-      const { rows, migratorRunning } = await observeHistory(client);
       const entries = planMigrations(migrations, rows, migratorRunning);
       verifyHistory(entries);
       const pending = pendingUpTo(entries, to, allowOutOfOrder);
@@ -217,9 +216,9 @@ export class Migrator {
       throw usageError('CONFIRMATION_REQUIRED', 'migrate down in production drops schema objects and their data.', 'Run it with --yes if you mean it, or with --dry-run to see what it would do.');
     }
     if (!dryRun) refusePooledUrl(this.options.url);
-    return this.session(async (client, migrations) => {
+    return this.session(async (client, migrations, history) => {
       if (to !== undefined) requireKnown(migrations, to);
-      const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
+      const planned = revertible(planMigrations(migrations, history.rows), { steps, to });
       // Every down.sql that will run is judged before the first one runs; the pooler check's connection opens meanwhile.
       const second = dryRun || this.options.unshared ? undefined : this.openSecond();
       let judged: Map<string, Prepared>;
@@ -326,23 +325,29 @@ export class Migrator {
     return withMigrationLock(client, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, this.options.log, work);
   }
 
-  /** Reads the folder while the connection is being set up: the two waits overlap. */
-  private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
+  /**
+   * Reads the folder while the connection is being set up, and the history (outside the lock) as soon as it is:
+   * the waits overlap, so a long history costs the longer of the folder and the round trips, not their sum.
+   */
+  private async session<T>(work: (client: pg.Client, migrations: Migration[], history: ObservedHistory) => Promise<T>): Promise<T> {
     const shared = this.options.connection;
     const connecting = shared ? Promise.resolve(shared) : this.connect();
+    const observing = connecting.then(observeHistory);
+    // Awaited below; until then the folder is read across turns of the event loop, where a failure must not count as unhandled.
+    observing.catch(() => {});
     const close = async (client: pg.Client) => {
       if (client !== shared) await client.end();
     };
     let migrations: Migration[];
     try {
-      migrations = readMigrations(this.options.migrationsDir);
+      migrations = await readMigrationsAlongside(this.options.migrationsDir);
     } catch (error) {
       await connecting.then(close, () => {});
       throw error;
     }
     const client = await connecting;
     try {
-      return await work(client, migrations);
+      return await work(client, migrations, await observing);
     } finally {
       await close(client).catch(() => {});
     }
@@ -518,7 +523,10 @@ const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name,
 
 /** The folder against the history, in one query on a connection the caller has (smoke's, shared with Prisma). */
 export async function migrationStatus(db: pg.ClientBase, migrations: Migration[]): Promise<StatusReport> {
-  const { rows, migratorRunning } = await observeHistory(db);
+  return statusOf(migrations, await observeHistory(db));
+}
+
+function statusOf(migrations: Migration[], { rows, migratorRunning }: ObservedHistory): StatusReport {
   return statusReport(planMigrations(migrations, rows, migratorRunning));
 }
 
