@@ -1,6 +1,7 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { EXIT } from '../core/errors.js';
 import type { FolderLintReport } from '../lint/folder.js';
+import { EFFECT_VERB } from '../lint/lock-plans.js';
 import type { Finding, LintReport, PlannedLock, StatementPlan } from '../lint/lint.js';
 import { formatBytes, formatRows } from '../lint/size.js';
 import { plural, type Output } from './output.js';
@@ -99,7 +100,7 @@ function sameLocks({ sameLocks }: StatementPlan): string[] {
 
 function describeLock(lock: PlannedLock, out: Output): string {
   const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'reads and writes go on';
-  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${lock.effect === 'rewrite' ? 'rewrites' : 'scans'} ${lock.kind === 'table' ? 'the table' : 'it'}${lock.because ? ` (${lock.because})` : ''}`;
+  const effect = lock.effect === 'none' ? 'no rewrite or scan' : `${EFFECT_VERB[lock.effect]} ${lock.kind === 'table' ? 'the table' : 'it'}${lock.because ? ` (${lock.because})` : ''}`;
   const size = lock.newTable ? 'created in this run' : lock.kind === 'index' ? 'its table\'s reads wait on it when it blocks reads' : lock.bytes === null ? 'not in the database' : `${lock.rows === null ? 'rows unknown (never analyzed)' : `~${formatRows(lock.rows)} rows`}, ${formatBytes(lock.bytes)}`;
   const held = lock.heldFromEarlier ? ` (${lock.heldFromEarlier} held since an earlier statement of this transaction)` : '';
   const relation = lock.kind === 'table' ? lock.table : `${lock.kind} ${lock.table}${lock.of ? ` (of ${lock.of})` : ''}`;

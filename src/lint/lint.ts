@@ -9,7 +9,7 @@ import { RULES, STYLE_RULES, type RuleId, type Severity } from './rules/index.js
 import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
-import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type Effect, type RelationKind } from './lock-plans.js';
+import { alterCommands, EFFECT_VERB, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type Effect, type RelationKind } from './lock-plans.js';
 import { LockPlan } from './plan-steps.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './statement-checks.js';
@@ -270,7 +270,7 @@ class Walk {
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
-    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${blocking.effect === 'rewrite' ? 'rewrites' : 'scans'} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
+    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
     for (const item of raw) {
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));

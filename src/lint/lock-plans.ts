@@ -8,7 +8,12 @@ import type { ParsedStatement } from '../sql/parser.js';
  * The table lock each statement takes and whether it rewrites or scans the table, from PostgreSQL's documented
  * lock levels (Explicit Locking; ALTER TABLE takes the strongest level any of its subcommands needs).
  */
-export type Effect = 'rewrite' | 'scan' | 'none';
+/** rewrite: every row read and written anew, indexes rebuilt; copy: the files copied block by block (SET
+ * TABLESPACE), no row read; scan: every row read. */
+export type Effect = 'rewrite' | 'copy' | 'scan' | 'none';
+
+/** How a plan's line says what the statement does to a relation's rows. */
+export const EFFECT_VERB: Record<Effect, string> = { rewrite: 'rewrites', copy: 'copies', scan: 'scans', none: 'locks' };
 /** The newest PostgreSQL the lock plans are proven on (test/lock-plans.test.ts): offline, the plan is for it. */
 export const NEWEST_PROVEN_VERSION = 18;
 
@@ -44,7 +49,7 @@ export function lockSteps(statement: ParsedStatement, context: StatementContext)
 }
 
 const table = (name: string, lock: LockLevel, effect: Effect = 'none', because?: string): Step => ({ table: name, kind: 'table', lock, effect, because });
-const index = (name: string, of: string, lock: LockLevel, effect: Effect = 'none'): Step => ({ table: name, kind: 'index', of, lock, effect, because: effect === 'rewrite' ? 'rebuilt' : undefined });
+const index = (name: string, of: string, lock: LockLevel, effect: Effect = 'none'): Step => ({ table: name, kind: 'index', of, lock, effect, because: effect === 'rewrite' ? 'rebuilt' : effect === 'copy' ? 'moves its files to the tablespace' : undefined });
 
 /** Statements that lock no relation of the schema (or only one they create). */
 const NO_RELATION_LOCKS = new Set(['CreateEnumStmt', 'CreateDomainStmt', 'CompositeTypeStmt', 'CreateSeqStmt', 'CreateFunctionStmt', 'CreateSchemaStmt', 'AlterEnumStmt', 'CreateExtensionStmt', 'VariableSetStmt', 'TransactionStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'AlterFunctionStmt', 'CreateCastStmt', 'DefineStmt', 'AlterDefaultPrivilegesStmt']);
@@ -221,7 +226,7 @@ function domainSteps(node: Node, context: StatementContext): Step[] {
   return (context.live?.domainTables.get(domain) ?? []).map((user) => (user.kind === 'p' ? table(user.name, 'SHARE') : table(user.name, 'SHARE', 'scan', 'checks every value of the domain')));
 }
 
-/** PostgreSQL 18 reads the table's definition under ACCESS SHARE for GRANT ON TABLE; 15 takes no lock (16 and 17 are not proven: planned as 15). */
+/** PostgreSQL 18 reads the table's definition under ACCESS SHARE for GRANT ON TABLE; 15, 16 and 17 take no lock (each proven by the harness). */
 function grantSteps(node: Node, context: StatementContext): Step[] | undefined {
   if (node.targtype !== 'ACL_TARGET_OBJECT') return undefined;
   if (node.objtype !== 'OBJECT_TABLE' || serverMajor(context) < 18) return [];
@@ -337,13 +342,19 @@ function parentsOf(node: Node): Step[] {
 
 /** ALTER TABLE subcommands, each with the level PostgreSQL takes for it; ALTER INDEX locks the index. */
 function alterTableSteps(name: string, node: Node, context: StatementContext): Step[] {
-  if (node.objtype === 'OBJECT_INDEX') return [index(name, indexTable(context, name) ?? '', 'SHARE UPDATE EXCLUSIVE')];
+  if (node.objtype === 'OBJECT_INDEX') return alterIndexSteps(name, node, context);
   // ALTER TYPE of a composite type: no table rows to lock.
   if (node.objtype === 'OBJECT_TYPE') return [];
   const steps = alterCommands(node).flatMap((command) => commandSteps(name, command, context));
   // A subcommand that copies the table rebuilds every index with it.
   const rewritten = steps.some((step) => step.table === name && step.effect === 'rewrite');
   return rewritten ? [...steps, ...indexNamesOf(context, name).map((each) => index(each, name, 'ACCESS EXCLUSIVE', 'rewrite'))] : steps;
+}
+
+/** ALTER INDEX: SET TABLESPACE copies the index under ACCESS EXCLUSIVE; its other forms take SHARE UPDATE EXCLUSIVE. */
+function alterIndexSteps(name: string, node: Node, context: StatementContext): Step[] {
+  const moved = alterCommands(node).some((command) => command.subtype === 'AT_SetTableSpace');
+  return [index(name, indexTable(context, name) ?? '', moved ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE', moved ? 'copy' : 'none')];
 }
 
 export function alterCommands(node: Node): Node[] {
@@ -398,7 +409,9 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
     const identity = unwrap(command.def)?.[1] ?? {};
     return [table(name, 'ACCESS EXCLUSIVE'), ...(identity.name ? [index(String(identity.name), name, 'SHARE')] : [])];
   }
-  if (subtype === 'AT_SetLogged' || subtype === 'AT_SetUnLogged' || subtype === 'AT_SetTableSpace') return [table(name, 'ACCESS EXCLUSIVE', 'rewrite', 'copies the table')];
+  if (subtype === 'AT_SetLogged' || subtype === 'AT_SetUnLogged') return [table(name, 'ACCESS EXCLUSIVE', 'rewrite', 'copies the table')];
+  // Its indexes stay where they are.
+  if (subtype === 'AT_SetTableSpace') return [table(name, 'ACCESS EXCLUSIVE', 'copy', 'moves its files to the tablespace')];
   return [table(name, 'ACCESS EXCLUSIVE')];
 }
 
@@ -501,7 +514,7 @@ export function notNullProven(table: string, column: string, context: StatementC
 /** One step per relation: the strongest lock and the heaviest effect among its subcommands. */
 function merge(steps: Step[]): Step[] {
   const byTable = new Map<string, Step>();
-  const weight: Record<Effect, number> = { none: 0, scan: 1, rewrite: 2 };
+  const weight: Record<Effect, number> = { none: 0, scan: 1, copy: 2, rewrite: 3 };
   for (const step of steps) {
     const seen = byTable.get(step.table);
     if (!seen) {

@@ -25,6 +25,19 @@ export interface LockEntry {
   blockWith?: 'SHARE UPDATE EXCLUSIVE' | 'ROW EXCLUSIVE' | 'ACCESS SHARE';
   /** Puts the fixture back after a statement that cannot be rolled back. */
   undo?: string;
+  /** Needs the second tablespace, which only a superuser can make (see LockProbe.tablespaceMissing). */
+  needsTablespace?: boolean;
+}
+
+/** The second tablespace SET TABLESPACE entries move relations to. */
+export const PROBE_TABLESPACE = 'lock_probe_space';
+
+interface Storage {
+  name: string;
+  kind: string;
+  file: string;
+  table: string;
+  space: string;
 }
 
 /** Per relation `LOCK[ rewrite][ scan]`, and the probed tables whose reads or writes wait. */
@@ -99,6 +112,8 @@ const PROBE_TIMEOUT = "set local lock_timeout = '40ms'";
 export class LockProbe {
   /** Rows of each table that holds some (a partitioned parent holds none: its partitions are scanned). */
   private rows = new Map<string, number>();
+  /** Why the second tablespace could not be made, when it could not. */
+  tablespaceMissing: string | undefined;
   private constructor(private readonly a: pg.Client, private readonly b: pg.Client, private readonly c: pg.Client) {}
 
   static async start(url: string): Promise<LockProbe> {
@@ -108,11 +123,29 @@ export class LockProbe {
     const probe = new LockProbe(...clients);
     await clients[0].query(FIXTURE_SQL);
     for (const name of READ_PROBES) probe.rows.set(name, Number((await clients[0].query(`select count(*)::int as n from ${name}`)).rows[0].n));
+    probe.tablespaceMissing = await probe.createTablespace();
     return probe;
   }
 
   async end(): Promise<void> {
+    if (!this.tablespaceMissing) await this.a.query(`drop tablespace if exists ${PROBE_TABLESPACE}`);
     await Promise.all([this.a.end(), this.b.end(), this.c.end()]);
+  }
+
+  /**
+   * An in-place tablespace (a directory inside the server's own data directory, PostgreSQL 15 and later, for
+   * superusers): a location elsewhere must be owned by the server's OS user, which a TEST_DATABASE_URL on another
+   * machine cannot give. Tablespaces belong to the cluster, so one an interrupted run left is taken over.
+   */
+  private async createTablespace(): Promise<string | undefined> {
+    try {
+      await this.a.query('set allow_in_place_tablespaces = on');
+      const { rowCount } = await this.a.query('select 1 from pg_tablespace where spcname = $1', [PROBE_TABLESPACE]);
+      if (!rowCount) await this.a.query(`create tablespace ${PROBE_TABLESPACE} location ''`);
+      return undefined;
+    } catch (error) {
+      return `this server cannot make an in-place tablespace: ${(error as Error).message}`;
+    }
   }
 
   async observe(entry: LockEntry): Promise<LockTruth> {
@@ -173,10 +206,10 @@ export class LockProbe {
     for (const client of [this.a, this.b, this.c]) await client.query('select pg_stat_force_next_flush()');
   }
 
-  /** relfilenode per relation of schema public, by name (a rebuilt index may get a new oid). */
-  private async storage(client: pg.Client): Promise<Map<string, { kind: string; file: string; table: string }>> {
-    const { rows } = await client.query<{ name: string; kind: string; file: string; table: string }>(`
-      select c.relname as name, c.relkind::text as kind, c.relfilenode::text as file, coalesce(t.relname, c.relname) as "table"
+  /** relfilenode and tablespace per relation of schema public, by name (a rebuilt index may get a new oid). */
+  private async storage(client: pg.Client): Promise<Map<string, Storage>> {
+    const { rows } = await client.query<Storage>(`
+      select c.relname as name, c.relkind::text as kind, c.relfilenode::text as file, coalesce(t.relname, c.relname) as "table", c.reltablespace::text as space
         from pg_class c left join pg_index i on i.indexrelid = c.oid left join pg_class t on t.oid = i.indrelid
        where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'm', 'v', 'S', 'i', 'I')`);
     return new Map(rows.map((row) => [row.name, row]));
@@ -233,7 +266,7 @@ export class LockProbe {
     }
   }
 
-  private truth(locks: Map<string, LockLevel>, before: Map<string, { kind: string; file: string; table: string }>, after: Map<string, { file: string }>, read: Map<string, number>, waits: { readsWait: string[]; writesWait: string[] }): LockTruth {
+  private truth(locks: Map<string, LockLevel>, before: Map<string, Storage>, after: Map<string, Storage>, read: Map<string, number>, waits: { readsWait: string[]; writesWait: string[] }): LockTruth {
     const scanned = (table: string) => (this.rows.get(table) ?? 0) > 0 && (read.get(table) ?? 0) >= (this.rows.get(table) ?? 0);
     const relations: Record<string, string> = {};
     for (const [name, relation] of before) {
@@ -242,7 +275,8 @@ export class LockProbe {
       const shownLock = lock && (!index || LOCK_LEVELS.indexOf(lock) >= INDEX_LOCK_FLOOR) ? lock : undefined;
       const moved = after.has(name) && after.get(name)?.file !== relation.file && relation.file !== '0';
       const scan = !index && scanned(name);
-      const rewrite = moved && scanned(relation.table);
+      // Moved to another tablespace, the files are copied block by block: all of it is written anew, no row read.
+      const rewrite = moved && (scanned(relation.table) || after.get(name)?.space !== relation.space);
       const text = [shownLock ?? (rewrite || scan ? 'NO LOCK' : ''), rewrite ? 'rewrite' : '', scan ? 'scan' : ''].filter(Boolean).join(' ');
       if (text) relations[name] = text;
     }
@@ -258,7 +292,7 @@ export function planTruth(plan: StatementPlan[]): LockTruth {
   for (const lock of plan.flatMap((statement) => statement.locks)) {
     if (lock.newTable) continue;
     const index = lock.kind === 'index';
-    const effect = index ? (lock.effect === 'rewrite' ? ' rewrite' : '') : lock.effect === 'rewrite' ? ' rewrite scan' : lock.effect === 'scan' ? ' scan' : '';
+    const effect = { rewrite: index ? ' rewrite' : ' rewrite scan', copy: ' rewrite', scan: index ? '' : ' scan', none: '' }[lock.effect];
     relations[lock.table] = `${lock.lock}${effect}`;
     const table = lock.of ?? lock.table;
     if (lock.blocksReads) readsWait.add(table);
