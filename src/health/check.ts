@@ -37,9 +37,13 @@ export async function checkHealth({ url, migrationsDir, timeoutMs = DEFAULT_HEAL
 }
 
 async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
-  // The connection opens while the folder is read: the two waits overlap.
+  // The connection opens while the folder is read, and the history is read as soon as it is open: the waits overlap.
   const connecting = connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
   connecting.catch(() => {});
+  // The deadline may pass while a query waits, or before the connection is used: ending the client makes that query fail instead of hang.
+  signal.addEventListener('abort', () => void connecting.then(({ client }) => client.end(), () => {}).catch(() => {}), { once: true });
+  const observing = connecting.then(({ client }) => observeHistory(client));
+  observing.catch(() => {});
   let migrations;
   try {
     migrations = await readMigrationsAlongside(migrationsDir);
@@ -54,10 +58,8 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
     return unhealthy('unreachable', 'unknown', (error as Error).message);
   }
   const { client } = connection;
-  // The deadline may pass while a query waits: ending the client makes that query fail instead of hang.
-  signal.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
   try {
-    const { rows, migratorRunning } = await observeHistory(client);
+    const { rows, migratorRunning } = await observing;
     const problems = planMigrations(migrations, rows, migratorRunning).filter(needsAttention);
     if (problems.length === 0) return { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null };
     const broken = problems.filter((entry) => entry.state === 'failed' || entry.state === 'edited' || entry.state === 'missing');
