@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
+import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
@@ -20,6 +21,8 @@ export interface LintTarget {
   migration: Migration;
   /** Pending in the database linted against: tables it creates are new for the pending migrations after it. */
   pending: boolean;
+  /** Applied in the database linted against: a fix goes in a new migration, never into this file. */
+  applied?: boolean;
 }
 
 export interface LintOptions {
@@ -96,6 +99,7 @@ export interface LintReport {
 interface ParsedFile {
   migration: Migration;
   pending: boolean;
+  applied: boolean;
   file: LintFile;
   path: string;
   script: string;
@@ -103,6 +107,8 @@ interface ParsedFile {
   pieces: () => Iterable<ParsedStatement[]>;
   /** Existing tables that get DDL somewhere in this file. */
   ddlTables: Set<string>;
+  /** Offsets of the BEGIN and COMMIT of Prisma's transaction blocks, in a file that runs in a transaction. */
+  prismaBlocks: Set<number>;
   syntaxError?: SqlSyntaxError;
   allows: AllowComments;
   lines: SourceLines;
@@ -150,29 +156,38 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
 
 /**
  * The first reading of each file, for what must be known before the walk (the catalog questions, the tables with
- * DDL). A file of one piece keeps its statements for the walk; a larger one is parsed again there, a piece at a
- * time, rather than holding every parse tree in between.
+ * DDL, Prisma's transaction blocks). A file of one piece keeps its statements for the walk; a larger one is parsed
+ * again there, a piece at a time, rather than holding every parse tree in between.
  */
-function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[], questions: Questions): ParsedFile[] {
+function parseFiles(parser: SqlParser, { migration, pending, applied = false }: LintTarget, which: LintFile[], questions: Questions): ParsedFile[] {
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    const unparsed = { pieces: () => [], ddlTables: new Set<string>(), prismaBlocks: new Set<number>() };
+    // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
+    const nul = script.indexOf('\0');
+    if (nul !== -1) return [{ ...base, ...unparsed, syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
     let count = 0;
     let first: ParsedStatement[] = [];
     const tables = new Set<string>();
+    // Only transaction control decides Prisma's blocks: the rare statements kept from the first reading.
+    const control: ParsedStatement[] = [];
     try {
       for (const piece of parser.pieces(script)) {
         // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
         if (pending) for (const statement of piece) questions.add(statement);
         for (const table of ddlTables(piece)) tables.add(table);
+        for (const statement of piece) if (statement.kind === 'TransactionStmt') control.push(statement);
         first = count++ === 0 ? piece : [];
       }
     } catch (error) {
       if (!(error instanceof SqlSyntaxError)) throw error;
-      return [{ ...base, pieces: () => [], ddlTables: tables, syntaxError: error }];
+      return [{ ...base, ...unparsed, syntaxError: error }];
     }
-    return [{ ...base, pieces: count > 1 ? () => parser.pieces(script) : () => [first], ddlTables: tables }];
+    const transactional = file === 'down.sql' || migration.transactional;
+    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(script, control).map((statement) => statement.offset) : []);
+    return [{ ...base, pieces: count > 1 ? () => parser.pieces(script) : () => [first], ddlTables: tables, prismaBlocks }];
   });
 }
 
@@ -253,8 +268,16 @@ class Walk {
       this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
       return;
     }
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: file.ddlTables, undoes };
-    for (const piece of file.pieces()) for (const statement of piece) this.statement(file, shown, statement, context);
+    const transactional = file.file === 'down.sql' || file.migration.transactional;
+    // The walk's own statement objects (a file of many pieces is parsed again), found by offset.
+    const prismaBlocks = new Set<ParsedStatement>();
+    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: file.ddlTables, undoes, prismaBlocks };
+    for (const piece of file.pieces()) {
+      for (const statement of piece) {
+        if (file.prismaBlocks.has(statement.offset)) prismaBlocks.add(statement);
+        this.statement(file, shown, statement, context);
+      }
+    }
   }
 
   private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
@@ -271,7 +294,8 @@ class Walk {
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
     if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
-    for (const item of raw) {
+    for (const found of raw) {
+      const item = file.applied && file.file === 'migration.sql' ? inAppliedFile(found, file.migration.name) : found;
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
     }
@@ -324,6 +348,12 @@ function byTable(indexes: KeyColumns[]): Map<string, KeyColumns[]> {
     else grouped.set(index.table, [index]);
   }
   return grouped;
+}
+
+/** A finding in a migration.sql the database already applied: changing that file would only make it MIGRATION_EDITED there. */
+function inAppliedFile(raw: RawFinding, migration: string): RawFinding {
+  const fix = raw.fix ?? RULES[raw.rule].fix;
+  return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
 }
 
 function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {

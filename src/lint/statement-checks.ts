@@ -56,8 +56,10 @@ const CHECKS: Record<string, Check> = {
     if (node.oldVal !== undefined) return [{ rule: 'enum-rename-value', message: `renames label '${node.oldVal}' of ${type} to '${node.newVal}'` }];
     return node.newValNeighbor === undefined ? [{ rule: 'enum-add-value-unordered', message: `adds label '${node.newVal}' to ${type} at the end` }] : [];
   },
-  TransactionStmt: (node, context) => {
+  TransactionStmt: (node, context, statement) => {
     const kind = String(node.kind).replace(/^TRANS_STMT_/, '');
+    // Prisma's block: told once, at its BEGIN.
+    if (context.prismaBlocks.has(statement)) return kind === 'COMMIT' ? [] : [{ rule: 'prisma-transaction-block', message: "BEGIN; ... COMMIT;, as Prisma generates it, is folded into the migration's own transaction" }];
     // Savepoints nest inside the migration's transaction; they only fail where there is none.
     if (context.transactional && ['SAVEPOINT', 'RELEASE', 'ROLLBACK_TO'].includes(kind)) return [];
     return [{ rule: 'transaction-control', message: `${kind.replace(/_/g, ' ')}${node.chain ? ' AND CHAIN' : ''} is transaction control` }];

@@ -5,10 +5,12 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
+import { compareMigrationNames } from './order.js';
 
 /**
- * The migrations folder in Prisma's layout: `<UTC YYYYMMDDHHMMSS>_<slug>/migration.sql`, plus todo-db's own
- * `down.sql`, and `migration_lock.toml`. Everything read here is validated before any SQL runs.
+ * The migrations folder in Prisma's layout: `<folder>/migration.sql` (any folder name Prisma accepts, in its order:
+ * order.ts; `migrate create` writes `<UTC YYYYMMDDHHMMSS>_<slug>`), plus todo-db's own `down.sql`, and
+ * `migration_lock.toml`. Everything read here is validated before any SQL runs.
  */
 export interface Migration {
   name: string;
@@ -31,12 +33,15 @@ export interface SqlText {
 }
 
 export interface EncodingError {
-  /** Offset in the decoded text where the first byte that is not UTF-8 stands. */
+  /** A byte that is not UTF-8, or a NUL byte (PostgreSQL's protocol ends a query at one: the rest would never run). */
+  kind: 'not-utf8' | 'nul';
+  /** Offset in the decoded text where the first such byte stands. */
   offset: number;
   line: number;
   column: number;
 }
 
+/** The names `migrate create` writes; the folder accepts any other name too, as Prisma does. */
 export const MIGRATION_NAME = /^\d{14}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
 export const NO_TRANSACTION_HEADER = '-- todo-db: no-transaction';
 const LOCK_FILE = 'migration_lock.toml';
@@ -65,7 +70,7 @@ function* migrationsIn(dir: string): Generator<Migration> {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort(compareMigrationNames);
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   for (const name of names) yield readMigration(root, dir, byName.get(name) as Dirent);
 }
@@ -86,9 +91,6 @@ function readMigration(root: string, dir: string, entry: Dirent): Migration {
   const folder = path.join(dir, name);
   if (!entry.isDirectory() && !entry.isSymbolicLink()) {
     throw usageError('MIGRATION_INVALID', `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`, 'Move the file out of the migrations folder.');
-  }
-  if (!MIGRATION_NAME.test(name)) {
-    throw usageError('MIGRATION_INVALID', `The migration folder "${name}" is not named <UTC YYYYMMDDHHMMSS>_<lowercase_slug>.`, 'Rename it, or create migrations with todo-db migrate create <name>.');
   }
   const linked = entry.isSymbolicLink();
   const sqlPath = path.join(folder, 'migration.sql');
@@ -125,10 +127,12 @@ const BOM = '\uFEFF';
 export function decodeSql(bytes: Buffer): SqlText {
   const decoded = bytes.toString('utf8');
   const sql = decoded.startsWith(BOM) ? decoded.slice(1) : decoded;
-  if (isUtf8(bytes)) return { sql };
-  const offset = validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  const invalid = isUtf8(bytes) ? -1 : validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  const nul = sql.indexOf('\0');
+  if (invalid === -1 && nul === -1) return { sql };
+  const [kind, offset] = nul !== -1 && (invalid === -1 || nul < invalid) ? (['nul', nul] as const) : (['not-utf8', invalid] as const);
   const { line, column } = lineColumnAt(sql, offset);
-  return { sql, encodingError: { offset, line, column } };
+  return { sql, encodingError: { kind, offset, line, column } };
 }
 
 /** The longest prefix that decodes as UTF-8: a streaming decoder accepts a prefix exactly until the first bad byte. */

@@ -13,8 +13,9 @@ import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFi
 import { withMigrationLock } from './advisory-lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
-import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
+import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
 import { eachStep, withResults } from './results.js';
+import { foldPrismaTransactions } from './prisma-transaction.js';
 import { findStatementProblem, type StatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -92,6 +93,8 @@ export interface StatusEntry {
   finishedAt: string | null;
   rolledBackAt: string | null;
   logs: string | null;
+  /** What resolves it, naming the command (plan.ts nextStep); null when nothing is to do. */
+  next: string | null;
 }
 
 export interface StatusReport {
@@ -103,7 +106,9 @@ export interface StatusReport {
 /** A file about to run, judged and split by PostgreSQL's parser. */
 interface Prepared {
   sql: string;
-  /** Each statement's text and offset only: the parse trees are judged and dropped, not kept while the batch runs. */
+  /** What the server gets: the file with Prisma's BEGIN ... COMMIT lines folded into its transaction (same length). */
+  send: string;
+  /** The statements sent, each of which completes one command: text and offset only (the parse trees are dropped once judged). */
   statements: Pick<ParsedStatement, 'sql' | 'offset'>[];
 }
 
@@ -404,20 +409,30 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
   if (text.encodingError) throw encodingInvalid(migration, file, text.sql, text.encodingError);
   const parser = await loadSqlParser();
   const statements: Prepared['statements'] = [];
+  // Transaction control is kept whole, for Prisma's blocks, which only the whole file tells.
+  const control: ParsedStatement[] = [];
   let problem: StatementProblem | undefined;
   try {
     // A piece's parse trees are judged and dropped before the next piece is parsed; a syntax error anywhere still
     // comes first, as from a parse of the whole file.
     for (const piece of parser.pieces(text.sql)) {
-      problem ??= findStatementProblem(piece, { transactional });
-      for (const { sql, offset } of piece) statements.push({ sql, offset });
+      problem ??= findStatementProblem(piece.filter((statement) => statement.kind !== 'TransactionStmt'), { transactional });
+      for (const statement of piece) {
+        if (statement.kind === 'TransactionStmt') control.push(statement);
+        statements.push({ sql: statement.sql, offset: statement.offset });
+      }
     }
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error;
     throw syntaxError(migration, file, text.sql, error.message, error.offset);
   }
-  if (problem) throw statementRefused(migration, file, text.sql, problem);
-  return { sql: text.sql, statements };
+  const sent = transactional ? foldPrismaTransactions(text.sql, control) : { send: text.sql, statements: control };
+  const controlProblem = findStatementProblem(sent.statements, { transactional });
+  // The file's first problem, as one judgement of all its statements in order would find it.
+  const first = !problem || (controlProblem && controlProblem.statement.offset < problem.statement.offset) ? controlProblem : problem;
+  if (first) throw statementRefused(migration, file, text.sql, first);
+  const folded = new Set(control.filter((statement) => !sent.statements.includes(statement)).map((statement) => statement.offset));
+  return { sql: text.sql, send: sent.send, statements: folded.size === 0 ? statements : statements.filter((statement) => !folded.has(statement.offset)) };
 }
 
 /** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
@@ -487,7 +502,7 @@ async function runTransactions(client: pg.Client, transactions: Transaction[]): 
     // A newline after the file ends a trailing -- comment.
     const head = `${before.join('; ')};\n`;
     const fileStart = message.length + head.length;
-    message += `${head}${prepared.sql}\n;${after.join('; ')};\n`;
+    message += `${head}${prepared.send}\n;${after.join('; ')};\n`;
     const fileCommands = commands + before.length;
     commands = fileCommands + prepared.statements.length + after.length;
     return { fileStart, fileCommands, end: commands };
@@ -542,6 +557,7 @@ function statusReport(entries: MigrationEntry[]): StatusReport {
       finishedAt: iso(row?.finished_at),
       rolledBackAt: iso(row?.rolled_back_at),
       logs: row?.logs ?? null,
+      next: nextStep({ name, state }),
     })),
     counts,
     upToDate: !entries.some(needsAttention),
