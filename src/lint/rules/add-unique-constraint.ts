@@ -9,8 +9,9 @@ export const addUniqueConstraint = defineRule({
   firesOn: 'ADD UNIQUE or PRIMARY KEY without USING INDEX (build a unique index CONCURRENTLY first)',
   why: 'ADD UNIQUE or PRIMARY KEY builds its index under ACCESS EXCLUSIVE: no reads or writes until it is built',
   fix: 'CREATE UNIQUE INDEX CONCURRENTLY t_c_key ON t (c) in a no-transaction migration, then ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c_key',
-  check: (statement, context) => addedConstraints(statement, context).flatMap(({ table, constraint, type, conname }) => {
-    if ((type !== 'UNIQUE' && type !== 'PRIMARY') || constraint.indexname) return [];
+  check: (statement, context) => addedConstraints(statement, context, ['UNIQUE', 'PRIMARY']).flatMap(({ table, constraint, type, conname }) => {
+    // USING INDEX: the index was built before, CONCURRENTLY.
+    if (constraint.indexname) return [];
     const keyword = type === 'PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
     const index = conname ?? `${table}_${names(constraint.keys).join('_')}_${type === 'PRIMARY' ? 'pkey' : 'key'}`.slice(0, 63);
     const sql = `${NO_TX}CREATE UNIQUE INDEX CONCURRENTLY ${index} ON ${table} (${names(constraint.keys).join(', ')});\n-- in the next migration:\nALTER TABLE ${table} ADD CONSTRAINT ${index} ${keyword} USING INDEX ${index};`;

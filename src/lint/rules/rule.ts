@@ -76,21 +76,29 @@ export interface RuleText {
   examples: readonly Example[];
 }
 
-/** Where a rule looks: one hook or more, each called for the statements of the kinds in `on`. */
-export interface RuleChecks {
+/** A rule that looks at statements: the kinds it looks at, and one hook or more, each called for those kinds. */
+export interface StatementChecks {
   /** libpg-query's statement kinds (`AlterTableStmt`), or every statement. */
-  on?: readonly string[] | 'every statement';
+  on: readonly string[] | 'every statement';
   /** Each statement, before what it creates is recorded: the state is what the statements before it left. */
   check?(statement: ParsedStatement, context: StatementContext): RawFinding[];
   /** Each statement, once its lock plan is known (and what it creates recorded). */
   checkLocks?(statement: ParsedStatement, context: LockContext): RawFinding[];
-  /** Each file, before its statements. */
-  checkFile?(file: FileFacts): FileFinding[];
   /** Once per run, for a rule that judges after the last statement. */
   startRun?(): RunCheck;
+  checkFile?: never;
 }
 
-export type Rule<Id extends string = string> = RuleText & RuleChecks & { id: Id };
+/** A rule about a whole file, before its statements. */
+export interface FileCheck {
+  checkFile(file: FileFacts): FileFinding[];
+  on?: never;
+  check?: never;
+  checkLocks?: never;
+  startRun?: never;
+}
+
+export type Rule<Id extends string = string> = RuleText & (StatementChecks | FileCheck) & { id: Id };
 
 /** A rule module's one export: its literal id becomes part of RuleId. */
 export const defineRule = <const Id extends string>(rule: Rule<Id>): Rule<Id> => rule;

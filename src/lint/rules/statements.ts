@@ -35,11 +35,12 @@ export interface AddedConstraint {
   conname: string | undefined;
 }
 
-/** ADD CONSTRAINT on an existing table. */
-export function addedConstraints(statement: ParsedStatement, context: StatementContext): AddedConstraint[] {
-  return commandsOn(statement, context, 'AT_AddConstraint').map(({ table, command }) => {
+/** ADD CONSTRAINT of one of these types on an existing table. */
+export function addedConstraints(statement: ParsedStatement, context: StatementContext, types: readonly string[]): AddedConstraint[] {
+  return commandsOn(statement, context, 'AT_AddConstraint').flatMap(({ table, command }) => {
     const constraint = unwrap(command.def)?.[1] ?? {};
-    return { table, constraint, type: constraintType(constraint), conname: constraint.conname ? String(constraint.conname) : undefined };
+    const type = constraintType(constraint);
+    return types.includes(type) ? [{ table, constraint, type, conname: constraint.conname ? String(constraint.conname) : undefined }] : [];
   });
 }
 
