@@ -68,8 +68,8 @@ export const RULE_LIST = [
   intPrimaryKey,
   unknownLockPlan,
   largeTableLock,
-  syntaxError,
   allowCommentInvalid,
+  syntaxError,
 ] as const satisfies readonly Rule[];
 
 /** A rule id: used in allow comments and --json. */
