@@ -144,7 +144,7 @@ export function buildRevision(revision) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // What its build reads; the type declarations' tsconfig came later (a revision without it builds without it).
-  const paths = ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.types.json'].filter((path) => existsAt(commit, path));
+  const paths = ['src', 'bin', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.types.json'].filter((path) => existsAt(commit, path));
   execFileSync('sh', ['-c', `git archive ${commit} ${paths.join(' ')} | tar -x -C "${dir}"`], { cwd: root });
   // The Prisma client is generated, not committed; the schema it comes from is the same.
   cpSync(join(root, 'src', 'generated'), join(dir, 'src', 'generated'), { recursive: true });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config/database-url.js';
+import { connectionLost } from '../src/db/causes.js';
 import { classifyConnectionError } from '../src/db/classify.js';
 
 /** Errors shaped exactly as pg, Node's sockets and Neon's proxy raise them (connections.md). */
@@ -62,5 +63,11 @@ describe('classifyConnectionError', () => {
   it('redacts secrets in the driver\'s words', () => {
     const failure = classifyConnectionError(error('connect failed for postgresql://app:hunter2@db/x'), neon);
     expect(failure.detail).not.toContain('hunter2');
+  });
+});
+
+describe('connectionLost', () => {
+  it.each([['ECONNRESET', true], ['EPIPE', true], ['ETIMEDOUT', true], ['08006', true], ['57P01', true], ['EEXIST', false], ['ENOENT', false], ['EACCES', false], ['42P01', false]])('takes an error coded %s as a lost connection: %s', (code, lost) => {
+    expect(connectionLost(error('something failed', code))).toBe(lost);
   });
 });

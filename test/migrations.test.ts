@@ -319,4 +319,12 @@ describe('migrate create', () => {
     const second = (await runCli(['migrate', 'create', 'alpha', '--migrations-dir', dir, '--json'])).json().data.name;
     expect(second > first).toBe(true);
   });
+
+  it.each([['is a file', ''], ['is inside a file', 'sub']])('refuses a migrations folder that %s as bad usage, not a lost connection', async (_, below) => {
+    const file = join(await mkdtemp(join(tmpdir(), 'todo-db-create-')), 'migrations');
+    await writeFile(file, '');
+    const result = await runCli(['migrate', 'create', 'x', '--migrations-dir', join(file, below), '--json']);
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'MIGRATIONS_DIR_NOT_A_FOLDER', message: expect.stringContaining('is not a folder') });
+  });
 });

@@ -32,7 +32,7 @@ function readmeExample(): string {
 /** Every clientVersion the bundle carries (one, if the build is right). */
 function bundledClientVersions(dir: string): string[] {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
-  const versions = files.flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/clientVersion:"([^"]+)"/g)].map((match) => match[1] as string));
+  const versions = files.flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/\bclientVersion"?:\s*"([^"]+)"/g)].map((match) => match[1] as string));
   return [...new Set(versions)];
 }
 
@@ -76,6 +76,32 @@ describe('the packed package in a fresh app', () => {
     const generated = bundledClientVersions(join(installed(), 'dist'));
     expect(generated).toEqual([runtime]);
     expect(runtime).toBe(locked('@prisma/client'));
+  });
+
+  it('ships source maps that carry their sources, and no src/: an uncaught error names src/ files and lines, on short lines', async () => {
+    expect(existsSync(join(installed(), 'src'))).toBe(false);
+    const map = JSON.parse(readFileSync(join(installed(), 'dist', 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent: string[] };
+    expect(map.sourcesContent).toHaveLength(map.sources.length);
+    const srcFrame = /^ {4}at .*node_modules\/todo-db\/src\/[\w/.-]+\.ts:\d+:\d+\)?$/m;
+    const shortLines = (output: string) => Math.max(...output.split('\n').map((line) => line.length));
+
+    // A library call the app does not catch: Node prints it; with --enable-source-maps (the app's choice) through our maps.
+    const script = "import { openDatabase } from 'todo-db'; await openDatabase({ poolSize: -1 });";
+    const mapped = await run('node', ['--enable-source-maps', '--input-type=module', '-e', script], { cwd: app });
+    expect(mapped.code).toBe(1);
+    expect(mapped.stderr).toContain('TodoDbError: The pool size must be a whole number');
+    expect(mapped.stderr).toMatch(srcFrame);
+    const plain = await run('node', ['--input-type=module', '-e', script], { cwd: app });
+    expect(plain.stderr).toContain('TodoDbError: The pool size must be a whole number');
+    expect(shortLines(plain.stderr)).toBeLessThan(200);
+
+    // An error the CLI does not expect (any; here a --migrations-dir whose name is too long for the file system): --verbose shows its stack in src/.
+    const cli = await run('npx', ['todo-db', 'migrate', 'create', 'x', '--migrations-dir', 'm'.repeat(300), '--verbose'], { cwd: app });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/debug: Error: ENAMETOOLONG/);
+    expect(cli.stderr).toMatch(srcFrame);
+    // The longest is the error's own line, which holds the 300-character path; a minified bundle printed 10 KB.
+    expect(shortLines(cli.stderr)).toBeLessThan(600);
   });
 
   it("type-checks the README's example with tsc --strict, and a wrong field name fails", async () => {

@@ -1,12 +1,13 @@
 import './node20-navigator.js';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 
 /**
  * Wiring only: commander options to command functions. Each command's module is imported when it runs, so
- * `--version` and `--help` load nothing but commander (start-up cost is measured in bench/).
+ * `--version` and `--help` load nothing but commander (start-up cost is measured in bench/). start.ts parses;
+ * the docs test walks the commands and their flags.
  */
-const program = new Command('todo-db')
+export const program = new Command('todo-db')
   .description("The command-line tool that owns the Todo app's PostgreSQL database.")
   .version(pkg.version, '-V, --version')
   .option('--database-url <url>', 'database URL (overrides DATABASE_URL; alone, it is used for migrations too)')
@@ -169,15 +170,3 @@ function integer(flag: string, min: number, max: number) {
     return Number(value);
   };
 }
-
-await program.parseAsync(process.argv).catch(async (error: unknown) => {
-  if (!(error instanceof CommanderError)) throw error;
-  process.exitCode = error.exitCode === 0 ? 0 : 2;
-  if (process.exitCode === 2 && process.argv.includes('--json')) {
-    const message = error.message.replace(/^error: /, '');
-    const names = new Set(program.commands.map((c) => c.name()));
-    const command = process.argv.slice(2).find((arg) => names.has(arg)) ?? null;
-    const envelope = { ok: false, command, status_code: 400, data: null, error: { code: 'USAGE_ERROR', message, hint: 'Run todo-db --help for usage.', sqlstate: null, cause: null } };
-    process.stdout.write(JSON.stringify(envelope, null, 2) + '\n');
-  }
-});

@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor, TodoDbError } from '../core/errors.js';
 import { handleInterrupts } from './interrupt.js';
 import { describeResults, resultsOf } from '../migrations/results.js';
 import { Output, type Envelope, type GlobalOptions } from './output.js';
+import { sourceStack } from './source-stack.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
 
@@ -95,7 +96,7 @@ export function reportFailure(command: string, error: unknown, out: Output): num
   const known = error instanceof TodoDbError ? error : unexpected(error);
   const results = resultsOf(error);
   out.error(results ? { code: known.code, message: `${known.message}\n${describeResults(results)}`, hint: known.hint } : known);
-  if (!(error instanceof TodoDbError) && error instanceof Error) out.debug(redact(error.stack ?? ''));
+  if (!(error instanceof TodoDbError) && error instanceof Error) out.debug(redact(sourceStack(error.stack ?? '')));
   const exitCode = exitCodeFor(known);
   if (out.mode === 'json') {
     const statusCode = exitCode === EXIT.usage ? 400 : known.code === 'INTERNAL_ERROR' ? 500 : 503;

@@ -6,8 +6,11 @@ import { isSqlState } from './sqlstate.js';
 const LOST_STATES = /^(08...|57P0[1-5])$/;
 /** pg's own words once the socket is gone, which come without a code. */
 const LOST_MESSAGES = /connection terminated|not queryable|terminating connection|server closed the connection|connection to client lost/i;
-/** Node's socket errors (ECONNRESET, EPIPE, ETIMEDOUT): the shape of a SQLSTATE is not enough (EPIPE has it). */
-const SOCKET_CODE = /^E[A-Z]+$/;
+/**
+ * The errno codes of a socket that failed or closed. A list, not a pattern: every Node errno looks alike (a
+ * folder's EEXIST is no lost connection), and some have a SQLSTATE's shape (EPIPE).
+ */
+const SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'ENOTCONN', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
 const BY_STATE: Record<string, FailureCause> = {
   '57014': 'query_canceled',
@@ -30,8 +33,8 @@ export function connectionLost(error: unknown): boolean {
       if (code === 'CONNECTION_LOST') return true;
       continue;
     }
-    if (typeof code === 'string' && !SOCKET_CODE.test(code) && isSqlState(code)) return LOST_STATES.test(code);
-    if (typeof code === 'string' && SOCKET_CODE.test(code)) return true;
+    if (typeof code === 'string' && SOCKET_CODES.has(code)) return true;
+    if (typeof code === 'string' && isSqlState(code)) return LOST_STATES.test(code);
     if (LOST_MESSAGES.test(current.message)) return true;
   }
   return false;

@@ -26,7 +26,7 @@ export async function createMigration({ migrationsDir, name, now = new Date() }:
   assertMigrationsWritable(migrationsDir);
   const slug = slugify(name);
   if (!slug) throw usageError('MIGRATION_NAME_INVALID', `"${name}" has no letters or digits to name a migration with.`, 'Use a short description such as add_task_archived_at.');
-  await mkdir(migrationsDir, { recursive: true });
+  await makeFolder(migrationsDir);
   const existing = (await readdir(migrationsDir)).filter((entry) => MIGRATION_NAME.test(entry)).sort();
   const folder = `${nextTimestamp(now, existing.at(-1))}_${slug}`;
   const dir = path.join(migrationsDir, folder);
@@ -37,6 +37,16 @@ export async function createMigration({ migrationsDir, name, now = new Date() }:
   const lockFile = path.join(migrationsDir, LOCK_FILE_NAME);
   const wroteLock = await writeFile(lockFile, lockFileContent(), { flag: 'wx' }).then(() => true, () => false);
   return { name: folder, dir, files: wroteLock ? [...files, lockFile] : files };
+}
+
+async function makeFolder(migrationsDir: string): Promise<void> {
+  try {
+    await mkdir(migrationsDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+    throw usageError('MIGRATIONS_DIR_NOT_A_FOLDER', `The migrations folder ${migrationsDir} is not a folder: it, or a part of its path, is a file.`, 'Point --migrations-dir at a folder (prisma/migrations by default).');
+  }
 }
 
 export function slugify(name: string): string {
