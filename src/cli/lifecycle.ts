@@ -13,6 +13,7 @@ export interface LifecycleFlags extends MigrateFlags {
   fromSchema?: boolean;
   applied?: string;
   rolledBack?: string;
+  edited?: string;
   force?: boolean;
 }
 
@@ -61,19 +62,24 @@ async function historyJobOptions(context: CommandContext, flags: LifecycleFlags)
   return { ...(await diffInputs(context, flags)), lockTimeoutMs: flags.lockTimeout };
 }
 
-/** `migrate resolve --applied <name>` or `--rolled-back <name>`: the history row Prisma's own resolve writes. */
+/** `migrate resolve --applied|--rolled-back <name>` (the history rows Prisma's own resolve writes) or `--edited <name>`. */
 export function migrateResolve(flags: LifecycleFlags): Promise<void> {
   return runCommand<ResolveReport>({
     name: 'migrate resolve',
     flags,
     namesTarget: true,
     job: async (context) => {
-      if ((flags.applied === undefined) === (flags.rolledBack === undefined)) {
-        throw usageError('USAGE_ERROR', 'migrate resolve needs exactly one of --applied <name> and --rolled-back <name>.', 'Run todo-db migrate resolve --applied <name> for a change made by hand, or --rolled-back <name> for a failed migration you cleaned up.');
+      if ([flags.applied, flags.rolledBack, flags.edited].filter((name) => name !== undefined).length !== 1) {
+        throw usageError(
+          'USAGE_ERROR',
+          'migrate resolve needs exactly one of --applied <name>, --rolled-back <name> and --edited <name>.',
+          'Run todo-db migrate resolve --applied <name> for a change made by hand, --rolled-back <name> for a failed migration you cleaned up, or --edited <name> for an applied migration you changed on purpose.',
+        );
       }
       const options = await historyJobOptions(context, flags);
-      const { resolveApplied, resolveRolledBack } = await import('../history-jobs/resolve.js');
+      const { resolveApplied, resolveEdited, resolveRolledBack } = await import('../history-jobs/resolve.js');
       if (flags.applied !== undefined) return context.out.task(`Checking the live schema against the migrations up to ${flags.applied}`, () => resolveApplied(options, flags.applied as string, { force: flags.force }));
+      if (flags.edited !== undefined) return context.out.task(`Checking the live schema against the applied migrations, ${flags.edited} as it reads now`, () => resolveEdited(options, flags.edited as string, { force: flags.force, yes: flags.yes }));
       return resolveRolledBack(options, flags.rolledBack as string);
     },
     render: (report, { out }) => out.print(renderResolve(report, out)),
@@ -86,6 +92,11 @@ function renderResolve(report: ResolveReport, out: Output): string {
     const lines = [`${ok} Marked ${report.name} rolled back: migrate up will apply it again`];
     if (report.mayRemain) lines.push(`${out.paint('yellow', out.symbol('warn'))} ${report.mayRemain}`);
     return lines.join('\n');
+  }
+  if (report.resolution === 'edited' && report.checksum) {
+    const how = report.verified ? 'the live schema matches the applied migrations as they read now' : 'not checked: --force';
+    const { previous, recorded, appliedAt } = report.checksum;
+    return [`${ok} Recorded the edit of ${report.name} (${how})`, `  applied at     ${appliedAt ?? 'unknown'}`, `  checksum was   ${previous}`, `  checksum now   ${recorded}`].join('\n');
   }
   const how = report.verified ? 'the live schema matches the migrations up to it' : 'not checked: --force';
   const attempts = report.failedAttemptsRolledBack > 0 ? `; its failed attempt was marked rolled back` : '';

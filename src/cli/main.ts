@@ -71,10 +71,12 @@ migrate
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
 lockOptions(migrate.command('resolve'))
-  .description('record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does')
+  .description('record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does, or an applied one as changed on purpose (--edited <name>)')
   .option('--applied <name>', 'record it as applied without running it; the live schema must already hold it')
   .option('--rolled-back <name>', 'mark a failed migration rolled back, so migrate up runs it again')
-  .option('--force', 'with --applied: record it without comparing the live schema with the migrations')
+  .option('--edited <name>', "record an applied migration changed on purpose: its history rows get the file's checksum (shown old and new); the live schema must be what the migrations as they read now build")
+  .option('--force', 'with --applied or --edited: record it without comparing the live schema with the migrations')
+  .option('--yes', 'with --edited: confirm; required when ENVIRONMENT is production')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateResolve)));
 lockOptions(migrate.command('baseline'))

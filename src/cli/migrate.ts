@@ -79,7 +79,7 @@ export function migrateStatusCommand(flags: MigrateFlags): Promise<void> {
     verdict: (report) =>
       report.upToDate
         ? { exitCode: EXIT.ok, statusCode: 200 }
-        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: 'See the list; run todo-db migrate up for pending ones (it waits for a running one to finish).' } },
+        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: statusHint(report) } },
   });
 }
 
@@ -215,6 +215,15 @@ function notApplied(report: StatusReport): string {
   return Object.entries(report.counts).filter(([state, count]) => state !== 'applied' && count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
 }
 
+/** The first entry up cannot pass on its own names its command; otherwise up is the answer. */
+function statusHint(report: StatusReport): string {
+  const blocking = report.migrations.find((entry) => BLOCKS_UP.has(entry.state));
+  if (blocking) return `${blocking.name} is ${blocking.state}: ${blocking.next} (each one's step is in the list, and in --json as next).`;
+  return 'See the list; run todo-db migrate up for pending ones (it waits for a running one to finish).';
+}
+
+const BLOCKS_UP = new Set(['failed', 'edited', 'missing']);
+
 function renderStatus(report: StatusReport, out: Output): string {
   if (report.migrations.length === 0) return 'No migrations in the folder and none applied.';
   const width = Math.max(...report.migrations.map((entry) => entry.name.length));
@@ -223,7 +232,8 @@ function renderStatus(report: StatusReport, out: Output): string {
     const state = out.paint(STATE_COLOURS[entry.state], entry.state.padEnd(11));
     const note =
       entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : entry.state === 'running' ? out.paint('gray', '  (being applied by another migrator now)') : '';
-    return `  ${entry.name.padEnd(width)}  ${state}  ${when ?? ''}${note}`.trimEnd();
+    const row = `  ${entry.name.padEnd(width)}  ${state}  ${when ?? ''}${note}`.trimEnd();
+    return BLOCKS_UP.has(entry.state) && entry.next ? `${row}\n  ${' '.repeat(width)}  ${out.paint('gray', entry.next)}` : row;
   });
   const summary = Object.entries(report.counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
   const verdict = report.upToDate ? `${out.paint('green', out.symbol('ok'))} Up to date` : `${out.paint('yellow', out.symbol('warn'))} Not up to date`;

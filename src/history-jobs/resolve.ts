@@ -7,11 +7,11 @@ import { TodoDbError, usageError } from '../core/errors.js';
 import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
 import { compareCatalogs, type Difference } from '../schema/differences.js';
 import { readMigrations, type Migration } from '../migrations/folder.js';
-import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory } from '../migrations/history.js';
+import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory, recordEditedChecksum } from '../migrations/history.js';
 import { withMigrationLock } from '../migrations/advisory-lock.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl } from '../migrations/pooler.js';
 import { connectForMigrations, DEFAULT_LOCK_TIMEOUT_MS } from '../migrations/migrator.js';
-import { planMigrations, type MigrationEntry } from '../migrations/plan.js';
+import { isApplied, planMigrations, type MigrationEntry } from '../migrations/plan.js';
 import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 
 export interface HistoryJobOptions {
@@ -30,13 +30,15 @@ export interface HistoryJobOptions {
 
 export interface ResolveReport {
   name: string;
-  resolution: 'applied' | 'rolled-back';
-  /** --applied: whether the live schema was compared with the shadow (false with --force). */
+  resolution: 'applied' | 'rolled-back' | 'edited';
+  /** --applied, --edited: whether the live schema was compared with the shadow (false with --force). */
   verified: boolean;
   /** --applied over a failed attempt: its rows were marked rolled back first, as Prisma does. */
   failedAttemptsRolledBack: number;
   /** --rolled-back of a no-transaction migration: what its failed run may have left applied. */
   mayRemain: string | null;
+  /** --edited: the checksum the history held, the file's that replaced it, and when the migration was applied. */
+  checksum: { previous: string; recorded: string; appliedAt: string | null } | null;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function resolveApplied(options: HistoryJobOptions, name: string, {
     if (entry.state === 'applied' || entry.state === 'edited') {
       throw usageError('MIGRATION_ALREADY_APPLIED', `Migration ${name} is already recorded as applied.`, 'Nothing to resolve: todo-db migrate status shows every migration with its state.');
     }
-    if (!force) await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), name);
+    if (!force) await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), `the migrations up to and including ${name} build`);
     return withLock(options, client, async () => {
       await ensureHistoryTable(client, table);
       // Prisma's order: the failed attempts are marked rolled back, then the applied row is added; both or neither.
@@ -61,7 +63,7 @@ export async function resolveApplied(options: HistoryJobOptions, name: string, {
         await insertMarkedApplied(client, table, name, migration.checksum);
         return count;
       });
-      return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null };
+      return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null, checksum: null };
     });
   });
 }
@@ -78,20 +80,59 @@ export async function resolveRolledBack(options: HistoryJobOptions, name: string
       // Inside the lock: a migrator that was still running it may have finished meanwhile.
       const rolledBack = await markFailedRolledBack(client, table, name);
       if (rolledBack === 0) throw notFailed(name, entryOf(planMigrations(migrations, await readHistory(client, table)), name));
-      return { name, resolution: 'rolled-back' as const, verified: false, failedAttemptsRolledBack: rolledBack, mayRemain: leftovers(migration, entry) };
+      return { name, resolution: 'rolled-back' as const, verified: false, failedAttemptsRolledBack: rolledBack, mayRemain: leftovers(migration, entry), checksum: null };
     });
   });
 }
 
-/** The live schema against the shadow of the history up to `name`: the check that keeps --applied honest. */
-async function requireLiveMatches(options: HistoryJobOptions, client: pg.Client, prefix: Migration[], name: string): Promise<void> {
+/**
+ * `migrate resolve --edited <name>`: an applied migration changed on purpose (a comment, Prisma's BEGIN and COMMIT
+ * taken out, a fix the database already holds) gets the file's checksum in its history rows, so the tamper check
+ * passes again. Unless `force`, the live schema must be what the applied migrations build with this one as it
+ * reads now. In production it needs `yes`: without it the refusal shows both checksums and changes nothing.
+ */
+export async function resolveEdited(options: HistoryJobOptions, name: string, { force = false, yes = false } = {}): Promise<ResolveReport> {
+  const migrations = readMigrations(options.migrationsDir);
+  const migration = requireMigration(migrations, name);
+  return onLive(options, async (client) => {
+    const { table, rows } = await openHistory(client, { create: false });
+    const entries = planMigrations(migrations, rows);
+    const entry = entryOf(entries, name);
+    if (entry.state !== 'edited') throw notEdited(name, entry);
+    const change = { previous: entry.row?.checksum ?? '', recorded: migration.checksum, appliedAt: entry.row?.finished_at?.toISOString() ?? null };
+    if (options.environment === 'production' && !yes) {
+      throw usageError(
+        'CONFIRMATION_REQUIRED',
+        `migrate resolve --edited in production records ${name} as it reads now (checksum ${change.previous} becomes ${change.recorded}), so the history stops telling that it changed after it was applied.`,
+        'Run it again with --yes if the change is deliberate (git diff shows it); otherwise restore the applied file (git checkout).',
+      );
+    }
+    const applied = entries.filter((candidate) => isApplied(candidate) && candidate.migration).map((candidate) => candidate.migration as Migration);
+    if (!force) await requireLiveMatches(options, client, applied, `the applied migrations build with ${name} as it reads now`);
+    return withLock(options, client, async () => {
+      // Inside the lock: the history may have moved while the shadow was built.
+      const now = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
+      if (now.state !== 'edited') throw notEdited(name, now);
+      await recordEditedChecksum(client, table, name, migration.checksum);
+      return { name, resolution: 'edited' as const, verified: !force, failedAttemptsRolledBack: 0, mayRemain: null, checksum: change };
+    });
+  });
+}
+
+function notEdited(name: string, entry: MigrationEntry): TodoDbError {
+  const advice = entry.state === 'applied' ? 'Its file matches the history: there is nothing to record.' : 'Only an applied migration whose file changed can be recorded as edited: todo-db migrate status shows each state.';
+  return usageError('MIGRATION_NOT_EDITED', `Migration ${name} is not edited (it is ${entry.state}).`, advice);
+}
+
+/** The live schema against the shadow of `prefix`: the check that keeps --applied and --edited honest. */
+async function requireLiveMatches(options: HistoryJobOptions, client: pg.Client, prefix: Migration[], what: string): Promise<void> {
   // The prefix ends with the migration itself, so there is always a last catalog.
   const [live, expected] = await Promise.all([readCatalog(client, { exclude: options.externalTables }), schemasAfterEachMigration(options, prefix).then((catalogs) => catalogs.at(-1) as Catalog)]);
   const differences = compareCatalogs(live, expected);
   if (differences.length === 0) return;
   throw new TodoDbError({
     code: 'RESOLVE_SCHEMA_MISMATCH',
-    message: `The live schema is not what the migrations up to and including ${name} build, so recording it as applied would hide the difference:\n${listDifferences(differences)}`,
+    message: `The live schema is not what ${what}, so recording it would hide the difference:\n${listDifferences(differences)}`,
     hint: `Finish the change by hand until todo-db migrate diff agrees, or apply it with todo-db migrate up; --force records it anyway.`,
   });
 }

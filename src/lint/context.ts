@@ -1,3 +1,4 @@
+import type { ParsedStatement } from '../sql/parser.js';
 import type { LiveFacts } from './live.js';
 import type { LockLevel } from './lock-levels.js';
 
@@ -72,6 +73,8 @@ export interface StatementContext {
   ddlTables: Set<string>;
   /** In down.sql: what its migration.sql created. */
   undoes: Set<string>;
+  /** The BEGIN and COMMIT lines of Prisma's blocks, which the engine folds into the file's transaction. */
+  prismaBlocks: ReadonlySet<ParsedStatement>;
 }
 
 export const isNewTable = (context: StatementContext, table: string | undefined): boolean => table !== undefined && context.state.newTables.has(table);

@@ -4,7 +4,7 @@ import { withConnection } from '../db/connect.js';
 import { usageError } from '../core/errors.js';
 import { readMigrations, type Migration } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
-import { isPending, planMigrations } from '../migrations/plan.js';
+import { isApplied, isPending, planMigrations } from '../migrations/plan.js';
 import { lintMigrations, type LintReport, type LintTarget } from './lint.js';
 
 /**
@@ -34,9 +34,11 @@ export async function lintFolder(options: LintFolderOptions): Promise<FolderLint
   const { database } = options;
   if (!database) return { selection, ...(await lintMigrations(targetsOf(named ?? migrations, new Set()), { maxBlockingRows: options.maxBlockingRows })) };
   return withConnection(database.url, { environment: database.environment, applicationName: 'todo-db migrate lint' }, async (client) => {
-    const pending = new Set(planMigrations(migrations, (await observeHistory(client)).rows).filter(isPending).map((entry) => entry.name));
+    const entries = planMigrations(migrations, (await observeHistory(client)).rows);
+    const pending = new Set(entries.filter(isPending).map((entry) => entry.name));
+    const applied = new Set(entries.filter(isApplied).map((entry) => entry.name));
     const chosen = named ?? (selection === 'all' ? migrations : migrations.filter((migration) => pending.has(migration.name)));
-    return { selection, ...(await lintMigrations(targetsOf(chosen, pending), { db: client, maxBlockingRows: options.maxBlockingRows })) };
+    return { selection, ...(await lintMigrations(targetsOf(chosen, pending, applied), { db: client, maxBlockingRows: options.maxBlockingRows })) };
   });
 }
 
@@ -48,4 +50,5 @@ function chooseNamed(migrations: Migration[], names: string[]): Migration[] | un
   return migrations.filter((migration) => names.includes(migration.name));
 }
 
-const targetsOf = (migrations: Migration[], pending: Set<string>): LintTarget[] => migrations.map((migration) => ({ migration, pending: pending.has(migration.name) }));
+const targetsOf = (migrations: Migration[], pending: Set<string>, applied = new Set<string>()): LintTarget[] =>
+  migrations.map((migration) => ({ migration, pending: pending.has(migration.name), applied: applied.has(migration.name) }));

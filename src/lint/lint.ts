@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
+import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
@@ -20,6 +21,8 @@ export interface LintTarget {
   migration: Migration;
   /** Pending in the database linted against: tables it creates are new for the pending migrations after it. */
   pending: boolean;
+  /** Applied in the database linted against: a fix goes in a new migration, never into this file. */
+  applied?: boolean;
 }
 
 export interface LintOptions {
@@ -67,6 +70,7 @@ export interface LintReport {
 interface ParsedFile {
   migration: Migration;
   pending: boolean;
+  applied: boolean;
   file: LintFile;
   path: string;
   script: string;
@@ -115,11 +119,14 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
   };
 }
 
-function parseFiles(parser: SqlParser, { migration, pending }: LintTarget, which: LintFile[]): ParsedFile[] {
+function parseFiles(parser: SqlParser, { migration, pending, applied = false }: LintTarget, which: LintFile[]): ParsedFile[] {
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
+    const nul = script.indexOf('\0');
+    if (nul !== -1) return [{ ...base, statements: [], syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
     try {
       return [{ ...base, statements: parser.parse(script) }];
     } catch (error) {
@@ -180,7 +187,9 @@ class Walk {
     for (const found of checkFile(file)) this.findings.push(finding(placeInFile(file, shown, found), found, undefined, null));
     // The parser refused the file: it has no statements to walk.
     if (file.syntaxError) return;
-    const context: StatementContext = { file: file.file, transactional: file.file === 'down.sql' || file.migration.transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes };
+    const transactional = file.file === 'down.sql' || file.migration.transactional;
+    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(file.script, file.statements) : []);
+    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes, prismaBlocks };
     for (const statement of file.statements) this.statement(file, shown, statement, context);
   }
 
@@ -197,7 +206,8 @@ class Walk {
     raw.push(...checkLocks(statement, { ...context, locks, blocking }, raw));
     // Above --max-blocking-rows, every finding but a style one is an error, with the table's size.
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
-    for (const item of raw) {
+    for (const found of raw) {
+      const item = file.applied && file.file === 'migration.sql' ? inAppliedFile(found, file.migration.name) : found;
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
     }
@@ -231,6 +241,12 @@ class Walk {
 function placeInFile(file: ParsedFile, shown: string, found: FileFinding): StatementAt {
   const { line, column, text } = 'offset' in found ? lineColumnAt(file.script, found.offset) : { line: found.line, column: 1, text: file.script.split('\n')[found.line - 1] ?? '' };
   return { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
+}
+
+/** A finding in a migration.sql the database already applied: changing that file would only make it MIGRATION_EDITED there. */
+function inAppliedFile(raw: RuleFinding, migration: string): RuleFinding {
+  const fix = raw.fix ?? RULES[raw.rule].fix;
+  return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
 }
 
 function finding(at: StatementAt, raw: RuleFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {

@@ -66,15 +66,33 @@ function settingInFile(file: MigrationFile, script: string, offset: number | und
 
 /** A file refused before anything ran: a syntax error, a byte that is not UTF-8, or a statement it may not hold. */
 export function syntaxError(migration: Migration, file: MigrationFile, script: string, message: string, offset: number): TodoDbError {
-  return usageError('MIGRATION_INVALID', `${located(migration, file, script, offset)}: ${message} (SQLSTATE 42601)${excerpt(script, offset)}`, `Fix ${file}; nothing was run.`);
+  return usageError('MIGRATION_INVALID', `${located(migration, file, script, offset)}: ${message} (SQLSTATE 42601)${excerpt(script, offset)}`, `Fix ${file}; nothing was run.${editAdvice(migration, file)}`);
 }
 
-export function encodingInvalid(migration: Migration, file: MigrationFile, script: string, { offset }: EncodingError): TodoDbError {
+export function encodingInvalid(migration: Migration, file: MigrationFile, script: string, { kind, offset }: EncodingError): TodoDbError {
+  const where = located(migration, file, script, offset);
+  if (kind === 'nul') {
+    return usageError(
+      'MIGRATION_INVALID',
+      `${where}: the file holds a NUL byte, which PostgreSQL cannot receive in a query (it would cut the SQL off there; shown as \u2400)${excerpt(script.replace(/\0/g, '\u2400'), offset)}`,
+      `Remove the NUL byte from ${file} (a binary paste, or a file saved as UTF-16: save it as UTF-8); nothing was run.${editAdvice(migration, file)}`,
+    );
+  }
   return usageError(
     'MIGRATION_INVALID',
-    `${located(migration, file, script, offset)}: the file is not UTF-8 (a byte there is invalid in UTF-8; shown as \uFFFD)${excerpt(script, offset)}`,
-    `Save ${file} as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "save with encoding"); nothing was run.`,
+    `${where}: the file is not UTF-8 (a byte there is invalid in UTF-8; shown as \uFFFD)${excerpt(script, offset)}`,
+    `Save ${file} as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "save with encoding"); nothing was run.${editAdvice(migration, file)}`,
   );
+}
+
+/**
+ * Said wherever a hint asks for a change to migration.sql: a database that already applied it (Prisma deployed it
+ * there) would then see it as edited. The edit is recorded there on purpose, never left to MIGRATION_EDITED.
+ */
+function editAdvice(migration: Migration, file: MigrationFile): string {
+  // The checksum is migration.sql's alone: a change to down.sql is no edit to any history.
+  if (file === 'down.sql') return '';
+  return ` If a database already applied this migration (Prisma deployed it), record the change there afterwards: todo-db migrate resolve --edited ${migration.name}.`;
 }
 
 export function statementRefused(migration: Migration, file: MigrationFile, script: string, problem: StatementProblem): TodoDbError {
@@ -83,16 +101,16 @@ export function statementRefused(migration: Migration, file: MigrationFile, scri
   if (problem.kind === 'transaction-control') {
     const runsIn = file === 'down.sql' || migration.transactional ? 'would end or split the transaction todo-db runs it in, and its history row with it' : 'would leave the session in a transaction that the history row then joins';
     const hint = migration.transactional || file === 'down.sql'
-      ? `Remove it: the file already runs in one transaction, committed with its history row. For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY), put them in their own migration that starts with ${NO_TRANSACTION_HEADER}.`
+      ? `Remove it: the file already runs in one transaction, committed with its history row (only the block Prisma generates, a line BEGIN; and a line COMMIT;, is folded into it). For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY), put them in their own migration that starts with ${NO_TRANSACTION_HEADER}.`
       : 'Remove it: a no-transaction migration runs each statement on its own; put statements that must be atomic in a separate, transactional migration.';
-    return usageError('MIGRATION_INVALID', `${where}: ${problem.what} is transaction control, which ${runsIn}.${shown}`, `${hint} Nothing was run.`);
+    return usageError('MIGRATION_INVALID', `${where}: ${problem.what} is transaction control, which ${runsIn}.${shown}`, `${hint} Nothing was run.${editAdvice(migration, file)}`);
   }
   if (problem.kind === 'releases-lock') {
-    return usageError('MIGRATION_INVALID', `${where}: DISCARD ALL releases the session's advisory locks, the migration lock with it.${shown}`, 'Remove it: todo-db already resets the session (settings, role, temporary objects) after every migration. Nothing was run.');
+    return usageError('MIGRATION_INVALID', `${where}: DISCARD ALL releases the session's advisory locks, the migration lock with it.${shown}`, `Remove it: todo-db already resets the session (settings, role, temporary objects) after every migration. Nothing was run.${editAdvice(migration, file)}`);
   }
   const hint = file === 'down.sql'
     ? 'down.sql runs in a transaction: use the form that can (DROP INDEX without CONCURRENTLY), or undo it by hand. Nothing was run.'
-    : `Move it to its own migration whose first line is ${NO_TRANSACTION_HEADER} (each of its statements then runs on its own, so a failure can leave the ones before it applied). Nothing was run.`;
+    : `Move it to its own migration whose first line is ${NO_TRANSACTION_HEADER} (each of its statements then runs on its own, so a failure can leave the ones before it applied). Nothing was run.${editAdvice(migration, file)}`;
   return usageError('MIGRATION_INVALID', `${where}: ${problem.what} cannot run inside a transaction block, and this file runs in one.${shown}`, hint);
 }
 

@@ -4,10 +4,12 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dire
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
+import { compareMigrationNames } from './order.js';
 
 /**
- * The migrations folder in Prisma's layout: `<UTC YYYYMMDDHHMMSS>_<slug>/migration.sql`, plus todo-db's own
- * `down.sql`, and `migration_lock.toml`. Everything read here is validated before any SQL runs.
+ * The migrations folder in Prisma's layout: `<folder>/migration.sql` (any folder name Prisma accepts, in its order:
+ * order.ts; `migrate create` writes `<UTC YYYYMMDDHHMMSS>_<slug>`), plus todo-db's own `down.sql`, and
+ * `migration_lock.toml`. Everything read here is validated before any SQL runs.
  */
 export interface Migration {
   name: string;
@@ -30,12 +32,15 @@ export interface SqlText {
 }
 
 export interface EncodingError {
-  /** Offset in the decoded text where the first byte that is not UTF-8 stands. */
+  /** A byte that is not UTF-8, or a NUL byte (PostgreSQL's protocol ends a query at one: the rest would never run). */
+  kind: 'not-utf8' | 'nul';
+  /** Offset in the decoded text where the first such byte stands. */
   offset: number;
   line: number;
   column: number;
 }
 
+/** The names `migrate create` writes; the folder accepts any other name too, as Prisma does. */
 export const MIGRATION_NAME = /^\d{14}_[a-z0-9]+(?:_[a-z0-9]+)*$/;
 export const NO_TRANSACTION_HEADER = '-- todo-db: no-transaction';
 const LOCK_FILE = 'migration_lock.toml';
@@ -44,7 +49,7 @@ export function readMigrations(dir: string): Migration[] {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort(compareMigrationNames);
   return names.map((name) => readMigration(root, dir, name));
 }
 
@@ -63,9 +68,6 @@ function readMigration(root: string, dir: string, name: string): Migration {
   const stat = lstatSync(folder);
   if (!stat.isDirectory() && !stat.isSymbolicLink()) {
     throw usageError('MIGRATION_INVALID', `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`, 'Move the file out of the migrations folder.');
-  }
-  if (!MIGRATION_NAME.test(name)) {
-    throw usageError('MIGRATION_INVALID', `The migration folder "${name}" is not named <UTC YYYYMMDDHHMMSS>_<lowercase_slug>.`, 'Rename it, or create migrations with todo-db migrate create <name>.');
   }
   const linked = stat.isSymbolicLink();
   const sqlPath = path.join(folder, 'migration.sql');
@@ -102,10 +104,13 @@ export function decodeSql(bytes: Buffer): SqlText {
   const decoded = bytes.toString('utf8');
   const sql = decoded.startsWith(BOM) ? decoded.slice(1) : decoded;
   // Decoding replaced every invalid byte with U+FFFD; only then does the text differ from the bytes.
-  if (Buffer.byteLength(decoded) === bytes.length && Buffer.from(decoded).equals(bytes)) return { sql };
-  const offset = validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  const valid = Buffer.byteLength(decoded) === bytes.length && Buffer.from(decoded).equals(bytes);
+  const invalid = valid ? -1 : validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  const nul = sql.indexOf('\0');
+  if (invalid === -1 && nul === -1) return { sql };
+  const [kind, offset] = nul !== -1 && (invalid === -1 || nul < invalid) ? (['nul', nul] as const) : (['not-utf8', invalid] as const);
   const { line, column } = lineColumnAt(sql, offset);
-  return { sql, encodingError: { offset, line, column } };
+  return { sql, encodingError: { kind, offset, line, column } };
 }
 
 /** The longest prefix that decodes as UTF-8: a streaming decoder accepts a prefix exactly until the first bad byte. */

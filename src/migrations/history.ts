@@ -168,6 +168,14 @@ export async function markFailedRolledBack(db: Queryable, table: string, name: s
   return rowCount ?? 0;
 }
 
+/**
+ * `migrate resolve --edited`: the file's checksum on the applied rows of that name (the ones Prisma and todo-db
+ * compare the file with); nothing else changes.
+ */
+export async function recordEditedChecksum(db: Queryable, table: string, name: string, checksum: string): Promise<void> {
+  await db.query(`update ${table} set checksum = $1 where migration_name = $2 and finished_at is not null and rolled_back_at is null`, [checksum, name]);
+}
+
 /** A row of a migration that neither finished nor was rolled back: running now, or cut short. */
 export function isUnfinished(row: HistoryRow): boolean {
   return !row.finished_at && !row.rolled_back_at;

@@ -13,8 +13,9 @@ import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFi
 import { withMigrationLock } from './advisory-lock.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
-import { MIGRATION_STATES, needsAttention, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
+import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
 import { eachStep, withResults } from './results.js';
+import { foldPrismaTransactions } from './prisma-transaction.js';
 import { findStatementProblem } from './sql.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -92,6 +93,8 @@ export interface StatusEntry {
   finishedAt: string | null;
   rolledBackAt: string | null;
   logs: string | null;
+  /** What resolves it, naming the command (plan.ts nextStep); null when nothing is to do. */
+  next: string | null;
 }
 
 export interface StatusReport {
@@ -103,6 +106,9 @@ export interface StatusReport {
 /** A file about to run, judged and split by PostgreSQL's parser. */
 interface Prepared {
   sql: string;
+  /** What the server gets: the file with Prisma's BEGIN ... COMMIT lines folded into its transaction (same length). */
+  send: string;
+  /** The statements sent, each of which completes one command. */
   statements: ParsedStatement[];
 }
 
@@ -404,9 +410,10 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
     if (!(error instanceof SqlSyntaxError)) throw error;
     throw syntaxError(migration, file, text.sql, error.message, error.offset);
   }
-  const problem = findStatementProblem(statements, { transactional });
+  const sent = transactional ? foldPrismaTransactions(text.sql, statements) : { send: text.sql, statements };
+  const problem = findStatementProblem(sent.statements, { transactional });
   if (problem) throw statementRefused(migration, file, text.sql, problem);
-  return { sql: text.sql, statements };
+  return { sql: text.sql, send: sent.send, statements: sent.statements };
 }
 
 /** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
@@ -476,7 +483,7 @@ async function runTransactions(client: pg.Client, transactions: Transaction[]): 
     // A newline after the file ends a trailing -- comment.
     const head = `${before.join('; ')};\n`;
     const fileStart = message.length + head.length;
-    message += `${head}${prepared.sql}\n;${after.join('; ')};\n`;
+    message += `${head}${prepared.send}\n;${after.join('; ')};\n`;
     const fileCommands = commands + before.length;
     commands = fileCommands + prepared.statements.length + after.length;
     return { fileStart, fileCommands, end: commands };
@@ -528,6 +535,7 @@ function statusReport(entries: MigrationEntry[]): StatusReport {
       finishedAt: iso(row?.finished_at),
       rolledBackAt: iso(row?.rolled_back_at),
       logs: row?.logs ?? null,
+      next: nextStep({ name, state }),
     })),
     counts,
     upToDate: !entries.some(needsAttention),

@@ -1,6 +1,7 @@
 import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import { isUnfinished, type HistoryRow } from './history.js';
+import { compareMigrationNames } from './order.js';
 
 /**
  * What the folder and the history say together, one entry per migration name, and every decision taken from
@@ -28,7 +29,7 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
   for (const row of rows) latest.set(row.migration_name, row);
   const inProgress = migratorRunning ? rows.at(-1) : undefined;
   const files = new Map(migrations.map((migration) => [migration.name, migration]));
-  const names = [...new Set([...files.keys(), ...latest.keys()])].sort();
+  const names = [...new Set([...files.keys(), ...latest.keys()])].sort(compareMigrationNames);
   return names.flatMap((name) => {
     const migration = files.get(name);
     const row = latest.get(name);
@@ -48,7 +49,18 @@ function stateOf(migration: Migration | undefined, row: HistoryRow | undefined):
 
 /** Started, and neither finished nor rolled back: failed, or running when a migrator holds the lock. */
 export function matchesChecksum(migration: Migration, checksum: string): boolean {
-  return migration.checksum === checksum || equivalentChecksums(migration).includes(checksum);
+  if (migration.checksum === checksum) return true;
+  const checksums = equivalentChecksums(migration);
+  if (checksum.length === SHA256_HEX_LENGTH) return checksums.includes(checksum);
+  // Early schema engines wrote each byte of the hash without its leading zero (prisma-engines issue 1887); Prisma
+  // still compares a row whose checksum is not 64 characters long that way (schema-connector/src/checksum.rs).
+  return [migration.checksum, ...checksums].some((candidate) => unpadded(candidate) === checksum);
+}
+
+const SHA256_HEX_LENGTH = 64;
+
+function unpadded(checksum: string): string {
+  return (checksum.match(/../g) ?? []).map((byte) => parseInt(byte, 16).toString(16)).join('');
 }
 
 /** Migrations that `up` would apply: never applied, or rolled back. */
@@ -69,31 +81,53 @@ export function needsAttention(entry: MigrationEntry): boolean {
 export function verifyHistory(entries: MigrationEntry[]): void {
   for (const entry of entries) {
     if (entry.state === 'edited') {
-      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied (its checksum differs from the history).`, hint: 'Restore the applied version (git checkout) and put the change in a new migration: todo-db migrate create <name>.' });
+      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied (its checksum differs from the history).`, hint: nextStep(entry) as string });
     }
     if (entry.state === 'missing') {
-      throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: 'Restore the folder (git checkout); applied migrations must stay in the folder.' });
+      throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: nextStep(entry) as string });
     }
     if (entry.state === 'failed') {
+      const logs = entry.row?.logs ? `\n  ${entry.row.logs.trim().split('\n').join('\n  ')}` : '';
       throw new TodoDbError({
         code: 'MIGRATION_FAILED',
-        message: `Migration ${entry.name} failed earlier outside a transaction and may be half applied (no migrator is running it now).`,
-        hint: `Undo what it applied by hand, then mark it rolled back: todo-db migrate resolve --rolled-back ${entry.name}`,
+        message: `Migration ${entry.name} failed earlier and may be half applied: its history row was never finished (a no-transaction migration, or Prisma's deploy, which commits what ran before the failure), and no migrator is running it now.${logs}`,
+        hint: nextStep(entry) as string,
       });
     }
+  }
+}
+
+/**
+ * What resolves an entry that needs attention, naming the command; null for one that needs none (or is running).
+ * No step ever asks to change an applied file without recording it: that would only turn it into MIGRATION_EDITED.
+ */
+export function nextStep(entry: MigrationEntry): string | null {
+  switch (entry.state) {
+    case 'pending':
+      return 'Apply it: todo-db migrate up';
+    case 'rolled-back':
+      return 'Apply it again: todo-db migrate up';
+    case 'failed':
+      return `Undo what it applied by hand, then mark it rolled back (todo-db migrate resolve --rolled-back ${entry.name}), so migrate up runs it again; or, if you completed it by hand, record it: todo-db migrate resolve --applied ${entry.name}`;
+    case 'edited':
+      return `Restore the applied version (git checkout) and put the change in a new migration (todo-db migrate create <name>); or, if the change is deliberate and the database holds what the file now says, record it: todo-db migrate resolve --edited ${entry.name}`;
+    case 'missing':
+      return 'Restore its folder (git checkout): applied migrations must stay in the folder.';
+    default:
+      return null;
   }
 }
 
 /** What `up` applies, in order, refusing one that sorts before the last applied migration unless allowed. */
 export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, allowOutOfOrder: boolean): MigrationEntry[] {
   const lastApplied = entries.filter(isApplied).at(-1)?.name;
-  const pending = entries.filter((entry) => isPending(entry) && (to === undefined || entry.name <= to));
-  const early = pending.find((entry) => lastApplied !== undefined && entry.name < lastApplied);
+  const pending = entries.filter((entry) => isPending(entry) && (to === undefined || compareMigrationNames(entry.name, to) <= 0));
+  const early = pending.find((entry) => lastApplied !== undefined && compareMigrationNames(entry.name, lastApplied) < 0);
   if (early && !allowOutOfOrder) {
     throw new TodoDbError({
       code: 'MIGRATION_OUT_OF_ORDER',
       message: `Migration ${early.name} is pending but sorts before ${lastApplied}, which is already applied. Pending migrations must always have a name that comes alphabetically after the last applied migration.`,
-      hint: 'Rename its folder with a newer timestamp (todo-db migrate create gives one), or pass --allow-out-of-order if applying it late is safe.',
+      hint: 'Rename its folder so it sorts after the applied ones, in the order Prisma uses (todo-db migrate create gives a newer timestamp), or pass --allow-out-of-order if applying it late is safe.',
     });
   }
   return pending;

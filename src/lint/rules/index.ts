@@ -17,6 +17,7 @@ import { enumRenameValue } from './enum-rename-value.js';
 import { enumAddValueUnordered } from './enum-add-value-unordered.js';
 import { enumValueUsedInTransaction } from './enum-value-used-in-transaction.js';
 import { transactionControl } from './transaction-control.js';
+import { prismaTransactionBlock } from './prisma-transaction-block.js';
 import { dataChangeWithDdl } from './data-change-with-ddl.js';
 import { foreignKeyWithoutIndex } from './foreign-key-without-index.js';
 import { identifierTooLong } from './identifier-too-long.js';
@@ -59,6 +60,7 @@ export const RULE_LIST = [
   enumAddValueUnordered,
   enumValueUsedInTransaction,
   transactionControl,
+  prismaTransactionBlock,
   dataChangeWithDdl,
   foreignKeyWithoutIndex,
   identifierTooLong,
