@@ -80,6 +80,13 @@ describe('redact', () => {
     expect(out).toBe('postgresql://bob:****@db:5432/x password=**** failed for **** and ****');
   });
 
+  it('masks a password that is also a word of the URL, but not the words it is part of', () => {
+    registerSecret('postgres');
+    expect(redact('postgresql://postgres:postgres@localhost:5432/postgres?sslmode=disable')).toBe('postgresql://****:****@localhost:5432/****?sslmode=disable');
+    expect(redact('postgres://app:x@db/app: the password postgres, "postgres" and postgres.')).toBe('postgres://app:****@db/app: the password ****, "****" and ****.');
+    expect(redact('postgresstrong and mypostgres are other words')).toBe('postgresstrong and mypostgres are other words');
+  });
+
   it('masks every string in a JSON document', () => {
     expect(redactDeep({ a: ['postgresql://u:pw@h/d'], b: { c: 1 } })).toEqual({ a: ['postgresql://u:****@h/d'], b: { c: 1 } });
   });

@@ -19,11 +19,34 @@ export function redact(text: string): string {
     .replace(PASSWORD_PARAM, '$1****')
     .replace(PASSWORD_FIELD, '$1****');
   for (const secret of knownSecrets) {
-    out = out.split(secret).join('****');
+    out = maskSecret(out, secret);
     const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) out = out.split(encoded).join('****');
+    if (encoded !== secret) out = maskSecret(out, encoded);
   }
   return out;
+}
+
+const WORD_CHARACTER = /[A-Za-z0-9]/;
+
+/**
+ * Masks each occurrence of the secret, except where it is part of a longer word or a URL's scheme: a password
+ * `postgres` must not turn postgresql:// into ****ql://, nor postgres:// into ****://.
+ */
+function maskSecret(text: string, secret: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+    if (at < from || partOfLongerWord(text, at, secret) || text.startsWith('://', at + secret.length)) continue;
+    out += `${text.slice(from, at)}****`;
+    from = at + secret.length;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+function partOfLongerWord(text: string, at: number, secret: string): boolean {
+  const gluedBefore = WORD_CHARACTER.test(secret[0] ?? '') && WORD_CHARACTER.test(text[at - 1] ?? '');
+  const gluedAfter = WORD_CHARACTER.test(secret.at(-1) ?? '') && WORD_CHARACTER.test(text[at + secret.length] ?? '');
+  return gluedBefore || gluedAfter;
 }
 
 /** Redacts every string inside a JSON-able value. */
