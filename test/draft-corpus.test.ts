@@ -39,8 +39,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const migrator = () => new Migrator({ url: parseDatabaseUrl(work), migrationsDir });
-const options = () => ({ url: parseDatabaseUrl(work), migrationsDir, shadowDatabaseUrl: parseDatabaseUrl(shadow) });
+const migrator = () => new Migrator({ url: parseDatabaseUrl(work), migrationsDir, environment: 'development' });
+const options = () => ({ url: parseDatabaseUrl(work), migrationsDir, shadowDatabaseUrl: parseDatabaseUrl(shadow), environment: 'development' as const });
 
 type Edit = (schema: string) => string;
 /** Replaces text that must be there: a corpus edit that no longer matches the fixture fails loudly. */

@@ -3,7 +3,7 @@ import { runCli, startCli } from './helpers/cli.js';
 import { startCutProxy, type Cut, type Direction } from './helpers/cut-proxy.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { migrationsFolder, query, tableMigration } from './helpers/migrations.js';
-import { appliedAndConsistent, fromHistory } from './helpers/run-report.js';
+import { afterDownConsistent, appliedAndConsistent, fromHistory, rolledBackFromHistory } from './helpers/run-report.js';
 
 /**
  * Issue 22: after the connection is cut, anywhere in the byte stream of a run of 100 migrations and in either
@@ -18,6 +18,7 @@ const names = Array.from({ length: COUNT }, (_, i) => name(i + 1));
 const FRACTIONS = [0.03, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
 
 const up = (dir: string, url: string) => runCli(['migrate', 'up', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
+const down = (dir: string, url: string) => runCli(['migrate', 'down', '--steps', String(COUNT), '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
 
 const tableOf = (migration: string) => `cut_${names.indexOf(migration) + 1}`;
 
@@ -61,6 +62,85 @@ describe('a connection cut during 100 migrations', () => {
       expect(await appliedAndConsistent(url, tableOf, 'cut\\_%', where)).toEqual(names);
     }
     console.info(`bytes of an uncut run: ${total.toServer} to the server, ${total.toClient} to the client\n${outcomes.join('\n')}`);
+  });
+});
+
+describe('a reply the driver cannot read during 100 migrations (not PostgreSQL\'s error, not a closed socket first)', () => {
+  it('up and down: told as a lost connection, the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
+    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const outcomes: string[] = [];
+    for (const command of ['up', 'down'] as const) {
+      for (const afterBytes of [5_000, 15_000, 25_000, 45_000, 60_000]) {
+        const url = await createTestDatabase('garble');
+        if (command === 'down') expect((await up(dir, url)).code).toBe(0);
+        const proxy = await startCutProxy(url, { direction: 'toClient', afterBytes, garble: true });
+        const result = await (command === 'up' ? up : down)(dir, proxy.url(url));
+        await proxy.close();
+        const where = `${command}, garbled after ${afterBytes} bytes: exit ${result.code}`;
+        const applied = command === 'up' ? await appliedAndConsistent(url, tableOf, 'cut\\_%', where) : await afterDownConsistent(url, tableOf, 'cut\\_%', where);
+        const report = result.json();
+        outcomes.push(`${where}, ${applied.length} applied${report.data?.source ? `, reported from the ${report.data.source}` : ''}`);
+        if (result.code === 0) continue;
+        expect(report.error, where).toMatchObject({ code: 'CONNECTION_LOST', cause: 'connection_lost', sqlstate: null });
+        expect(report.error.hint, where).not.toMatch(/Fix (migration|down)\.sql/);
+        // Garbled while the history was first read: nothing ran, and there is no result set to tell.
+        if (!report.data) expect(applied, where).toEqual(command === 'up' ? [] : names);
+        else expect(report.data, where).toEqual(command === 'up' ? fromHistory(names, applied) : rolledBackFromHistory([...names].reverse(), applied));
+      }
+    }
+    console.info(outcomes.join('\n'));
+  });
+});
+
+describe('a connection cut during `migrate down` of 100 migrations', () => {
+  it('at many byte offsets in both directions: the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
+    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const newestFirst = [...names].reverse();
+    const migrated = async (prefix: string) => {
+      const url = await createTestDatabase(prefix);
+      const applied = await up(dir, url);
+      expect(applied.code, applied.stderr).toBe(0);
+      return url;
+    };
+    const uncut = await migrated('cutdownsize');
+    const measured = await startCutProxy(uncut);
+    const whole = await down(dir, measured.url(uncut));
+    await measured.close();
+    expect(whole.code, whole.stderr).toBe(0);
+    const total = measured.bytes();
+
+    // Also 10 and 200 bytes in: while connecting (the start-up message, authentication).
+    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) => [10, 200, ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({ direction, afterBytes })));
+    const outcomes: string[] = [];
+    for (const cut of cuts) {
+      const url = await migrated('cutdown');
+      const proxy = await startCutProxy(url, cut);
+      const result = await down(dir, proxy.url(url));
+      await proxy.close();
+      const where = `${cut.direction} after ${cut.afterBytes} of ${total[cut.direction]} bytes: exit ${result.code}`;
+      const applied = await afterDownConsistent(url, tableOf, 'cut\\_%', where);
+      const report = result.json();
+      if (result.code === 0) {
+        expect(applied, where).toEqual([]);
+      } else if (report.data) {
+        expect(report.error, where).toMatchObject({ code: 'CONNECTION_LOST', cause: 'connection_lost', sqlstate: null });
+        expect(report.error.hint, where).not.toMatch(/Fix down\.sql|migrate up/);
+        expect(report.data, where).toEqual(rolledBackFromHistory(newestFirst, applied));
+        expect(result.stderr, where).toContain(`${COUNT - applied.length} of ${COUNT} rolled back`);
+      } else {
+        // Cut before the first down.sql was sent (connecting, the lock): nothing rolled back, and said as a connection lost, not PostgreSQL's error.
+        expect(applied, where).toEqual(names);
+        expect(report.error, where).toMatchObject({ code: expect.stringMatching(/^CONNECT/), cause: 'connection_lost', sqlstate: null });
+      }
+      outcomes.push(`${where}, ${COUNT - applied.length} rolled back${report.data?.source ? `, reported from the ${report.data.source}` : ''}`);
+
+      // What the report says is left is exactly what a rerun rolls back.
+      if (applied.length === 0) continue;
+      const rerun = await runCli(['migrate', 'down', '--steps', String(applied.length), '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
+      expect(rerun.code, `${where}; rerun: ${rerun.stderr}`).toBe(0);
+      expect(await afterDownConsistent(url, tableOf, 'cut\\_%', where)).toEqual([]);
+    }
+    console.info(`bytes of an uncut down: ${total.toServer} to the server, ${total.toClient} to the client\n${outcomes.join('\n')}`);
   });
 });
 

@@ -127,7 +127,7 @@ describe('withShadowDatabase', () => {
   it('drops the shadow database when the work throws, and passes the error on', async () => {
     const url = parseDatabaseUrl(await createTestDatabase('diff'));
     let shadowName = '';
-    const work = withShadowDatabase({ url, migrationsDir: defaultMigrationsDir() }, async (shadowUrl) => {
+    const work = withShadowDatabase({ url, migrationsDir: defaultMigrationsDir(), environment: 'development' }, async (shadowUrl) => {
       shadowName = shadowUrl.database;
       expect(await databaseExists(shadowName)).toBe(true);
       throw new Error('the work failed');

@@ -113,6 +113,13 @@ describe('migrate resolve', () => {
     const result = await runCli(['migrate', 'resolve', '--json']);
     expect([result.code, result.json().error.code]).toEqual([2, 'USAGE_ERROR']);
   });
+
+  it('names a migration the folder does not hold as a usage error, before it needs the database', async () => {
+    const migrationsDir = await projectWithTwoMigrations();
+    // Nothing listens on port 1: only the folder is read.
+    const result = await runCli(['migrate', 'resolve', '--applied', '20990101000000_no_such', '--migrations-dir', migrationsDir, '--json'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } });
+    expect([result.code, result.json().error.code]).toEqual([2, 'MIGRATION_NOT_FOUND']);
+  });
 });
 
 describe('migrate baseline', () => {

@@ -3,7 +3,7 @@ import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrationsFolder, tableMigration } from './helpers/migrations.js';
 
-/** Kysely's result set: a failed run says what it did before the failure, what failed and what it did not run. */
+/** Kysely's result set: a run says what it did, what failed and what it did not run; a failed one in its error's data. */
 describe('results on failure', () => {
   it('migrate up lists the applied, failed and not-run migrations, in --json data and in the text', async () => {
     const dir = await migrationsFolder({
@@ -32,5 +32,18 @@ describe('results on failure', () => {
     const result = await runCli(['migrate', 'down', '--steps', '3', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
     expect(result.code).toBe(1);
     expect(result.json().data).toEqual({ verb: 'rolled back', done: ['20260103000000_c'], failed: '20260102000000_b', notRun: ['20260101000000_a'] });
+  });
+});
+
+describe('results on success', () => {
+  it('migrate up, a dry run and migrate down carry the same result set a failure carries: all done, none failed', async () => {
+    const names = ['20260101000000_a', '20260102000000_b'];
+    const dir = await migrationsFolder({ [names[0] as string]: tableMigration('a'), [names[1] as string]: tableMigration('b') });
+    const url = await createTestDatabase('resultsok');
+    const run = async (...args: string[]) => (await runCli(['migrate', ...args, '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } })).json().data.results;
+    expect(await run('up', '--dry-run')).toEqual({ verb: 'applied', done: [], failed: null, notRun: names });
+    expect(await run('up')).toEqual({ verb: 'applied', done: names, failed: null, notRun: [] });
+    expect(await run('up')).toEqual({ verb: 'applied', done: [], failed: null, notRun: [] });
+    expect(await run('down', '--steps', '2')).toEqual({ verb: 'rolled back', done: [...names].reverse(), failed: null, notRun: [] });
   });
 });

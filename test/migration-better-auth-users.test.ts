@@ -12,7 +12,7 @@ import { query } from './helpers/migrations.js';
 
 const INIT = '20261123000000_init';
 const MOVE = '20261203000000_better_auth_users';
-const migrator = (url: string) => new Migrator({ url: parseDatabaseUrl(url), migrationsDir: defaultMigrationsDir() });
+const migrator = (url: string) => new Migrator({ url: parseDatabaseUrl(url), migrationsDir: defaultMigrationsDir(), environment: 'development' });
 
 interface OldUser {
   id: string;

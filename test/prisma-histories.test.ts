@@ -181,7 +181,7 @@ describe('transaction control in any other shape', () => {
   it.each(SHAPES)('%s stays refused before anything runs, with a hint that never leads to MIGRATION_EDITED', async (_shape, sql, what) => {
     const migrationsDir = await migrationsFolder({ '20240101000000_first': { up: 'CREATE TABLE "First" ("id" INTEGER);\n' }, '20240102000000_second': { up: sql } });
     const url = await createTestDatabase('txshape');
-    const refusal = (await new Migrator({ url: parseDatabaseUrl(url), migrationsDir }).up().catch((error: unknown) => error)) as { code: string; message: string; hint: string };
+    const refusal = (await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' }).up().catch((error: unknown) => error)) as { code: string; message: string; hint: string };
     expect(refusal).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(what) });
     expect(refusal.hint).toMatch(/Nothing was run\. If a database already applied this migration \(Prisma deployed it\), record the change there afterwards: todo-db migrate resolve --edited 20240102000000_second\./);
     expect(await historyRows(url)).toEqual([]);
@@ -191,7 +191,7 @@ describe('transaction control in any other shape', () => {
   it("Prisma's block in a no-transaction migration stays refused: there is no transaction to fold it into", async () => {
     const migrationsDir = await migrationsFolder({ '20240101000000_first': { up: `-- todo-db: no-transaction\nBEGIN;\nCREATE TABLE "Other" ("id" INTEGER);\nCOMMIT;\n` } });
     const url = await createTestDatabase('txnotx');
-    const refusal = await new Migrator({ url: parseDatabaseUrl(url), migrationsDir }).up().catch((error: unknown) => error as { code: string; message: string });
+    const refusal = await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' }).up().catch((error: unknown) => error as { code: string; message: string });
     expect(refusal).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(/migration\.sql:2:1: BEGIN is transaction control/) });
     expect(await historyRows(url)).toEqual([]);
   });

@@ -1,32 +1,23 @@
 import pg from 'pg';
-import type { DatabaseUrl } from '../config/database-url.js';
-import type { ShadowInit } from '../config/external-tables.js';
-import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { readIndexes, readTableNames, type IndexDetails } from '../schema/catalog-reader.js';
 import { explainCanonicalQueries, type ExplainResult } from './explain.js';
-import { withShadowDatabase } from '../shadow/shadow-database.js';
+import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
 
 /** The tables the app itself queries: the default selection. */
 export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
 /** Prisma's history table belongs to the migration tooling, not to the app. */
 const HISTORY_TABLE = '_prisma_migrations';
 
-export interface InspectIndexesOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
+export interface InspectIndexesOptions extends ShadowOptions {
   /** Names as the user typed them; each must be a table in schema public. Default: APP_TABLES. */
   tables?: string[];
   allTables?: boolean;
   explain?: boolean;
   analyze?: boolean;
-  shadowDatabaseUrl?: DatabaseUrl;
   /** Tables other tools manage: their indexes are listed, never compared or judged; the shadow gets their definitions first. */
   externalTables?: string[];
-  shadowInit?: ShadowInit;
-  log?: (line: string) => void;
 }
 
 /** An index as the report lists it. */
@@ -65,7 +56,7 @@ export interface IndexReport {
  * The live reads and the shadow build run side by side: the shadow is most of the time.
  */
 export async function inspectIndexes(options: InspectIndexesOptions): Promise<IndexReport> {
-  const environment = options.environment ?? 'development';
+  const { environment } = options;
   return withConnection(options.url, { environment, applicationName: 'todo-db inspect-indexes' }, async (client) => {
     const liveTables = await readTableNames(client);
     const selection = selectTables(options, liveTables);
@@ -121,7 +112,7 @@ async function expectedIndexes(options: InspectIndexesOptions, selection: string
   const { url, migrationsDir, environment, shadowDatabaseUrl, externalTables = [], shadowInit, log } = options;
   try {
     const indexes = await withShadowDatabase({ url, migrationsDir, environment, shadowDatabaseUrl, externalTables, shadowInit, log }, (shadowUrl) =>
-      withConnection(shadowUrl, { environment: environment ?? 'development', applicationName: 'todo-db inspect-indexes (shadow)' }, (client) => readIndexes(client, selection)),
+      withConnection(shadowUrl, { environment, applicationName: 'todo-db inspect-indexes (shadow)' }, (client) => readIndexes(client, selection)),
     );
     // The external tables' indexes were copied from the live database: not something the migrations expect.
     return { indexes: indexes.filter((index) => !externalTables.includes(index.table)) };

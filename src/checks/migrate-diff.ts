@@ -1,26 +1,17 @@
 import type { DatabaseUrl } from '../config/database-url.js';
-import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { Migrator } from '../migrations/index.js';
 import { withConnection } from '../db/connect.js';
 import { readCatalog, readCatalogAt, readTableNames } from '../schema/catalog-reader.js';
 import { compareCatalogs, type Difference, type Ignorable } from '../schema/differences.js';
-import { withShadowDatabase } from '../shadow/shadow-database.js';
+import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
 
-export interface MigrateDiffOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
-  shadowDatabaseUrl?: DatabaseUrl;
+export interface MigrateDiffOptions extends ShadowOptions {
   ignore?: Ignorable[];
   /** Compare comments too (--comments). */
   comments?: boolean;
   /** Tables other tools manage: left out of the comparison on both sides; the shadow gets their definitions first. */
   externalTables?: string[];
-  /** Run in the shadow first instead of copying the external tables. */
-  shadowInit?: ShadowInit;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface MigrateDiffReport {
@@ -41,7 +32,7 @@ export interface MigrateDiffReport {
  */
 export async function diffLiveWithMigrations(options: MigrateDiffOptions): Promise<MigrateDiffReport> {
   const started = performance.now();
-  const environment = options.environment ?? 'development';
+  const { environment } = options;
   // The live side is read while the shadow is being built: the two waits overlap.
   const exclude = options.externalTables ?? [];
   const live = Promise.all([readLive(options.url, environment, exclude), new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment }).status()]);

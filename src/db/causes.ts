@@ -4,8 +4,11 @@ import { isSqlState } from './sqlstate.js';
 
 /** Class 08 (connection exception) and the 57P0x a server sends as it ends a session: shutdown, crash, restart, drop, idle timeout. */
 const LOST_STATES = /^(08...|57P0[1-5])$/;
-/** pg's own words once the socket is gone, which come without a code. */
-const LOST_MESSAGES = /connection terminated|not queryable|terminating connection|server closed the connection|connection to client lost/i;
+/**
+ * pg's own words once the socket is gone, which come without a code; and once it could not read what came back
+ * (pg-protocol's "received invalid response"), after which the connection is as good as gone.
+ */
+const LOST_MESSAGES = /connection terminated|not queryable|terminating connection|server closed the connection|connection to client lost|received invalid response/i;
 /**
  * The errno codes of a socket that failed or closed. A list, not a pattern: every Node errno looks alike (a
  * folder's EEXIST is no lost connection), and some have a SQLSTATE's shape (EPIPE).

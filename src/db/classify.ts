@@ -15,6 +15,8 @@ export interface ConnectionFailure {
   detail: string;
   /** PostgreSQL's SQLSTATE, when the server refused (28P01, 3D000, 57P03). */
   sqlstate?: string;
+  /** The connection was made and then ended (a reset, a closed socket, the server ending the session): cause connection_lost. */
+  lost?: true;
 }
 
 type Target = Pick<DatabaseUrl, 'host' | 'port' | 'user' | 'database' | 'socket' | 'tls' | 'sslmode' | 'neon' | 'variable'>;
@@ -30,6 +32,8 @@ const NEON_TRANSIENT = [
   "couldn't connect to compute node", 'failed to acquire permit to connect to the database', 'too many connections attempts',
   'too many connections to this endpoint', 'query_wait_timeout',
 ];
+/** A connection that existed and ended, as opposed to one that was never made (refused, unresolved, timed out). */
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', '08003', '08006', '57P01', '57P02']);
 const PG_TRANSIENT_MESSAGES = ['timeout expired', 'connection terminated unexpectedly', 'timeout exceeded when trying to connect', 'connection terminated due to connection timeout'];
 
 interface ErrorShape {
@@ -42,7 +46,8 @@ export function classifyConnectionError(error: unknown, target: Target): Connect
   const detail = redact(shape.message);
   const verdict = classify(shape, target);
   const sqlstate = isSqlState(shape.code) ? { sqlstate: shape.code } : {};
-  return { ...verdict, message: redact(verdict.message), hint: redact(verdict.hint), detail, ...sqlstate };
+  const lost = (shape.code && LOST_CODES.has(shape.code)) || /connection terminated unexpectedly/i.test(shape.message) ? { lost: true as const } : {};
+  return { ...verdict, message: redact(verdict.message), hint: redact(verdict.hint), detail, ...sqlstate, ...lost };
 }
 
 function toShape(error: unknown): ErrorShape {

@@ -68,7 +68,7 @@ async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (ti
   const failure = outcome.failure as ConnectionFailure;
   const tries = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts`;
   const ending = outcome.deadlineReached ? ` Gave up at the ${Math.round(timeoutMs / 100) / 10} s deadline after ${tries}.` : outcome.attempts > 1 ? ` Gave up after ${tries}.` : '';
-  throw new TodoDbError({ code: failure.code, message: failure.message + ending, hint: failure.hint, kind: 'check', facts: { sqlstate: failure.sqlstate } });
+  throw new TodoDbError({ code: failure.code, message: failure.message + ending, hint: failure.hint, kind: 'check', facts: { sqlstate: failure.sqlstate, ...(failure.lost ? { cause: 'connection_lost' as const } : {}) } });
 }
 
 /** One connection for one piece of work, always closed afterwards, whatever the work does. */

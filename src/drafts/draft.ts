@@ -1,13 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
-import type { DatabaseUrl } from '../config/database-url.js';
-import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError } from '../core/errors.js';
 import { readCatalogAt } from '../schema/catalog-reader.js';
 import { draftScripts, loadEngine, readSchema, schemaPathFor } from './schema-engine.js';
-import { withShadowDatabase } from '../shadow/shadow-database.js';
+import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
 import { loadSqlParser } from '../sql/parser.js';
 import { createMigration } from './create.js';
 import { affectedObjects, composeDraftFile, isEmptyDraft, keepChecksAcrossTypeChanges, needsNoTransaction, withoutTransactionControl, type DestructiveStep, type Statement } from './draft-sql.js';
@@ -17,19 +15,12 @@ import type { Finding } from '../lint/lint.js';
 /** Lints the drafted migration (by its folder name) and returns the findings; without one the draft is unlinted. */
 export type DraftLinter = (name: string) => Promise<Finding[]>;
 
-export interface DraftOptions {
-  /** The server the shadow database is built on (the usual migrations target). */
-  url: DatabaseUrl;
-  migrationsDir: string;
+/** `url`: the server the shadow database is built on (the usual migrations target). */
+export interface DraftOptions extends ShadowOptions {
   name: string;
-  environment?: Environment;
-  shadowDatabaseUrl?: DatabaseUrl;
   /** Tables other tools own: in the shadow first, and left alone by Prisma's diff (its externalTables filter). */
   externalTables?: string[];
-  shadowInit?: ShadowInit;
   lint?: DraftLinter;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface DraftedFile {
@@ -91,7 +82,7 @@ export interface DraftReport {
  */
 export async function draftMigrationFromSchema(options: DraftOptions): Promise<DraftReport> {
   const started = performance.now();
-  const environment = options.environment ?? 'development';
+  const { environment } = options;
   const schemaPath = schemaPathFor(options.migrationsDir);
   const content = await readSchema(schemaPath);
   // Both loads overlap the shadow's creation; a failed one is reported where it is awaited.
@@ -101,7 +92,7 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
   engineLoading.catch(() => {});
   const parserLoading = loadSqlParser();
   parserLoading.catch(() => {});
-  const drafted = await withShadowDatabase({ ...options, environment }, async (shadowUrl) => {
+  const drafted = await withShadowDatabase(options, async (shadowUrl) => {
     const catalog = readCatalogAt(shadowUrl, { environment });
     catalog.catch(() => {});
     await engineLoading;

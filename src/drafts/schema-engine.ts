@@ -4,7 +4,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
-import type { ShadowInit } from '../config/external-tables.js';
 import type { Environment } from '../config/settings.js';
 import { withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
@@ -12,7 +11,7 @@ import { TodoDbError, usageError } from '../core/errors.js';
 import { compiledBaselineOnly } from '../core/wasm-tier.js';
 import { readCatalogAt, type Catalog } from '../schema/catalog-reader.js';
 import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from '../schema/differences.js';
-import { withScratchDatabase, withShadowDatabase } from '../shadow/shadow-database.js';
+import { withScratchDatabase, withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
@@ -37,19 +36,12 @@ const GLUE = `${ENGINE_PACKAGE}/schema_engine_bg`;
 const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function', 'type', 'view', 'extension', 'row-level-security', 'policy'];
 export const NOT_COMPARED = ['CHECK constraints', 'triggers', 'functions', 'domains and composite types', 'views', 'extensions', 'row-level security and policies', 'NOT NULL on array columns'];
 
-export interface SchemaDiffOptions {
-  /** The server the two temporary databases are created on. */
-  url: DatabaseUrl;
-  migrationsDir: string;
+/** `url`: the server the two temporary databases are created on; `shadowDatabaseUrl`: an empty database to use instead, wiped after each use. */
+export interface SchemaDiffOptions extends ShadowOptions {
   /** Default: schema.prisma next to the migrations folder (schemaPathFor). */
   schemaPath?: string;
-  environment?: Environment;
-  /** An empty database to use instead of temporary ones; it is wiped after each use. */
-  shadowDatabaseUrl?: DatabaseUrl;
   /** Tables other tools own: in both shadows first, left out of the comparison and of Prisma's SQL. */
   externalTables?: string[];
-  shadowInit?: ShadowInit;
-  log?: (line: string) => void;
 }
 
 export interface SchemaDiffReport {
@@ -80,12 +72,12 @@ export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Prom
   const started = performance.now();
   const schemaPath = options.schemaPath ?? schemaPathFor(options.migrationsDir);
   const schema = await readSchema(schemaPath); // before any database work: a wrong path fails at once
-  const environment = options.environment ?? 'development';
+  const { environment } = options;
   // One after the other, not nested: a given --shadow-database-url must be empty on entry and is wiped on
   // exit, so it can serve both sides only in turn.
   const exclude = options.externalTables ?? [];
-  const fromMigrations = await withShadowDatabase({ ...options, environment }, (shadowUrl) => readCatalogAt(shadowUrl, { environment, exclude }));
-  const { catalog: fromSchema, engineVersion } = await withScratchDatabase({ ...options, environment }, async (scratchUrl) => {
+  const fromMigrations = await withShadowDatabase(options, (shadowUrl) => readCatalogAt(shadowUrl, { environment, exclude }));
+  const { catalog: fromSchema, engineVersion } = await withScratchDatabase(options, async (scratchUrl) => {
     const generating = performance.now();
     const { sql, engineVersion } = await generateSchemaSql(schemaPath, schema, scratchUrl, exclude);
     options.log?.(`${ENGINE_PACKAGE} ${engineVersion} turned schema.prisma into SQL in ${Math.round(performance.now() - generating)} ms.`);

@@ -1,11 +1,11 @@
 import { readCatalog } from '../schema/catalog-reader.js';
 import { compareCatalogs, type Difference } from '../schema/differences.js';
 import { usageError } from '../core/errors.js';
-import { readMigrations } from '../migrations/folder.js';
-import { ensureHistoryTable, insertMarkedApplied, openHistory } from '../migrations/history.js';
+import { insertMarkedApplied, openHistory } from '../migrations/history.js';
+import { withLockedSession } from '../migrations/session.js';
 import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 import { inTransaction } from '../db/transaction.js';
-import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
+import type { HistoryJobOptions } from './resolve.js';
 
 export interface BaselineReport {
   dryRun: boolean;
@@ -27,9 +27,9 @@ export interface BaselineReport {
  * applied, with rows as `prisma migrate resolve --applied` writes them. Nothing is written when no prefix matches.
  */
 export async function baseline(options: HistoryJobOptions, { dryRun = false } = {}): Promise<BaselineReport> {
-  const migrations = readMigrations(options.migrationsDir);
-  return onLive(options, async (client) => {
-    const { table, rows } = await openHistory(client, { create: false });
+  return withLockedSession(options, async (session) => {
+    const { client, migrations } = session;
+    const { rows } = await openHistory(client, { create: false });
     const recordedAlready = rows.filter((row) => row.rolled_back_at === null);
     if (recordedAlready.length > 0) {
       throw usageError(
@@ -47,12 +47,11 @@ export async function baseline(options: HistoryJobOptions, { dryRun = false } = 
     }
     const prefix = migrations.slice(0, matched + 1);
     if (!dryRun) {
-      await withLock(options, client, async () => {
-        await ensureHistoryTable(client, table);
-        await inTransaction(client, async () => {
+      await session.locked({ create: true }, ({ table }) =>
+        inTransaction(client, async () => {
           for (const migration of prefix) await insertMarkedApplied(client, table, migration.name, migration.checksum);
-        });
-      });
+        }),
+      );
     }
     return { dryRun, recorded: prefix.map((m) => m.name), pending: migrations.slice(matched + 1).map((m) => m.name), closest: null, differences: [], accountedFor: true };
   });

@@ -7,7 +7,8 @@ import { readMigrations } from '../migrations/folder.js';
 import { Migrator, type StepResult } from '../migrations/migrator.js';
 import { inTransaction } from '../db/transaction.js';
 import { afterEachMigration } from '../shadow/prefix-schemas.js';
-import { onLive, withLock, type HistoryJobOptions } from './resolve.js';
+import { withLockedSession } from '../migrations/session.js';
+import type { HistoryJobOptions } from './resolve.js';
 
 export interface ResetOptions extends HistoryJobOptions {
   /** Asks the user (on a terminal) or says whether --yes was given; false refuses. */
@@ -46,7 +47,7 @@ export interface ResetReport {
  * that create tables, CREATE TABLE AS.
  */
 export async function resetDatabase(options: ResetOptions): Promise<ResetReport> {
-  const environment = options.environment ?? 'development';
+  const { environment } = options;
   if (environment === 'production') {
     throw usageError('PRODUCTION_REFUSED', 'migrate reset drops every table the migrations create, with its data, so it never runs when ENVIRONMENT is production.', 'Reset a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
   }
@@ -56,10 +57,10 @@ export async function resetDatabase(options: ResetOptions): Promise<ResetReport>
     throw usageError('CONFIRMATION_REQUIRED', `migrate reset drops every table the migrations create${also}, with its data, and it was not confirmed.`, 'Run it with --yes if you mean it (required when stdin is not a terminal).');
   }
   const external = options.externalTables ?? [];
-  const { dropped, kept } = await onLive(options, async (client) => {
-    // After onLive's pooler refusal: nothing, not even the shadow, is built through a transaction-mode pooler.
+  const { dropped, kept } = await withLockedSession(options, async (session) => {
+    // After the session's pooler refusal: nothing, not even the shadow, is built through a transaction-mode pooler.
     const created = await objectsTheMigrationsCreate(options);
-    return withLock(options, client, () => inTransaction(client, () => dropCreatedObjects(client, { created, named, external })));
+    return session.locked({ create: false }, () => inTransaction(session.client, () => dropCreatedObjects(session.client, { created, named, external })));
   });
   const applied = (await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()).applied;
   const seed = await seedDev({ url: options.url, environment, passwordHash: options.passwordHash, bcryptCost: options.bcryptCost });

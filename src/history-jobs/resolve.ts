@@ -1,27 +1,18 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
-import type { Environment } from '../config/settings.js';
 import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
 import { compareCatalogs, type Difference } from '../schema/differences.js';
-import { readMigrations, type Migration } from '../migrations/folder.js';
-import { ensureHistoryTable, insertMarkedApplied, markFailedRolledBack, openHistory, readHistory, recordEditedChecksum } from '../migrations/history.js';
-import { withMigrationLock } from '../migrations/advisory-lock.js';
-import { openSecondConnection, refuseDetectedPooler, refusePooledUrl } from '../migrations/pooler.js';
-import { connectForMigrations, DEFAULT_LOCK_TIMEOUT_MS } from '../migrations/migrator.js';
-import { isApplied, planMigrations, type MigrationEntry } from '../migrations/plan.js';
+import type { Migration } from '../migrations/folder.js';
+import { insertMarkedApplied, markFailedRolledBack, recordEditedChecksum } from '../migrations/history.js';
+import { isApplied, type AppliedEntry, type MigrationEntry, type MigrationState } from '../migrations/plan.js';
+import { withLockedSession, type JobOptions } from '../migrations/session.js';
 import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 
-export interface HistoryJobOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
+export interface HistoryJobOptions extends JobOptions {
   shadowDatabaseUrl?: DatabaseUrl;
-  lockTimeoutMs?: number;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
   /** Tables other tools manage (the external-tables setting): left out of the live schema's comparison, copied into the shadow. */
   externalTables?: string[];
   /** Run in the shadow first instead of copying the external tables. */
@@ -46,17 +37,15 @@ export interface ResolveReport {
  * hand. Unless `force`, the live schema must be exactly what the history up to and including it builds.
  */
 export async function resolveApplied(options: HistoryJobOptions, name: string, { force = false } = {}): Promise<ResolveReport> {
-  const migrations = readMigrations(options.migrationsDir);
-  const migration = requireMigration(migrations, name);
-  return onLive(options, async (client) => {
-    const { table, rows } = await openHistory(client, { create: false });
-    const entry = entryOf(planMigrations(migrations, rows), name);
-    if (entry.state === 'applied' || entry.state === 'edited') {
+  return withLockedSession(options, async (session) => {
+    const { client, migrations } = session;
+    const migration = requireMigration(migrations, name);
+    const state = stateOf(await session.observe(), name);
+    if (state === 'applied' || state === 'edited') {
       throw usageError('MIGRATION_ALREADY_APPLIED', `Migration ${name} is already recorded as applied.`, 'Nothing to resolve: todo-db migrate status shows every migration with its state.');
     }
     if (!force) await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), `the migrations up to and including ${name} build`);
-    return withLock(options, client, async () => {
-      await ensureHistoryTable(client, table);
+    return session.locked({ create: true }, async ({ table }) => {
       // Prisma's order: the failed attempts are marked rolled back, then the applied row is added; both or neither.
       const rolledBack = await inTransaction(client, async () => {
         const count = await markFailedRolledBack(client, table, name);
@@ -65,22 +54,20 @@ export async function resolveApplied(options: HistoryJobOptions, name: string, {
       });
       return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null, checksum: null };
     });
-  });
+  }, (migrations) => void requireMigration(migrations, name));
 }
 
 /** `migrate resolve --rolled-back <name>`: a failed migration, cleaned up by hand, becomes pending again. */
 export async function resolveRolledBack(options: HistoryJobOptions, name: string): Promise<ResolveReport> {
-  const migrations = readMigrations(options.migrationsDir);
-  const migration = migrations.find((candidate) => candidate.name === name);
-  return onLive(options, async (client) => {
-    const { table, rows } = await openHistory(client, { create: false });
-    const entry = entryOf(planMigrations(migrations, rows), name);
-    if (entry.state !== 'failed') throw notFailed(name, entry);
-    return withLock(options, client, async () => {
+  return withLockedSession(options, async (session) => {
+    const entry = (await session.observe()).find((candidate) => candidate.name === name);
+    // A running one is failed to this command: the lock waits for its migrator, and the update below tells.
+    if (entry?.state !== 'failed' && entry?.state !== 'running') throw notFailed(name, entry?.state ?? 'pending');
+    return session.locked({ create: false }, async ({ table, entries }) => {
       // Inside the lock: a migrator that was still running it may have finished meanwhile.
-      const rolledBack = await markFailedRolledBack(client, table, name);
-      if (rolledBack === 0) throw notFailed(name, entryOf(planMigrations(migrations, await readHistory(client, table)), name));
-      return { name, resolution: 'rolled-back' as const, verified: false, failedAttemptsRolledBack: rolledBack, mayRemain: leftovers(migration, entry), checksum: null };
+      const rolledBack = await markFailedRolledBack(session.client, table, name);
+      if (rolledBack === 0) throw notFailed(name, stateOf(entries, name));
+      return { name, resolution: 'rolled-back' as const, verified: false, failedAttemptsRolledBack: rolledBack, mayRemain: leftovers(entry), checksum: null };
     });
   });
 }
@@ -92,14 +79,12 @@ export async function resolveRolledBack(options: HistoryJobOptions, name: string
  * reads now. In production it needs `yes`: without it the refusal shows both checksums and changes nothing.
  */
 export async function resolveEdited(options: HistoryJobOptions, name: string, { force = false, yes = false } = {}): Promise<ResolveReport> {
-  const migrations = readMigrations(options.migrationsDir);
-  const migration = requireMigration(migrations, name);
-  return onLive(options, async (client) => {
-    const { table, rows } = await openHistory(client, { create: false });
-    const entries = planMigrations(migrations, rows);
-    const entry = entryOf(entries, name);
-    if (entry.state !== 'edited') throw notEdited(name, entry);
-    const change = { previous: entry.row?.checksum ?? '', recorded: migration.checksum, appliedAt: entry.row?.finished_at?.toISOString() ?? null };
+  return withLockedSession(options, async (session) => {
+    const { client, migrations } = session;
+    const migration = requireMigration(migrations, name);
+    const entries = await session.observe();
+    const entry = requireEdited(entries, name);
+    const change = { previous: entry.row.checksum, recorded: migration.checksum, appliedAt: entry.row.finished_at?.toISOString() ?? null };
     if (options.environment === 'production' && !yes) {
       throw usageError(
         'CONFIRMATION_REQUIRED',
@@ -107,21 +92,23 @@ export async function resolveEdited(options: HistoryJobOptions, name: string, { 
         'Run it again with --yes if the change is deliberate (git diff shows it); otherwise restore the applied file (git checkout).',
       );
     }
-    const applied = entries.filter((candidate) => isApplied(candidate) && candidate.migration).map((candidate) => candidate.migration as Migration);
+    const applied = entries.filter(isApplied).flatMap((candidate) => (candidate.migration ? [candidate.migration] : []));
     if (!force) await requireLiveMatches(options, client, applied, `the applied migrations build with ${name} as it reads now`);
-    return withLock(options, client, async () => {
+    return session.locked({ create: false }, async ({ table, entries: now }) => {
       // Inside the lock: the history may have moved while the shadow was built.
-      const now = entryOf(planMigrations(migrations, await readHistory(client, table)), name);
-      if (now.state !== 'edited') throw notEdited(name, now);
+      requireEdited(now, name);
       await recordEditedChecksum(client, table, name, migration.checksum);
       return { name, resolution: 'edited' as const, verified: !force, failedAttemptsRolledBack: 0, mayRemain: null, checksum: change };
     });
-  });
+  }, (migrations) => void requireMigration(migrations, name));
 }
 
-function notEdited(name: string, entry: MigrationEntry): TodoDbError {
-  const advice = entry.state === 'applied' ? 'Its file matches the history: there is nothing to record.' : 'Only an applied migration whose file changed can be recorded as edited: todo-db migrate status shows each state.';
-  return usageError('MIGRATION_NOT_EDITED', `Migration ${name} is not edited (it is ${entry.state}).`, advice);
+function requireEdited(entries: MigrationEntry[], name: string): AppliedEntry {
+  const entry = entries.find((candidate) => candidate.name === name);
+  if (entry?.state === 'edited') return entry;
+  const state = entry?.state ?? 'pending';
+  const advice = state === 'applied' ? 'Its file matches the history: there is nothing to record.' : 'Only an applied migration whose file changed can be recorded as edited: todo-db migrate status shows each state.';
+  throw usageError('MIGRATION_NOT_EDITED', `Migration ${name} is not edited (it is ${state}).`, advice);
 }
 
 /** The live schema against the shadow of `prefix`: the check that keeps --applied and --edited honest. */
@@ -141,20 +128,20 @@ export function listDifferences(differences: Difference[]): string {
   return differences.map((difference) => `  ${difference.message}`).join('\n');
 }
 
-function leftovers(migration: Migration | undefined, entry: MigrationEntry): string | null {
+function leftovers({ migration, row }: MigrationEntry): string | null {
   if (!migration || migration.transactional) return null;
-  const failure = entry.row?.logs ? ` Its failure was: ${entry.row.logs}` : '';
+  const failure = row?.logs ? ` Its failure was: ${row.logs}` : '';
   return `${migration.name} ran outside a transaction, so the statements before the one that failed stayed applied, and marking it rolled back does not undo them.${failure} Undo them by hand (todo-db migrate diff shows what the live schema holds) before todo-db migrate up runs it again.`;
 }
 
-function notFailed(name: string, entry: MigrationEntry): TodoDbError {
+function notFailed(name: string, state: MigrationState): TodoDbError {
   const advice =
-    entry.state === 'applied' || entry.state === 'edited'
+    state === 'applied' || state === 'edited'
       ? 'It is applied: todo-db migrate down rolls it back with its down.sql.'
-      : entry.state === 'missing'
+      : state === 'missing'
         ? 'Its folder is missing: restore it (git checkout) first.'
         : 'It is not applied, so there is nothing to roll back: todo-db migrate up applies it.';
-  return usageError('MIGRATION_NOT_FAILED', `Migration ${name} is not in a failed state (it is ${entry.state}), and only a failed migration can be marked rolled back.`, advice);
+  return usageError('MIGRATION_NOT_FAILED', `Migration ${name} is not in a failed state (it is ${state}), and only a failed migration can be marked rolled back.`, advice);
 }
 
 function requireMigration(migrations: Migration[], name: string): Migration {
@@ -163,31 +150,7 @@ function requireMigration(migrations: Migration[], name: string): Migration {
   throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
 }
 
-function entryOf(entries: MigrationEntry[], name: string): MigrationEntry {
-  return entries.find((entry) => entry.name === name) ?? { name, state: 'pending' };
-}
-
-/**
- * The history jobs' connection: direct, as migrate up's (refused through a transaction-mode pooler, by its URL
- * or by how it behaves, since the migration lock could not hold there).
- */
-export async function onLive<T>(options: HistoryJobOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  refusePooledUrl(options.url);
-  const open = () => connectForMigrations(options.url, options.environment);
-  const second = openSecondConnection(open);
-  const client = await open().catch((error: unknown) => {
-    second.close();
-    throw error;
-  });
-  try {
-    await refuseDetectedPooler(options.url, client, second.client);
-    return await work(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** History writes take the migration lock, as migrate up does: never beside a running migrator. */
-export function withLock<T>(options: HistoryJobOptions, client: pg.Client, work: () => Promise<T>): Promise<T> {
-  return withMigrationLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, options.log, work);
+/** A name neither the folder nor the history knows is pending to these checks, as it always was. */
+function stateOf(entries: MigrationEntry[], name: string): MigrationState {
+  return entries.find((entry) => entry.name === name)?.state ?? 'pending';
 }

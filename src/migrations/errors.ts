@@ -43,7 +43,7 @@ export function migrationFailed(migration: Migration, file: MigrationFile, scrip
   const sqlstate = isSqlState(pgError.code) ? pgError.code : undefined;
   const state = sqlstate ? ` (SQLSTATE ${sqlstate})` : '';
   const detail = pgError.detail ? `\n  ${pgError.detail}` : '';
-  const cause = causeOf(error);
+  const cause = causeOf(error) ?? (outcomeUnknown(error) ? 'connection_lost' : undefined);
   const setting = settingInFile(file, script, offset, cause);
   return new TodoDbError({
     code: 'MIGRATION_FAILED',
@@ -53,6 +53,18 @@ export function migrationFailed(migration: Migration, file: MigrationFile, scrip
     facts: { sqlstate, cause, ...(setting ? { setting } : {}) },
   });
 }
+
+/**
+ * PostgreSQL did not say how the statement ended: the connection was lost, or the driver failed on what came back
+ * (no SQLSTATE: a broken proxy or network). Only the history can tell what committed, so such a failure is told
+ * as a lost connection (cause connection_lost), and nothing is written for it on the session it broke.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  return connectionLost(error) || !isSqlState((error as PgError | null)?.code);
+}
+
+/** A migration's failure that only the history read back can tell the outcome of. */
+export const lostDuringRun = (failure: TodoDbError): boolean => failure.facts?.cause === 'connection_lost';
 
 /** The file's own SET of the timeout that struck, the last one before the failing statement. */
 function settingInFile(file: MigrationFile, script: string, offset: number | undefined, cause: FailureCause | undefined): TimeoutSetting | undefined {
@@ -131,10 +143,13 @@ function excerpt(script: string, offset: number | undefined): string {
 /** The hint's first words for a migration whose connection ended under it. */
 export const CONNECTION_ENDED = 'The connection to PostgreSQL ended while it ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
 
+/** The same for a rollback: what rolled back is in the history, so the user knows how many are left. */
+export const DOWN_CONNECTION_ENDED = 'The connection to PostgreSQL ended while down.sql ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Once the server is reachable, todo-db migrate status shows what is still applied.';
+
 /** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
 function causeHint(error: PgError, file: MigrationFile): string {
   const code = error.code ?? '';
-  if (connectionLost(error)) return CONNECTION_ENDED;
+  if (outcomeUnknown(error)) return CONNECTION_ENDED;
   if (code === '55P03') {
     return 'A table lock was not granted in time (application traffic holds it): run again when traffic is lower, or raise --statement-lock-timeout.';
   }

@@ -2,21 +2,21 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
-import { connectionLost } from '../db/causes.js';
+import { connectionLost, failureFacts } from '../db/causes.js';
 import { withConnection } from '../db/connect.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../db/pool.js';
 import { settingSource, sqlState } from '../db/server-errors.js';
 import { TodoDbError } from '../core/errors.js';
 import { registerFinder } from '../core/interruption.js';
-import { CONNECTION_ENDED, leftFailedHint } from './errors.js';
+import { CONNECTION_ENDED, DOWN_CONNECTION_ENDED, leftFailedHint } from './errors.js';
 import type { Migration } from './folder.js';
 import { HISTORY_TABLE, readHistory, type HistoryRow } from './history.js';
 import { withMigrationLock } from './advisory-lock.js';
-import { planMigrations } from './plan.js';
+import { planMigrations, type MigrationState } from './plan.js';
 import type { RunResults } from './results.js';
 
 /**
- * What `up` knew of its own progress when it failed. After a lost connection only the database can say what
+ * What `up` or `down` knew of its own progress when it failed. After a lost connection only the database can say what
  * committed, so this is the fallback for when it cannot be asked: the `confirmed` first were confirmed (whole
  * batches, whose last commit flushed the WAL for all of them), the ones up to `sent` may or may not have run.
  */
@@ -29,8 +29,11 @@ export interface RunProgress {
 
 export interface FailureContext {
   url: DatabaseUrl;
-  environment?: Environment;
+  environment: Environment;
   migrations: Migration[];
+  /** What the run did to each migration ("applied" for up, "rolled back" for down), and the command that runs it again. */
+  verb: RunResults['verb'];
+  command: 'migrate up' | 'migrate down';
   progress: RunProgress;
   /** The lost session's backend, ended before the history is read so that nothing of it is still running. */
   backendPid: number | undefined;
@@ -42,13 +45,13 @@ export interface FailureContext {
 }
 
 /**
- * A failure of `up`, told truly. A lost connection (a socket error, the server ending the session, a crash or
+ * A failure of `up` or `down`, told truly. A lost connection (a socket error, the server ending the session, a crash or
  * restart) says nothing of what committed: the history is read back on a new connection (retried, within a
  * bound) and reported as it stands, or, when that fails too, what could not be known is said to be unknown. A
  * migration's timeout gets its setting and where it was set.
  */
 export async function explainRunFailure(error: unknown, context: FailureContext): Promise<unknown> {
-  if (connectionLost(error)) return reportFromHistory(error, context);
+  if (connectionLost(error) || failureFacts(error).cause === 'connection_lost') return reportFromHistory(error, context);
   await addTimeoutSetting(error, context);
   return error;
 }
@@ -86,25 +89,34 @@ export function reportAfterSignal(client: pg.Client, context: () => FailureConte
 
 /** The run's result set from the history read back, or, when it cannot be read, from the run's own progress. */
 async function whatRan(context: FailureContext): Promise<{ results: RunResults; summary: string; hint: string }> {
-  const { names, confirmed, sent } = context.progress;
+  const { verb, progress } = context;
   try {
     const states = new Map(planMigrations(context.migrations, await readBack(context)).map((entry) => [entry.name, entry.state]));
-    const done = names.filter((name) => states.get(name) === 'applied');
-    // Only a no-transaction migration can be left started: a transaction's history row goes with it.
-    const failed = names.find((name) => states.get(name) === 'failed') ?? null;
-    const results: RunResults = { verb: 'applied', done, failed, notRun: names.filter((name) => name !== failed && !done.includes(name)), source: 'history' };
-    const summary = `The history, read back on a new connection: ${done.length} of ${names.length} applied${failed ? `, ${failed} started and not finished` : ''}, ${results.notRun.length} not applied.`;
-    const failedMigration = failed ? context.migrations.find((migration) => migration.name === failed) : undefined;
-    const hint = failedMigration ? `${CONNECTION_ENDED} ${leftFailedHint(failedMigration)}` : `${CONNECTION_ENDED}${results.notRun.length > 0 ? ` It applies the ${results.notRun.length} not applied.` : ''}`;
-    return { results, summary, hint };
+    return fromHistory(context, states);
   } catch (readError) {
-    const unknown = names.slice(confirmed, sent);
+    const unknown = progress.names.slice(progress.confirmed, progress.sent);
     return {
-      results: { verb: 'applied', done: names.slice(0, confirmed), failed: null, notRun: names.slice(sent), source: 'unknown', unknown },
-      summary: `The history could not be read back (${(readError as Error).message}), so whether ${unknown.length === 1 ? 'this migration is' : `these ${unknown.length} migrations are`} applied is unknown: ${unknown.join(', ') || 'none'}.`,
-      hint: 'Once the server is reachable, todo-db migrate status shows which are applied; then run migrate up again for the rest.',
+      results: { verb, done: progress.names.slice(0, progress.confirmed), failed: null, notRun: progress.names.slice(progress.sent), source: 'unknown', unknown },
+      summary: `The history could not be read back (${(readError as Error).message}), so whether ${unknown.length === 1 ? 'this migration is' : `these ${unknown.length} migrations are`} ${verb} is unknown: ${unknown.join(', ') || 'none'}.`,
+      hint: `Once the server is reachable, todo-db migrate status shows which are applied; then run ${context.command} again for the rest.`,
     };
   }
+}
+
+/** The state each migration of the run reached: applied (up) or rolled back (down), else not. */
+const REACHED: Record<RunResults['verb'], MigrationState> = { applied: 'applied', 'rolled back': 'rolled-back' };
+
+function fromHistory({ verb, command, progress: { names }, migrations }: FailureContext, states: Map<string, MigrationState>): { results: RunResults; summary: string; hint: string } {
+  const done = names.filter((name) => states.get(name) === REACHED[verb]);
+  // Only a no-transaction migration can be left started: a transaction's history row goes with it (down.sql always has one).
+  const failed = names.find((name) => states.get(name) === 'failed') ?? null;
+  const results: RunResults = { verb, done, failed, notRun: names.filter((name) => name !== failed && !done.includes(name)), source: 'history' };
+  const summary = `The history, read back on a new connection: ${done.length} of ${names.length} ${verb}${failed ? `, ${failed} started and not finished` : ''}, ${results.notRun.length} not ${verb}.`;
+  const failedMigration = failed ? migrations.find((migration) => migration.name === failed) : undefined;
+  if (failedMigration) return { results, summary, hint: `${CONNECTION_ENDED} ${leftFailedHint(failedMigration)}` };
+  const rest = results.notRun.length;
+  if (command === 'migrate down') return { results, summary, hint: `${DOWN_CONNECTION_ENDED}${rest > 0 ? ` Run migrate down again for the ${rest} not rolled back (--steps ${rest}).` : ''}` };
+  return { results, summary, hint: `${CONNECTION_ENDED}${rest > 0 ? ` It applies the ${rest} not applied.` : ''}` };
 }
 
 /**
@@ -115,7 +127,7 @@ async function whatRan(context: FailureContext): Promise<{ results: RunResults; 
 async function readBack(context: FailureContext): Promise<HistoryRow[]> {
   const deadlineMs = context.readBackMs ?? READ_BACK_CONNECT_TIMEOUTS * (context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const started = Date.now();
-  const options = { environment: context.environment ?? 'development', retries: 1_000, timeoutMs: deadlineMs, connectTimeoutMs: Math.min(deadlineMs, context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS), applicationName: 'todo-db migrate' } as const;
+  const options = { environment: context.environment, retries: 1_000, timeoutMs: deadlineMs, connectTimeoutMs: Math.min(deadlineMs, context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS), applicationName: 'todo-db migrate' } as const;
   context.log?.('the connection was lost: reading the history back on a new connection');
   return withConnection(context.url, options, async (db) => {
     if (context.backendPid) await endLostBackend(db, context.backendPid);
@@ -139,7 +151,7 @@ async function addTimeoutSetting(error: unknown, context: FailureContext): Promi
     facts.setting = { name: 'lock_timeout', value: `${context.statementLockTimeoutMs}ms`, source: 'set by todo-db for each migration (--statement-lock-timeout)' };
   }
   if (facts.cause === 'statement_timeout') {
-    const setting = await settingSource({ url: context.url, environment: context.environment ?? 'development' }, 'statement_timeout').catch(() => undefined);
+    const setting = await settingSource({ url: context.url, environment: context.environment }, 'statement_timeout').catch(() => undefined);
     if (setting) facts.setting = { name: 'statement_timeout', value: setting.value, source: setting.from };
   }
 }

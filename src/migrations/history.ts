@@ -57,10 +57,6 @@ export async function openHistory(db: Queryable, { create }: { create: boolean }
   return { table: `${pg.escapeIdentifier(facts.schema)}.${pg.escapeIdentifier(HISTORY_TABLE)}`, rows, serverVersionNum: facts.version };
 }
 
-export async function ensureHistoryTable(db: Queryable, table: string): Promise<void> {
-  await db.query(createHistorySql(table));
-}
-
 function noSchema(): TodoDbError {
   return new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
 }

@@ -1,50 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { DatabaseUrl } from '../config/database-url.js';
-import type { Environment } from '../config/settings.js';
-import { connectionLost } from '../db/causes.js';
-import { connect } from '../db/connect.js';
 import { usageError } from '../core/errors.js';
 import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { encodingInvalid, failureOffset, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
+import { encodingInvalid, failureOffset, lostDuringRun, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
 import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
-import { readMigrations, type Migration, type SqlText } from './folder.js';
-import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, openHistory, recordRolledBackFailure, type HistoryRow } from './history.js';
-import { withMigrationLock } from './advisory-lock.js';
+import type { Migration, SqlText } from './folder.js';
+import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, recordRolledBackFailure } from './history.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
-import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
-import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type MigrationEntry, type MigrationState } from './plan.js';
-import { eachStep, withResults } from './results.js';
+import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type AppliedEntry, type MigrationEntry, type MigrationState, type PendingEntry } from './plan.js';
 import { foldPrismaTransactions } from './prisma-transaction.js';
+import { resultSet, withResults, type RunResults } from './results.js';
+import { withSession, type Session, type SessionTarget } from './session.js';
 import { findStatementProblem } from './sql.js';
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+export { DEFAULT_LOCK_TIMEOUT_MS } from './session.js';
 export const DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 10_000;
 
-export interface MigratorOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
-  /** How long to wait for the migration lock held by another migrator. */
-  lockTimeoutMs?: number;
+export interface MigratorOptions extends SessionTarget {
   /** SET LOCAL lock_timeout inside each migration: a migration never queues application traffic for long. */
   statementLockTimeoutMs?: number;
-  log?: (line: string) => void;
   /**
    * Given the migrations `up` is about to apply (or, in a dry run, would apply), on its connection, before any
    * runs; throwing stops `up` with nothing applied. Not called when nothing is pending. `migrate up` lints here.
    */
   beforeApply?: (pending: Migration[], client: pg.Client) => Promise<void>;
-  /**
-   * A database no other migrator reaches (a shadow database this process made or wipes): the behaviour check for
-   * a transaction-mode pooler, and its second connection, are skipped.
-   */
-  unshared?: boolean;
-  /**
-   * An open connection to `url` that the caller owns (setup shares one across its steps): the session runs on it
-   * instead of a new one, and leaves it open. The pooler check still opens its second connection.
-   */
-  connection?: pg.Client;
 }
 
 export interface UpOptions {
@@ -77,6 +56,8 @@ export interface UpReport {
   applied: StepResult[];
   plan: PlannedStep[];
   waitedForLockMs: number;
+  /** The result set, as a failure's error carries it: everything done, nothing failed (a dry run: nothing run). */
+  results: RunResults;
 }
 
 export interface DownReport {
@@ -84,6 +65,7 @@ export interface DownReport {
   rolledBack: StepResult[];
   plan: PlannedStep[];
   waitedForLockMs: number;
+  results: RunResults;
 }
 
 export interface StatusEntry {
@@ -141,123 +123,184 @@ interface Guards {
   session: string[];
 }
 
+/** Up or down, as the one private sequence runs it: what it picks from the history, how it judges and applies each. */
+interface Direction<E extends MigrationEntry> {
+  verb: RunResults['verb'];
+  command: FailureContext['command'];
+  /** Up creates the history table under the lock; down finds none on a database never migrated. */
+  createHistory: boolean;
+  /** What runs, from the history: first as seen outside the lock, then under it. */
+  choose(entries: MigrationEntry[]): E[];
+  judge(entry: E): Promise<Prepared>;
+  /** The caller's review of what will run (up's lint), on the session's connection, before the lock. */
+  review?(chosen: E[], client: pg.Client): Promise<void>;
+  planned(entry: E): PlannedStep;
+  /** Splits the judged steps into what travels together (one round trip each). */
+  batches(steps: Step<E>[]): Step<E>[][];
+  /** Runs one batch, adding each step that completed to `run.done`. */
+  apply(run: Run, batch: Step<E>[]): Promise<void>;
+}
+
+/** An entry about to run with its judged file. */
+interface Step<E extends MigrationEntry> {
+  entry: E;
+  prepared: Prepared;
+}
+
+/** What a batch runs on: the locked session's connection, the history table, the guards; what it completed so far. */
+interface Run {
+  client: pg.Client;
+  table: string;
+  guards: Guards;
+  done: StepResult[];
+}
+
+/** What the private sequence gives back: its plan, what it did (in order), its result set, and how long it waited for the lock. */
+interface Outcome {
+  dryRun: boolean;
+  done: StepResult[];
+  plan: PlannedStep[];
+  waitedForLockMs: number;
+  results: RunResults;
+}
+
 /**
- * Thin public methods over one private engine: every method reads the folder and the history the same way,
- * and up/down run under the migration lock on one dedicated, direct connection.
+ * Thin public methods over one private sequence (#run): every method reads the folder and the history the same
+ * way, and up/down run under the migration lock on one dedicated, direct connection (session.ts).
  */
 export class Migrator {
-  constructor(private readonly options: MigratorOptions) {}
+  private readonly options: MigratorOptions;
+
+  constructor(options: MigratorOptions) {
+    this.options = options;
+  }
 
   async status(): Promise<StatusReport> {
-    return this.session(migrationStatus);
+    return withSession(this.options, 'read', ({ client, migrations }) => migrationStatus(client, migrations));
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
-    if (!dryRun) refusePooledUrl(this.options.url);
-    return this.session(async (client, migrations) => {
-      if (to !== undefined) requireKnown(migrations, to);
-      const { rows, migratorRunning } = await observeHistory(client);
-      const entries = planMigrations(migrations, rows, migratorRunning);
-      verifyHistory(entries);
-      const pending = pendingUpTo(entries, to, allowOutOfOrder);
-      // A migration another migrator is applying: wait for its lock, then see what is left.
-      const running = entries.some((entry) => entry.state === 'running');
-      // Nothing pending needs no lock and no parser: another migrator can only add to the history, never make this wrong.
-      if (pending.length === 0 && !running) return { dryRun, applied: [], plan: [], waitedForLockMs: 0 };
-      // Loading the parser overlaps the pooler check and the lock; nothing is written before the files are judged.
-      const judging = prepareEach(pending, prepareUp);
-      judging.catch(() => {});
-      // Only where a lock is taken: the pooler check costs a second connection, which a no-op up should not pay.
-      // Opened now, while the files are judged and linted.
-      const second = dryRun || this.options.unshared ? undefined : this.openSecond();
-      try {
-        // The caller's review (the lint) sees only files the engine accepts.
-        if (pending.length > 0 && this.options.beforeApply) {
-          await judging;
-          await this.options.beforeApply(pending.map((entry) => entry.migration as Migration), client);
-        }
-      } catch (error) {
-        second?.close();
-        throw error;
-      }
-      if (dryRun) {
-        await judging;
-        return { dryRun, applied: [], plan: pending.map(plannedUp), waitedForLockMs: 0 };
-      }
-      if (second) await refuseDetectedPooler(this.options.url, client, second.client);
-      const progress: RunProgress = { names: pending.map((entry) => entry.name), confirmed: 0, sent: 0 };
-      const failureContext = () => this.failureContext(client, migrations, progress);
-      return this.locked(client, async (waitedForLockMs) => {
-        const judged = await judging;
-        const { table, rows, serverVersionNum } = await openHistory(client, { create: true });
-        const guards = this.guards(serverVersionNum);
-        const stillPending = pendingUpTo(verified(planMigrations(migrations, rows)), to, allowOutOfOrder);
-        progress.names = stillPending.map((entry) => entry.name);
-        const prepared = await prepareEach(stillPending, prepareUp, judged);
-        const applied: StepResult[] = [];
-        const withdrawReport = reportAfterSignal(client, failureContext);
-        try {
-          for (const batch of batches(stillPending.map((entry) => entry.migration as Migration), prepared)) {
-            const [first] = batch;
-            progress.sent += batch.length;
-            if (batch.length === 1 && first && !first.transactional) {
-              applied.push(await this.timed(first.name, () => this.applyOutsideTransaction(client, table, guards, first, prepared.get(first.name) as Prepared)));
-            } else {
-              await this.applyTogether(client, table, guards, batch, prepared, applied);
-            }
-            progress.confirmed = applied.length;
-          }
-        } catch (error) {
-          throw withResults(error, 'applied', progress.names, applied.length);
-        } finally {
-          withdrawReport();
-        }
-        return { dryRun, applied, plan: stillPending.map(plannedUp), waitedForLockMs };
-      }).catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
-    });
+    const { done, ...outcome } = await this.#run(this.upward(to, allowOutOfOrder), to, dryRun);
+    return { ...outcome, applied: done };
   }
 
   async down({ steps, to, dryRun = false, yes = false }: DownOptions = {}): Promise<DownReport> {
     if (this.options.environment === 'production' && !yes && !dryRun) {
       throw usageError('CONFIRMATION_REQUIRED', 'migrate down in production drops schema objects and their data.', 'Run it with --yes if you mean it, or with --dry-run to see what it would do.');
     }
-    if (!dryRun) refusePooledUrl(this.options.url);
-    return this.session(async (client, migrations) => {
-      if (to !== undefined) requireKnown(migrations, to);
-      const planned = revertible(planMigrations(migrations, (await observeHistory(client)).rows), { steps, to });
-      // Every down.sql that will run is judged before the first one runs; the pooler check's connection opens meanwhile.
-      const second = dryRun || this.options.unshared ? undefined : this.openSecond();
-      let judged: Map<string, Prepared>;
-      try {
-        judged = await prepareEach(planned, prepareDown);
-      } catch (error) {
-        second?.close();
-        throw error;
+    const { done, ...outcome } = await this.#run(this.downward(steps, to), to, dryRun);
+    return { ...outcome, rolledBack: done };
+  }
+
+  /**
+   * The one sequence: the history read, the plan, the files judged (and reviewed), the pooler check, the lock,
+   * the history read again under it and the plan made final, then each batch applied. A lost connection or a
+   * signal is reported from the history read back, never from the run itself.
+   */
+  async #run<E extends MigrationEntry>(direction: Direction<E>, to: string | undefined, dryRun: boolean): Promise<Outcome> {
+    return withSession(this.options, dryRun ? 'read' : 'write', async (session) => {
+      if (to !== undefined) requireKnown(session.migrations, to);
+      const entries = await session.observe();
+      const chosen = direction.choose(entries);
+      // Nothing to do needs no lock and no parser, unless another migrator is running: wait for it, then see what is left.
+      const nothingRun = (plan: PlannedStep[]): Outcome => ({ dryRun, done: [], plan, waitedForLockMs: 0, results: resultSet(direction.verb, plan.map((step) => step.name), 0, { failed: false }) });
+      if (chosen.length === 0 && !entries.some((entry) => entry.state === 'running')) return nothingRun([]);
+      // Judging (the parser's load) overlaps the pooler check's connect and the lock; nothing is written before the files are judged.
+      const judging = judgeEach(chosen, direction.judge);
+      judging.catch(() => {});
+      session.expectLock();
+      // The caller's review sees only files the engine accepts.
+      if (chosen.length > 0 && direction.review) {
+        await judging;
+        await direction.review(chosen, session.client);
       }
-      if (dryRun) return { dryRun, rolledBack: [], plan: planned.map(plannedDown), waitedForLockMs: 0 };
-      if (second) await refuseDetectedPooler(this.options.url, client, second.client);
-      return this.locked(client, async (waitedForLockMs) => {
-        const { table, rows, serverVersionNum } = await openHistory(client, { create: false });
-        const guards = this.guards(serverVersionNum);
-        const chosen = revertible(planMigrations(migrations, rows), { steps, to });
-        const prepared = await prepareEach(chosen, prepareDown, judged);
-        const rolledBack = await eachStep(chosen, 'rolled back', (entry) => this.timed(entry.name, () => this.revert(client, table, guards, entry, prepared.get(entry.name) as Prepared)));
-        return { dryRun, rolledBack, plan: chosen.map(plannedDown), waitedForLockMs };
-      });
+      if (dryRun) return nothingRun((await judging).map(({ entry }) => direction.planned(entry)));
+      await session.checkPooler();
+      return this.#applyLocked(session, direction, chosen, judging);
     });
+  }
+
+  /**
+   * Under the lock: the plan made final from the history read there, each batch applied, and a failure told from
+   * the history read back when the connection was lost (or, on a signal, before the process exits).
+   */
+  async #applyLocked<E extends MigrationEntry>(session: Session, direction: Direction<E>, seen: E[], judging: Promise<Step<E>[]>): Promise<Outcome> {
+    // What was seen outside the lock, until the history under it says what runs: the fallback report if the lock is never had.
+    const progress: RunProgress = { names: seen.map((entry) => entry.name), confirmed: 0, sent: 0 };
+    const failureContext = () => this.failureContext(session.client, session.migrations, direction, progress);
+    const { verb } = direction;
+    return session
+      .locked({ create: direction.createHistory }, async ({ table, entries, serverVersionNum, waitedForLockMs }) => {
+        const chosen = direction.choose(entries);
+        progress.names = chosen.map((entry) => entry.name);
+        const steps = await judgeEach(chosen, direction.judge, await judging);
+        const run: Run = { client: session.client, table, guards: this.guards(serverVersionNum), done: [] };
+        const withdrawReport = reportAfterSignal(session.client, failureContext);
+        try {
+          for (const batch of direction.batches(steps)) {
+            progress.sent += batch.length;
+            await direction.apply(run, batch);
+            progress.confirmed = run.done.length;
+          }
+        } catch (error) {
+          throw withResults(error, verb, progress.names, run.done.length);
+        } finally {
+          withdrawReport();
+        }
+        return { dryRun: false, done: run.done, plan: chosen.map(direction.planned), waitedForLockMs, results: resultSet(verb, progress.names, run.done.length, { failed: false }) };
+      })
+      .catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
+  }
+
+  private upward(to: string | undefined, allowOutOfOrder: boolean): Direction<PendingEntry> {
+    const { beforeApply } = this.options;
+    return {
+      verb: 'applied',
+      command: 'migrate up',
+      createHistory: true,
+      choose: (entries) => {
+        // Outside the lock a failed row may be a running migrator's (observe says running); under it the check is final.
+        verifyHistory(entries);
+        return pendingUpTo(entries, to, allowOutOfOrder);
+      },
+      judge: ({ migration }) => prepare(migration, 'migration.sql'),
+      review: beforeApply && ((chosen, client) => beforeApply(chosen.map((entry) => entry.migration), client)),
+      planned: ({ name, migration }) => ({ name, transactional: migration.transactional, sql: migration.sql }),
+      batches,
+      apply: (run, batch) => {
+        const [first] = batch;
+        if (batch.length === 1 && first && !first.entry.migration.transactional) return this.timed(run, first.entry.name, () => this.applyOutsideTransaction(run, first));
+        return this.applyTogether(run, batch);
+      },
+    };
+  }
+
+  private downward(steps: number | undefined, to: string | undefined): Direction<AppliedEntry> {
+    return {
+      verb: 'rolled back',
+      command: 'migrate down',
+      createHistory: false,
+      choose: (entries) => revertible(entries, { steps, to }),
+      judge: prepareDown,
+      planned: ({ name, migration }) => ({ name, transactional: true, sql: migration.readDown()?.sql ?? '' }),
+      batches: (judged) => judged.map((step) => [step]),
+      apply: async (run, batch) => {
+        for (const step of batch) await this.timed(run, step.entry.name, () => this.revert(run, step));
+      },
+    };
   }
 
   /**
    * Transactional migrations in one round trip: per migration begin, its guards, its history row, the file, the
    * session reset, the history finish and commit. PostgreSQL stops at the first error, with that migration's
    * transaction aborted: it is rolled back and the attempt recorded; the ones before it stay committed, and are
-   * added to `applied` (their durations unknown, 0) before the error leaves.
+   * added to `run.done` (their durations unknown, 0) before the error leaves.
    */
-  private async applyTogether(client: pg.Client, table: string, guards: Guards, batch: Migration[], prepared: Map<string, Prepared>, applied: StepResult[]): Promise<void> {
-    const transactions = batch.map((migration, i): Transaction => {
+  private async applyTogether({ client, table, guards, done }: Run, batch: Step<PendingEntry>[]): Promise<void> {
+    const transactions = batch.map(({ entry: { migration }, prepared }, i): Transaction => {
       const id = randomUUID();
       return {
-        prepared: prepared.get(migration.name) as Prepared,
+        prepared,
         before: ['begin', ...guards.local, insertStartedSql(table, id, migration.name, migration.checksum)],
         after: [...RESET_SESSION, ...(i < batch.length - 1 ? [ASYNC_COMMIT] : []), markFinishedSql(table, id), 'commit'],
       };
@@ -267,28 +310,30 @@ export class Migrator {
       results = await runTransactions(client, transactions);
     } catch (error) {
       if (!(error instanceof TransactionFailure)) throw error;
-      const migration = batch[error.index] as Migration;
+      const migrations = batch.map((step) => step.entry.migration);
+      const migration = migrations[error.index];
+      if (!migration) throw error.error;
       const failure = migrationFailed(migration, 'migration.sql', migration.sql, error.error, { offset: error.offset });
       // What committed is read back from the history (explainRunFailure): the count of completed commands is only a lower bound.
-      if (connectionLost(error.error)) throw failure;
-      for (const done of batch.slice(0, error.index)) {
-        this.options.log?.(`${done.name} (applied)`);
-        applied.push({ name: done.name, durationMs: 0 });
+      if (lostDuringRun(failure)) throw failure;
+      for (const before of migrations.slice(0, error.index)) {
+        this.options.log?.(`${before.name} (applied)`);
+        done.push({ name: before.name, durationMs: 0 });
       }
       await client.query('rollback').catch(() => {});
       await recordRolledBackFailure(client, table, migration.name, migration.checksum, failure.message).catch(() => {});
       throw failure;
     }
     const durations = results.filter((result) => result.fields[0]?.name === DURATION_COLUMN).map((result) => Number(result.rows[0]?.[DURATION_COLUMN] ?? 0));
-    for (const [i, migration] of batch.entries()) {
+    for (const [i, { entry }] of batch.entries()) {
       const durationMs = durations[i] ?? 0;
-      this.options.log?.(`${migration.name} (${durationMs} ms)`);
-      applied.push({ name: migration.name, durationMs });
+      this.options.log?.(`${entry.name} (${durationMs} ms)`);
+      done.push({ name: entry.name, durationMs });
     }
   }
 
   /** Statement by statement: PostgreSQL runs a multi-statement query as one implicit transaction. */
-  private async applyOutsideTransaction(client: pg.Client, table: string, guards: Guards, migration: Migration, prepared: Prepared): Promise<void> {
+  private async applyOutsideTransaction({ client, table, guards }: Run, { entry: { migration }, prepared }: Step<PendingEntry>): Promise<void> {
     // Session-level, as there is no transaction to scope them to; RESET_SESSION ends them.
     await client.query(guards.session.join('; '));
     const id = await insertStarted(client, table, migration.name, migration.checksum);
@@ -299,7 +344,7 @@ export class Migrator {
         const offset = failureOffset(error, { text: statement.sql, offset: statement.offset }, statement.offset);
         const failure = migrationFailed(migration, 'migration.sql', prepared.sql, error, { offset, rolledBack: false });
         // A lost session cannot write; its started row stays, and the history read back tells it.
-        if (!connectionLost(error)) await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
+        if (!lostDuringRun(failure)) await client.query([...RESET_SESSION, markFailedSql(table, id, failure.message)].join('; ')).catch(() => {});
         throw failure;
       }
     }
@@ -307,9 +352,7 @@ export class Migrator {
   }
 
   /** One round trip, as a migration: begin, guards, down.sql, the session reset, the history update and commit. */
-  private async revert(client: pg.Client, table: string, guards: Guards, entry: MigrationEntry, prepared: Prepared): Promise<void> {
-    const migration = entry.migration as Migration;
-    const row = entry.row as HistoryRow;
+  private async revert({ client, table, guards }: Run, { entry: { migration, row }, prepared }: Step<AppliedEntry>): Promise<void> {
     try {
       await runTransactions(client, [{ prepared, before: ['begin', ...guards.local], after: [...RESET_SESSION, markRolledBackSql(table, row.id), 'commit'] }]);
     } catch (error) {
@@ -319,38 +362,13 @@ export class Migrator {
     }
   }
 
-  private async timed(name: string, step: () => Promise<void>): Promise<StepResult> {
+  /** Runs one step and adds it, with its duration, to what the run did. */
+  private async timed(run: Run, name: string, step: () => Promise<void>): Promise<void> {
     const started = performance.now();
     await step();
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     this.options.log?.(`${name} (${durationMs} ms)`);
-    return { name, durationMs };
-  }
-
-  private async locked<T>(client: pg.Client, work: (waitedForLockMs: number) => Promise<T>): Promise<T> {
-    return withMigrationLock(client, this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, this.options.log, work);
-  }
-
-  /** Reads the folder while the connection is being set up: the two waits overlap. */
-  private async session<T>(work: (client: pg.Client, migrations: Migration[]) => Promise<T>): Promise<T> {
-    const shared = this.options.connection;
-    const connecting = shared ? Promise.resolve(shared) : this.connect();
-    const close = async (client: pg.Client) => {
-      if (client !== shared) await client.end();
-    };
-    let migrations: Migration[];
-    try {
-      migrations = readMigrations(this.options.migrationsDir);
-    } catch (error) {
-      await connecting.then(close, () => {});
-      throw error;
-    }
-    const client = await connecting;
-    try {
-      return await work(client, migrations);
-    } finally {
-      await close(client).catch(() => {});
-    }
+    run.done.push({ name, durationMs });
   }
 
   /**
@@ -365,35 +383,14 @@ export class Migrator {
     return { local: statements('set local'), session: statements('set') };
   }
 
-  private failureContext(client: pg.Client, migrations: Migration[], progress: RunProgress): FailureContext {
+  private failureContext(client: pg.Client, migrations: Migration[], { verb, command }: Direction<MigrationEntry>, progress: RunProgress): FailureContext {
     const { url, environment, log } = this.options;
-    const backendPid = (client as unknown as { processID?: number }).processID;
-    return { url, environment, migrations, progress, backendPid, statementLockTimeoutMs: this.statementLockTimeoutMs(), log };
+    return { url, environment, migrations, verb, command, progress, backendPid: (client as unknown as { processID?: number }).processID, statementLockTimeoutMs: this.statementLockTimeoutMs(), log };
   }
 
   private statementLockTimeoutMs(): number {
     return Math.max(1, Math.round(this.options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS));
   }
-
-  private connect(): Promise<pg.Client> {
-    return connectForMigrations(this.options.url, this.options.environment);
-  }
-
-  private openSecond(): SecondConnection {
-    return openSecondConnection(() => this.connect());
-  }
-}
-
-/** A migration job's own direct connection (as pg_stat_activity names it: todo-db migrate). */
-export async function connectForMigrations(url: DatabaseUrl, environment: Environment = 'development'): Promise<pg.Client> {
-  const { client } = await connect(url, { environment, applicationName: 'todo-db migrate' });
-  return client;
-}
-
-/** The history under the lock: nothing unfinished can be another migrator's now, so the tamper checks are final. */
-function verified(entries: MigrationEntry[]): MigrationEntry[] {
-  verifyHistory(entries);
-  return entries;
 }
 
 /**
@@ -416,18 +413,19 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
   return { sql: text.sql, send: sent.send, statements: sent.statements };
 }
 
-/** Judges the entries not judged yet (the history may have moved while waiting for the lock), by name. */
-async function prepareEach(entries: MigrationEntry[], judge: (entry: MigrationEntry) => Promise<Prepared>, known = new Map<string, Prepared>()): Promise<Map<string, Prepared>> {
-  for (const entry of entries) if (!known.has(entry.name)) known.set(entry.name, await judge(entry));
-  return known;
+/** The entries with their files judged, in order; those judged before (outside the lock: the history may have moved meanwhile) are not judged again. */
+async function judgeEach<E extends MigrationEntry>(entries: E[], judge: (entry: E) => Promise<Prepared>, known: Step<MigrationEntry>[] = []): Promise<Step<E>[]> {
+  const judged = new Map(known.map((step) => [step.entry.name, step.prepared]));
+  const steps: Step<E>[] = [];
+  for (const entry of entries) steps.push({ entry, prepared: judged.get(entry.name) ?? (await judge(entry)) });
+  return steps;
 }
 
-const prepareUp = (entry: MigrationEntry) => prepare(entry.migration as Migration, 'migration.sql');
-
-/** down.sql always runs in one transaction with its history update. */
-function prepareDown(entry: MigrationEntry): Promise<Prepared> {
-  const migration = entry.migration as Migration;
-  return prepare(migration, 'down.sql', migration.readDown() as SqlText, true);
+/** down.sql always runs in one transaction with its history update; revertible() made sure there is one. */
+function prepareDown({ migration }: AppliedEntry): Promise<Prepared> {
+  const down = migration.readDown();
+  if (!down) throw new Error(`${migration.name} has no down.sql`);
+  return prepare(migration, 'down.sql', down, true);
 }
 
 /** One transaction of a message: the statements around a file, each of which completes as one command. */
@@ -449,22 +447,23 @@ class TransactionFailure extends Error {
 }
 
 /** Consecutive transactional migrations, up to BATCH_CHARACTERS together; a no-transaction migration alone. */
-function batches(migrations: Migration[], prepared: Map<string, Prepared>): Migration[][] {
-  const result: Migration[][] = [];
-  let current: Migration[] = [];
+function batches(steps: Step<PendingEntry>[]): Step<PendingEntry>[][] {
+  const result: Step<PendingEntry>[][] = [];
+  let current: Step<PendingEntry>[] = [];
   let size = 0;
-  for (const migration of migrations) {
-    const length = (prepared.get(migration.name) as Prepared).sql.length;
-    if (current.length > 0 && (!migration.transactional || size + length > BATCH_CHARACTERS)) {
+  for (const step of steps) {
+    const { transactional } = step.entry.migration;
+    const length = step.prepared.sql.length;
+    if (current.length > 0 && (!transactional || size + length > BATCH_CHARACTERS)) {
       result.push(current);
       current = [];
       size = 0;
     }
-    if (!migration.transactional) {
-      result.push([migration]);
+    if (!transactional) {
+      result.push([step]);
       continue;
     }
-    current.push(migration);
+    current.push(step);
     size += length;
   }
   if (current.length > 0) result.push(current);
@@ -513,9 +512,6 @@ function offsetInFile(error: unknown, message: string, fileStart: number, fileLe
   const offset = serverPositionToOffset(message, position) - fileStart;
   return offset >= 0 && offset <= fileLength ? offset : undefined;
 }
-
-const plannedUp = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: entry.migration?.transactional ?? true, sql: entry.migration?.sql ?? '' });
-const plannedDown = (entry: MigrationEntry): PlannedStep => ({ name: entry.name, transactional: true, sql: entry.migration?.readDown()?.sql ?? '' });
 
 /** The folder against the history, in one query on a connection the caller has (smoke's, shared with Prisma). */
 export async function migrationStatus(db: pg.ClientBase, migrations: Migration[]): Promise<StatusReport> {

@@ -1,6 +1,6 @@
 import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
-import { isUnfinished, type HistoryRow } from './history.js';
+import type { HistoryRow } from './history.js';
 import { compareMigrationNames } from './order.js';
 
 /**
@@ -12,13 +12,41 @@ export type MigrationState = 'applied' | 'pending' | 'running' | 'failed' | 'rol
 
 export const MIGRATION_STATES: readonly MigrationState[] = ['applied', 'pending', 'running', 'failed', 'rolled-back', 'edited', 'missing'];
 
-export interface MigrationEntry {
+/** Never applied, or rolled back: `up` applies its file. A rolled-back one keeps its latest row. */
+export interface PendingEntry {
   name: string;
-  state: MigrationState;
-  migration?: Migration;
-  /** The row that decides the state: the latest attempt. */
+  state: 'pending' | 'rolled-back';
+  migration: Migration;
   row?: HistoryRow;
 }
+
+/** Applied from this folder's file (edited: from another version of it). */
+export interface AppliedEntry {
+  name: string;
+  state: 'applied' | 'edited';
+  migration: Migration;
+  /** The row that decides the state: the latest attempt. */
+  row: HistoryRow;
+}
+
+/** Applied, and its folder is gone. */
+export interface MissingEntry {
+  name: string;
+  state: 'missing';
+  migration?: undefined;
+  row: HistoryRow;
+}
+
+/** Started and neither finished nor rolled back; its folder may be gone. */
+export interface UnfinishedEntry {
+  name: string;
+  state: 'failed' | 'running';
+  migration?: Migration;
+  row: HistoryRow;
+}
+
+/** A pending entry carries its migration, an applied one its row: the state says which. */
+export type MigrationEntry = PendingEntry | AppliedEntry | MissingEntry | UnfinishedEntry;
 
 /**
  * `migratorRunning`: another migrator holds the migration lock right now. Its latest row, unfinished, is then a
@@ -31,20 +59,17 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
   const files = new Map(migrations.map((migration) => [migration.name, migration]));
   const names = [...new Set([...files.keys(), ...latest.keys()])].sort(compareMigrationNames);
   return names.flatMap((name) => {
-    const migration = files.get(name);
-    const row = latest.get(name);
-    const state = row !== undefined && row === inProgress && isUnfinished(row) ? 'running' : stateOf(migration, row);
-    if (state === undefined) return [];
-    return [{ name, state, migration, row }];
+    const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
+    return entry ? [entry] : [];
   });
 }
 
-function stateOf(migration: Migration | undefined, row: HistoryRow | undefined): MigrationState | undefined {
-  if (!row) return 'pending';
-  if (row.rolled_back_at) return migration ? 'rolled-back' : undefined;
-  if (!row.finished_at) return 'failed';
-  if (!migration) return 'missing';
-  return matchesChecksum(migration, row.checksum) ? 'applied' : 'edited';
+function entryOf(name: string, migration: Migration | undefined, row: HistoryRow | undefined, inProgress: HistoryRow | undefined): MigrationEntry | undefined {
+  if (!row) return migration && { name, state: 'pending', migration };
+  if (row.rolled_back_at) return migration && { name, state: 'rolled-back', migration, row };
+  if (!row.finished_at) return { name, state: row === inProgress ? 'running' : 'failed', migration, row };
+  if (!migration) return { name, state: 'missing', row };
+  return { name, state: matchesChecksum(migration, row.checksum) ? 'applied' : 'edited', migration, row };
 }
 
 /** Started, and neither finished nor rolled back: failed, or running when a migrator holds the lock. */
@@ -64,11 +89,11 @@ function unpadded(checksum: string): string {
 }
 
 /** Migrations that `up` would apply: never applied, or rolled back. */
-export function isPending(entry: MigrationEntry): boolean {
+export function isPending(entry: MigrationEntry): entry is PendingEntry {
   return entry.state === 'pending' || entry.state === 'rolled-back';
 }
 
-export function isApplied(entry: MigrationEntry): boolean {
+export function isApplied(entry: MigrationEntry): entry is AppliedEntry | MissingEntry {
   return entry.state === 'applied' || entry.state === 'edited' || entry.state === 'missing';
 }
 
@@ -81,7 +106,7 @@ export function needsAttention(entry: MigrationEntry): boolean {
 export function verifyHistory(entries: MigrationEntry[]): void {
   for (const entry of entries) {
     if (entry.state === 'edited') {
-      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied (its checksum differs from the history).`, hint: nextStep(entry) as string });
+      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration.path} was changed after it was applied (its checksum differs from the history).`, hint: nextStep(entry) as string });
     }
     if (entry.state === 'missing') {
       throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: nextStep(entry) as string });
@@ -101,7 +126,7 @@ export function verifyHistory(entries: MigrationEntry[]): void {
  * What resolves an entry that needs attention, naming the command; null for one that needs none (or is running).
  * No step ever asks to change an applied file without recording it: that would only turn it into MIGRATION_EDITED.
  */
-export function nextStep(entry: MigrationEntry): string | null {
+export function nextStep(entry: Pick<MigrationEntry, 'name' | 'state'>): string | null {
   switch (entry.state) {
     case 'pending':
       return 'Apply it: todo-db migrate up';
@@ -119,9 +144,9 @@ export function nextStep(entry: MigrationEntry): string | null {
 }
 
 /** What `up` applies, in order, refusing one that sorts before the last applied migration unless allowed. */
-export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, allowOutOfOrder: boolean): MigrationEntry[] {
+export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, allowOutOfOrder: boolean): PendingEntry[] {
   const lastApplied = entries.filter(isApplied).at(-1)?.name;
-  const pending = entries.filter((entry) => isPending(entry) && (to === undefined || compareMigrationNames(entry.name, to) <= 0));
+  const pending = entries.filter(isPending).filter((entry) => to === undefined || compareMigrationNames(entry.name, to) <= 0);
   const early = pending.find((entry) => lastApplied !== undefined && compareMigrationNames(entry.name, lastApplied) < 0);
   if (early && !allowOutOfOrder) {
     throw new TodoDbError({
@@ -134,20 +159,20 @@ export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, a
 }
 
 /** What `down` reverts, newest first: the last `steps` applied ones (1 by default), or all applied after `to`. */
-export function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; to?: string }): MigrationEntry[] {
+export function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; to?: string }): AppliedEntry[] {
   const applied = entries.filter(isApplied).reverse();
   if (to !== undefined && !applied.some((entry) => entry.name === to)) {
     throw usageError('MIGRATION_NOT_APPLIED', `Migration ${to} is not applied, so down cannot stop at it.`, 'Pick an applied migration from todo-db migrate status.');
   }
   const chosen = to !== undefined ? applied.slice(0, applied.findIndex((entry) => entry.name === to)) : applied.slice(0, steps ?? 1);
-  for (const entry of chosen) {
+  return chosen.map((entry) => {
     if (entry.state === 'missing') throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`, hint: 'Restore the folder (git checkout) first.' });
-    if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration?.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
-    if (entry.migration?.readDown() === undefined) {
+    if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
+    if (entry.migration.readDown() === undefined) {
       throw usageError('MIGRATION_IRREVERSIBLE', `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`, `Write ${entry.name}/down.sql to undo it, then run migrate down again.`);
     }
-  }
-  return chosen;
+    return entry;
+  });
 }
 
 export function requireKnown(migrations: Migration[], name: string): void {

@@ -1,10 +1,11 @@
 /**
- * What a run did before it failed (Kysely's result set): the error carries it, so `--json` can put it in `data`
- * and the text output can list it, instead of leaving the user to guess from migrate status.
+ * What a run did, what failed and what it did not run (Kysely's result set), for success and failure alike: a
+ * report carries it as `results`, an error as its `results`, so `--json` can put it in `data` and the text output
+ * can list it, instead of leaving the user to guess from migrate status.
  */
 export interface RunResults {
   /** "applied" for up, "rolled back" for down. */
-  verb: string;
+  verb: 'applied' | 'rolled back';
   done: string[];
   failed: string | null;
   notRun: string[];
@@ -21,22 +22,15 @@ export interface WithResults {
   results: RunResults;
 }
 
-/** Runs each step in order; when one throws, the error leaves carrying what was done, what failed and what was not run. */
-export async function eachStep<E extends { name: string }, R>(entries: E[], verb: string, step: (entry: E) => Promise<R>): Promise<R[]> {
-  const done: R[] = [];
-  for (const entry of entries) {
-    try {
-      done.push(await step(entry));
-    } catch (error) {
-      throw withResults(error, verb, entries.map((e) => e.name), done.length);
-    }
-  }
-  return done;
+/** The first `done` of `names` were done; with `failed`, the next one failed; the rest did not run. */
+export function resultSet(verb: RunResults['verb'], names: string[], done: number, { failed }: { failed: boolean }): RunResults {
+  const failedName = failed ? (names[done] ?? null) : null;
+  return { verb, done: names.slice(0, done), failed: failedName, notRun: names.slice(done + (failedName ? 1 : 0)) };
 }
 
 /** The error, carrying the result set: the first `done` of `names` were done, the next one failed. */
-export function withResults(error: unknown, verb: string, names: string[], done: number): unknown {
-  const results: RunResults = { verb, done: names.slice(0, done), failed: names[done] ?? null, notRun: names.slice(done + 1) };
+export function withResults(error: unknown, verb: RunResults['verb'], names: string[], done: number): unknown {
+  const results = resultSet(verb, names, done, { failed: true });
   if (error !== null && typeof error === 'object') Object.assign(error, { results });
   return error;
 }

@@ -17,8 +17,8 @@ export async function schemasAfterEachMigration(options: ShadowOptions, migratio
 
 /** What `read` finds in the shadow before any migration (what other tools own) and after each one. */
 export async function afterEachMigration<T>(options: ShadowOptions, migrations: Migration[], read: (client: pg.Client) => Promise<T>): Promise<{ before: T; after: T[] }> {
-  const environment = options.environment ?? 'development';
-  return withScratchDatabase({ ...options, environment }, (shadowUrl) =>
+  const { environment } = options;
+  return withScratchDatabase(options, (shadowUrl) =>
     // One connection for every step, the migrator's and the reader's; and, as for any database this process
     // made or wipes, no pooler check.
     withConnection(shadowUrl, { environment, applicationName: 'todo-db migrate' }, async (client) => {

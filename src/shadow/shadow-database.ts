@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
-import type { Environment } from '../config/settings.js';
+import type { JobOptions } from '../config/job-options.js';
 import { connect, withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { registerUndo } from '../core/interruption.js';
@@ -9,14 +9,9 @@ import { Migrator } from '../migrations/index.js';
 import type { ShadowInit } from '../config/external-tables.js';
 import { shadowMigrationFailed, shadowPreparation } from './shadow-init.js';
 
-export interface ShadowOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
+/** Aborting (signal) stops before the next step; the shadow database is still dropped. (The CLI drops it on a signal through registerUndo.) */
+export interface ShadowOptions extends JobOptions {
   shadowDatabaseUrl?: DatabaseUrl;
-  log?: (line: string) => void;
-  /** Aborting stops before the next step; the shadow database is still dropped. (The CLI drops it on a signal through registerUndo.) */
-  signal?: AbortSignal;
   /** Tables other tools own: their definitions are copied from `url` into the shadow first, unless shadowInit. */
   externalTables?: string[];
   /** A SQL file run in the shadow first, instead of that copy. */
@@ -84,7 +79,7 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
   stopIfAborted(options.signal);
   let started = performance.now();
   // One connection to the server creates the database and, held idle meanwhile, drops it: a connection less.
-  const server = connect(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }).then(({ client }) => client);
+  const server = connect(options.url, { environment: options.environment, applicationName: 'todo-db shadow' }).then(({ client }) => client);
   server.catch(() => {});
   // FORCE ends any connection still open on it (fn's, or the one a signal cut short), so the drop cannot fail
   // on "being accessed by other users". Should the held connection have gone, a new one drops it.
@@ -194,5 +189,5 @@ async function onServer<T>(options: Omit<ShadowOptions, 'migrationsDir'>, work: 
 }
 
 function onDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withConnection(url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }, work);
+  return withConnection(url, { environment: options.environment, applicationName: 'todo-db shadow' }, work);
 }

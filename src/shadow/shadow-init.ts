@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
-import type { Environment } from '../config/settings.js';
+import type { JobOptions } from '../config/job-options.js';
 import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { displayPath, failureOffset } from '../migrations/errors.js';
@@ -10,13 +10,11 @@ import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement } fro
 import { readExternalDefinitions, type ExternalDefinitions } from '../schema/external-definitions.js';
 
 /** What other tools own, which a shadow database must hold before the migrations run. */
-export interface ShadowPrerequisites {
+export interface ShadowPrerequisites extends Pick<JobOptions, 'environment' | 'log'> {
   /** The live database, where the external tables' definitions are read from. */
   url: DatabaseUrl;
-  environment?: Environment;
   externalTables?: string[];
   shadowInit?: ShadowInit;
-  log?: (line: string) => void;
 }
 
 const SETTINGS_HINT = 'TODO_DB_EXTERNAL_TABLES or package.json "todo-db": { "externalTables": [...] }';
@@ -85,7 +83,7 @@ function initFailed(init: ShadowInit, sql: string, offset: number | undefined, r
 }
 
 function readFromLive(options: ShadowPrerequisites, names: string[]): Promise<ExternalDefinitions> {
-  return withConnection(options.url, { environment: options.environment ?? 'development', applicationName: 'todo-db shadow' }, (live) => readExternalDefinitions(live, names));
+  return withConnection(options.url, { environment: options.environment, applicationName: 'todo-db shadow' }, (live) => readExternalDefinitions(live, names));
 }
 
 async function copyExternalTables(shadow: pg.Client, definitions: ExternalDefinitions, log: ShadowPrerequisites['log']): Promise<void> {

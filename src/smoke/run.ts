@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
+import type { JobOptions } from '../config/job-options.js';
 import type { Environment } from '../config/settings.js';
 import { connectPool, withConnection } from '../db/connect.js';
 import { createPool } from '../db/pool.js';
@@ -41,12 +42,8 @@ export interface SmokeReport {
   durationMs: number;
 }
 
-export interface SmokeOptions {
-  url: DatabaseUrl;
-  migrationsDir: string;
-  environment?: Environment;
-  /** Aborting stops the run after the current step; cleanup still runs, and the report says it was interrupted. */
-  signal?: AbortSignal;
+/** Aborting (signal) stops the run after the current step; cleanup still runs, and the report says it was interrupted. */
+export interface SmokeOptions extends JobOptions {
   /** Each step as it ends, for progressive output. */
   onStep?: (step: SmokeStep) => void;
   /**
@@ -100,7 +97,7 @@ async function runSteps(steps: SmokeStep[], state: SmokeState, signal: AbortSign
  * first for the check that the database is up to date with `migrationsDir` (left out by a caller that has just
  * migrated it): one connection, its set-up off the critical path.
  */
-export async function openSmokeDatabase({ url, environment = 'development', migrationsDir }: { url: DatabaseUrl; environment?: Environment; migrationsDir?: string }): Promise<Database> {
+export async function openSmokeDatabase({ url, environment, migrationsDir }: Pick<JobOptions, 'url' | 'environment'> & { migrationsDir?: string }): Promise<Database> {
   const loading = import('../db/database.js');
   loading.catch(() => {});
   const pool = createPool(url, { max: 1, applicationName: 'todo-db smoke' });
@@ -169,7 +166,7 @@ function skipped(step: SmokeStepDefinition, reason: string): SmokeStep {
  * One delete; tasks go by ON DELETE CASCADE. Prisma's own connection is tried first; if it is what broke, a fresh
  * connection is the last resort, so a failed step does not also leave rows behind.
  */
-async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment: Environment = 'development'): Promise<SmokeCleanup> {
+async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment: Environment): Promise<SmokeCleanup> {
   const ids = [...state.throwaway];
   const removed = (count: number | null): SmokeCleanup => ({ removedUsers: state.deleted + (count ?? 0), leftover: [], error: null });
   if (ids.length === 0) return removed(0);

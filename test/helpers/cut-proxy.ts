@@ -11,6 +11,11 @@ export type Direction = 'toServer' | 'toClient';
 export interface Cut {
   direction: Direction;
   afterBytes: number;
+  /**
+   * toClient only: at the first message boundary from `afterBytes` on, the client gets a message no PostgreSQL
+   * sends (type 0x01), then the end: the driver fails on it, not the server and not the socket first.
+   */
+  garble?: boolean;
 }
 
 export interface CutProxy {
@@ -23,12 +28,38 @@ export interface CutProxy {
   close(): Promise<void>;
 }
 
+const GARBAGE = Buffer.from([0x01, 0, 0, 0, 4]);
+
+/**
+ * Where the server's messages (a type byte and a 4-byte length) start in the stream to the client: the bytes of
+ * a chunk that may pass before the first boundary at or after `wanted` more bytes (Infinity: none in this chunk).
+ */
+function messageBoundaries() {
+  let next = 0;
+  let seen = 0;
+  const header: number[] = [];
+  return {
+    roomBefore(chunk: Buffer, wanted: number): number {
+      for (let i = 0; i < chunk.length; i++, seen++) {
+        if (seen === next && i >= wanted) return i;
+        if (seen >= next && seen < next + 5) header.push(chunk[i] as number);
+        if (header.length === 5) {
+          next += 1 + Buffer.from(header.slice(1)).readUInt32BE(0);
+          header.length = 0;
+        }
+      }
+      return chunk.length >= wanted && seen === next ? chunk.length : Infinity;
+    },
+  };
+}
+
 export async function startCutProxy(target: string, cut?: Cut): Promise<CutProxy> {
   const { hostname, port } = new URL(target);
   const counts: Record<Direction, number> = { toServer: 0, toClient: 0 };
   const sockets = new Set<Socket>();
   let connections = 0;
   let didCut = false;
+  const boundaries = messageBoundaries();
   const server = createServer((client) => {
     const first = ++connections === 1;
     const upstream = createConnection({ host: hostname, port: Number(port) });
@@ -47,7 +78,7 @@ export async function startCutProxy(target: string, cut?: Cut): Promise<CutProxy
     const forward = (direction: Direction, from: Socket, to: Socket) =>
       from.on('data', (chunk: Buffer) => {
         if (didCut) return;
-        const room = cut && cut.direction === direction ? cut.afterBytes - counts[direction] : Infinity;
+        const room = cut && cut.direction === direction ? (cut.garble ? boundaries.roomBefore(chunk, cut.afterBytes - counts[direction]) : cut.afterBytes - counts[direction]) : Infinity;
         if (chunk.length < room) {
           counts[direction] += chunk.length;
           to.write(chunk);
@@ -55,6 +86,11 @@ export async function startCutProxy(target: string, cut?: Cut): Promise<CutProxy
         }
         didCut = true;
         counts[direction] += room;
+        if (cut?.garble) {
+          to.end(Buffer.concat([chunk.subarray(0, room), GARBAGE]), () => to.destroy());
+          from.destroy();
+          return;
+        }
         // The receiver gets its N bytes, then the end of the stream; the sender's side is closed at once.
         to.end(chunk.subarray(0, room), () => to.destroy());
         from.destroy();

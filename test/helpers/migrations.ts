@@ -44,5 +44,5 @@ export async function query<T extends pg.QueryResultRow = any>(url: string, sql:
 
 /** Brings a database to the project's latest schema with the engine itself, as `todo-db migrate up` would. */
 export async function migrateProject(url: string): Promise<void> {
-  await new Migrator({ url: parseDatabaseUrl(url), migrationsDir: defaultMigrationsDir() }).up();
+  await new Migrator({ url: parseDatabaseUrl(url), migrationsDir: defaultMigrationsDir(), environment: 'development' }).up();
 }
