@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { lintMigrations } from '../src/lint/lint.js';
 import { LOCK_LEVELS } from '../src/lint/lock-levels.js';
+import { PLAN_STEPS_LISTED } from '../src/lint/plan-steps.js';
 import type { Migration } from '../src/migrations/folder.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
@@ -222,6 +223,26 @@ describe('the lock plan', () => {
       await client.end();
     }
   }, 60_000);
+
+  it(`lists a file's first ${PLAN_STEPS_LISTED} statements one by one, then counts the statements with the same locks as one listed after them`, async () => {
+    const insert = (i: number) => `insert into tasks (user_id, title) values ('nobody', 'task ${i}')`;
+    const statements = [...Array.from({ length: PLAN_STEPS_LISTED + 200 }, (_, i) => insert(i)), 'create index tasks_title_idx on tasks (title)', insert(-1)];
+    const dir = await folderWith(`${statements.join(';\n')};\n`);
+    const { data } = (await lint(dir)).json();
+    const file = '20990101000000_change/migration.sql';
+    // The last INSERT runs under the index's SHARE lock, held since: other locks, an entry of its own.
+    expect(data.plan).toHaveLength(PLAN_STEPS_LISTED + 3);
+    expect(data.plan.slice(0, PLAN_STEPS_LISTED).every((step: any) => step.sameLocks === undefined)).toBe(true);
+    const [inserts, index, last] = data.plan.slice(PLAN_STEPS_LISTED);
+    expect(inserts).toMatchObject({ location: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 1}:1`), statement: insert(PLAN_STEPS_LISTED), sameLocks: { more: 199, lastLocation: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 200}:1`) } });
+    expect(index).toMatchObject({ statement: 'create index tasks_title_idx on tasks (title)', locks: [expect.objectContaining({ lock: 'SHARE' })] });
+    expect(index.sameLocks).toBeUndefined();
+    expect(last).toMatchObject({ statement: insert(-1), locks: [expect.objectContaining({ table: 'tasks', heldFromEarlier: expect.any(String) })] });
+    expect(last.sameLocks).toBeUndefined();
+
+    const text = await runCli(['migrate', 'lint', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
+    expect(text.stdout).toMatch(new RegExp(`and 199 more statements with these same locks, the last at \\S*${file}:${PLAN_STEPS_LISTED + 200}:1`));
+  });
 });
 
 describe('migrate up and the lint', () => {

@@ -63,6 +63,27 @@ describe('migrate up, status, down', () => {
     expect(await tables(url)).toEqual(['_prisma_migrations', 'first', 'second']);
   });
 
+  it('migrations sent together share now() and statement_timestamp(); clock_timestamp() moves, and a no-transaction one has its own (docs/migrations.md)', async () => {
+    const url = await createTestDatabase('mig');
+    // pg_sleep makes each clock_timestamp() later than the one before, whatever the clock's resolution.
+    const stamp = (n: number) => ({ up: `select pg_sleep(0.01);\ninsert into stamps values (${n}, now(), transaction_timestamp(), statement_timestamp(), clock_timestamp());\n` });
+    const dir = await migrationsFolder({
+      '20260101000001_stamps': { up: 'create table stamps (n int, now timestamptz, transaction timestamptz, statement timestamptz, clock timestamptz);\n' },
+      '20260101000002_first': stamp(1),
+      '20260101000003_second': stamp(2),
+      '20260101000004_third': stamp(3),
+      '20260101000005_alone': { up: `-- todo-db: no-transaction\n${stamp(4).up}` },
+    });
+    const result = await migrate(url, dir, 'up');
+    expect(result.code, result.stderr).toBe(0);
+    const rows = await query<Record<'now' | 'transaction' | 'statement' | 'clock', string>>(url, 'select now::text, transaction::text, statement::text, clock::text from stamps order by n');
+    const [first, second, third, alone] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+    // One message: every transaction in it starts at the time the server received it.
+    for (const row of [first, second, third]) expect(row).toMatchObject({ now: first.now, transaction: first.now, statement: first.now });
+    expect(new Set([first.clock, second.clock, third.clock]).size).toBe(3);
+    expect(alone.now).not.toBe(first.now);
+  });
+
   it('down --to rolls back everything after a migration; --steps counts', async () => {
     const url = await createTestDatabase('mig');
     const dir = await migrationsFolder({ '20260101000001_a': tableMigration('a'), '20260101000002_b': tableMigration('b'), '20260101000003_c': tableMigration('c') });

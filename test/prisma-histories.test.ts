@@ -162,6 +162,24 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
   });
 });
 
+describe("Prisma's block in a large file", () => {
+  it("is found past the parser's first pieces, folded by up and linted as in a small file", async () => {
+    // Over 300 kB before the block: the runner and the lint read the file in pieces, and the walk parses it again.
+    const padding = Array.from({ length: 8000 }, (_, i) => `COMMENT ON TABLE "Item" IS 'padding ${i}';`).join('\n');
+    const removal = `${padding}\n${generated.removal}`;
+    const migrationsDir = await migrationsFolder({ [INIT]: { up: generated.init } });
+    await addMigration(migrationsDir, REMOVE, { up: removal });
+    const url = await createTestDatabase('prismalarge');
+    const findings = (await cli(url, migrationsDir, 'migrate', 'lint', '--json')).json().data.findings as Array<{ rule: string; location: string }>;
+    expect(findings.filter((finding) => finding.rule === 'prisma-transaction-block').map((finding) => finding.location)).toEqual([expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${removal.split('\n').indexOf('BEGIN;') + 1}:1$`))]);
+    expect(findings.map((finding) => finding.rule)).not.toContain('transaction-control');
+    const up = await cli(url, migrationsDir, 'migrate', 'up');
+    expect(up.code, up.stderr).toBe(0);
+    const labels = await query(url, `select array_agg(enumlabel::text order by enumsortorder) as labels from pg_enum where enumtypid = '"Status"'::regtype`);
+    expect(labels[0].labels).toEqual(['OPEN', 'DONE']);
+  });
+});
+
 describe('transaction control in any other shape', () => {
   const BODY = 'CREATE TABLE "Other" ("id" INTEGER);\n';
   const SHAPES: Array<[string, string, RegExp]> = [

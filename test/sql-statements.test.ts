@@ -4,7 +4,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { findStatementProblem } from '../src/migrations/sql.js';
-import { loadSqlParser, type SqlParser } from '../src/sql/parser.js';
+import { lineColumnAt, loadSqlParser, SourceLines, SqlSyntaxError, type SqlParser } from '../src/sql/parser.js';
 import { createTestDatabase } from './helpers/database.js';
 
 /** Which statements a file holds and what the runner makes of them: PostgreSQL's parser, judged by parse node. */
@@ -180,5 +180,52 @@ describe('statements are split as PostgreSQL splits them', () => {
       await client.query('rollback');
       await client.end();
     }
+  });
+
+  it('a file of many parser pieces: cuts inside strings, comments and bodies change nothing', () => {
+    // Over 2 MB, so the parser works piece by piece; statements of every length put its cuts everywhere.
+    const pieces = Array.from({ length: 24_000 }, (_, i) => `-- ${'x;'.repeat(i % 7)}\n${nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${i}`)}`);
+    const body = Array.from({ length: 40_000 }, (_, i) => `perform ${i};`).join(' ');
+    pieces.splice(12_000, 0, `create function corpus_huge() returns void language plpgsql as $body$ begin ${body} end; $body$`);
+    const script = pieces.join(';\n') + ';\n';
+    expect(script.length).toBeGreaterThan(2_000_000);
+    expect(expectExactSplit(script)).toBe(pieces.length);
+  });
+
+  it('a syntax error far into a file points where the server would', () => {
+    const script = `${'select 1;\n'.repeat(60_000)}select 'é';\nselect 1 frm t;\n`;
+    const error = (() => {
+      try {
+        parser.parse(script);
+      } catch (caught) {
+        return caught as SqlSyntaxError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(SqlSyntaxError);
+    expect(error?.message).toMatch(/syntax error at or near "t"/);
+    expect(script.slice(error?.offset)).toBe('t;\n');
+  });
+});
+
+describe('line and column of an offset', () => {
+  /** The definition: lines split at \n, columns in code points, as an editor counts them. */
+  function naive(script: string, offset: number) {
+    const before = script.slice(0, Math.max(0, offset));
+    const lineStart = before.lastIndexOf('\n') + 1;
+    const lineEnd = script.indexOf('\n', lineStart);
+    return { line: before.split('\n').length, column: Array.from(before.slice(lineStart)).length + 1, text: script.slice(lineStart, lineEnd === -1 ? script.length : lineEnd).replace(/\r$/, '') };
+  }
+
+  it.each([
+    ['plain lines', 'select 1;\nselect 2;\n\nselect 3;'],
+    ['CRLF line endings', 'select 1;\r\nselect 2;\r\n'],
+    ['astral characters, one long line', `${"select '🐘 é';".repeat(50)}`],
+    ['a lone surrogate', `select '\ud800x';\nselect '🐘\udc00';`],
+  ])('%s: every offset, in order and backwards, as the definition says', (_, script) => {
+    const lines = new SourceLines(script);
+    const offsets = Array.from({ length: script.length + 3 }, (__, i) => i - 1);
+    for (const offset of [...offsets, ...offsets.reverse()]) expect(lines.at(offset)).toEqual(naive(script, offset));
+    expect(lineColumnAt(script, 5)).toEqual(naive(script, 5));
   });
 });

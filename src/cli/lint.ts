@@ -91,8 +91,12 @@ export function warnLintSummary(report: LintReport, out: Output): void {
 /** The lock each statement takes, on which table, whether it rewrites or scans, and the table's live size. */
 export function renderLockPlan(plan: StatementPlan[], out: Output): string {
   if (plan.length === 0) return '';
-  const lines = plan.flatMap((step) => [`  ${step.location}  ${step.statement}`, ...step.locks.map((lock) => `      ${describeLock(lock, out)}`)]);
+  const lines = plan.flatMap((step) => [`  ${step.location}  ${step.statement}`, ...step.locks.map((lock) => `      ${describeLock(lock, out)}`), ...sameLocks(step)]);
   return `Locks (estimated rows and size from the live database):\n${lines.join('\n')}`;
+}
+
+function sameLocks({ sameLocks }: StatementPlan): string[] {
+  return sameLocks ? [`      and ${plural(sameLocks.more, 'more statement')} with these same locks, the last at ${sameLocks.lastLocation}`] : [];
 }
 
 function describeLock(lock: PlannedLock, out: Output): string {

@@ -1,6 +1,6 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
-import { readMigrations } from '../migrations/folder.js';
+import { readMigrationsAlongside } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
@@ -37,18 +37,29 @@ export async function checkHealth({ url, migrationsDir, timeoutMs = DEFAULT_HEAL
 }
 
 async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
-  const migrations = readMigrations(migrationsDir);
+  // The connection opens while the folder is read, and the history is read as soon as it is open: the waits overlap.
+  const connecting = connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+  connecting.catch(() => {});
+  // The deadline may pass while a query waits, or before the connection is used: ending the client makes that query fail instead of hang.
+  signal.addEventListener('abort', () => void connecting.then(({ client }) => client.end(), () => {}).catch(() => {}), { once: true });
+  const observing = connecting.then(({ client }) => observeHistory(client));
+  observing.catch(() => {});
+  let migrations;
+  try {
+    migrations = await readMigrationsAlongside(migrationsDir);
+  } catch (error) {
+    void connecting.then(({ client }) => client.end(), () => {});
+    throw error;
+  }
   let connection;
   try {
-    connection = await connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+    connection = await connecting;
   } catch (error) {
     return unhealthy('unreachable', 'unknown', (error as Error).message);
   }
   const { client } = connection;
-  // The deadline may pass while a query waits: ending the client makes that query fail instead of hang.
-  signal.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
   try {
-    const { rows, migratorRunning } = await observeHistory(client);
+    const { rows, migratorRunning } = await observing;
     const problems = planMigrations(migrations, rows, migratorRunning).filter(needsAttention);
     if (problems.length === 0) return { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null };
     const broken = problems.filter((entry) => entry.state === 'failed' || entry.state === 'edited' || entry.state === 'missing');

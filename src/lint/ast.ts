@@ -34,14 +34,15 @@ export function unwrap(node: unknown): [string, Node] | undefined {
   return body && typeof body === 'object' && !Array.isArray(body) ? [kind, body as Node] : undefined;
 }
 
-/** Every node of a kind anywhere below a node (for function calls in a default, literals in a statement). */
-export function findAll(node: unknown, kind: string, found: Node[] = []): Node[] {
+/** Every node of a kind (or of any of several) anywhere below a node (for function calls in a default, literals in a statement). */
+export function findAll(node: unknown, kind: string | ReadonlySet<string>, found: Node[] = []): Node[] {
   if (Array.isArray(node)) {
     for (const item of node) findAll(item, kind, found);
   } else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node as Node)) {
-      if (key === kind && value && typeof value === 'object') found.push(value as Node);
-      findAll(value, kind, found);
+    for (const key in node as Node) {
+      const value = (node as Node)[key];
+      if ((typeof kind === 'string' ? key === kind : kind.has(key)) && value && typeof value === 'object') found.push(value as Node);
+      if (value && typeof value === 'object') findAll(value, kind, found);
     }
   }
   return found;

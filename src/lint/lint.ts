@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
 import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
-import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
+import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
 import { readAllowComments, type AllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
 import { checkFile, checkLocks, checkStatement, RULES, startRun, STYLE_RULES, type RuleFinding, type RuleId, type Severity } from './rules/index.js';
@@ -12,6 +12,7 @@ import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState,
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
 import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type PlannedLock } from './lock-plans.js';
+import { LockPlan } from './plan-steps.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, record } from './record.js';
 
@@ -52,6 +53,8 @@ export interface StatementPlan {
   location: string;
   statement: string;
   locks: PlannedLock[];
+  /** Past PLAN_STEPS_LISTED statements of a file: how many later statements took these same locks, and where the last is. */
+  sameLocks?: { more: number; lastLocation: string };
 }
 
 export interface LintReport {
@@ -74,18 +77,24 @@ interface ParsedFile {
   file: LintFile;
   path: string;
   script: string;
-  statements: ParsedStatement[];
+  /** The statements a piece at a time, for the walk: a large file's parse trees are never all held at once. */
+  pieces: () => Iterable<ParsedStatement[]>;
+  /** Existing tables that get DDL somewhere in this file. */
+  ddlTables: Set<string>;
+  /** Offsets of the BEGIN and COMMIT of Prisma's transaction blocks, in a file that runs in a transaction. */
+  prismaBlocks: Set<number>;
   syntaxError?: SqlSyntaxError;
   allows: AllowComments;
+  lines: SourceLines;
 }
 
 /** Lints migrations in folder order, as `migrate up` would apply them; reads live sizes once, up front. */
 export async function lintMigrations(targets: LintTarget[], options: LintOptions = {}): Promise<LintReport> {
   const maxBlockingRows = options.maxBlockingRows ?? DEFAULT_MAX_BLOCKING_ROWS;
   const parser = await loadSqlParser();
-  const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql']));
-  // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
-  const live = options.db ? await readLiveFacts(options.db, questionsOf(files.filter((file) => file.pending))) : undefined;
+  const questions = new Questions();
+  const files = targets.flatMap((target) => parseFiles(parser, target, options.files ?? ['migration.sql', 'down.sql'], questions));
+  const live = options.db ? await readLiveFacts(options.db, questions.asked()) : undefined;
   const walk = new Walk(live, maxBlockingRows);
   // What the pending migrations before this one create: they run in the same `migrate up`. An applied
   // migration is judged alone (nothing says which ran together), and leaves the pending chain as it was.
@@ -112,57 +121,82 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
     maxBlockingRows,
     migrations: targets.map((target) => target.migration.name),
     findings,
-    plan: walk.plan,
+    plan: walk.plan.steps,
     errors: open.filter((finding) => finding.severity === 'error').length,
     warnings: open.filter((finding) => finding.severity === 'warning').length,
     allowed: findings.length - open.length,
   };
 }
 
-function parseFiles(parser: SqlParser, { migration, pending, applied = false }: LintTarget, which: LintFile[]): ParsedFile[] {
+/**
+ * The first reading of each file, for what must be known before the walk (the catalog questions, the tables with
+ * DDL, Prisma's transaction blocks). A file of one piece keeps its statements for the walk; a larger one is parsed
+ * again there, a piece at a time, rather than holding every parse tree in between.
+ */
+function parseFiles(parser: SqlParser, { migration, pending, applied = false }: LintTarget, which: LintFile[], questions: Questions): ParsedFile[] {
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    const unparsed = { pieces: () => [], ddlTables: new Set<string>(), prismaBlocks: new Set<number>() };
     // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
     const nul = script.indexOf('\0');
-    if (nul !== -1) return [{ ...base, statements: [], syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
+    if (nul !== -1) return [{ ...base, ...unparsed, syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
+    let count = 0;
+    let first: ParsedStatement[] = [];
+    const tables = new Set<string>();
+    // Only transaction control decides Prisma's blocks: the rare statements kept from the first reading.
+    const control: ParsedStatement[] = [];
     try {
-      return [{ ...base, statements: parser.parse(script) }];
+      for (const piece of parser.pieces(script)) {
+        // Only what will run is judged with live sizes: today's tables say nothing about a migration already applied.
+        if (pending) for (const statement of piece) questions.add(statement);
+        for (const table of ddlTables(piece)) tables.add(table);
+        for (const statement of piece) if (statement.kind === 'TransactionStmt') control.push(statement);
+        first = count++ === 0 ? piece : [];
+      }
     } catch (error) {
       if (!(error instanceof SqlSyntaxError)) throw error;
-      return [{ ...base, statements: [], syntaxError: error }];
+      return [{ ...base, ...unparsed, syntaxError: error }];
     }
+    const transactional = file === 'down.sql' || migration.transactional;
+    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(script, control).map((statement) => statement.offset) : []);
+    return [{ ...base, pieces: count > 1 ? () => parser.pieces(script) : () => [first], ddlTables: tables, prismaBlocks }];
   });
 }
 
 /** Every table, index and target type the files name, for one round of catalog queries. */
-function questionsOf(files: ParsedFile[]): LiveQuestions {
-  const tables = new Set<string>();
-  const indexes = new Set<string>();
-  const types = new Set<string>();
-  const functions = new Set<string>();
-  const domains = new Set<string>();
-  for (const { statements } of files) {
-    for (const { kind, node } of statements) {
-      for (const relation of [...findAll(node, 'relation'), ...findAll(node, 'pktable'), ...findAll(node, 'RangeVar'), ...findAll(node, 'view'), ...findAll(node, 'sequence'), ...findAll(node, 'table'), ...findAll(node, 'PartitionCmd').map((command) => command.name)]) {
-        const name = relationName(relation);
-        if (name) tables.add(name);
-      }
-      if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => tables.add(name));
-      if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => indexes.add(name));
-      if (kind === 'AlterDomainStmt') domains.add(qualifiedName(names(node.typeName)));
-      if (kind === 'AlterTableStmt') {
-        for (const command of alterCommands(node)) {
-          if (command.subtype === 'AT_AlterColumnType') types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
-          if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => functions.add(name));
-        }
+class Questions {
+  private readonly tables = new Set<string>();
+  private readonly indexes = new Set<string>();
+  private readonly types = new Set<string>();
+  private readonly functions = new Set<string>();
+  private readonly domains = new Set<string>();
+
+  add({ kind, node }: ParsedStatement): void {
+    for (const relation of [...findAll(node, RELATION_KEYS), ...findAll(node, 'PartitionCmd').map((command) => command.name)]) {
+      const name = relationName(relation);
+      if (name) this.tables.add(name);
+    }
+    if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => this.tables.add(name));
+    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => this.indexes.add(name));
+    if (kind === 'AlterDomainStmt') this.domains.add(qualifiedName(names(node.typeName)));
+    if (kind === 'AlterTableStmt') {
+      for (const command of alterCommands(node)) {
+        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
+        if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => this.functions.add(name));
       }
     }
   }
-  // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
-  return { tables: [...tables], indexes: [...indexes, ...tables].filter(Boolean), types: [...types], functions: [...functions], domains: [...domains] };
+
+  asked(): LiveQuestions {
+    // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
+    return { tables: [...this.tables], indexes: [...this.indexes, ...this.tables].filter(Boolean), types: [...this.types], functions: [...this.functions], domains: [...this.domains] };
+  }
 }
+
+/** Where a parse tree names a relation. */
+const RELATION_KEYS = new Set(['relation', 'pktable', 'RangeVar', 'view', 'sequence', 'table']);
 
 /** The relations a DROP or COMMENT names in lists: `drop table t`, `drop trigger x on t` (its table). */
 function relationsNamedBy(node: Record<string, unknown>): string[] {
@@ -173,7 +207,7 @@ function relationsNamedBy(node: Record<string, unknown>): string[] {
 /** The walk over every statement: it asks the rules (rules/index.ts) about each, and keeps the lock plan. */
 class Walk {
   readonly findings: Finding[] = [];
-  readonly plan: StatementPlan[] = [];
+  readonly plan = new LockPlan();
   /** The rules that judge after the last statement of the run. */
   private readonly run = startRun();
 
@@ -188,20 +222,26 @@ class Walk {
     // The parser refused the file: it has no statements to walk.
     if (file.syntaxError) return;
     const transactional = file.file === 'down.sql' || file.migration.transactional;
-    const prismaBlocks = new Set(transactional ? prismaTransactionBlocks(file.script, file.statements) : []);
-    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: ddlTables(file.statements), undoes, prismaBlocks };
-    for (const statement of file.statements) this.statement(file, shown, statement, context);
+    // The walk's own statement objects (a file of many pieces is parsed again), found by offset.
+    const prismaBlocks = new Set<ParsedStatement>();
+    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: file.ddlTables, undoes, prismaBlocks };
+    for (const piece of file.pieces()) {
+      for (const statement of piece) {
+        if (file.prismaBlocks.has(statement.offset)) prismaBlocks.add(statement);
+        this.statement(file, shown, statement, context);
+      }
+    }
   }
 
   private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
-    const { line, column } = lineColumnAt(file.script, statement.offset);
+    const { line, column } = file.lines.at(statement.offset);
     const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
     const allow = file.allows.forStatementAt(line);
     const raw = checkStatement(statement, context);
     record(statement, context.state);
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
-    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.push({ migration: at.migration, location: at.location, statement: at.statement, locks });
+    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
     raw.push(...checkLocks(statement, { ...context, locks, blocking }, raw));
     // Above --max-blocking-rows, every finding but a style one is an error, with the table's size.
@@ -239,7 +279,7 @@ class Walk {
 
 /** A file's own finding where it stands: at the parser's offset, or at a line (its text as the statement). */
 function placeInFile(file: ParsedFile, shown: string, found: FileFinding): StatementAt {
-  const { line, column, text } = 'offset' in found ? lineColumnAt(file.script, found.offset) : { line: found.line, column: 1, text: file.script.split('\n')[found.line - 1] ?? '' };
+  const { line, column, text } = 'offset' in found ? file.lines.at(found.offset) : { line: found.line, column: 1, text: file.lines.lineText(found.line) };
   return { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
 }
 

@@ -11,7 +11,7 @@ import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations
 import { foldPrismaTransactions } from './prisma-transaction.js';
 import { resultSet, withResults, type RunResults } from './results.js';
 import { withSession, type Session, type SessionTarget } from './session.js';
-import { findStatementProblem } from './sql.js';
+import { findStatementProblem, type StatementProblem } from './sql.js';
 
 export { DEFAULT_LOCK_TIMEOUT_MS } from './session.js';
 export const DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 10_000;
@@ -90,8 +90,8 @@ interface Prepared {
   sql: string;
   /** What the server gets: the file with Prisma's BEGIN ... COMMIT lines folded into its transaction (same length). */
   send: string;
-  /** The statements sent, each of which completes one command. */
-  statements: ParsedStatement[];
+  /** The statements sent, each of which completes one command: text and offset only (the parse trees are dropped once judged). */
+  statements: Pick<ParsedStatement, 'sql' | 'offset'>[];
 }
 
 /**
@@ -176,7 +176,7 @@ export class Migrator {
   }
 
   async status(): Promise<StatusReport> {
-    return withSession(this.options, 'read', ({ client, migrations }) => migrationStatus(client, migrations));
+    return withSession(this.options, 'read', async (session) => statusReport(await session.observe()));
   }
 
   async up({ to, dryRun = false, allowOutOfOrder = false }: UpOptions = {}): Promise<UpReport> {
@@ -400,17 +400,31 @@ export class Migrator {
 async function prepare(migration: Migration, file: MigrationFile, text: SqlText = migration, transactional = migration.transactional): Promise<Prepared> {
   if (text.encodingError) throw encodingInvalid(migration, file, text.sql, text.encodingError);
   const parser = await loadSqlParser();
-  let statements: ParsedStatement[];
+  const statements: Prepared['statements'] = [];
+  // Transaction control is kept whole, for Prisma's blocks, which only the whole file tells.
+  const control: ParsedStatement[] = [];
+  let problem: StatementProblem | undefined;
   try {
-    statements = parser.parse(text.sql);
+    // A piece's parse trees are judged and dropped before the next piece is parsed; a syntax error anywhere still
+    // comes first, as from a parse of the whole file.
+    for (const piece of parser.pieces(text.sql)) {
+      problem ??= findStatementProblem(piece.filter((statement) => statement.kind !== 'TransactionStmt'), { transactional });
+      for (const statement of piece) {
+        if (statement.kind === 'TransactionStmt') control.push(statement);
+        statements.push({ sql: statement.sql, offset: statement.offset });
+      }
+    }
   } catch (error) {
     if (!(error instanceof SqlSyntaxError)) throw error;
     throw syntaxError(migration, file, text.sql, error.message, error.offset);
   }
-  const sent = transactional ? foldPrismaTransactions(text.sql, statements) : { send: text.sql, statements };
-  const problem = findStatementProblem(sent.statements, { transactional });
-  if (problem) throw statementRefused(migration, file, text.sql, problem);
-  return { sql: text.sql, send: sent.send, statements: sent.statements };
+  const sent = transactional ? foldPrismaTransactions(text.sql, control) : { send: text.sql, statements: control };
+  const controlProblem = findStatementProblem(sent.statements, { transactional });
+  // The file's first problem, as one judgement of all its statements in order would find it.
+  const first = !problem || (controlProblem && controlProblem.statement.offset < problem.statement.offset) ? controlProblem : problem;
+  if (first) throw statementRefused(migration, file, text.sql, first);
+  const folded = new Set(control.filter((statement) => !sent.statements.includes(statement)).map((statement) => statement.offset));
+  return { sql: text.sql, send: sent.send, statements: folded.size === 0 ? statements : statements.filter((statement) => !folded.has(statement.offset)) };
 }
 
 /** The entries with their files judged, in order; those judged before (outside the lock: the history may have moved meanwhile) are not judged again. */

@@ -3,8 +3,8 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { withMigrationLock } from './advisory-lock.js';
-import { readMigrations, type Migration } from './folder.js';
-import { observeHistory, openHistory, type OpenedHistory } from './history.js';
+import { readMigrationsAlongside, type Migration } from './folder.js';
+import { observeHistory, openHistory, type ObservedHistory, type OpenedHistory } from './history.js';
 import { planMigrations, type MigrationEntry } from './plan.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
 
@@ -64,7 +64,7 @@ export interface Session {
  */
 export function withSession<T>(target: SessionTarget, access: Access, work: (session: Session) => Promise<T>): Promise<T> {
   if (access === 'write') refusePooledUrl(target.url);
-  return runSession(target, access, undefined, work);
+  return runSession(target, access, undefined, work, undefined, true);
 }
 
 /**
@@ -82,16 +82,23 @@ export function withLockedSession<T>(target: SessionTarget, work: (session: Sess
   return runSession(target, 'write', second, checked, accept);
 }
 
-async function runSession<T>(target: SessionTarget, access: Access, second: SecondConnection | undefined, work: (session: Session) => Promise<T>, accept?: (migrations: Migration[]) => void): Promise<T> {
+/**
+ * The folder is read in slices while the connection opens, and with `observeEarly` (up, down, status) the history
+ * is read as soon as it is open: a long history costs the longer of the folder and the round trips, not their sum.
+ */
+async function runSession<T>(target: SessionTarget, access: Access, second: SecondConnection | undefined, work: (session: Session) => Promise<T>, accept?: (migrations: Migration[]) => void, observeEarly = false): Promise<T> {
   const shared = target.connection;
   const connecting = shared ? Promise.resolve(shared) : connectForMigrations(target.url, target.environment);
+  const observing = observeEarly ? connecting.then(observeHistory) : undefined;
+  // Awaited by observe(); until then a failure must not count as unhandled (connecting's own is awaited below).
+  observing?.catch(() => {});
   const close = async (client: pg.Client) => {
     if (client !== shared) await client.end();
   };
   let migrations: Migration[];
   let client: pg.Client;
   try {
-    migrations = readMigrations(target.migrationsDir);
+    migrations = await readMigrationsAlongside(target.migrationsDir);
     accept?.(migrations);
     client = await connecting;
   } catch (error) {
@@ -99,7 +106,7 @@ async function runSession<T>(target: SessionTarget, access: Access, second: Seco
     await connecting.then(close, () => {});
     throw error;
   }
-  const session = new LiveSession(target, access, client, migrations, second);
+  const session = new LiveSession(target, access, client, migrations, second, observing);
   try {
     return await work(session);
   } finally {
@@ -123,10 +130,13 @@ class LiveSession implements Session {
     readonly client: pg.Client,
     readonly migrations: Migration[],
     private second: SecondConnection | undefined,
+    private observed: Promise<ObservedHistory> | undefined,
   ) {}
 
   async observe(): Promise<MigrationEntry[]> {
-    const { rows, migratorRunning } = await observeHistory(this.client);
+    const early = this.observed;
+    this.observed = undefined;
+    const { rows, migratorRunning } = await (early ?? observeHistory(this.client));
     return planMigrations(this.migrations, rows, migratorRunning);
   }
 

@@ -49,11 +49,14 @@ class UnindexedForeignKeys implements RunCheck {
 
   finish(): Array<{ place: Place; finding: RawFinding }> {
     const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
+    // By table, so each key is compared with its own table's indexes only, not with every index of the run.
+    const ownByTable = byTable(this.indexes);
+    const liveByTable = byTable(liveIndexes);
     return this.keys.flatMap((key) => {
       // Offline, an existing table's indexes are unknown: no guess.
       const live = key.judgedLive ? this.live : undefined;
       if (!this.knownTables.has(key.table) && !live?.tables.has(key.table)) return [];
-      if (servedBy(key, [...this.indexes, ...(live ? liveIndexes : [])])) return [];
+      if (servedBy(key, [...(ownByTable.get(key.table) ?? []), ...(live ? (liveByTable.get(key.table) ?? []) : [])])) return [];
       return [{ place: key.place, finding: { message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` } }];
     });
   }
@@ -97,6 +100,16 @@ function indexesOf({ kind, node }: ParsedStatement): KeyColumns[] {
     const constraint = unwrap(command.def);
     return command.subtype === 'AT_AddConstraint' && constraint && keyed(constraint[1]) && !constraint[1].indexname ? [{ table, columns: names(constraint[1].keys) }] : [];
   });
+}
+
+function byTable(indexes: KeyColumns[]): Map<string, KeyColumns[]> {
+  const grouped = new Map<string, KeyColumns[]>();
+  for (const index of indexes) {
+    const known = grouped.get(index.table);
+    if (known) known.push(index);
+    else grouped.set(index.table, [index]);
+  }
+  return grouped;
 }
 
 /** An index serves a foreign key when the key's columns are its leading columns, in any order. */
