@@ -4,15 +4,15 @@ import { displayPath } from '../migrations/errors.js';
 import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
-import { readAllowComments, type AllowComments } from './allow.js';
+import { readAllowComments, type Allow, type AllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
-import { checkFile, checkLocks, checkStatement, RULES, startRun, STYLE_RULES, type RuleFinding, type RuleId, type Severity } from './rules/index.js';
+import { checkFile, checkLocks, checkStatement, isRuleId, RULES, startRun, STYLE_RULES, type RuleFinding, type RuleId, type Severity } from './rules/index.js';
 import type { FileFinding } from './rules/rule.js';
 import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementAt, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
 import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type PlannedLock } from './lock-plans.js';
-import { LockPlan } from './plan-steps.js';
+import { LockPlan, type StatementPlan } from './plan-steps.js';
 import { describeSize, type TableSize } from './size.js';
 import { ddlTables, record } from './record.js';
 
@@ -46,15 +46,6 @@ export interface Finding extends StatementAt {
   allowReason: string | null;
   /** The live size of the table that made it an error, when the database said. */
   table: TableSize | null;
-}
-
-export interface StatementPlan {
-  migration: string;
-  location: string;
-  statement: string;
-  locks: PlannedLock[];
-  /** Past PLAN_STEPS_LISTED statements of a file: how many later statements took these same locks, and where the last is. */
-  sameLocks?: { more: number; lastLocation: string };
 }
 
 export interface LintReport {
@@ -137,7 +128,7 @@ function parseFiles(parser: SqlParser, { migration, pending, applied = false }: 
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script, isRuleId), lines: new SourceLines(script) };
     const unparsed = { pieces: () => [], ddlTables: new Set<string>(), prismaBlocks: new Set<number>() };
     // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
     const nul = script.indexOf('\0');
@@ -289,7 +280,7 @@ function inAppliedFile(raw: RuleFinding, migration: string): RuleFinding {
   return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
 }
 
-function finding(at: StatementAt, raw: RuleFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
+function finding(at: StatementAt, raw: RuleFinding, allow: Allow | undefined, table: TableSize | null): Finding {
   const rule = RULES[raw.rule];
   const allowed = allow?.rules.includes(raw.rule) ?? false;
   return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, sql: raw.sql ?? null, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
