@@ -169,13 +169,13 @@ class Questions {
       const name = relationName(relation);
       if (name) this.tables.add(name);
     }
-    if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => this.tables.add(name));
-    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => this.indexes.add(name));
+    if (kind === 'DropStmt' || kind === 'CommentStmt') for (const name of relationsNamedBy(node)) this.tables.add(name);
+    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') for (const name of droppedNames(node)) this.indexes.add(name);
     if (kind === 'AlterDomainStmt') this.domains.add(qualifiedName(names(node.typeName)));
     if (kind === 'AlterTableStmt') {
       for (const command of alterCommands(node)) {
-        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
-        if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => this.functions.add(name));
+        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef(unwrap(command.def)?.[1]?.typeName).qualified);
+        if (command.subtype === 'AT_AddColumn') for (const name of defaultFunctions(command)) this.functions.add(name);
       }
     }
   }

@@ -403,7 +403,7 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
   }
   if (subtype === 'AT_AddColumn') return addColumnSteps(name, command, context);
   if (subtype === 'AT_AlterColumnType') {
-    const change = typeChange(name, String(command.name), typeRef((unwrap(command.def)?.[1] ?? {}).typeName), context);
+    const change = typeChange(name, String(command.name), typeRef(unwrap(command.def)?.[1]?.typeName), context);
     return [table(name, 'ACCESS EXCLUSIVE', change.effect === 'unknown' ? 'rewrite' : change.effect, change.because)];
   }
   if (subtype === 'AT_SetNotNull') {

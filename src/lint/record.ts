@@ -38,7 +38,8 @@ function recordRename(node: Node, state: LintState): void {
   const sibling = (name: string) => (relation.includes('.') ? `${relation.split('.')[0]}.${name}` : name);
   switch (node.renameType) {
     case 'OBJECT_TABLE':
-      return renameTable(state, relation, sibling(newName));
+      renameTable(state, relation, sibling(newName));
+      return;
     case 'OBJECT_COLUMN':
       for (const prefix of ['column', 'notnull']) renameKey(state, `${prefix}:${relation}.${String(node.subname)}`, `${prefix}:${relation}.${newName}`);
       return;

@@ -12,7 +12,7 @@ export const alterColumnType = defineRule({
   why: 'changing a column type rewrites the table and its indexes under ACCESS EXCLUSIVE, and breaks the deployed code that reads the old type',
   fix: 'Add a column of the new type, write both from the app, backfill in batches, move reads, then drop the old column; widening varchar(n) or numeric precision needs no rewrite',
   check: (statement, context) => commandsOn(statement, context, 'AT_AlterColumnType').flatMap(({ table, command, name: column }): RawFinding[] => {
-    const next = typeRef((unwrap(command.def)?.[1] ?? {}).typeName);
+    const next = typeRef(unwrap(command.def)?.[1]?.typeName);
     const change = typeChange(table, column, next, context);
     const target = `${table}.${column} to ${describeType(next)}`;
     if (change.effect === 'none') return [];

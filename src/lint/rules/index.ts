@@ -130,7 +130,9 @@ export interface RunChecks {
 export function startRun(): RunChecks {
   const checks = (RULE_LIST as readonly AnyRule[]).flatMap((rule) => (rule.startRun ? [{ rule, check: rule.startRun() }] : []));
   return {
-    see: (statement, context, place) => checks.filter(({ rule }) => looksAt(rule, statement.kind)).forEach(({ check }) => check.see(statement, context, place)),
+    see: (statement, context, place) => {
+      for (const { rule, check } of checks) if (looksAt(rule, statement.kind)) check.see(statement, context, place);
+    },
     finish: () => checks.flatMap(({ rule, check }) => check.finish().map(({ place, finding }) => ({ place, finding: { rule: rule.id, ...finding } }))),
   };
 }
