@@ -90,7 +90,8 @@ try {
       const row = { medianMs: +median(target).toFixed(0), baselineMs: +median(baseline).toFixed(0) };
       row.ratio = +(row.medianMs / row.baselineMs).toFixed(2);
       if (path === 'distance' && pair.limit !== null) row.met = row.ratio <= pair.limit;
-      (report.commands[pair.name] ??= {})[path] = row;
+      report.commands[pair.name] ??= {};
+      report.commands[pair.name][path] = row;
       log(`${path} ${pair.name}: ${row.medianMs} ms vs ${row.baselineMs} ms (${row.ratio})`);
     }
   }

@@ -82,7 +82,7 @@ describe('check-connection failures: right code, clear message, no retry', () =>
     await new Promise((resolve) => probe.close(resolve));
   });
   afterAll(async () => {
-    sockets.forEach((socket) => socket.destroy());
+    for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => garbage.close(resolve));
   });
 

@@ -38,7 +38,13 @@ function sampleConnections(applicationName: string): { stop: () => Promise<{ max
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
-  return { stop: async () => ((running = false), await loop, { max, samples }) };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { max, samples };
+    },
+  };
 }
 
 describe('openDatabase under load', () => {

@@ -48,7 +48,7 @@ describe('health', () => {
     const started = Date.now();
     const result = await health(`postgresql://app:pw@127.0.0.1:${port}/todo`, '--timeout', '1500', '--json');
     const elapsed = Date.now() - started;
-    sockets.forEach((socket) => socket.destroy());
+    for (const socket of sockets) socket.destroy();
     silent.close();
     expect(result.code).toBe(1);
     expect(result.json().data).toMatchObject({ status: 'unhealthy', database: 'unreachable', migration: 'unknown' });

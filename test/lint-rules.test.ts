@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { RULE_LIST, RULES, type RuleId } from '../src/lint/rules/index.js';
 import { lintMigrations, type LintTarget } from '../src/lint/lint.js';
@@ -26,6 +26,11 @@ describe('the static rules (no database)', () => {
   it.each(CORPUS)('$rule fires on the unsafe form and not on its safe rewrite: $unsafe', async ({ rule, unsafe, safe }) => {
     expect(await rulesOf(unsafe)).toContain(rule);
     expect(await rulesOf(safe)).not.toContain(rule);
+  });
+
+  it('runs every rule module of src/lint/rules: each <id>.ts is in the registry under its id', async () => {
+    const modules = (await readdir(new URL('../src/lint/rules/', import.meta.url))).map((file) => file.replace(/\.ts$/, ''));
+    expect(modules.filter((id) => !['index', 'rule', 'statements'].includes(id)).sort()).toEqual(RULE_LIST.map((rule) => rule.id).sort());
   });
 
   it('has a corpus entry for every rule but the one that needs live numbers', () => {

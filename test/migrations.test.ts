@@ -124,7 +124,7 @@ describe('a failing migration leaves nothing behind', () => {
     expect(result.code).toBe(1);
     // PostgreSQL gives no position for this error: the statement that failed is found by counting completed ones.
     expect(result.stderr).toContain('20260101000001_broken/migration.sql:7:3: column "id" of relation "kept_out" already exists (SQLSTATE 42701)');
-    expect(result.stderr).toMatch(/ 7 \|   alter table kept_out add column id int;\n\s+\|   \^/);
+    expect(result.stderr).toMatch(/ 7 \| {3}alter table kept_out add column id int;\n\s+\| {3}\^/);
     expect(result.stderr).toMatch(/\[MIGRATION_FAILED\]/);
     expect(result.stderr).toMatch(/Fix migration\.sql and run again\. It was rolled back/);
     expect(await tables(url)).toEqual(['_prisma_migrations']);
@@ -321,7 +321,7 @@ describe('migrate create', () => {
     ['Add users table!', /^\d{14}_add_users_table$/],
     ['../../etc/passwd', /^\d{14}_etc_passwd$/],
     [`it's "quoted" & spaced`, /^\d{14}_it_s_quoted_spaced$/],
-    ['x'.repeat(300), new RegExp(`^\\d{14}_x{200}$`)],
+    ['x'.repeat(300), /^\d{14}_x{200}$/],
   ])('turns %j into one slugged folder inside the migrations folder', async (name, expected) => {
     const dir = join(await mkdtemp(join(tmpdir(), 'todo-db-create-')), 'migrations');
     const result = await runCli(['migrate', 'create', name, '--migrations-dir', dir, '--json']);

@@ -13,7 +13,10 @@ const MIGRATIONS = {
 /** Everything written to stdout and stderr while fn runs: the library must print nothing. */
 async function printedDuring<T>(fn: () => Promise<T>): Promise<{ value: T; printed: string }> {
   let printed = '';
-  const capture = (chunk: unknown) => ((printed += String(chunk)), true);
+  const capture = (chunk: unknown) => {
+    printed += String(chunk);
+    return true;
+  };
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   try {

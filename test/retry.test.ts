@@ -9,7 +9,9 @@ function fakeClock(): Clock & { slept: number[]; advance(ms: number): void } {
   return {
     slept,
     now: () => now,
-    advance: (ms) => void (now += ms),
+    advance: (ms) => {
+      now += ms;
+    },
     sleep: async (ms) => {
       slept.push(ms);
       now += ms;
@@ -75,5 +77,6 @@ describe('retry', () => {
     );
     // Delays 500, 1000, 2000: the fourth attempt, at 3.5 s, is the first after the wake-up.
     expect(outcome).toMatchObject({ value: 'connected', attempts: 4, elapsedMs: 3500 });
+    expect(attempts).toBe(4);
   });
 });

@@ -183,7 +183,10 @@ describe.each(SIGNALS)('on %s while the local database starts', (signal, exitCod
     const running = startCli(['local', 'start'], { env: { TODO_DB_LOCAL_DIR: dir } });
     // The state (with the data dir's path) is written before initdb; initdb takes seconds on any machine.
     let initdb: number | undefined;
-    await until(async () => (initdb = initdbFor((await stateOf(dir!))?.dataDir)) !== undefined, 'initdb runs');
+    await until(async () => {
+      initdb = initdbFor((await stateOf(dir!))?.dataDir);
+      return initdb !== undefined;
+    }, 'initdb runs');
     const { clusterDir, dataDir } = (await stateOf(dir))!;
     // Frozen (its postgres --boot child waits on it), initdb cannot finish before the signal: only todo-db can end it.
     process.kill(initdb!, 'SIGSTOP');

@@ -158,12 +158,12 @@ describe('statements are split as PostgreSQL splits them', () => {
   });
 
   it('dollar quotes, nested comments, E strings, BEGIN ATOMIC, Unicode', () => {
-    expect(expectExactSplit(nastyPieces.join(';\n') + ';\n')).toBe(nastyPieces.length);
+    expect(expectExactSplit(`${nastyPieces.join(';\n')};\n`)).toBe(nastyPieces.length);
   });
 
   it('a file of 2,000 statements: the same count as the server completes', async () => {
     const pieces = Array.from({ length: 2000 }, (_, i) => nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${Math.floor(i / nastyPieces.length)}`));
-    const script = pieces.join(';\n') + ';\n';
+    const script = `${pieces.join(';\n')};\n`;
     expect(expectExactSplit(script)).toBe(2000);
 
     // The server, given the whole file as one query, completes exactly as many statements.
@@ -187,7 +187,7 @@ describe('statements are split as PostgreSQL splits them', () => {
     const pieces = Array.from({ length: 24_000 }, (_, i) => `-- ${'x;'.repeat(i % 7)}\n${nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${i}`)}`);
     const body = Array.from({ length: 40_000 }, (_, i) => `perform ${i};`).join(' ');
     pieces.splice(12_000, 0, `create function corpus_huge() returns void language plpgsql as $body$ begin ${body} end; $body$`);
-    const script = pieces.join(';\n') + ';\n';
+    const script = `${pieces.join(';\n')};\n`;
     expect(script.length).toBeGreaterThan(2_000_000);
     expect(expectExactSplit(script)).toBe(pieces.length);
   });

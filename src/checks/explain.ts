@@ -152,7 +152,7 @@ function walk(node: PlanNode, found = { indexes: [] as string[], seqScans: [] as
   if (index && !found.indexes.includes(index)) found.indexes.push(index);
   const relation = node['Relation Name'];
   if (node['Node Type'] === 'Seq Scan' && relation && !found.seqScans.includes(relation)) found.seqScans.push(relation);
-  node.Plans?.forEach((child) => walk(child, found));
+  for (const child of node.Plans ?? []) walk(child, found);
   return found;
 }
 

@@ -37,7 +37,9 @@ export function handleInterrupts(report: (error: TodoDbError) => void): Interrup
     get takenOver() {
       return takenOver;
     },
-    dispose: () => listeners.forEach(([name, listener]) => process.off(name, listener)),
+    dispose: () => {
+      for (const [name, listener] of listeners) process.off(name, listener);
+    },
   };
 }
 

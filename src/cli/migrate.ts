@@ -135,7 +135,7 @@ export type DiffInputs = Awaited<ReturnType<typeof diffInputs>>;
 export async function diffInputs({ settings, out, signal, target }: CommandContext, flags: MigrateFlags) {
   // Parsed first: a malformed --shadow-database-url is a usage error before any database work.
   const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
-  shadowDatabaseUrl?.warnings.forEach((warning) => out.warn(warning));
+  for (const warning of shadowDatabaseUrl?.warnings ?? []) out.warn(warning);
   // The direct URL: the shadow database is created next to it, and a pooler cannot run CREATE DATABASE sessions.
   const url = await target('migrations');
   const log = (line: string) => out.debug(line);

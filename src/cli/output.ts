@@ -78,12 +78,12 @@ export class Output {
   /** The command's result, on stdout. */
   print(text: string, { reveal = false } = {}): void {
     if (this.options.quiet) return;
-    process.stdout.write((reveal ? text : redact(text)) + '\n');
+    process.stdout.write(`${reveal ? text : redact(text)}\n`);
   }
 
   /** `reveal` is only for output the user asked to contain a secret (local url --show-password). */
   json<T>(envelope: Envelope<T>, { reveal = false } = {}): void {
-    process.stdout.write(JSON.stringify(reveal ? envelope : redactDeep(envelope), null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(reveal ? envelope : redactDeep(envelope), null, 2)}\n`);
   }
 
   info(line: string): void {
@@ -108,7 +108,7 @@ export class Output {
   private log(level: LogLevel, text: string): void {
     if (LEVELS[level] < this.level) return;
     this.spinner?.clear();
-    process.stderr.write(redact(text) + '\n');
+    process.stderr.write(`${redact(text)}\n`);
     this.spinner?.render();
   }
 

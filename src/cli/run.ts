@@ -56,7 +56,7 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal,
   try {
     settings = resolveSettings(flags);
     out.useLogLevel(settings.logLevel);
-    settings.warnings.forEach((warning) => out.warn(warning));
+    for (const warning of settings.warnings) out.warn(warning);
     const resolved = settings;
     const target = async (purpose: Purpose) => {
       const found = await databaseTarget(resolved, { purpose, log: (line) => out.info(line) });

@@ -19,7 +19,10 @@ export function packageRoot(): string {
   if (packageRootCache) return packageRootCache;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (isTodoDbPackage(path.join(dir, 'package.json'))) return (packageRootCache = dir);
+    if (isTodoDbPackage(path.join(dir, 'package.json'))) {
+      packageRootCache = dir;
+      return dir;
+    }
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`todo-db: no package.json named "${PACKAGE_NAME}" above ${fileURLToPath(import.meta.url)}`);
     dir = parent;

@@ -3,7 +3,7 @@
  * dozen-line reader for pnpm-workspace.yaml's `packages` list instead of a YAML library, and a glob matcher for
  * the patterns workspaces use (`*`, `**`, `?`, `{a,b}`, `!` to exclude).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 
 export interface Workspace {
@@ -50,7 +50,7 @@ export function workspaceMembers(workspace: Workspace): string[] {
 function walk(dir: string, relative: string[], depth: number, visit: (dir: string, relative: string[]) => void): void {
   visit(dir, relative);
   if (depth <= 0) return;
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

@@ -4,7 +4,7 @@ import { resolveSettings } from '../config/settings.js';
 import { usageError } from '../core/errors.js';
 import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './pool.js';
 import { databaseTarget } from './target.js';
-import { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * The data-access face the app's backend imports: Prisma Client on our own pg pool, so the app gets the same

@@ -167,7 +167,7 @@ export function touchedObjects(statements: Statement[]): { tables: Set<string>; 
   for (const { kind, node } of statements) {
     const relation = (node.relation as { relname?: string } | undefined)?.relname;
     if (relation) tables.add(relation);
-    if (kind === 'DropStmt' && node.removeType === 'OBJECT_TABLE') dropTargets(node).forEach((table) => tables.add(table));
+    if (kind === 'DropStmt' && node.removeType === 'OBJECT_TABLE') for (const table of dropTargets(node)) tables.add(table);
     if (kind === 'AlterEnumStmt') types.add(lastName(node.typeName));
     if (kind === 'DropStmt' && node.removeType === 'OBJECT_TYPE') {
       for (const object of (node.objects ?? []) as Array<{ TypeName?: { names?: unknown } }>) types.add(lastName(object.TypeName?.names));

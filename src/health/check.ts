@@ -1,6 +1,6 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
-import { readMigrationsAlongside } from '../migrations/folder.js';
+import { readMigrationsAlongside, type Migration } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
@@ -44,14 +44,14 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
   signal.addEventListener('abort', () => void connecting.then(({ client }) => client.end(), () => {}).catch(() => {}), { once: true });
   const observing = connecting.then(({ client }) => observeHistory(client));
   observing.catch(() => {});
-  let migrations;
+  let migrations: Migration[];
   try {
     migrations = await readMigrationsAlongside(migrationsDir);
   } catch (error) {
     void connecting.then(({ client }) => client.end(), () => {});
     throw error;
   }
-  let connection;
+  let connection: Awaited<typeof connecting>;
   try {
     connection = await connecting;
   } catch (error) {

@@ -21,7 +21,7 @@ export async function serveHealth({ port, host, respond }: HealthServerOptions):
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const send = (statusCode: number, body: unknown) => {
       response.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      response.end(JSON.stringify(body, null, 2) + '\n');
+      response.end(`${JSON.stringify(body, null, 2)}\n`);
     };
     if (path !== HEALTH_PATH) return send(404, { error: { code: 'NOT_FOUND', message: `Nothing at ${path}.`, hint: `The health document is at ${HEALTH_PATH}.` } });
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not supported.`, hint: 'Use GET.' } });

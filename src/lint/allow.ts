@@ -1,12 +1,10 @@
-import { isRuleId, type RuleId } from './rules/index.js';
-
 /**
  * Allow comments: `-- todo-db-lint: allow <rule>[, <rule>] -- <reason>` in the comment lines right above a
  * statement silences those rules for that statement. The reason is required; a malformed comment is itself a
  * finding, so a typo never silences anything by accident.
  */
 export interface Allow {
-  rules: RuleId[];
+  rules: string[];
   reason: string;
 }
 
@@ -25,14 +23,15 @@ export interface AllowComments {
   problems: AllowProblem[];
 }
 
-export function readAllowComments(script: string): AllowComments {
+/** `isRuleId` comes from the rules' registry, which itself reads allow comments (the rule allow-comment-invalid). */
+export function readAllowComments(script: string, isRuleId: (id: string) => boolean): AllowComments {
   const lines = script.split('\n');
   const allows = new Map<number, Allow>();
   const problems: AllowProblem[] = [];
   lines.forEach((text, index) => {
     const marker = MARKER.exec(text);
     if (!marker) return;
-    const parsed = parseAllow(marker[1] ?? '');
+    const parsed = parseAllow(marker[1] ?? '', isRuleId);
     if ('message' in parsed) problems.push({ line: index + 1, message: parsed.message });
     else allows.set(index + 1, parsed);
   });
@@ -49,7 +48,7 @@ export function readAllowComments(script: string): AllowComments {
   };
 }
 
-function parseAllow(text: string): Allow | { message: string } {
+function parseAllow(text: string, isRuleId: (id: string) => boolean): Allow | { message: string } {
   const match = ALLOW.exec(text);
   if (!match) return { message: `"todo-db-lint: ${text}" is not an allow comment; write -- todo-db-lint: allow <rule> -- <reason>` };
   const ids = (match[1] ?? '').split(/[\s,]+/).filter(Boolean);
@@ -57,5 +56,5 @@ function parseAllow(text: string): Allow | { message: string } {
   if (unknown.length > 0) return { message: `unknown rule ${unknown.map((id) => `"${id}"`).join(', ')} in an allow comment` };
   const reason = (match[2] ?? '').trim();
   if (!reason) return { message: `the allow comment for ${ids.join(', ')} gives no reason; write -- todo-db-lint: allow ${ids.join(', ')} -- <why it is safe here>` };
-  return { rules: ids as RuleId[], reason };
+  return { rules: ids, reason };
 }

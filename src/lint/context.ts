@@ -52,6 +52,18 @@ export function newObjectsAfter(state: LintState): NewObjects {
 
 export type LintFile = 'migration.sql' | 'down.sql';
 
+/** Where a finding stands. */
+export interface StatementAt {
+  migration: string;
+  file: LintFile;
+  /** file:line:column, relative to the working directory when inside it. */
+  location: string;
+  line: number;
+  column: number;
+  /** The statement's first line. */
+  statement: string;
+}
+
 export interface StatementContext {
   file: LintFile;
   transactional: boolean;

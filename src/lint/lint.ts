@@ -4,16 +4,17 @@ import { displayPath } from '../migrations/errors.js';
 import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
-import { readAllowComments, type AllowComments } from './allow.js';
+import { readAllowComments, type Allow, type AllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
-import { RULES, STYLE_RULES, type RuleId, type Severity } from './rules/index.js';
-import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementContext } from './context.js';
+import { checkFile, checkLocks, checkStatement, isRuleId, RULES, startRun, STYLE_RULES, type RuleFinding, type RuleId, type Severity } from './rules/index.js';
+import type { FileFinding } from './rules/rule.js';
+import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementAt, type StatementContext } from './context.js';
 import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
 import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
-import { alterCommands, EFFECT_VERB, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type Effect, type RelationKind } from './lock-plans.js';
-import { LockPlan } from './plan-steps.js';
+import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type PlannedLock } from './lock-plans.js';
+import { LockPlan, type StatementPlan } from './plan-steps.js';
 import { describeSize, type TableSize } from './size.js';
-import { ddlTables, foreignKeysOf, indexesOf, record, servedBy, staticFindings, type KeyColumns, type RawFinding } from './statement-checks.js';
+import { ddlTables, record } from './record.js';
 
 export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
 
@@ -33,17 +34,9 @@ export interface LintOptions {
   files?: LintFile[];
 }
 
-export interface Finding {
+export interface Finding extends StatementAt {
   rule: RuleId;
   severity: Severity;
-  migration: string;
-  file: LintFile;
-  /** file:line:column, relative to the working directory when inside it. */
-  location: string;
-  line: number;
-  column: number;
-  /** The statement's first line. */
-  statement: string;
   message: string;
   why: string;
   fix: string;
@@ -53,34 +46,6 @@ export interface Finding {
   allowReason: string | null;
   /** The live size of the table that made it an error, when the database said. */
   table: TableSize | null;
-}
-
-export interface PlannedLock {
-  /** The relation's name (a table, or an index, view or sequence: see kind). */
-  table: string;
-  kind: RelationKind;
-  /** An index's table: its lock decides whether that table's reads and writes wait. */
-  of: string | null;
-  /** The lock this statement takes. */
-  lock: LockLevel;
-  /** A stronger lock on the table that an earlier statement of the same transaction took and still holds. */
-  heldFromEarlier: LockLevel | null;
-  effect: Effect;
-  because: string | null;
-  blocksWrites: boolean;
-  blocksReads: boolean;
-  newTable: boolean;
-  rows: number | null;
-  bytes: number | null;
-}
-
-export interface StatementPlan {
-  migration: string;
-  location: string;
-  statement: string;
-  locks: PlannedLock[];
-  /** Past PLAN_STEPS_LISTED statements of a file: how many later statements took these same locks, and where the last is. */
-  sameLocks?: { more: number; lastLocation: string };
 }
 
 export interface LintReport {
@@ -138,7 +103,7 @@ export async function lintMigrations(targets: LintTarget[], options: LintOptions
       walk.file(file, state, upState?.created ?? new Set());
     }
   }
-  walk.unindexedForeignKeys();
+  walk.afterLastStatement();
   const findings = walk.findings;
   const open = findings.filter((finding) => !finding.allowed);
   return {
@@ -163,7 +128,7 @@ function parseFiles(parser: SqlParser, { migration, pending, applied = false }: 
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script), lines: new SourceLines(script) };
+    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script, isRuleId), lines: new SourceLines(script) };
     const unparsed = { pieces: () => [], ddlTables: new Set<string>(), prismaBlocks: new Set<number>() };
     // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
     const nul = script.indexOf('\0');
@@ -204,13 +169,13 @@ class Questions {
       const name = relationName(relation);
       if (name) this.tables.add(name);
     }
-    if (kind === 'DropStmt' || kind === 'CommentStmt') relationsNamedBy(node).forEach((name) => this.tables.add(name));
-    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') droppedNames(node).forEach((name) => this.indexes.add(name));
+    if (kind === 'DropStmt' || kind === 'CommentStmt') for (const name of relationsNamedBy(node)) this.tables.add(name);
+    if (kind === 'DropStmt' && node.removeType === 'OBJECT_INDEX') for (const name of droppedNames(node)) this.indexes.add(name);
     if (kind === 'AlterDomainStmt') this.domains.add(qualifiedName(names(node.typeName)));
     if (kind === 'AlterTableStmt') {
       for (const command of alterCommands(node)) {
-        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef((unwrap(command.def)?.[1] ?? {}).typeName).qualified);
-        if (command.subtype === 'AT_AddColumn') defaultFunctions(command).forEach((name) => this.functions.add(name));
+        if (command.subtype === 'AT_AlterColumnType') this.types.add(typeRef(unwrap(command.def)?.[1]?.typeName).qualified);
+        if (command.subtype === 'AT_AddColumn') for (const name of defaultFunctions(command)) this.functions.add(name);
       }
     }
   }
@@ -224,32 +189,18 @@ class Questions {
 /** Where a parse tree names a relation. */
 const RELATION_KEYS = new Set(['relation', 'pktable', 'RangeVar', 'view', 'sequence', 'table']);
 
-/** `DROP ... CASCADE statement`, `Do statement`: what the lint has no plan for. */
-function describeKind({ kind, node }: ParsedStatement): string {
-  return `${kind.replace(/Stmt$/, '')}${node.behavior === 'DROP_CASCADE' ? ' ... CASCADE' : ''} statement`;
-}
-
 /** The relations a DROP or COMMENT names in lists: `drop table t`, `drop trigger x on t` (its table). */
 function relationsNamedBy(node: Record<string, unknown>): string[] {
   const parts = findAll(node.objects ?? node.object, 'List').map((list) => names(list.items));
   return parts.flatMap((items) => [qualifiedName(items), qualifiedName(items.slice(0, -1))]).filter(Boolean);
 }
 
-interface PendingKey extends KeyColumns {
-  /** Its migration is pending, so the live indexes count (an applied one is judged statically). */
-  judgedLive: boolean;
-  at: Omit<Finding, 'rule' | 'severity' | 'message' | 'why' | 'fix' | 'sql' | 'allowed' | 'allowReason' | 'table'>;
-  allows: AllowComments;
-}
-
-/** The walk over every statement: findings, the lock plan, and what the foreign-key check needs at the end. */
+/** The walk over every statement: it asks the rules (rules/index.ts) about each, and keeps the lock plan. */
 class Walk {
   readonly findings: Finding[] = [];
   readonly plan = new LockPlan();
-  private readonly foreignKeys: PendingKey[] = [];
-  private readonly indexes: KeyColumns[] = [];
-  /** Tables whose every index the walk knows: created in the linted files, or read live. */
-  private readonly knownTables = new Set<string>();
+  /** The rules that judge after the last statement of the run. */
+  private readonly run = startRun();
 
   constructor(
     private readonly live: LiveFacts | undefined,
@@ -258,16 +209,9 @@ class Walk {
 
   file(file: ParsedFile, state: LintState, undoes: Set<string>): void {
     const shown = displayPath(file.path);
-    for (const problem of file.allows.problems) {
-      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${problem.line}:1`, line: problem.line, column: 1, statement: file.lines.lineText(problem.line).trim() };
-      this.findings.push(finding(at, { rule: 'allow-comment-invalid', message: problem.message }, undefined, null));
-    }
-    if (file.syntaxError) {
-      const { line, column, text } = file.lines.at(file.syntaxError.offset);
-      const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
-      this.findings.push(finding(at, { rule: 'syntax-error', message: file.syntaxError.message }, undefined, null));
-      return;
-    }
+    for (const found of checkFile(file)) this.findings.push(finding(placeInFile(file, shown, found), found, undefined, null));
+    // The parser refused the file: it has no statements to walk.
+    if (file.syntaxError) return;
     const transactional = file.file === 'down.sql' || file.migration.transactional;
     // The walk's own statement objects (a file of many pieces is parsed again), found by offset.
     const prismaBlocks = new Set<ParsedStatement>();
@@ -284,26 +228,21 @@ class Walk {
     const { line, column } = file.lines.at(statement.offset);
     const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
     const allow = file.allows.forStatementAt(line);
-    const raw = staticFindings(statement, context);
+    const raw = checkStatement(statement, context);
     record(statement, context.state);
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
-    if (!locks) raw.push({ rule: 'unknown-lock-plan', message: `no known lock plan for this ${describeKind(statement)}` });
     if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
+    raw.push(...checkLocks(statement, { ...context, locks, blocking }, raw));
+    // Above --max-blocking-rows, every finding but a style one is an error, with the table's size.
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
-    const escalated = raw.filter((item) => !STYLE_RULES.has(item.rule));
-    if (blocking && escalated.length === 0) raw.push({ rule: 'large-table-lock', message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` });
     for (const found of raw) {
       const item = file.applied && file.file === 'migration.sql' ? inAppliedFile(found, file.migration.name) : found;
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
       this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
     }
-    if (file.file === 'migration.sql') {
-      if (statement.kind === 'CreateStmt') this.knownTables.add(relationName(statement.node.relation) ?? '');
-      this.indexes.push(...indexesOf(statement));
-      this.foreignKeys.push(...foreignKeysOf(statement).map((key) => ({ ...key, at, allows: file.allows, judgedLive: context.live !== undefined })));
-    }
+    this.run.see(statement, context, { at, allows: file.allows });
   }
 
   /** In a transaction a statement also runs under every lock the statements before it took on the same table. */
@@ -323,40 +262,25 @@ class Walk {
     return lock.effect !== 'none' && lock.blocksWrites && !lock.newTable && lock.rows !== null && lock.rows > this.maxBlockingRows;
   }
 
-  /** After every statement: an index created later in the migration, or existing live, serves the key too. */
-  unindexedForeignKeys(): void {
-    const liveIndexes = [...(this.live?.tables.values() ?? [])].flatMap((table) => table.indexes.map((columns) => ({ table: table.name, columns })));
-    // By table, so each key is compared with its own table's indexes only, not with every index of the run.
-    const ownByTable = byTable(this.indexes);
-    const liveByTable = byTable(liveIndexes);
-    for (const key of this.foreignKeys) {
-      // Offline, an existing table's indexes are unknown: no guess.
-      const live = key.judgedLive ? this.live : undefined;
-      if (!this.knownTables.has(key.table) && !live?.tables.has(key.table)) continue;
-      if (servedBy(key, [...(ownByTable.get(key.table) ?? []), ...(live ? (liveByTable.get(key.table) ?? []) : [])])) continue;
-      const allow = key.allows.forStatementAt(key.at.line);
-      this.findings.push(finding(key.at, { rule: 'foreign-key-without-index', message: `no index has ${key.table} (${key.columns.join(', ')}) as its leading columns` }, allow, null));
-    }
+  /** After every statement of the run: what the rules that judge across it found, each at its statement. */
+  afterLastStatement(): void {
+    for (const { place, finding: found } of this.run.finish()) this.findings.push(finding(place.at, found, place.allows.forStatementAt(place.at.line), null));
   }
 }
 
-function byTable(indexes: KeyColumns[]): Map<string, KeyColumns[]> {
-  const grouped = new Map<string, KeyColumns[]>();
-  for (const index of indexes) {
-    const known = grouped.get(index.table);
-    if (known) known.push(index);
-    else grouped.set(index.table, [index]);
-  }
-  return grouped;
+/** A file's own finding where it stands: at the parser's offset, or at a line (its text as the statement). */
+function placeInFile(file: ParsedFile, shown: string, found: FileFinding): StatementAt {
+  const { line, column, text } = 'offset' in found ? file.lines.at(found.offset) : { line: found.line, column: 1, text: file.lines.lineText(found.line) };
+  return { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: text.trim() };
 }
 
 /** A finding in a migration.sql the database already applied: changing that file would only make it MIGRATION_EDITED there. */
-function inAppliedFile(raw: RawFinding, migration: string): RawFinding {
+function inAppliedFile(raw: RuleFinding, migration: string): RuleFinding {
   const fix = raw.fix ?? RULES[raw.rule].fix;
   return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
 }
 
-function finding(at: PendingKey['at'], raw: RawFinding, allow: { rules: RuleId[]; reason: string } | undefined, table: TableSize | null): Finding {
+function finding(at: StatementAt, raw: RuleFinding, allow: Allow | undefined, table: TableSize | null): Finding {
   const rule = RULES[raw.rule];
   const allowed = allow?.rules.includes(raw.rule) ?? false;
   return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, sql: raw.sql ?? null, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };

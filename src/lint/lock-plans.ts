@@ -35,6 +35,26 @@ export interface LockStep {
   newTable: boolean;
 }
 
+/** A step of the lock plan as the lint reports it: with what the transaction already holds, and the live size. */
+export interface PlannedLock {
+  /** The relation's name (a table, or an index, view or sequence: see kind). */
+  table: string;
+  kind: RelationKind;
+  /** An index's table: its lock decides whether that table's reads and writes wait. */
+  of: string | null;
+  /** The lock this statement takes. */
+  lock: LockLevel;
+  /** A stronger lock on the table that an earlier statement of the same transaction took and still holds. */
+  heldFromEarlier: LockLevel | null;
+  effect: Effect;
+  because: string | null;
+  blocksWrites: boolean;
+  blocksReads: boolean;
+  newTable: boolean;
+  rows: number | null;
+  bytes: number | null;
+}
+
 type Step = Omit<LockStep, 'newTable'>;
 
 /**
@@ -383,7 +403,7 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
   }
   if (subtype === 'AT_AddColumn') return addColumnSteps(name, command, context);
   if (subtype === 'AT_AlterColumnType') {
-    const change = typeChange(name, String(command.name), typeRef((unwrap(command.def)?.[1] ?? {}).typeName), context);
+    const change = typeChange(name, String(command.name), typeRef(unwrap(command.def)?.[1]?.typeName), context);
     return [table(name, 'ACCESS EXCLUSIVE', change.effect === 'unknown' ? 'rewrite' : change.effect, change.because)];
   }
   if (subtype === 'AT_SetNotNull') {

@@ -1,4 +1,13 @@
-import type { StatementPlan } from './lint.js';
+import type { PlannedLock } from './lock-plans.js';
+
+export interface StatementPlan {
+  migration: string;
+  location: string;
+  statement: string;
+  locks: PlannedLock[];
+  /** Past PLAN_STEPS_LISTED statements of a file: how many later statements took these same locks, and where the last is. */
+  sameLocks?: { more: number; lastLocation: string };
+}
 
 /**
  * Statements of one file listed one by one in the lock plan. Past this many, a statement whose locks are the same

@@ -90,7 +90,7 @@ export function newState(clusterDir: string, port: number, binDir: string): Loca
 
 export async function initdb(state: LocalState, bins: Binaries, as: RunAs | undefined, deadline: number): Promise<void> {
   const pwfile = path.join(state.clusterDir, `.pwfile-${randomBytes(6).toString('hex')}`);
-  await writeFile(pwfile, state.password + '\n', { mode: 0o600 });
+  await writeFile(pwfile, `${state.password}\n`, { mode: 0o600 });
   try {
     if (as) await chown(pwfile, as.uid, as.gid);
     const args = ['-D', state.dataDir, '--auth=scram-sha-256', `--username=${state.user}`, `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];

@@ -79,7 +79,7 @@ export async function pgCtlStart(state: LocalState, bins: Binaries, as: RunAs | 
     .filter(Boolean)
     .join('\n');
   const reason = /FATAL:\s*(.*)/.exec(logTail)?.[1] ?? lastLines(result.output, 1);
-  throw new StartFailed(classify(logTail + '\n' + result.output), detail, reason);
+  throw new StartFailed(classify(`${logTail}\n${result.output}`), detail, reason);
 }
 
 function classify(text: string): StartRetry | undefined {

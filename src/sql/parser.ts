@@ -46,11 +46,12 @@ export class SqlSyntaxError extends Error {
 let loading: Promise<SqlParser> | undefined;
 
 export function loadSqlParser(): Promise<SqlParser> {
-  return (loading ??= compiledBaselineOnly(async () => {
+  loading ??= compiledBaselineOnly(async () => {
     const module = await import('libpg-query');
     await module.loadModule();
     return module;
-  }).then((module) => ({ parse: (script: string) => [...piecesOf(module, script)].flat(), pieces: (script: string) => piecesOf(module, script) })));
+  }).then((module) => ({ parse: (script: string) => [...piecesOf(module, script)].flat(), pieces: (script: string) => piecesOf(module, script) }));
+  return loading;
 }
 
 
@@ -132,6 +133,7 @@ function lastTokenEnd(scanSync: Module['scanSync'], script: string, offsets: (by
  * pass over the script, not one per statement; an earlier byte starts it over.
  */
 function byteToCharOffsets(script: string): (byte: number) => number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: any byte outside ASCII, NUL included
   if (!/[^\x00-\x7f]/.test(script)) return (byte) => Math.min(byte, script.length);
   let bytes = 0;
   let chars = 0;

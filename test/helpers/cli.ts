@@ -70,9 +70,17 @@ export function startCli(args: string[], { env = {}, cwd }: CliOptions = {}): Ru
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
-  child.stdout.on('data', (chunk) => ((stdout += chunk), notify()));
-  child.stderr.on('data', (chunk) => ((stderr += chunk), notify()));
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    notify();
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    notify();
+  });
   const exited = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
       notify();

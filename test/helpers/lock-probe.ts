@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { expect } from 'vitest';
 import { LOCK_LEVELS, type LockLevel } from '../../src/lint/lock-levels.js';
-import type { StatementPlan } from '../../src/lint/lint.js';
+import type { StatementPlan } from '../../src/lint/plan-steps.js';
 
 /**
  * What PostgreSQL itself does when it runs one statement, read from the server while the statement holds its

@@ -72,7 +72,7 @@ async function writeConfig(server: URL, user: string, password: string, port: nu
     'pool_mode = transaction',
     'default_pool_size = 5',
   ];
-  await writeFile(ini, config.join('\n') + '\n', { mode: 0o644 });
+  await writeFile(ini, `${config.join('\n')}\n`, { mode: 0o644 });
   return ini;
 }
 

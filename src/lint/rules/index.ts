@@ -29,13 +29,16 @@ import { largeTableLock } from './large-table-lock.js';
 import { unknownLockPlan } from './unknown-lock-plan.js';
 import { syntaxError } from './syntax-error.js';
 import { allowCommentInvalid } from './allow-comment-invalid.js';
-import type { RuleText } from './rule.js';
+import type { ParsedStatement } from '../../sql/parser.js';
+import type { StatementContext } from '../context.js';
+import type { FileFacts, FileFinding, LockContext, Place, RawFinding, Rule } from './rule.js';
 
 export type { Severity } from './rule.js';
 
 /**
- * Every rule `migrate lint` knows, in the order the README lists them. A new rule is a module beside these and
- * one line here; the corpus test and the README table test follow this list.
+ * Every rule `migrate lint` knows, in the order the README lists them (and a statement's findings come in). A new
+ * rule is a module beside these and one line here; the dispatch below, the corpus test and the README table test
+ * follow this list.
  */
 export const RULE_LIST = [
   indexWithoutConcurrently,
@@ -67,18 +70,69 @@ export const RULE_LIST = [
   intPrimaryKey,
   unknownLockPlan,
   largeTableLock,
-  syntaxError,
   allowCommentInvalid,
-] as const satisfies readonly RuleText[];
+  syntaxError,
+] as const satisfies readonly Rule[];
 
 /** A rule id: used in allow comments and --json. */
 export type RuleId = (typeof RULE_LIST)[number]['id'];
 
-export const RULES: Readonly<Record<RuleId, RuleText>> = Object.fromEntries(RULE_LIST.map((rule): [string, RuleText] => [rule.id, rule])) as Record<RuleId, RuleText>;
+type AnyRule = Rule<RuleId>;
+
+export const RULES: Readonly<Record<RuleId, AnyRule>> = Object.fromEntries(RULE_LIST.map((rule): [string, AnyRule] => [rule.id, rule])) as Record<RuleId, AnyRule>;
 
 export function isRuleId(id: string): id is RuleId {
   return Object.hasOwn(RULES, id);
 }
 
 /** Warnings about style only: never escalated by the lock analysis. */
-export const STYLE_RULES: ReadonlySet<RuleId> = new Set(RULE_LIST.filter((rule): boolean => 'style' in rule).map((rule) => rule.id));
+export const STYLE_RULES: ReadonlySet<RuleId> = new Set((RULE_LIST as readonly AnyRule[]).filter((rule) => rule.style).map((rule) => rule.id));
+
+/** A finding with the rule that made it. */
+export interface RuleFinding extends RawFinding {
+  rule: RuleId;
+}
+
+const looksAt = (rule: AnyRule, kind: string): boolean => rule.on === 'every statement' || (Array.isArray(rule.on) && rule.on.includes(kind));
+
+/** The dispatch table, built once: each kind a rule names, to its rules in list order. */
+const BY_KIND = new Map((RULE_LIST as readonly AnyRule[]).flatMap((rule) => (Array.isArray(rule.on) ? rule.on : [])).map((kind) => [kind, RULE_LIST.filter((rule) => looksAt(rule, kind))]));
+/** A kind no rule names gets the rules of every statement. */
+const EVERY_STATEMENT = RULE_LIST.filter((rule) => rule.on === 'every statement');
+const FILE_RULES = (RULE_LIST as readonly AnyRule[]).filter((rule) => rule.checkFile);
+
+const rulesFor = (kind: string): readonly AnyRule[] => BY_KIND.get(kind) ?? EVERY_STATEMENT;
+
+const stamped = <F extends RawFinding>(rule: AnyRule, findings: F[]): Array<F & { rule: RuleId }> => findings.map((finding) => ({ rule: rule.id, ...finding }));
+
+/** The rules that look at a statement of its kind, before what it creates is recorded. */
+export function checkStatement(statement: ParsedStatement, context: StatementContext): RuleFinding[] {
+  return rulesFor(statement.kind).flatMap((rule) => stamped(rule, rule.check?.(statement, context) ?? []));
+}
+
+/** Once the statement's lock plan is known, given what checkStatement found. */
+export function checkLocks(statement: ParsedStatement, context: Omit<LockContext, 'escalated'>, found: RuleFinding[]): RuleFinding[] {
+  const lockContext = { ...context, escalated: found.some((finding) => !STYLE_RULES.has(finding.rule)) };
+  return rulesFor(statement.kind).flatMap((rule) => stamped(rule, rule.checkLocks?.(statement, lockContext) ?? []));
+}
+
+/** A file's own findings (what the parser or an allow comment said), before its statements. */
+export function checkFile(file: FileFacts): Array<FileFinding & { rule: RuleId }> {
+  return FILE_RULES.flatMap((rule) => stamped(rule, rule.checkFile?.(file) ?? []));
+}
+
+export interface RunChecks {
+  see(statement: ParsedStatement, context: StatementContext, place: Place): void;
+  finish(): Array<{ place: Place; finding: RuleFinding }>;
+}
+
+/** The rules that judge across a run, started for one run: they see every statement and judge after the last. */
+export function startRun(): RunChecks {
+  const checks = (RULE_LIST as readonly AnyRule[]).flatMap((rule) => (rule.startRun ? [{ rule, check: rule.startRun() }] : []));
+  return {
+    see: (statement, context, place) => {
+      for (const { rule, check } of checks) if (looksAt(rule, statement.kind)) check.see(statement, context, place);
+    },
+    finish: () => checks.flatMap(({ rule, check }) => check.finish().map(({ place, finding }) => ({ place, finding: { rule: rule.id, ...finding } }))),
+  };
+}
