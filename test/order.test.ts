@@ -31,8 +31,8 @@ function timestampedNames(count: number, seed: number): string[] {
   return [...stamps].map((stamp) => stamp + SUFFIXES[Math.floor(next() * SUFFIXES.length)]);
 }
 
-describe('compareMigrationNames: exactly Prisma\'s order', () => {
-  it('equals localeCompare\'s order on names with distinct 14-digit timestamps (the order decided without ICU)', () => {
+describe("compareMigrationNames: exactly Prisma's order", () => {
+  it("equals localeCompare's order on names with distinct 14-digit timestamps (the order decided without ICU)", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const names = timestampedNames(2000, seed);
       expect(todoDbOrder(names)).toEqual(prismaOrder(names));
@@ -40,7 +40,20 @@ describe('compareMigrationNames: exactly Prisma\'s order', () => {
   });
 
   it('keeps localeCompare where names share a timestamp, or do not start with one', () => {
-    const names = ['20260101000000_add_b', '20260101000000_Add_c', '20260101000000_add_a', '10_add', '1_init', 'B_tag', 'a_remove', '2026_x', '20260101000000', '2026010100000x_y', '20260101000001_é', '20260101000001_e'];
+    const names = [
+      '20260101000000_add_b',
+      '20260101000000_Add_c',
+      '20260101000000_add_a',
+      '10_add',
+      '1_init',
+      'B_tag',
+      'a_remove',
+      '2026_x',
+      '20260101000000',
+      '2026010100000x_y',
+      '20260101000001_é',
+      '20260101000001_e',
+    ];
     expect(todoDbOrder(names)).toEqual(prismaOrder(names));
     // Where byte order and collation differ, collation wins: a byte order would put Add_c (capital A) first.
     expect(compareMigrationNames('20260101000000_add_b', '20260101000000_Add_c')).toBeLessThan(0);

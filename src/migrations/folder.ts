@@ -112,7 +112,10 @@ function readMigration(root: string, dir: string, entry: Dirent): Migration {
     sql,
     encodingError,
     checksum: sha256(sqlBytes),
-    readDown: () => (down ??= { text: readDown() }).text,
+    readDown: () => {
+      down ??= { text: readDown() };
+      return down.text;
+    },
     // Only the head is lowercased: the whole file would be copied for one line's sake.
     transactional: !sql.trimStart().slice(0, NO_TRANSACTION_HEADER.length).toLowerCase().startsWith(NO_TRANSACTION_HEADER),
   };
