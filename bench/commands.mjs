@@ -15,7 +15,10 @@ const url = await createDatabase(local, 'bench_commands');
 const benchEnv = { ...env, DATABASE_URL: url, BENCH_DATABASE_URL: url };
 const node = (args) => execFileSync(process.execPath, args, { cwd: root, env: benchEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 const deleteSeedUser = () =>
-  node(['-e', "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query('delete from \"user\" where email=\\'test@example.com\\'')).then(()=>c.end())"]);
+  node([
+    '-e',
+    "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query('delete from \"user\" where email=\\'test@example.com\\'')).then(()=>c.end())",
+  ]);
 
 try {
   node([...cli, 'migrate', 'up', '--quiet']);

@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, createDatabase, dropDatabases, intFlag, median, root, stringFlag, time } from './lib.mjs';
 import { writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
 import { startTlsServer } from './latency.mjs';
+import { cli, createDatabase, dropDatabases, intFlag, median, root, stringFlag, time } from './lib.mjs';
 
 const rtt = intFlag('--rtt', 20);
 const applyRuns = intFlag('--apply-runs', 3);
@@ -43,7 +43,8 @@ const database = async (name) => {
 };
 const nodeTime = (args, extraEnv) => time(process.execPath, args, { env: { ...env, ...extraEnv } });
 const todoDb = (args, url) => nodeTime([...cli, ...args, '--database-url', url]);
-const nodePgMigrate = (url) => nodeTime(['node_modules/node-pg-migrate/bin/node-pg-migrate.js', 'up', '--migrations-dir', folders.nodePgMigrate], { DATABASE_URL: url });
+const nodePgMigrate = (url) =>
+  nodeTime(['node_modules/node-pg-migrate/bin/node-pg-migrate.js', 'up', '--migrations-dir', folders.nodePgMigrate], { DATABASE_URL: url });
 const pgBaseline = (url) => nodeTime(['bench/pg-baseline.mjs'], { BENCH_DATABASE_URL: url });
 const prismaBaseline = (url) => nodeTime(['bench/smoke-baseline.mjs'], { BENCH_DATABASE_URL: url });
 // smoke compiles Prisma's query compiler baseline-only (src/core/wasm-tier.ts); the same for the script, to show what
@@ -59,8 +60,11 @@ try {
       const a = paths[path](await database(`bench_apply_todo_db_${path}_${r}`));
       const b = paths[path](await database(`bench_apply_npm_${path}_${r}`));
       const order = r % 2 ? ['node-pg-migrate', 'todo-db'] : ['todo-db', 'node-pg-migrate'];
-      for (const tool of order) samples[tool].push(tool === 'todo-db' ? todoDb(['migrate', 'up', '--migrations-dir', folders.todoDb, '--quiet'], a) : nodePgMigrate(b));
-      log(`${path} apply ${r + 1}/${applyRuns}: todo-db ${samples['todo-db'].at(-1).toFixed(0)} ms, node-pg-migrate ${samples['node-pg-migrate'].at(-1).toFixed(0)} ms`);
+      for (const tool of order)
+        samples[tool].push(tool === 'todo-db' ? todoDb(['migrate', 'up', '--migrations-dir', folders.todoDb, '--quiet'], a) : nodePgMigrate(b));
+      log(
+        `${path} apply ${r + 1}/${applyRuns}: todo-db ${samples['todo-db'].at(-1).toFixed(0)} ms, node-pg-migrate ${samples['node-pg-migrate'].at(-1).toFixed(0)} ms`,
+      );
     }
     report.apply[path] = Object.fromEntries(Object.entries(samples).map(([tool, ms]) => [tool, +median(ms).toFixed(0)]));
   }
@@ -137,7 +141,11 @@ function tlsUrl(base, caFile, database, port) {
 
 /** bench/latency.mjs as a child process; resolves once it listens. */
 function startProxyProcess(target, rttMs) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('latency.mjs', import.meta.url)), '--rtt', String(rttMs), '--target', `${target.hostname}:${target.port}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('latency.mjs', import.meta.url)), '--rtt', String(rttMs), '--target', `${target.hostname}:${target.port}`],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.stdout.once('data', (chunk) => {

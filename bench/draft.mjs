@@ -16,7 +16,13 @@ const benchEnv = { ...env, DATABASE_URL: url };
 const copy = mkdtempSync(join(tmpdir(), 'todo-db-bench-draft-'));
 cpSync(join(root, 'prisma'), join(copy, 'prisma'), { recursive: true });
 const schemaPath = join(copy, 'prisma', 'schema.prisma');
-writeFileSync(schemaPath, readFileSync(schemaPath, 'utf8').replace('  completedAt DateTime?', '  archivedAt  DateTime?    @map("archived_at") @db.Timestamptz(6)\n  completedAt DateTime?'));
+writeFileSync(
+  schemaPath,
+  readFileSync(schemaPath, 'utf8').replace(
+    '  completedAt DateTime?',
+    '  archivedAt  DateTime?    @map("archived_at") @db.Timestamptz(6)\n  completedAt DateTime?',
+  ),
+);
 const migrationsDir = join(copy, 'prisma', 'migrations');
 
 /** Runs one command and removes the folder it created, so every run drafts the same change. */

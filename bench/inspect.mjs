@@ -18,7 +18,13 @@ const SEED = readFileSync(new URL('many-tasks.sql', import.meta.url), 'utf8');
 try {
   execFileSync(process.execPath, [...cli, 'migrate', 'up', '--quiet'], { cwd: root, env: benchEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   await withClient(url, (client) => client.query(SEED));
-  const forms = [['inspect-indexes'], ['inspect-indexes', '--explain'], ['inspect-indexes', '--explain', '--analyze'], ['migrate', 'diff'], ['migrate', 'diff', '--schema']];
+  const forms = [
+    ['inspect-indexes'],
+    ['inspect-indexes', '--explain'],
+    ['inspect-indexes', '--explain', '--analyze'],
+    ['migrate', 'diff'],
+    ['migrate', 'diff', '--schema'],
+  ];
   const report = forms.map((args) => {
     const command = [...cli, ...args];
     time(process.execPath, command, { env: benchEnv });
@@ -28,7 +34,8 @@ try {
     return { command: `todo-db ${args.join(' ')}`, medianMs, target: TARGET_MS, met: medianMs <= TARGET_MS };
   });
   console.log(`runs per command: ${runs}, 100 000 tasks, node ${process.version}`);
-  for (const r of report) console.log(`${r.command.padEnd(44)} ${String(r.medianMs).padStart(7)} ms${r.target ? `   (target <= ${r.target} ms) ${r.met ? 'met' : 'MISSED'}` : ''}`);
+  for (const r of report)
+    console.log(`${r.command.padEnd(44)} ${String(r.medianMs).padStart(7)} ms${r.target ? `   (target <= ${r.target} ms) ${r.met ? 'met' : 'MISSED'}` : ''}`);
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
 } finally {
   await dropDatabases(local, ['bench_inspect']);

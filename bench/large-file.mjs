@@ -91,7 +91,10 @@ const tools = [
 ];
 if (beforeRevision) {
   const before = buildRevision(beforeRevision);
-  tools.push({ name: `todo-db ${before.commit} migrate up`, run: (url) => measured(process.execPath, [...before.cli, 'migrate', 'up', '--migrations-dir', folder, '--database-url', url]) });
+  tools.push({
+    name: `todo-db ${before.commit} migrate up`,
+    run: (url) => measured(process.execPath, [...before.cli, 'migrate', 'up', '--migrations-dir', folder, '--database-url', url]),
+  });
 }
 
 const samples = new Map(tools.map((tool) => [tool.name, []]));
@@ -125,13 +128,26 @@ const report = {
   statements,
   fileMb: +fileMb.toFixed(1),
   floorRssMb: Math.round(floor),
-  rows: rows.map((row, i) => (i === 0 ? row : { ...row, timeRatio: +(row.medianMs / psql.medianMs).toFixed(2), timeTarget: TIME_LIMIT, aboveFloorMb: Math.round(row.peakRssMb - floor), aboveFloorPerFileMb: +((row.peakRssMb - floor) / fileMb).toFixed(1) })),
+  rows: rows.map((row, i) =>
+    i === 0
+      ? row
+      : {
+          ...row,
+          timeRatio: +(row.medianMs / psql.medianMs).toFixed(2),
+          timeTarget: TIME_LIMIT,
+          aboveFloorMb: Math.round(row.peakRssMb - floor),
+          aboveFloorPerFileMb: +((row.peakRssMb - floor) / fileMb).toFixed(1),
+        },
+  ),
 };
 if (json) console.log(JSON.stringify(report, null, 2));
 else {
   console.log(`A file of ${statements} statements (${report.fileMb} MiB); floor (node + pg connect + wasm parser loaded): ${report.floorRssMb} MB RSS`);
   for (const row of report.rows) {
-    const side = row.timeRatio === undefined ? '' : `   time ${row.timeRatio.toFixed(2)}x psql (target <= ${TIME_LIMIT}) ${row.timeRatio <= TIME_LIMIT ? 'met' : 'MISSED'}; ${row.aboveFloorMb} MB above the floor = ${row.aboveFloorPerFileMb}x the file`;
+    const side =
+      row.timeRatio === undefined
+        ? ''
+        : `   time ${row.timeRatio.toFixed(2)}x psql (target <= ${TIME_LIMIT}) ${row.timeRatio <= TIME_LIMIT ? 'met' : 'MISSED'}; ${row.aboveFloorMb} MB above the floor = ${row.aboveFloorPerFileMb}x the file`;
     console.log(`${row.command.padEnd(32)} ${(row.medianMs / 1000).toFixed(2).padStart(6)} s ${String(row.peakRssMb).padStart(5)} MB peak RSS${side}`);
   }
 }

@@ -79,7 +79,10 @@ export async function startTlsServer() {
   openssl(['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=todo-db bench CA'], dir);
   openssl(['req', '-new', ...EC_KEY, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName = DNS:localhost\nextendedKeyUsage = serverAuth\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt'], dir);
+  openssl(
+    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt'],
+    dir,
+  );
   chmodSync(join(dir, 'server.key'), 0o600);
   chmodSync(join(dir, 'server.crt'), 0o644);
   if (userInfo().uid === 0) {
@@ -88,11 +91,16 @@ export async function startTlsServer() {
     chownSync(join(dir, 'server.key'), uid, gid);
   }
   const localDir = join(dir, 'data');
-  const todoDb = (...args) => execFileSync(process.execPath, [...cli, ...args, '--local-dir', localDir], { cwd: root, env: benchEnv(), stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+  const todoDb = (...args) =>
+    execFileSync(process.execPath, [...cli, ...args, '--local-dir', localDir], { cwd: root, env: benchEnv(), stdio: ['ignore', 'pipe', 'inherit'] }).toString();
   todoDb('local', 'start', '--quiet');
   const url = JSON.parse(todoDb('local', 'url', '--show-password', '--json')).data.url;
   await withClient(url, async (client) => {
-    for (const [name, value] of [['ssl_cert_file', join(dir, 'server.crt')], ['ssl_key_file', join(dir, 'server.key')], ['ssl', 'on']]) {
+    for (const [name, value] of [
+      ['ssl_cert_file', join(dir, 'server.crt')],
+      ['ssl_key_file', join(dir, 'server.key')],
+      ['ssl', 'on'],
+    ]) {
       await client.query(`alter system set ${name} = '${value}'`);
     }
   });

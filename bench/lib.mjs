@@ -60,7 +60,8 @@ export const median = (values) => {
 };
 
 /** Samples by name as `{ name: { medianMs, samplesMs } }`, rounded to 0.1 ms. */
-export const summarize = (samples) => Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, { medianMs: +median(ms).toFixed(1), samplesMs: ms.map((v) => +v.toFixed(1)) }]));
+export const summarize = (samples) =>
+  Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, { medianMs: +median(ms).toFixed(1), samplesMs: ms.map((v) => +v.toFixed(1)) }]));
 
 /** The same URL pointing at another database on the same server. */
 export function databaseUrl(url, database) {
@@ -120,14 +121,23 @@ export function comparePairs(pairs, runs, env) {
     const row = { command: `todo-db ${pair.name}`, medianMs: +median(target).toFixed(1) };
     if (!pair.baseline) return row;
     const ratio = median(target) / median(baseline);
-    return { ...row, baseline: pair.baselineName, baselineMedianMs: +median(baseline).toFixed(1), ratio: +ratio.toFixed(2), target: pair.limit, met: ratio <= pair.limit };
+    return {
+      ...row,
+      baseline: pair.baselineName,
+      baselineMedianMs: +median(baseline).toFixed(1),
+      ratio: +ratio.toFixed(2),
+      target: pair.limit,
+      met: ratio <= pair.limit,
+    };
   });
 }
 
 export function printReport(header, report) {
   console.log(header);
   for (const r of report) {
-    const side = r.baseline ? `   ${r.baseline.padEnd(24)} ${String(r.baselineMedianMs).padStart(7)} ms   ratio ${r.ratio.toFixed(2)} (target <= ${r.target}) ${r.met ? 'met' : 'MISSED'}` : '';
+    const side = r.baseline
+      ? `   ${r.baseline.padEnd(24)} ${String(r.baselineMedianMs).padStart(7)} ms   ratio ${r.ratio.toFixed(2)} (target <= ${r.target}) ${r.met ? 'met' : 'MISSED'}`
+      : '';
     console.log(`${r.command.padEnd(36)} ${String(r.medianMs).padStart(7)} ms${side}`);
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));

@@ -24,7 +24,10 @@ function writeHistory(dir, count) {
     const table = `history_${String(i).padStart(4, '0')}`;
     const folder = join(dir, `${version(i)}_${table}`);
     mkdirSync(folder);
-    writeFileSync(join(folder, 'migration.sql'), `-- Migration ${i} of ${count}.\nCREATE TABLE ${table} (id serial primary key, name text not null, created_at timestamptz not null default now());\nCREATE INDEX ${table}_name_idx ON ${table} (name);\n`);
+    writeFileSync(
+      join(folder, 'migration.sql'),
+      `-- Migration ${i} of ${count}.\nCREATE TABLE ${table} (id serial primary key, name text not null, created_at timestamptz not null default now());\nCREATE INDEX ${table}_name_idx ON ${table} (name);\n`,
+    );
     writeFileSync(join(folder, 'down.sql'), `DROP TABLE ${table};\n`);
   }
 }
@@ -52,8 +55,24 @@ try {
       ['health', ['health']],
     ];
     const pairs = commands.flatMap(([label, args]) => [
-      { name: `${label}, ${size} migrations`, target: [...cli, '--migrations-dir', dir, ...args], baseline: ['bench/pg-baseline.mjs'], baselineName: 'pg connect + select 1', limit },
-      ...(before ? [{ name: `${label}, ${size} migrations (${before.commit})`, target: [...before.cli, '--migrations-dir', dir, ...args], baseline: ['bench/pg-baseline.mjs'], baselineName: 'pg connect + select 1', limit }] : []),
+      {
+        name: `${label}, ${size} migrations`,
+        target: [...cli, '--migrations-dir', dir, ...args],
+        baseline: ['bench/pg-baseline.mjs'],
+        baselineName: 'pg connect + select 1',
+        limit,
+      },
+      ...(before
+        ? [
+            {
+              name: `${label}, ${size} migrations (${before.commit})`,
+              target: [...before.cli, '--migrations-dir', dir, ...args],
+              baseline: ['bench/pg-baseline.mjs'],
+              baselineName: 'pg connect + select 1',
+              limit,
+            },
+          ]
+        : []),
     ]);
     report.push(...comparePairs(pairs, runs, benchEnv));
   }
@@ -62,4 +81,3 @@ try {
   await dropDatabases(local, created);
   rmSync(work, { recursive: true, force: true });
 }
-

@@ -7,13 +7,28 @@
 // all alike. Databases are created and checked outside the timing, and dropped at the end.
 // Usage: node bench/migrations.mjs [--runs N] [--apply-runs N] [--noop-runs N] [--before REV] [--json]
 //   --runs sets all counts (defaults: 5 applies, 15 no-ops and one-pending runs); --json prints only the report, as JSON.
+
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { resolveBinary as dbmateBinary } from 'dbmate';
 import { downSql, eachMigration, MIGRATIONS, upSql, writeNodePgMigrateFolder, writeTodoDbFolder } from './folder.mjs';
-import { buildRevision, cleanEnv, cli, createDatabase, dropDatabases, intFlag, root, run, startLocal, stringFlag, summarize, time, withClient } from './lib.mjs';
+import {
+  buildRevision,
+  cleanEnv,
+  cli,
+  createDatabase,
+  dropDatabases,
+  intFlag,
+  root,
+  run,
+  startLocal,
+  stringFlag,
+  summarize,
+  time,
+  withClient,
+} from './lib.mjs';
 
 const applyRuns = intFlag('--apply-runs', intFlag('--runs', 5));
 const noopRuns = intFlag('--noop-runs', intFlag('--runs', 15));
@@ -54,7 +69,11 @@ const tools = [
     name: 'node-pg-migrate',
     slug: 'node_pg_migrate',
     history: 'SELECT count(*)::int AS n FROM pgmigrations',
-    up: (url) => ({ command: process.execPath, args: ['node_modules/node-pg-migrate/bin/node-pg-migrate.js', 'up', '--migrations-dir', dirs.nodePgMigrate], env: { ...env, DATABASE_URL: url } }),
+    up: (url) => ({
+      command: process.execPath,
+      args: ['node_modules/node-pg-migrate/bin/node-pg-migrate.js', 'up', '--migrations-dir', dirs.nodePgMigrate],
+      env: { ...env, DATABASE_URL: url },
+    }),
   },
   {
     name: 'dbmate',
@@ -67,7 +86,11 @@ const tools = [
 ];
 
 const before = buildRevision(beforeRevision);
-const todoDbUp = (entry, dir) => (url) => ({ command: process.execPath, args: [...entry, 'migrate', 'up', '--migrations-dir', dir, '--database-url', url, '--json'], env });
+const todoDbUp = (entry, dir) => (url) => ({
+  command: process.execPath,
+  args: [...entry, 'migrate', 'up', '--migrations-dir', dir, '--database-url', url, '--json'],
+  env,
+});
 const beforeTool = { name: `todo-db ${before.commit}`, up: todoDbUp(before.cli, dirs.todoDb) };
 
 const localUrl = startLocal(env);
@@ -83,7 +106,8 @@ const timeUp = (tool, url) => {
 async function verify(tool, url) {
   const found = await withClient(url, async (client) => ({
     tables: (await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^bench_[0-9]{3}$'`)).rows[0].n,
-    indexes: (await client.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' AND indexname ~ '^bench_[0-9]{3}_name_idx$'`)).rows[0].n,
+    indexes: (await client.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' AND indexname ~ '^bench_[0-9]{3}_name_idx$'`)).rows[0]
+      .n,
     history: (await client.query(tool.history)).rows[0].n,
   }));
   if (found.tables !== MIGRATIONS || found.indexes !== MIGRATIONS || found.history !== MIGRATIONS) {
@@ -202,7 +226,9 @@ if (json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
   const ms = (entry) => `${entry.medianMs.toFixed(1).padStart(8)} ms`;
-  console.log(`runs: ${applyRuns} applies of ${MIGRATIONS} migrations, ${noopRuns} no-op ups; node ${process.version}, PostgreSQL ${report.server.version} (fsync ${report.server.fsync}, synchronous_commit ${report.server.synchronous_commit})`);
+  console.log(
+    `runs: ${applyRuns} applies of ${MIGRATIONS} migrations, ${noopRuns} no-op ups; node ${process.version}, PostgreSQL ${report.server.version} (fsync ${report.server.fsync}, synchronous_commit ${report.server.synchronous_commit})`,
+  );
   for (const [name, reason] of Object.entries(report.unavailable)) console.log(`${name}: ${reason}`);
   console.log(`${''.padEnd(17)} ${'100 migrations'.padStart(14)} ${'no-op up'.padStart(14)} ${'one pending'.padStart(14)}`);
   for (const name of [...tools.map((t) => t.name), beforeTool.name, 'pg baseline']) {

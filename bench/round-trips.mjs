@@ -2,8 +2,8 @@
 // server (no delay needed: the count does not depend on it). Commands run in the order a newcomer meets them.
 // Usage: node bench/round-trips.mjs [--json]
 import { spawn } from 'node:child_process';
-import { cleanEnv, cli, createDatabase, dropDatabases, root, startLocal } from './lib.mjs';
 import { startLatencyProxy, throughProxy } from './latency.mjs';
+import { cleanEnv, cli, createDatabase, dropDatabases, root, startLocal } from './lib.mjs';
 
 const env = cleanEnv();
 const local = startLocal(env);
@@ -19,7 +19,10 @@ const node = (args) =>
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}`))));
   });
-const deleteSeedUser = ['-e', "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query('delete from \"user\" where email=\\'test@example.com\\'')).then(()=>c.end())"];
+const deleteSeedUser = [
+  '-e',
+  "const pg=require('pg');const c=new pg.Client({connectionString:process.env.BENCH_DATABASE_URL});c.connect().then(()=>c.query('delete from \"user\" where email=\\'test@example.com\\'')).then(()=>c.end())",
+];
 
 const steps = [
   { name: 'pg connect + select 1 (baseline)', args: ['bench/pg-baseline.mjs'] },

@@ -5,7 +5,9 @@ import { openDatabase } from '../dist/index.js';
 
 const db = await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL, poolSize: 1 });
 try {
-  const user = await db.prisma.user.create({ data: { id: randomBytes(16).toString('hex'), email: `baseline-${randomBytes(6).toString('hex')}@smoke.todo-db.invalid`, name: 'baseline' } });
+  const user = await db.prisma.user.create({
+    data: { id: randomBytes(16).toString('hex'), email: `baseline-${randomBytes(6).toString('hex')}@smoke.todo-db.invalid`, name: 'baseline' },
+  });
   const task = await db.prisma.task.create({ data: { userId: user.id, title: 'baseline', tags: ['work'] } });
   await db.prisma.task.findUnique({ where: { id: task.id } });
   await db.prisma.user.delete({ where: { id: user.id } });

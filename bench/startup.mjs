@@ -14,9 +14,21 @@ const before = buildRevision(stringFlag('--before') ?? execFileSync('git', ['mer
 const report = comparePairs(
   [
     { name: '--version', target: [...cli, '--version'], baseline: ['-e', ''], baselineName: "node -e ''", limit: 1.3 },
-    { name: 'check-connection --json', target: [...cli, 'check-connection', '--json'], baseline: ['bench/pg-baseline.mjs'], baselineName: 'pg connect + select 1', limit: 1.3 },
+    {
+      name: 'check-connection --json',
+      target: [...cli, 'check-connection', '--json'],
+      baseline: ['bench/pg-baseline.mjs'],
+      baselineName: 'pg connect + select 1',
+      limit: 1.3,
+    },
     { name: '--version', target: [...cli, '--version'], baseline: [...before.cli, '--version'], baselineName: `todo-db ${before.commit}`, limit: 1.05 },
-    { name: 'check-connection --json', target: [...cli, 'check-connection', '--json'], baseline: [...before.cli, 'check-connection', '--json'], baselineName: `todo-db ${before.commit}`, limit: 1.05 },
+    {
+      name: 'check-connection --json',
+      target: [...cli, 'check-connection', '--json'],
+      baseline: [...before.cli, 'check-connection', '--json'],
+      baselineName: `todo-db ${before.commit}`,
+      limit: 1.05,
+    },
   ],
   runs,
   benchEnv,

@@ -16,7 +16,11 @@ export function buildInputsHash(root) {
     .filter((entry) => entry.isFile())
     .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'));
   const hash = createHash('sha256');
-  for (const file of [...INPUTS, ...sources.sort()]) hash.update(`${file}\0`).update(readFileSync(join(root, file))).update('\0');
+  for (const file of [...INPUTS, ...sources.sort()])
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(root, file)))
+      .update('\0');
   return hash.digest('hex');
 }
 

@@ -73,7 +73,10 @@ describe('Better Auth configured to hash with bcrypt', () => {
       await ba.auth.api.signUpEmail({ body: { email: 'grace@example.com', password: 'compilers rule', name: 'Grace' } });
       expect((await signIn(ba.auth, 'test@example.com', 'Test123!@#')).userId).toBeTruthy();
       expect((await signIn(ba.auth, 'grace@example.com', 'compilers rule')).userId).toBeTruthy();
-      const [{ password }] = (await query<{ password: string }>(url, `select a.password from "account" a join "user" u on u.id = a."userId" where u.email = 'grace@example.com'`)) as [{ password: string }];
+      const [{ password }] = (await query<{ password: string }>(
+        url,
+        `select a.password from "account" a join "user" u on u.id = a."userId" where u.email = 'grace@example.com'`,
+      )) as [{ password: string }];
       expect(password).toMatch(/^[0-9a-f]{32}:[0-9a-f]{128}$/);
     } finally {
       await ba.close();

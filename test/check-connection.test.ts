@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyLocalServer, ensureLocalServer, stopLocalServer } from '../src/local/index.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, createTestDatabase } from './helpers/database.js';
 
 const SECRET = 'Wr0ng-Distinctive-Pw';
@@ -107,7 +107,11 @@ describe('check-connection failures: right code, clear message, no retry', () =>
     },
     {
       name: 'a port with nothing listening',
-      url: () => withUrl((u) => { u.password = SECRET; u.port = String(closedPort); }),
+      url: () =>
+        withUrl((u) => {
+          u.password = SECRET;
+          u.port = String(closedPort);
+        }),
       code: 'CONNECTION_REFUSED',
       transient: true,
       says: () => new RegExp(`127\\.0\\.0\\.1:${closedPort}\\. Is the server running\\?`),
@@ -120,7 +124,11 @@ describe('check-connection failures: right code, clear message, no retry', () =>
     },
     {
       name: 'a server that is not PostgreSQL',
-      url: () => withUrl((u) => { u.password = SECRET; u.port = String(garbagePort); }),
+      url: () =>
+        withUrl((u) => {
+          u.password = SECRET;
+          u.port = String(garbagePort);
+        }),
       code: 'NOT_POSTGRES',
       says: () => new RegExp(`127\\.0\\.0\\.1:${garbagePort} did not answer like PostgreSQL`),
     },

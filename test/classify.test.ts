@@ -19,7 +19,10 @@ describe('classifyConnectionError', () => {
 
   it.each([
     ['password authentication failed for user "app"', 'AUTH_FAILED'],
-    ['Endpoint ID is not specified. Either please upgrade the postgres client library (libpq) for SNI support or pass the endpoint ID (first part of the domain name) as a parameter', 'NEON_ENDPOINT_REQUIRED'],
+    [
+      'Endpoint ID is not specified. Either please upgrade the postgres client library (libpq) for SNI support or pass the endpoint ID (first part of the domain name) as a parameter',
+      'NEON_ENDPOINT_REQUIRED',
+    ],
     ['IP address 203.0.113.7 is not allowed to connect to this endpoint', 'IP_NOT_ALLOWED'],
     ['Your account or project has exceeded the compute time quota', 'QUOTA_EXCEEDED'],
     ['unsupported startup parameter: statement_timeout', 'UNSUPPORTED_STARTUP_PARAMETER'],
@@ -53,21 +56,31 @@ describe('classifyConnectionError', () => {
     expect(classifyConnectionError(error(message, code), neon)).toMatchObject({ code: expected, transient: false });
   });
 
-  it('explains pg\'s verify-full behaviour only when a certificate check fails for sslmode=require', () => {
+  it("explains pg's verify-full behaviour only when a certificate check fails for sslmode=require", () => {
     const failure = classifyConnectionError(error('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'), neon);
     expect(failure.hint).toMatch(/even for sslmode=require.*uselibpqcompat=true/);
     const verifyFull = parseDatabaseUrl('postgresql://app:pw@db.example.com/db?sslmode=verify-full');
     expect(classifyConnectionError(error('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), verifyFull).hint).not.toMatch(/uselibpqcompat/);
   });
 
-  it('redacts secrets in the driver\'s words', () => {
+  it("redacts secrets in the driver's words", () => {
     const failure = classifyConnectionError(error('connect failed for postgresql://app:hunter2@db/x'), neon);
     expect(failure.detail).not.toContain('hunter2');
   });
 });
 
 describe('connectionLost', () => {
-  it.each([['ECONNRESET', true], ['EPIPE', true], ['ETIMEDOUT', true], ['08006', true], ['57P01', true], ['EEXIST', false], ['ENOENT', false], ['EACCES', false], ['42P01', false]])('takes an error coded %s as a lost connection: %s', (code, lost) => {
+  it.each([
+    ['ECONNRESET', true],
+    ['EPIPE', true],
+    ['ETIMEDOUT', true],
+    ['08006', true],
+    ['57P01', true],
+    ['EEXIST', false],
+    ['ENOENT', false],
+    ['EACCES', false],
+    ['42P01', false],
+  ])('takes an error coded %s as a lost connection: %s', (code, lost) => {
     expect(connectionLost(error('something failed', code))).toBe(lost);
   });
 });

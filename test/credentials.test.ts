@@ -22,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => adminQuery(`drop role if exists ${role}`));
 
-const check = (env: Record<string, string | undefined>) => runCli(['check-connection', '--json'], { env: { DATABASE_URL: url, HOME: home, PGPASSWORD: undefined, PGPASSFILE: undefined, ...env } });
+const check = (env: Record<string, string | undefined>) =>
+  runCli(['check-connection', '--json'], { env: { DATABASE_URL: url, HOME: home, PGPASSWORD: undefined, PGPASSFILE: undefined, ...env } });
 
 describe('a URL without a password', () => {
   it('fails with PASSWORD_MISSING saying where todo-db looked, when the server asks and none is found', async () => {
@@ -30,7 +31,11 @@ describe('a URL without a password', () => {
     expect(result.code).toBe(1);
     const { error } = result.json();
     expect(error.code).toBe('PASSWORD_MISSING');
-    expect(error.message).toMatch(new RegExp(`asks for a password for user "${role}", and todo-db found none: not in DATABASE_URL, not in PGPASSWORD, not in the password file \\(PGPASSFILE, default ~/.pgpass\\)`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `asks for a password for user "${role}", and todo-db found none: not in DATABASE_URL, not in PGPASSWORD, not in the password file \\(PGPASSFILE, default ~/.pgpass\\)`,
+      ),
+    );
     expect(error.hint).toMatch(/set PGPASSWORD, or add a line host:port:database:user:password to ~\/.pgpass/);
   });
 
@@ -84,14 +89,18 @@ describe('PGOPTIONS', () => {
     if (pgoptions === undefined) delete process.env.PGOPTIONS;
     else process.env.PGOPTIONS = pgoptions;
     try {
-      return await withConnection(parseDatabaseUrl(url), { environment: 'test' }, async (client) => (await client.query('show statement_timeout')).rows[0].statement_timeout);
+      return await withConnection(
+        parseDatabaseUrl(url),
+        { environment: 'test' },
+        async (client) => (await client.query('show statement_timeout')).rows[0].statement_timeout,
+      );
     } finally {
       if (saved === undefined) delete process.env.PGOPTIONS;
       else process.env.PGOPTIONS = saved;
     }
   };
 
-  it('is sent as the startup options when the URL has none; the URL\'s options win', async () => {
+  it("is sent as the startup options when the URL has none; the URL's options win", async () => {
     const url = adminUrl().toString();
     expect(await timeoutWith(url, '-c statement_timeout=1234')).toBe('1234ms');
     expect(await timeoutWith(`${url}?options=-c%20statement_timeout%3D4321`, '-c statement_timeout=1234')).toBe('4321ms');

@@ -54,7 +54,9 @@ async function expectViolation(promise: Promise<unknown>, constraint: string): P
 
 describe('the migrations create', () => {
   it('the indexes with Prisma default names', async () => {
-    const { rows } = await db.query<{ indexname: string; indexdef: string }>(`select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename <> '_prisma_migrations' order by 1`);
+    const { rows } = await db.query<{ indexname: string; indexdef: string }>(
+      `select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename <> '_prisma_migrations' order by 1`,
+    );
     expect(rows.map((row) => row.indexname)).toEqual([
       'account_pkey',
       'account_userId_idx',
@@ -84,7 +86,9 @@ describe('the migrations create', () => {
 
   // contype n: PostgreSQL 18 also lists NOT NULL constraints, which are not ours to name.
   it('the named constraints', async () => {
-    const { rows } = await db.query<{ conname: string }>(`select conname from pg_constraint where connamespace = 'public'::regnamespace and contype <> 'n' and conrelid in ('"user"'::regclass, 'tasks'::regclass, 'session'::regclass, 'account'::regclass) order by 1`);
+    const { rows } = await db.query<{ conname: string }>(
+      `select conname from pg_constraint where connamespace = 'public'::regnamespace and contype <> 'n' and conrelid in ('"user"'::regclass, 'tasks'::regclass, 'session'::regclass, 'account'::regclass) order by 1`,
+    );
     expect(rows.map((row) => row.conname)).toEqual([
       'account_pkey',
       'account_userId_fkey',
@@ -106,7 +110,15 @@ describe('the migrations create', () => {
     const task = await newTask({ user_id: user.id });
     expect(user).toMatchObject({ image: null, emailVerified: false });
     expect(user.createdAt).toBeInstanceOf(Date);
-    expect(task).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), tags: [], status: 'pending', priority: 'medium', description: null, due_date: null, completed_at: null });
+    expect(task).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      tags: [],
+      status: 'pending',
+      priority: 'medium',
+      description: null,
+      due_date: null,
+      completed_at: null,
+    });
   });
 });
 
@@ -134,7 +146,9 @@ describe('descriptions', () => {
   });
 
   it('are also capped by a named CHECK, should the column ever be widened', async () => {
-    const { rows } = await db.query<{ definition: string }>(`select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'tasks_description_length_check'`);
+    const { rows } = await db.query<{ definition: string }>(
+      `select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'tasks_description_length_check'`,
+    );
     expect(rows[0]?.definition).toMatch(/char_length\(\(?description\)?(::text)?\) <= 1000/);
   });
 });
@@ -201,7 +215,10 @@ describe('completed_at', () => {
 
   it('refuses a contradiction instead of silently dropping it', async () => {
     const task = await newTask({ status: 'completed' });
-    await expectViolation(db.query(`update tasks set status = 'pending', completed_at = now() - interval '1 day' where id = $1`, [task.id]), 'tasks_completed_at_check');
+    await expectViolation(
+      db.query(`update tasks set status = 'pending', completed_at = now() - interval '1 day' where id = $1`, [task.id]),
+      'tasks_completed_at_check',
+    );
     await expectViolation(db.query(`update tasks set completed_at = null where id = $1`, [task.id]), 'tasks_completed_at_check');
   });
 });
@@ -211,7 +228,10 @@ describe('updated_at', () => {
     const row = await newTask();
     const { rows: before } = await db.query<{ updated_at: string }>(`select updated_at::text from ${table} where id = $1`, [row.id]);
     await db.query(`update ${table} set title = 'Renamed', updated_at = '2000-01-01' where id = $1`, [row.id]);
-    const { rows } = await db.query<{ moved: boolean }>(`select updated_at > $2::timestamptz and updated_at > created_at as moved from ${table} where id = $1`, [row.id, before[0]?.updated_at]);
+    const { rows } = await db.query<{ moved: boolean }>(
+      `select updated_at > $2::timestamptz and updated_at > created_at as moved from ${table} where id = $1`,
+      [row.id, before[0]?.updated_at],
+    );
     expect(rows[0]?.moved).toBe(true);
   });
 });

@@ -5,7 +5,15 @@ import { redact, redactDeep, registerSecret } from '../src/config/redact.js';
 describe('parseDatabaseUrl', () => {
   it('reads every part of a full URL and decodes percent-encoding', () => {
     const url = parseDatabaseUrl('postgresql://app%40team:p%23ss@db.example.com:6543/my%20db?application_name=web');
-    expect(url).toMatchObject({ user: 'app@team', password: 'p#ss', host: 'db.example.com', port: 6543, database: 'my db', applicationName: 'web', isLocal: false });
+    expect(url).toMatchObject({
+      user: 'app@team',
+      password: 'p#ss',
+      host: 'db.example.com',
+      port: 6543,
+      database: 'my db',
+      applicationName: 'web',
+      isLocal: false,
+    });
   });
 
   it('accepts postgres:// and postgresql+asyncpg:// (with a warning)', () => {
@@ -31,9 +39,16 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl('postgresql://u@db.example.com/db').tls).toMatchObject({ enabled: true, verification: 'full', stricterThanLibpq: false });
   });
 
-  it('keeps pg\'s certificate checks for sslmode=require and remembers that they are stricter than libpq', () => {
-    expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=require').tls).toMatchObject({ enabled: true, verification: 'full', stricterThanLibpq: true });
-    expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=require&uselibpqcompat=true').tls).toMatchObject({ verification: 'none', stricterThanLibpq: false });
+  it("keeps pg's certificate checks for sslmode=require and remembers that they are stricter than libpq", () => {
+    expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=require').tls).toMatchObject({
+      enabled: true,
+      verification: 'full',
+      stricterThanLibpq: true,
+    });
+    expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=require&uselibpqcompat=true').tls).toMatchObject({
+      verification: 'none',
+      stricterThanLibpq: false,
+    });
     expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=verify-ca&uselibpqcompat=true').tls.verification).toBe('chain-only');
     expect(parseDatabaseUrl('postgresql://u@db.example.com/db?sslmode=no-verify').tls).toMatchObject({ enabled: true, verification: 'none' });
   });
@@ -62,7 +77,7 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl('postgresql://u@localhost/db?connect_timeout=7').connectTimeoutMs).toBe(7000);
   });
 
-  it('warns about unknown parameters but accepts Prisma\'s', () => {
+  it("warns about unknown parameters but accepts Prisma's", () => {
     expect(parseDatabaseUrl('postgresql://u@localhost/db?schema=public&connection_limit=5').warnings).toEqual([]);
     expect(parseDatabaseUrl('postgresql://u@localhost/db?colour=blue').warnings.join()).toMatch(/unknown parameter "colour"/);
   });
@@ -83,7 +98,9 @@ describe('redact', () => {
   it('masks a password that is also a word of the URL, but not the words it is part of', () => {
     registerSecret('postgres');
     expect(redact('postgresql://postgres:postgres@localhost:5432/postgres?sslmode=disable')).toBe('postgresql://****:****@localhost:5432/****?sslmode=disable');
-    expect(redact('postgres://app:x@db/app: the password postgres, "postgres" and postgres.')).toBe('postgres://app:****@db/app: the password ****, "****" and ****.');
+    expect(redact('postgres://app:x@db/app: the password postgres, "postgres" and postgres.')).toBe(
+      'postgres://app:****@db/app: the password ****, "****" and ****.',
+    );
     expect(redact('postgresstrong and mypostgres are other words')).toBe('postgresstrong and mypostgres are other words');
   });
 
@@ -122,7 +139,9 @@ describe('a password with special characters never reaches a message', () => {
   });
 
   it('says where the problem is for a raw "/" or "?" without quoting the value', () => {
-    expect(() => parseDatabaseUrl('postgresql://app:ab/cd@db.example.com/todo')).toThrow(/raw "\/", "\?" or "#" in the part before the "@" \(the user name or the password after it\)/);
+    expect(() => parseDatabaseUrl('postgresql://app:ab/cd@db.example.com/todo')).toThrow(
+      /raw "\/", "\?" or "#" in the part before the "@" \(the user name or the password after it\)/,
+    );
     expect(() => parseDatabaseUrl('postgresql://app:ab?cd@db.example.com/todo')).toThrow(/part before the "@"/);
     // A password cut at "#" by a .env file leaves "user:pass" as host:port: the port is not quoted.
     expect(() => parseDatabaseUrl('postgresql://app:Secret')).toThrow(/port \(the part after the host name's ":"\) that is not a number\.$/);
@@ -130,11 +149,14 @@ describe('a password with special characters never reaches a message', () => {
 });
 
 describe("the Python services' URLs", () => {
-  it.each(['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'])('accepts %s:// with the same one-line warning', (scheme) => {
-    const url = parseDatabaseUrl(`${scheme}://u@localhost/db`);
-    expect(url.database).toBe('db');
-    expect(url.warnings).toEqual([`DATABASE_URL uses the Python driver scheme ${scheme}://; todo-db treats it as postgresql://.`]);
-  });
+  it.each(['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'])(
+    'accepts %s:// with the same one-line warning',
+    (scheme) => {
+      const url = parseDatabaseUrl(`${scheme}://u@localhost/db`);
+      expect(url.database).toBe('db');
+      expect(url.warnings).toEqual([`DATABASE_URL uses the Python driver scheme ${scheme}://; todo-db treats it as postgresql://.`]);
+    },
+  );
 
   it.each([
     ['require', 'require'],
@@ -154,7 +176,9 @@ describe("the Python services' URLs", () => {
   });
 
   it('refuses ssl= and sslmode= that disagree, and accepts them when they agree', () => {
-    expect(() => parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=require&sslmode=verify-full')).toThrow(/sslmode=verify-full and ssl=require, which disagree/);
+    expect(() => parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=require&sslmode=verify-full')).toThrow(
+      /sslmode=verify-full and ssl=require, which disagree/,
+    );
     expect(parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=require&sslmode=require').sslmode).toBe('require');
     expect(() => parseDatabaseUrl('postgresql://u@db.example.com/db?ssl=sometimes')).toThrow(/unknown ssl "sometimes"/);
   });

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, TaskPriority, TaskStatus, type Database } from '../src/db/database.js';
 import { TodoDbError } from '../src/core/errors.js';
+import { type Database, openDatabase, TaskPriority, TaskStatus } from '../src/db/database.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';
 import { newUser } from './helpers/users.js';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../src/config/database-url.js';
+import { type DraftReport, draftMigrationFromSchema } from '../src/drafts/draft.js';
 import { diffSchemaWithMigrations } from '../src/drafts/schema-engine.js';
-import { draftMigrationFromSchema, type DraftReport } from '../src/drafts/draft.js';
 import { Migrator } from '../src/migrations/index.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
@@ -44,11 +44,16 @@ const options = () => ({ url: parseDatabaseUrl(work), migrationsDir, shadowDatab
 
 type Edit = (schema: string) => string;
 /** Replaces text that must be there: a corpus edit that no longer matches the fixture fails loudly. */
-const replace = (find: string, by: string): Edit => (schema) => {
-  if (!schema.includes(find)) throw new Error(`the corpus schema has no ${JSON.stringify(find)}`);
-  return schema.replace(find, by);
-};
-const all = (...edits: Edit[]): Edit => (schema) => edits.reduce((result, edit) => edit(result), schema);
+const replace =
+  (find: string, by: string): Edit =>
+  (schema) => {
+    if (!schema.includes(find)) throw new Error(`the corpus schema has no ${JSON.stringify(find)}`);
+    return schema.replace(find, by);
+  };
+const all =
+  (...edits: Edit[]): Edit =>
+  (schema) =>
+    edits.reduce((result, edit) => edit(result), schema);
 
 const AUDIT_MODEL = /\nmodel AuditEvent \{[\s\S]*?\n\}\n/;
 
@@ -57,15 +62,30 @@ const CORPUS: Array<[string, Edit]> = [
   ['add a required field with a default', replace('  notes     String?', '  pinned    Boolean      @default(false)\n  notes     String?')],
   ['drop a plain field', replace('  notes     String?\n', '')],
   ['drop a field with a CHECK and a comment', replace('  nickname  String?  @db.VarChar(40)\n', '')],
-  ['rename a field with @map (Prisma drops and adds)', replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)')],
+  [
+    'rename a field with @map (Prisma drops and adds)',
+    replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)'),
+  ],
   ['drop an array field with NOT NULL and a CHECK', replace('  tags      String[]     @default([])\n', '')],
   ['drop a field that has an index', all(replace('  dueAt     DateTime?    @map("due_at") @db.Timestamptz(6)\n', ''), replace('  @@index([dueAt])\n', ''))],
   ['change a type (Int to BigInt)', replace('  score     Int      @default(0)', '  score     BigInt   @default(0)')],
   ['widen a varchar a CHECK uses', replace('@db.VarChar(200)', '@db.VarChar(300)')],
   ['add an enum value', replace('  open\n  done\n', '  open\n  done\n  archived\n')],
   ['drop an enum value', replace('  high\n  urgent\n', '  high\n')],
-  ['add a relation', all(replace('  action    String', '  action    String\n  account   Account? @relation(fields: [accountId], references: [id])'), replace('  items     Item[]', '  items     Item[]\n  audit     AuditEvent[]'))],
-  ['drop a relation', all(replace('  account   Account      @relation(fields: [accountId], references: [id], onDelete: Cascade, onUpdate: Cascade)\n', ''), replace('  items     Item[]\n', ''))],
+  [
+    'add a relation',
+    all(
+      replace('  action    String', '  action    String\n  account   Account? @relation(fields: [accountId], references: [id])'),
+      replace('  items     Item[]', '  items     Item[]\n  audit     AuditEvent[]'),
+    ),
+  ],
+  [
+    'drop a relation',
+    all(
+      replace('  account   Account      @relation(fields: [accountId], references: [id], onDelete: Cascade, onUpdate: Cascade)\n', ''),
+      replace('  items     Item[]\n', ''),
+    ),
+  ],
   ["change a relation's onDelete", replace('onDelete: Cascade, onUpdate: Cascade', 'onDelete: Restrict, onUpdate: Cascade')],
   ['add an index', replace('  @@index([dueAt])', '  @@index([dueAt])\n  @@index([status, dueAt])')],
   ['drop an index', replace('  @@index([dueAt])\n', '')],
@@ -74,7 +94,14 @@ const CORPUS: Array<[string, Edit]> = [
   ['drop a default', replace('ItemStatus   @default(open)', 'ItemStatus')],
   ['make an optional field required', replace('  name      String?', '  name      String')],
   ['make a required field optional', replace('  title     String       @db.VarChar(200)', '  title     String?      @db.VarChar(200)')],
-  ['add a model with a relation', all(replace('  items     Item[]', '  items     Item[]\n  projects  Project[]'), (schema) => `${schema}\nmodel Project {\n  id        String  @id @default(dbgenerated("gen_random_uuid()")) @db.Uuid\n  accountId String  @map("account_id") @db.Uuid\n  name      String  @db.VarChar(100)\n  account   Account @relation(fields: [accountId], references: [id], onDelete: Cascade)\n\n  @@unique([accountId, name])\n  @@map("projects")\n}\n`)],
+  [
+    'add a model with a relation',
+    all(
+      replace('  items     Item[]', '  items     Item[]\n  projects  Project[]'),
+      (schema) =>
+        `${schema}\nmodel Project {\n  id        String  @id @default(dbgenerated("gen_random_uuid()")) @db.Uuid\n  accountId String  @map("account_id") @db.Uuid\n  name      String  @db.VarChar(100)\n  account   Account @relation(fields: [accountId], references: [id], onDelete: Cascade)\n\n  @@unique([accountId, name])\n  @@map("projects")\n}\n`,
+    ),
+  ],
   ['drop a model with a CHECK, a trigger and a comment', (schema) => schema.replace(AUDIT_MODEL, '\n')],
   ['rename a table with @@map (Prisma drops and creates)', replace('@@map("audit_events")', '@@map("audit_log")')],
 ];
@@ -112,21 +139,31 @@ describe('drafts put back what they take', () => {
     expect((await diffSchemaWithMigrations(options())).differences).toEqual([]);
     const dump = await schemaDump(work);
     // Which comparison this run makes: a pg_dump of the server's version when one is installed.
-    console.info(`draft corpus compares schemas with ${dump.kind === 'pg_dump' ? 'pg_dump' : "todo-db's catalog model (no pg_dump for this server's version)"}`);
+    console.info(
+      `draft corpus compares schemas with ${dump.kind === 'pg_dump' ? 'pg_dump' : "todo-db's catalog model (no pg_dump for this server's version)"}`,
+    );
     expect(dump.lines.some((line) => line.includes('audit_events_action_check'))).toBe(true);
   });
 
-  it.each(CORPUS)('%s: drafts, applies, diffs clean, rolls back to the same schema, applies again', async (name, edit) => {
-    const { report, down } = await roundTrip(name, edit);
-    expect(report.downCheck.failure).toBeNull();
-    expect(report.downCheck.notRestored).toEqual([]);
-    expect(report.downCheck.leftBehind).toEqual([]);
-    if (report.migration.destructive.length > 0) expect(down).toContain('-- DATA NOT RESTORED:');
-    for (const { table, columns } of report.downCheck.reordered) expect(down).toContain(`-- COLUMN ORDER: PostgreSQL adds a column at the end of its table, so ${columns.join(', ')} of ${table}`);
-  }, 60_000);
+  it.each(CORPUS)(
+    '%s: drafts, applies, diffs clean, rolls back to the same schema, applies again',
+    async (name, edit) => {
+      const { report, down } = await roundTrip(name, edit);
+      expect(report.downCheck.failure).toBeNull();
+      expect(report.downCheck.notRestored).toEqual([]);
+      expect(report.downCheck.leftBehind).toEqual([]);
+      if (report.migration.destructive.length > 0) expect(down).toContain('-- DATA NOT RESTORED:');
+      for (const { table, columns } of report.downCheck.reordered)
+        expect(down).toContain(`-- COLUMN ORDER: PostgreSQL adds a column at the end of its table, so ${columns.join(', ')} of ${table}`);
+    },
+    60_000,
+  );
 
   it('restores the CHECK and the comment of a column renamed with @map, and says the data does not come back', async () => {
-    const { report, down } = await roundTrip('rename nickname', replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)'));
+    const { report, down } = await roundTrip(
+      'rename nickname',
+      replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)'),
+    );
     expect(report.downCheck.restored).toEqual([
       'ALTER TABLE accounts ADD CONSTRAINT accounts_nickname_length_check CHECK (((char_length((nickname)::text) >= 1) AND (char_length((nickname)::text) <= 40)));',
       "COMMENT ON COLUMN accounts.nickname IS 'shown next to the avatar';",
@@ -150,10 +187,17 @@ describe('migrate create --from-schema, as a person runs it', () => {
     const copy = await mkdtemp(join(tmpdir(), 'todo-db-draft-cli-'));
     try {
       await cp(FIXTURE, join(copy, 'prisma'), { recursive: true });
-      await writeFile(join(copy, 'prisma', 'schema.prisma'), replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)')(baseSchema));
-      const result = await runCli(['migrate', 'create', 'display_name', '--from-schema', '--migrations-dir', join(copy, 'prisma', 'migrations')], { env: { DATABASE_URL: work } });
+      await writeFile(
+        join(copy, 'prisma', 'schema.prisma'),
+        replace('  nickname  String?  @db.VarChar(40)', '  displayName String? @map("display_name") @db.VarChar(40)')(baseSchema),
+      );
+      const result = await runCli(['migrate', 'create', 'display_name', '--from-schema', '--migrations-dir', join(copy, 'prisma', 'migrations')], {
+        env: { DATABASE_URL: work },
+      });
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('down.sql puts back 2 objects that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).');
+      expect(result.stdout).toContain(
+        'down.sql puts back 2 objects that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).',
+      );
       expect(result.stdout).toContain('down.sql cannot bring back the data of 1 step of migration.sql (said in its header).');
       expect(result.stdout).toContain('down.sql puts nickname, score, created_at of accounts back at another position (PostgreSQL adds columns at the end).');
       // The restored CHECK is accepted in down.sql by an allow comment that says why.
@@ -170,8 +214,12 @@ describe('a draft PostgreSQL refuses in the shadow database', () => {
     await writeFile(join(root, 'prisma', 'schema.prisma'), replace('  open\n  done\n', '  open\n')(baseSchema));
     const report = await draftMigrationFromSchema({ ...options(), name: 'drop done' });
     try {
-      expect(report.downCheck.failure).toMatch(/^migration\.sql: ALTER TABLE "items" ADD CONSTRAINT "items_done_not_due_check" .*: invalid input value for enum item_status: "done"$/);
-      expect(await readFile(report.down.path, 'utf8')).toContain('-- NOT CHECKED: PostgreSQL refused a statement of the draft in a shadow database (migration.sql: ALTER TABLE "items" ADD CONSTRAINT');
+      expect(report.downCheck.failure).toMatch(
+        /^migration\.sql: ALTER TABLE "items" ADD CONSTRAINT "items_done_not_due_check" .*: invalid input value for enum item_status: "done"$/,
+      );
+      expect(await readFile(report.down.path, 'utf8')).toContain(
+        '-- NOT CHECKED: PostgreSQL refused a statement of the draft in a shadow database (migration.sql: ALTER TABLE "items" ADD CONSTRAINT',
+      );
     } finally {
       await rm(report.dir, { recursive: true, force: true });
       await writeFile(join(root, 'prisma', 'schema.prisma'), baseSchema);
@@ -181,9 +229,15 @@ describe('a draft PostgreSQL refuses in the shadow database', () => {
 
 describe('a SET NOT NULL draft against a database with NULLs', () => {
   it('says how many rows hold NULL and drafts the backfill, with the new default when there is one', async () => {
-    await query(work, "insert into accounts (email) values ('a@example.com'), ('b@example.com'); insert into accounts (email, name) values ('c@example.com', 'C')");
+    await query(
+      work,
+      "insert into accounts (email) values ('a@example.com'), ('b@example.com'); insert into accounts (email, name) values ('c@example.com', 'C')",
+    );
     try {
-      for (const [field, value] of [['  name      String', '<value>'], ['  name      String   @default("anonymous")', "'anonymous'::text"]] as const) {
+      for (const [field, value] of [
+        ['  name      String', '<value>'],
+        ['  name      String   @default("anonymous")', "'anonymous'::text"],
+      ] as const) {
         await writeFile(join(root, 'prisma', 'schema.prisma'), replace('  name      String?', field)(baseSchema));
         const report = await draftMigrationFromSchema({ ...options(), name: 'name required' });
         try {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { destructiveSteps, isEmptyDraft, needsNoTransaction, withoutTransactionControl, type Statement } from '../src/drafts/draft-sql.js';
+import { destructiveSteps, isEmptyDraft, needsNoTransaction, type Statement, withoutTransactionControl } from '../src/drafts/draft-sql.js';
 import { loadSqlParser, type SqlParser } from '../src/sql/parser.js';
 
 /** The pure decisions of a draft, on scripts shaped like the engine's, with PostgreSQL's parser and no database. */
@@ -32,7 +32,11 @@ describe('draft SQL', () => {
   });
 
   it('names every destructive kind, and a drop with an add in one ALTER TABLE as a rename', () => {
-    const steps = destructiveSteps(parse(`ALTER TABLE "users" DROP COLUMN "name",\nADD COLUMN "display_name" TEXT;\nALTER TABLE "t" DROP COLUMN "old";\nDROP TABLE "gone";\nALTER TABLE "t" ALTER COLUMN "c" TYPE BIGINT;\nDROP INDEX "i";`));
+    const steps = destructiveSteps(
+      parse(
+        `ALTER TABLE "users" DROP COLUMN "name",\nADD COLUMN "display_name" TEXT;\nALTER TABLE "t" DROP COLUMN "old";\nDROP TABLE "gone";\nALTER TABLE "t" ALTER COLUMN "c" TYPE BIGINT;\nDROP INDEX "i";`,
+      ),
+    );
     expect(steps.map((step) => step.kind)).toEqual(['rename', 'drop-column', 'drop-table', 'type-change']);
     expect(steps[0]?.saferAlternative).toContain('ALTER TABLE "users" RENAME COLUMN "name" TO "display_name"');
     expect(steps[2]?.saferAlternative).toContain('ALTER TABLE "gone" RENAME TO');

@@ -10,7 +10,7 @@ describe('decodeSql', () => {
     ['plain UTF-8', bytes("select 'héllo 🐘';"), "select 'héllo 🐘';", undefined],
     ['a leading BOM is dropped', bytes([0xef, 0xbb, 0xbf], 'select 1;'), 'select 1;', undefined],
     ['a BOM elsewhere is kept', bytes('select 1;', [0xef, 0xbb, 0xbf]), 'select 1;\uFEFF', undefined],
-    ['a Latin-1 é on line 2', bytes('select 1;\nselect \'caf', [0xe9], "';"), "select 1;\nselect 'caf\uFFFD';", { line: 2, column: 12 }],
+    ['a Latin-1 é on line 2', bytes("select 1;\nselect 'caf", [0xe9], "';"), "select 1;\nselect 'caf\uFFFD';", { line: 2, column: 12 }],
     ['after multi-byte characters, counted as characters', bytes("-- 🐘 é\nselect '", [0xff], "';"), "-- 🐘 é\nselect '\uFFFD';", { line: 2, column: 9 }],
     ['after a BOM, which does not count', bytes([0xef, 0xbb, 0xbf], 'x', [0xc3]), 'x\uFFFD', { line: 1, column: 2 }],
     ['a truncated sequence at the very end', bytes('select 1;', [0xe2, 0x82]), 'select 1;\uFFFD', { line: 1, column: 10 }],

@@ -44,15 +44,22 @@ describe('the externalTables and shadowInit settings', () => {
   it("reads the project's package.json, and TODO_DB_EXTERNAL_TABLES wins over it", async () => {
     const cwd = await project({ name: 'app', 'todo-db': { externalTables: ['organization', 'member', 'audit_log'] } });
     expect(external({}, cwd)).toEqual({ names: ['organization', 'member', 'audit_log'], source: 'package.json' });
-    expect(external({ TODO_DB_EXTERNAL_TABLES: ' audit_log , organization' }, cwd)).toEqual({ names: ['audit_log', 'organization'], source: 'TODO_DB_EXTERNAL_TABLES' });
+    expect(external({ TODO_DB_EXTERNAL_TABLES: ' audit_log , organization' }, cwd)).toEqual({
+      names: ['audit_log', 'organization'],
+      source: 'TODO_DB_EXTERNAL_TABLES',
+    });
     expect(external({ TODO_DB_EXTERNAL_TABLES: '' }, cwd)).toEqual({ names: [], source: 'TODO_DB_EXTERNAL_TABLES' });
     expect(external({}, await project({ name: 'app', 'todo-db': { externalTables: [] } }))).toEqual({ names: [], source: 'package.json' });
   });
 
   it('refuses a setting that is not a list of names, saying how to write it', async () => {
     const cwd = await project({ name: 'app', 'todo-db': { externalTables: 'organization,member' } });
-    expect(() => external({}, cwd)).toThrow(expect.objectContaining({ code: 'EXTERNAL_TABLES_INVALID', kind: 'usage', hint: expect.stringContaining('"externalTables": ["audit_log"') }));
-    expect(() => external({ TODO_DB_EXTERNAL_TABLES: 'organization,,member' }, cwd)).toThrow(expect.objectContaining({ code: 'TODO_DB_EXTERNAL_TABLES_INVALID' }));
+    expect(() => external({}, cwd)).toThrow(
+      expect.objectContaining({ code: 'EXTERNAL_TABLES_INVALID', kind: 'usage', hint: expect.stringContaining('"externalTables": ["audit_log"') }),
+    );
+    expect(() => external({ TODO_DB_EXTERNAL_TABLES: 'organization,,member' }, cwd)).toThrow(
+      expect.objectContaining({ code: 'TODO_DB_EXTERNAL_TABLES_INVALID' }),
+    );
   });
 
   it('takes the shadow init file from TODO_DB_SHADOW_INIT (from cwd) or package.json (from its folder)', async () => {
@@ -99,15 +106,20 @@ describe('a migration that references an external table', () => {
     const migrationsDir = await projectReferencingExternal();
     const url = await liveWithExternal(migrationsDir);
     // A foreign key the tool holds onto a standalone unique index of its own, and one onto our tasks table.
-    await query(url, `create unique index "organization_name_key" on "organization" ("name");
+    await query(
+      url,
+      `create unique index "organization_name_key" on "organization" ("name");
       alter table "audit_log" add column "organizationName" text references "organization" ("name");
-      alter table "member" add column "taskId" uuid references tasks (id);`);
+      alter table "member" add column "taskId" uuid references tasks (id);`,
+    );
 
     const diff = await cli(url, migrationsDir, ['migrate', 'diff', '--json']);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
     expect(diff.json().data.live).toMatchObject({ differences: [], leftOut: EXTERNAL_TABLES, pendingMigrations: [] });
     const debug = await runCli(['migrate', 'diff', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: url, ...EXTERNAL, LOG_LEVEL: 'debug' } });
-    expect(debug.stderr + debug.stdout).toContain(`Copied the external tables into the shadow database: ${['organization', 'member', 'audit_log'].join(', ')}.`);
+    expect(debug.stderr + debug.stdout).toContain(
+      `Copied the external tables into the shadow database: ${['organization', 'member', 'audit_log'].join(', ')}.`,
+    );
     expect(debug.stderr + debug.stdout).toContain('Left out of the shadow (they reference tables the migrations make): member_taskId_fkey on public.member.');
 
     const indexes = await cli(url, migrationsDir, ['inspect-indexes', '--all-tables', '--json']);
@@ -142,7 +154,11 @@ describe('a migration that references an external table', () => {
     // Not listed as external: nothing tells todo-db to copy it.
     const restored = await createTestDatabase('external');
     await query(restored, EXTERNAL_SQL + (await readFile(join(migrationsDir, INIT, 'migration.sql'), 'utf8')));
-    for (const [database, args] of [[url, ['migrate', 'diff']], [url, ['inspect-indexes']], [restored, ['migrate', 'baseline', '--dry-run']]] as const) {
+    for (const [database, args] of [
+      [url, ['migrate', 'diff']],
+      [url, ['inspect-indexes']],
+      [restored, ['migrate', 'baseline', '--dry-run']],
+    ] as const) {
       const result = await cli(database, migrationsDir, [...args, '--json'], {});
       expect(result.code, args.join(' ')).toBe(1);
       const error = result.json().error;
@@ -167,12 +183,17 @@ describe('a migration that references an external table', () => {
     expect(await catalogSnapshot(url)).toEqual(before);
 
     // What the copy cannot carry (a default calling the tool's own function) points to the init file.
-    await query(url, `create function "new_member_role"() returns text language sql as $$ select 'member' $$; alter table "member" alter column "role" set default "new_member_role"()`);
+    await query(
+      url,
+      `create function "new_member_role"() returns text language sql as $$ select 'member' $$; alter table "member" alter column "role" set default "new_member_role"()`,
+    );
     const uncopied = await cli(url, migrationsDir, ['migrate', 'diff', '--json']);
     expect(uncopied.code).toBe(1);
     expect(uncopied.json().error).toMatchObject({
       code: 'SHADOW_EXTERNAL_TABLES_FAILED',
-      message: expect.stringMatching(/^Copying the external tables \(organization, member, audit_log\) from the live database into the shadow database failed, before any migration: function public\.new_member_role\(\) does not exist/),
+      message: expect.stringMatching(
+        /^Copying the external tables \(organization, member, audit_log\) from the live database into the shadow database failed, before any migration: function public\.new_member_role\(\) does not exist/,
+      ),
       hint: expect.stringContaining('TODO_DB_SHADOW_INIT'),
     });
   });
@@ -186,10 +207,16 @@ describe('a migration that references an external table', () => {
     const diff = await cli(url, migrationsDir, ['migrate', 'diff', '--json'], { ...EXTERNAL, TODO_DB_SHADOW_INIT: init });
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
 
-    await writeFile(init, 'create table "organization" ("id" text primary key);\ncreate table "member" ("organizationId" text references "organisation" ("id"));\n');
+    await writeFile(
+      init,
+      'create table "organization" ("id" text primary key);\ncreate table "member" ("organizationId" text references "organisation" ("id"));\n',
+    );
     const broken = await cli(url, migrationsDir, ['migrate', 'diff', '--json'], { ...EXTERNAL, TODO_DB_SHADOW_INIT: init });
     expect(broken.code).toBe(1);
-    expect(broken.json().error).toMatchObject({ code: 'SHADOW_INIT_FAILED', message: expect.stringMatching(/shadow-init\.sql:2:\d+ failed in the shadow database, before any migration: relation "organisation" does not exist/) });
+    expect(broken.json().error).toMatchObject({
+      code: 'SHADOW_INIT_FAILED',
+      message: expect.stringMatching(/shadow-init\.sql:2:\d+ failed in the shadow database, before any migration: relation "organisation" does not exist/),
+    });
 
     // Without the organization table in it, the migration's failure points at the file.
     await writeFile(init, '-- nothing yet\n');
@@ -206,8 +233,10 @@ describe('a migration that references an external table', () => {
     const withOrganization = (extra: string) =>
       writeFile(
         schemaPath,
-        original.replace(/model Task \{\n/, `model Task {\n  organizationId String? @map("organization_id")\n  organization Organization? @relation(fields: [organizationId], references: [id])\n${extra}  @@index([organizationId])\n`) +
-          '\nmodel Organization {\n  id String @id\n  name String\n  tasks Task[]\n\n  @@map("organization")\n}\n',
+        `${original.replace(
+          /model Task \{\n/,
+          `model Task {\n  organizationId String? @map("organization_id")\n  organization Organization? @relation(fields: [organizationId], references: [id])\n${extra}  @@index([organizationId])\n`,
+        )}\nmodel Organization {\n  id String @id\n  name String\n  tasks Task[]\n\n  @@map("organization")\n}\n`,
       );
     const original = await readFile(schemaPath, 'utf8');
     await withOrganization('');

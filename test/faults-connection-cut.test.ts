@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from './helpers/cli.js';
-import { startCutProxy, type Cut, type Direction } from './helpers/cut-proxy.js';
+import { type Cut, type Direction, startCutProxy } from './helpers/cut-proxy.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { migrationsFolder, query, tableMigration } from './helpers/migrations.js';
 import { afterDownConsistent, appliedAndConsistent, fromHistory, rolledBackFromHistory } from './helpers/run-report.js';
@@ -18,7 +18,8 @@ const names = Array.from({ length: COUNT }, (_, i) => name(i + 1));
 const FRACTIONS = [0.03, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
 
 const up = (dir: string, url: string) => runCli(['migrate', 'up', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
-const down = (dir: string, url: string) => runCli(['migrate', 'down', '--steps', String(COUNT), '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
+const down = (dir: string, url: string) =>
+  runCli(['migrate', 'down', '--steps', String(COUNT), '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
 
 const tableOf = (migration: string) => `cut_${names.indexOf(migration) + 1}`;
 
@@ -33,7 +34,12 @@ describe('a connection cut during 100 migrations', () => {
     const total = measured.bytes();
 
     // And 20 bytes before the end: after the batch (the lock's release, the goodbye).
-    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) => [...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({ direction, afterBytes })));
+    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) =>
+      [...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({
+        direction,
+        afterBytes,
+      })),
+    );
     const outcomes: string[] = [];
     for (const cut of cuts) {
       const url = await createTestDatabase('cut');
@@ -65,7 +71,7 @@ describe('a connection cut during 100 migrations', () => {
   });
 });
 
-describe('a reply the driver cannot read during 100 migrations (not PostgreSQL\'s error, not a closed socket first)', () => {
+describe("a reply the driver cannot read during 100 migrations (not PostgreSQL's error, not a closed socket first)", () => {
   it('up and down: told as a lost connection, the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
     const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
     const outcomes: string[] = [];
@@ -77,7 +83,8 @@ describe('a reply the driver cannot read during 100 migrations (not PostgreSQL\'
         const result = await (command === 'up' ? up : down)(dir, proxy.url(url));
         await proxy.close();
         const where = `${command}, garbled after ${afterBytes} bytes: exit ${result.code}`;
-        const applied = command === 'up' ? await appliedAndConsistent(url, tableOf, 'cut\\_%', where) : await afterDownConsistent(url, tableOf, 'cut\\_%', where);
+        const applied =
+          command === 'up' ? await appliedAndConsistent(url, tableOf, 'cut\\_%', where) : await afterDownConsistent(url, tableOf, 'cut\\_%', where);
         const report = result.json();
         outcomes.push(`${where}, ${applied.length} applied${report.data?.source ? `, reported from the ${report.data.source}` : ''}`);
         if (result.code === 0) continue;
@@ -110,7 +117,12 @@ describe('a connection cut during `migrate down` of 100 migrations', () => {
     const total = measured.bytes();
 
     // Also 10 and 200 bytes in: while connecting (the start-up message, authentication).
-    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) => [10, 200, ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({ direction, afterBytes })));
+    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) =>
+      [10, 200, ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({
+        direction,
+        afterBytes,
+      })),
+    );
     const outcomes: string[] = [];
     for (const cut of cuts) {
       const url = await migrated('cutdown');
@@ -156,7 +168,9 @@ describe('a connection lost during a no-transaction migration', () => {
     const running = startCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     const database = new URL(url).pathname.slice(1);
     for (;;) {
-      const { rows } = await adminQuery(`select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep'`);
+      const { rows } = await adminQuery(
+        `select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep'`,
+      );
       if (rows[0]) {
         await adminQuery(`select pg_terminate_backend(${rows[0].pid})`);
         break;
@@ -175,6 +189,9 @@ describe('a connection lost during a no-transaction migration', () => {
       expect.objectContaining({ migration_name: before, finished_at: expect.any(Date), rolled_back_at: null }),
       { migration_name: during, finished_at: null, rolled_back_at: null, logs: null },
     ]);
-    expect((await query(url, "select relname from pg_class where relname like 'cutnotx%' and relkind = 'r' order by 1")).map((row) => row.relname)).toEqual(['cutnotx_before', 'cutnotx_made']);
+    expect((await query(url, "select relname from pg_class where relname like 'cutnotx%' and relkind = 'r' order by 1")).map((row) => row.relname)).toEqual([
+      'cutnotx_before',
+      'cutnotx_made',
+    ]);
   });
 });

@@ -47,10 +47,13 @@ async function folderOf(count: number, failing?: number): Promise<string> {
 }
 
 async function survivors(): Promise<{ tables: number; applied: number; failed: number }> {
-  const [row] = await query(url, `select
+  const [row] = await query(
+    url,
+    `select
     (select count(*)::int from pg_tables where tablename like 'crash\\_%') as tables,
     (select count(*)::int from _prisma_migrations where finished_at is not null) as applied,
-    (select count(*)::int from _prisma_migrations where finished_at is null) as failed`);
+    (select count(*)::int from _prisma_migrations where finished_at is null) as failed`,
+  );
   return row;
 }
 
@@ -64,7 +67,10 @@ describe('a crash of the server right after migrate up returns', () => {
   }, 120_000);
 
   it('after a failure in the 15th of 20: keeps the 14 before it and the record of the failed attempt', async () => {
-    await query(url, `do $$ declare t text; begin for t in select tablename from pg_tables where tablename like 'crash\\_%' loop execute format('drop table %I', t); end loop; end $$; drop table _prisma_migrations`);
+    await query(
+      url,
+      `do $$ declare t text; begin for t in select tablename from pg_tables where tablename like 'crash\\_%' loop execute format('drop table %I', t); end loop; end $$; drop table _prisma_migrations`,
+    );
     const result = await runCli(['migrate', 'up', '--json', '--migrations-dir', await folderOf(20, 15)], { env: { DATABASE_URL: url } });
     expect(result.code, result.stdout).toBe(1);
     await crashAndRecover();

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrationsFolder, query } from './helpers/migrations.js';
 
@@ -29,7 +29,16 @@ describe('migrate create with hostile names', () => {
   it('writes only slugged folders inside the migrations folder, nothing beside or above it', async () => {
     const sandbox = await mkdtemp(join(tmpdir(), 'todo-db-hostile-'));
     const dir = join(sandbox, 'project', 'migrations');
-    const names = ['../../escape', '/tmp/absolute', '..', 'with spaces and\ttabs', `it's "quoted"`, 'line\nbreak', '$(touch pwned)', 'é'.repeat(150) + 'x'.repeat(300)];
+    const names = [
+      '../../escape',
+      '/tmp/absolute',
+      '..',
+      'with spaces and\ttabs',
+      `it's "quoted"`,
+      'line\nbreak',
+      '$(touch pwned)',
+      'é'.repeat(150) + 'x'.repeat(300),
+    ];
     for (const name of names) {
       const result = await runCli(['migrate', 'create', name, '--migrations-dir', dir], { cwd: sandbox });
       expect([0, 2], `${JSON.stringify(name)}: ${result.stderr}`).toContain(result.code);

@@ -59,10 +59,14 @@ describe('openDatabase under load', () => {
     // Reads and writes alternate: a create, a list of the user's newest tasks, an update, a count.
     const request = (n: number): Promise<unknown> => {
       switch (n % 4) {
-        case 0: return db.prisma.task.create({ data: { userId: user.id, title: `task ${n}` } });
-        case 1: return db.prisma.task.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'desc' }, take: 50 });
-        case 2: return db.prisma.task.updateMany({ where: { userId: user.id, title: `task ${n - 2}` }, data: { priority: 'high' } });
-        default: return db.prisma.task.count({ where: { userId: user.id } });
+        case 0:
+          return db.prisma.task.create({ data: { userId: user.id, title: `task ${n}` } });
+        case 1:
+          return db.prisma.task.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'desc' }, take: 50 });
+        case 2:
+          return db.prisma.task.updateMany({ where: { userId: user.id, title: `task ${n - 2}` }, data: { priority: 'high' } });
+        default:
+          return db.prisma.task.count({ where: { userId: user.id } });
       }
     };
     const settle = async (ns: number[]) => (await Promise.allSettled(ns.map(request))).filter((outcome) => outcome.status === 'rejected');
@@ -81,6 +85,8 @@ describe('openDatabase under load', () => {
     const closeStarted = Date.now();
     while ((await connectionsOf(applicationName)) > baseline && Date.now() - closeStarted < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await connectionsOf(applicationName)).toBe(baseline);
-    console.info(`load: 1 050 requests in ${loadMs} ms, ${samples} samples, at most ${max} connections; back to ${baseline} ${Date.now() - closeStarted} ms after close()`);
+    console.info(
+      `load: 1 050 requests in ${loadMs} ms, ${samples} samples, at most ${max} connections; back to ${baseline} ${Date.now() - closeStarted} ms after close()`,
+    );
   });
 });

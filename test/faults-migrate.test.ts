@@ -7,11 +7,18 @@ import { migrationsFolder, query, tableMigration } from './helpers/migrations.js
 /** Faults while migrations run: the migrating process killed, its connection terminated, 20 migrators at once. */
 
 const SLOW = '20260101000001_slow';
-const slowMigration = { up: 'create table slow_made (id int);\nselect pg_sleep(5);\ncreate table slow_after (id int);\n', down: 'drop table slow_after;\ndrop table slow_made;\n' };
+const slowMigration = {
+  up: 'create table slow_made (id int);\nselect pg_sleep(5);\ncreate table slow_after (id int);\n',
+  down: 'drop table slow_after;\ndrop table slow_made;\n',
+};
 
 const migrateArgs = (dir: string, ...args: string[]) => ['migrate', ...args, '--migrations-dir', dir];
-const tables = async (url: string) => (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map((row) => row.relname);
-const history = (url: string) => query(url, 'select migration_name, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at');
+const tables = async (url: string) =>
+  (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map(
+    (row) => row.relname,
+  );
+const history = (url: string) =>
+  query(url, 'select migration_name, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at');
 
 /** Advisory locks are per database; the other tests of this file run beside this one on the same server. */
 async function lockHolders(url: string): Promise<number> {
@@ -33,11 +40,17 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, i
 /** The pid of the backend running the slow migration, once it is inside pg_sleep (by its wait event: pg_stat_activity shows only the first 1 KB of a message of several migrations). */
 async function sleepingBackend(database: string): Promise<number> {
   let pid = 0;
-  await waitUntil(async () => {
-    const { rows } = await adminQuery(`select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep' and state = 'active'`);
-    pid = rows[0]?.pid ?? 0;
-    return pid !== 0;
-  }, 20_000, 25);
+  await waitUntil(
+    async () => {
+      const { rows } = await adminQuery(
+        `select pid from pg_stat_activity where datname = '${database}' and application_name = 'todo-db migrate' and wait_event = 'PgSleep' and state = 'active'`,
+      );
+      pid = rows[0]?.pid ?? 0;
+      return pid !== 0;
+    },
+    20_000,
+    25,
+  );
   return pid;
 }
 
@@ -93,7 +106,8 @@ describe.concurrent('a migration interrupted half-way', () => {
 
 describe('many pending migrations, sent together, each its own transaction', () => {
   const name = (n: number) => `20260101${String(n).padStart(6, '0')}_m${n}`;
-  const applied = async (url: string) => (await history(url)).filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
+  const applied = async (url: string) =>
+    (await history(url)).filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
   /** `count` migrations that each create a table, the `n`th replaced by `up`. */
   const folderWithOne = (count: number, n: number, up: string) =>
     migrationsFolder({ ...Object.fromEntries(Array.from({ length: count }, (_, i) => [name(i + 1), tableMigration(`t${i + 1}`)])), [name(n)]: { up } });
@@ -133,7 +147,11 @@ describe('many pending migrations, sent together, each its own transaction', () 
 
   it('pg_terminate_backend during the 2nd of 3: the 1st stays applied, the 2nd leaves nothing, the 3rd never ran; a rerun applies both', async () => {
     const url = await createTestDatabase('batch');
-    const dir = await migrationsFolder({ '20260101000000_before': tableMigration('before'), [SLOW]: slowMigration, '20260101000002_after': tableMigration('after') });
+    const dir = await migrationsFolder({
+      '20260101000000_before': tableMigration('before'),
+      [SLOW]: slowMigration,
+      '20260101000002_after': tableMigration('after'),
+    });
     const running = startCli(migrateArgs(dir, 'up'), { env: { DATABASE_URL: url } });
     await adminQuery(`select pg_terminate_backend(${await sleepingBackend(new URL(url).pathname.slice(1))})`);
     const result = await running.exited;
@@ -160,7 +178,10 @@ describe('20 concurrent migrators', () => {
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     const applied = results.flatMap((result) => result.json().data.applied.map((step: { name: string }) => step.name));
     expect(applied.sort()).toEqual(names);
-    const rows = await query(url, 'select migration_name, finished_at, rolled_back_at, applied_steps_count, logs, started_at from _prisma_migrations order by started_at');
+    const rows = await query(
+      url,
+      'select migration_name, finished_at, rolled_back_at, applied_steps_count, logs, started_at from _prisma_migrations order by started_at',
+    );
     expect(rows.map((row) => row.migration_name)).toEqual(names);
     for (const row of rows) expect(row).toMatchObject({ rolled_back_at: null, applied_steps_count: 1, logs: null, finished_at: expect.any(Date) });
     expect(await tables(url)).toEqual(['_prisma_migrations', 'a', 'b', 'c', 'd', 'e']);

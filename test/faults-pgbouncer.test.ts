@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl, createTestDatabase } from './helpers/database.js';
 import { migrateProject, query } from './helpers/migrations.js';
-import { pgbouncerBinary, startPgBouncer, type PgBouncer } from './helpers/pgbouncer.js';
+import { type PgBouncer, pgbouncerBinary, startPgBouncer } from './helpers/pgbouncer.js';
 
 /**
  * Every command the app's deploy runs, through a real PgBouncer in transaction mode on a random port: URL rules
@@ -88,14 +88,30 @@ describe.skipIf(!installed)(title, () => {
 
   /** What each history job would change, read on the direct connection: it must read the same afterwards. */
   const historyJobs = [
-    ['migrate reset --yes', (url: string) => query(url, `insert into "user" (id, email, name) values ('kept', 'kept@example.com', 'Kept')`), 'select count(*)::int as n from "user"'],
+    [
+      'migrate reset --yes',
+      (url: string) => query(url, `insert into "user" (id, email, name) values ('kept', 'kept@example.com', 'Kept')`),
+      'select count(*)::int as n from "user"',
+    ],
     [
       'migrate resolve --rolled-back 20261123000000_init',
-      (url: string) => query(url, "update _prisma_migrations set finished_at = null, logs = 'failed, as far as this test is concerned' where migration_name = '20261123000000_init'"),
+      (url: string) =>
+        query(
+          url,
+          "update _prisma_migrations set finished_at = null, logs = 'failed, as far as this test is concerned' where migration_name = '20261123000000_init'",
+        ),
       'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null',
     ],
-    ['migrate resolve --applied 20261123000000_init', (url: string) => query(url, 'delete from _prisma_migrations'), 'select count(*)::int as n from _prisma_migrations'],
-    ['migrate baseline', (url: string) => query(url, 'drop table _prisma_migrations'), "select count(*)::int as n from pg_tables where tablename = '_prisma_migrations'"],
+    [
+      'migrate resolve --applied 20261123000000_init',
+      (url: string) => query(url, 'delete from _prisma_migrations'),
+      'select count(*)::int as n from _prisma_migrations',
+    ],
+    [
+      'migrate baseline',
+      (url: string) => query(url, 'drop table _prisma_migrations'),
+      "select count(*)::int as n from pg_tables where tablename = '_prisma_migrations'",
+    ],
     ['migrate redo', async () => {}, 'select count(*)::int as n from _prisma_migrations where rolled_back_at is not null'],
   ] as const;
 
@@ -123,19 +139,29 @@ describe.skipIf(!installed)(title, () => {
 
   it('really rejects unknown startup parameters, so the passes above mean something', async () => {
     // A random port is not recognisably a pooler, so todo-db forwards options= and PgBouncer must refuse it.
-    const result = await runCli(['check-connection', '--json'], { env: { DATABASE_URL: `${pooled}?options=${encodeURIComponent('-c statement_timeout=1000')}` } });
+    const result = await runCli(['check-connection', '--json'], {
+      env: { DATABASE_URL: `${pooled}?options=${encodeURIComponent('-c statement_timeout=1000')}` },
+    });
     expectNoPassword(result);
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'UNSUPPORTED_STARTUP_PARAMETER' });
   });
 
-  it.each(['inspect-indexes', 'migrate diff'])('%s with a pooled DATABASE_URL builds its shadow through DIRECT_DATABASE_URL, and names that target', async (command) => {
-    const result = await runCli([...command.split(' '), '--json', '-v'], { env: { DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct } });
-    expectAccepted(result);
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.json().data.target).toMatchObject({ port: Number(new URL(direct).port), database: dbName(direct), purpose: 'migrations', from: 'DIRECT_DATABASE_URL (environment)' });
-    const shadow = /Created the shadow database (todo_db_shadow_[0-9a-f]+)/.exec(result.stderr)?.[1];
-    expect(shadow, result.stderr).toBeDefined();
-    expect(await query(direct, 'select 1 from pg_database where datname = $1', [shadow])).toEqual([]);
-  });
+  it.each(['inspect-indexes', 'migrate diff'])(
+    '%s with a pooled DATABASE_URL builds its shadow through DIRECT_DATABASE_URL, and names that target',
+    async (command) => {
+      const result = await runCli([...command.split(' '), '--json', '-v'], { env: { DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct } });
+      expectAccepted(result);
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.json().data.target).toMatchObject({
+        port: Number(new URL(direct).port),
+        database: dbName(direct),
+        purpose: 'migrations',
+        from: 'DIRECT_DATABASE_URL (environment)',
+      });
+      const shadow = /Created the shadow database (todo_db_shadow_[0-9a-f]+)/.exec(result.stderr)?.[1];
+      expect(shadow, result.stderr).toBeDefined();
+      expect(await query(direct, 'select 1 from pg_database where datname = $1', [shadow])).toEqual([]);
+    },
+  );
 });

@@ -38,7 +38,9 @@ describe('seed-dev while PostgreSQL restarts', () => {
     await ensureLocalServer({ dir });
     const restartMs = Date.now() - restartStarted;
     const first = await seeding.exited;
-    console.info(`restart under seed-dev: first run exit ${first.code}, restart took ${restartMs} ms; ${first.stderr.split('\n').find((line) => line.startsWith('error')) ?? ''}`);
+    console.info(
+      `restart under seed-dev: first run exit ${first.code}, restart took ${restartMs} ms; ${first.stderr.split('\n').find((line) => line.startsWith('error')) ?? ''}`,
+    );
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(/connection to the database was lost while the command ran .*\[CONNECTION_LOST\]/);
     expect(first.stderr).not.toMatch(/^\s+at /m);

@@ -30,7 +30,8 @@ const COUNT = 100;
 const name = (n: number) => `20260101${String(n).padStart(6, '0')}_kill${n}`;
 const names = Array.from({ length: COUNT }, (_, i) => name(i + 1));
 /** Each migration takes about 30 ms, so the kill lands in the middle of the batch. */
-const folder = () => migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, { up: `create table kill_${i + 1} (id int);\nselect pg_sleep(0.03);\n` }])));
+const folder = () =>
+  migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, { up: `create table kill_${i + 1} (id int);\nselect pg_sleep(0.03);\n` }])));
 
 async function databaseOf(label: string): Promise<string> {
   await query(serverUrl, `create database ${label}`);
@@ -77,7 +78,9 @@ describe('kill -9 of the server during 100 migrations', () => {
     expect([...done, ...unknown, ...notRun]).toEqual(names);
     expect(failed).toBeNull();
     const applied = await appliedOf(url);
-    console.info(`kill -9 of the server, still down: ${done.length} reported applied, ${unknown.length} unknown, ${notRun.length} not run; ${applied.length} applied after recovery`);
+    console.info(
+      `kill -9 of the server, still down: ${done.length} reported applied, ${unknown.length} unknown, ${notRun.length} not run; ${applied.length} applied after recovery`,
+    );
     for (const migration of done) expect(applied).toContain(migration);
     for (const migration of notRun) expect(applied).not.toContain(migration);
   }, 120_000);

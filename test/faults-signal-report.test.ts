@@ -19,7 +19,9 @@ describe.each([
 ] as const)('%s during 100 migrations', (signal, exitCode) => {
   it('reports what the history holds: what is applied and what is not', async () => {
     const url = await createTestDatabase('sigreport');
-    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, { up: `create table sig_${i + 1} (id int);\nselect pg_sleep(0.03);\n` }])));
+    const dir = await migrationsFolder(
+      Object.fromEntries(names.map((migration, i) => [migration, { up: `create table sig_${i + 1} (id int);\nselect pg_sleep(0.03);\n` }])),
+    );
     const running = startCli(['migrate', 'up', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     await untilCommitted(url, 20, running);
     running.child.kill(signal);
@@ -40,7 +42,11 @@ describe.each([
 ] as const)('%s during `migrate down` of 100 migrations', (signal, exitCode) => {
   it('reports what the history holds: what is rolled back and what is not', async () => {
     const url = await createTestDatabase('sigdown');
-    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, { up: `create table sig_${i + 1} (id int);\n`, down: `drop table sig_${i + 1};\nselect pg_sleep(0.03);\n` }])));
+    const dir = await migrationsFolder(
+      Object.fromEntries(
+        names.map((migration, i) => [migration, { up: `create table sig_${i + 1} (id int);\n`, down: `drop table sig_${i + 1};\nselect pg_sleep(0.03);\n` }]),
+      ),
+    );
     const up = await runCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     expect(up.code, up.stderr).toBe(0);
     const running = startCli(['migrate', 'down', '--steps', String(COUNT), '--json', '--migrations-dir', dir], { env: { DATABASE_URL: url } });

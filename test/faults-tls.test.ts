@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { adminUrl } from './helpers/database.js';
 import { makeCertificates, startTlsServer, type TestCertificates, type TlsServer } from './helpers/tls.js';
 

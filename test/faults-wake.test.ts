@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { type CliResult, runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { startWakeProxy, type WakeProxy } from './helpers/wake-proxy.js';
 
@@ -40,7 +40,9 @@ describe('check-connection against a server that wakes up slowly', () => {
     const url = await asleepFor(3000);
     // Enough retries that no draw of the jitter can use them all up inside the 3 s of sleep (the delays' caps sum
     // to minutes); the exact delays and deadlines are proven on a fake clock in retry.test.ts.
-    const { result, elapsedMs } = await timed(() => runCli(['check-connection', '--retries', '30', '--timeout', '40000'], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } }));
+    const { result, elapsedMs } = await timed(() =>
+      runCli(['check-connection', '--retries', '30', '--timeout', '40000'], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } }),
+    );
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Connected to PostgreSQL/);
@@ -57,7 +59,9 @@ describe('check-connection against a server that wakes up slowly', () => {
 
   it('in production, gives up at the --timeout deadline (±1 s) with exit 1 when the server sleeps longer', async () => {
     const url = await asleepFor(60_000);
-    const { result, elapsedMs } = await timed(() => runCli(['check-connection', '--retries', '20', '--timeout', '4000', '--json'], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } }));
+    const { result, elapsedMs } = await timed(() =>
+      runCli(['check-connection', '--retries', '20', '--timeout', '4000', '--json'], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } }),
+    );
 
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'CONNECTION_REFUSED' });

@@ -18,14 +18,25 @@ describe('health', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/healthy\n\s+database\s+connected\n\s+migration\s+up-to-date/);
     const json = await health(url, '--json');
-    expect(json.json()).toEqual({ ok: true, command: 'health', status_code: 200, data: { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null }, error: null });
+    expect(json.json()).toEqual({
+      ok: true,
+      command: 'health',
+      status_code: 200,
+      data: { status: 'healthy', database: 'connected', migration: 'up-to-date', detail: null },
+      error: null,
+    });
   });
 
   it('is unhealthy with a pending migration', async () => {
     const url = await createTestDatabase('health');
     const result = await health(url, '--json');
     expect(result.code).toBe(1);
-    expect(result.json()).toMatchObject({ ok: false, status_code: 503, data: { status: 'unhealthy', database: 'connected', migration: 'pending' }, error: { code: 'UNHEALTHY', hint: 'Run todo-db migrate up.' } });
+    expect(result.json()).toMatchObject({
+      ok: false,
+      status_code: 503,
+      data: { status: 'unhealthy', database: 'connected', migration: 'pending' },
+      error: { code: 'UNHEALTHY', hint: 'Run todo-db migrate up.' },
+    });
   });
 
   it('is unhealthy with a failed migration', async () => {

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
@@ -96,7 +96,9 @@ describe('inspect-indexes', () => {
     await query(url, 'create index tasks_status_dup_idx on tasks (status)');
     const result = await inspect(url);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('duplicate: tasks_status_idx and tasks_status_dup_idx index the same columns of tasks (status) with btree; tasks_status_dup_idx is redundant.');
+    expect(result.stdout).toContain(
+      'duplicate: tasks_status_idx and tasks_status_dup_idx index the same columns of tasks (status) with btree; tasks_status_dup_idx is redundant.',
+    );
     expect(result.stdout).toContain('fix: DROP INDEX CONCURRENTLY public."tasks_status_dup_idx";');
   });
 
@@ -112,29 +114,43 @@ describe('inspect-indexes', () => {
     expect(result.stdout).toMatch(/0 duplicate, 1 redundant/);
 
     // A different predicate or method is a different index, and a unique index enforces a rule.
-    await query(url, `create index tasks_open_idx on tasks (status) where status = 'pending'; create index tasks_status_priority_idx on tasks (status, priority); create unique index user_email_name_idx on "user" (email, name)`);
+    await query(
+      url,
+      `create index tasks_open_idx on tasks (status) where status = 'pending'; create index tasks_status_priority_idx on tasks (status, priority); create unique index user_email_name_idx on "user" (email, name)`,
+    );
     const json = await inspect(url, '--json');
     const redundant = json.json().data.findings.filter((finding: any) => finding.kind === 'redundant');
     expect(redundant.map((finding: any) => finding.name)).toEqual(['tasks_status_idx', 'tasks_user_id_idx']);
-    expect(redundant[0]).toMatchObject({ severity: 'info', reason: expect.stringContaining('leading prefix of tasks_status_priority_idx (status, priority)'), fix: 'DROP INDEX CONCURRENTLY public."tasks_status_idx";' });
+    expect(redundant[0]).toMatchObject({
+      severity: 'info',
+      reason: expect.stringContaining('leading prefix of tasks_status_priority_idx (status, priority)'),
+      fix: 'DROP INDEX CONCURRENTLY public."tasks_status_idx";',
+    });
   });
 
   it("lists external tables' indexes with --all-tables, quoted as PostgreSQL writes them, and leaves them out of the comparison", async () => {
     const url = await migratedDatabase();
     await query(url, EXTERNAL_SQL);
-    const external = (...args: string[]) => runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING } });
+    const external = (...args: string[]) =>
+      runCli(['inspect-indexes', ...args], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING } });
     const result = await external('--all-tables', '--json');
     expect(result.code, result.stderr).toBe(0);
     const data = result.json().data;
     expect(data.leftOut).toEqual(EXTERNAL_TABLES);
-    expect(data.indexes.find((index: any) => index.name === 'member_organizationId_idx')).toMatchObject({ table: 'member', columns: ['"organizationId"'], method: 'btree' });
+    expect(data.indexes.find((index: any) => index.name === 'member_organizationId_idx')).toMatchObject({
+      table: 'member',
+      columns: ['"organizationId"'],
+      method: 'btree',
+    });
     expect(data.indexes.find((index: any) => index.name === 'organization_slug_key')).toMatchObject({ table: 'organization', columns: ['slug'], unique: true });
     expect(data.findings.filter((finding: any) => EXTERNAL_TABLES.includes(finding.table))).toEqual([]);
 
     const human = await external('--all-tables');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/member_organizationId_idx\s+"organizationId"\s+btree/);
-    expect(human.stdout).toContain(`3 tables left out, managed by other tools (externalTables): ${EXTERNAL_TABLES.join(', ')}: their indexes are listed, not compared.`);
+    expect(human.stdout).toContain(
+      `3 tables left out, managed by other tools (externalTables): ${EXTERNAL_TABLES.join(', ')}: their indexes are listed, not compared.`,
+    );
 
     // None are external by default: they are judged like any table; a foreign key on a quoted column without an index is named.
     await query(url, 'drop index "member_organizationId_idx"');
@@ -142,7 +158,11 @@ describe('inspect-indexes', () => {
     expect(judged.code, judged.stderr).toBe(0);
     expect(judged.json().data.findings).toContainEqual(expect.objectContaining({ kind: 'unexpected', name: 'audit_log_at_idx' }));
     expect(judged.json().data.findings).toContainEqual(
-      expect.objectContaining({ kind: 'unindexed-foreign-key', name: 'member_organizationId_fkey', fix: 'CREATE INDEX CONCURRENTLY "member_organizationId_idx" ON public."member" ("organizationId");' }),
+      expect.objectContaining({
+        kind: 'unindexed-foreign-key',
+        name: 'member_organizationId_fkey',
+        fix: 'CREATE INDEX CONCURRENTLY "member_organizationId_idx" ON public."member" ("organizationId");',
+      }),
     );
   });
 
@@ -156,7 +176,12 @@ describe('inspect-indexes', () => {
     expect(result.code).toBe(1);
     const data = result.json().data;
     expect(data.indexes.find((index: any) => index.name === 'tasks_title_unique')).toMatchObject({ valid: false, unique: true });
-    expect(data.findings[0]).toMatchObject({ kind: 'invalid', severity: 'error', name: 'tasks_title_unique', fix: 'DROP INDEX CONCURRENTLY public."tasks_title_unique";' });
+    expect(data.findings[0]).toMatchObject({
+      kind: 'invalid',
+      severity: 'error',
+      name: 'tasks_title_unique',
+      fix: 'DROP INDEX CONCURRENTLY public."tasks_title_unique";',
+    });
     expect(data.findings[0].reason).toContain('remove the duplicates first');
     expect(result.json().error.message).toBe('Indexes missing or invalid: invalid tasks_title_unique.');
   });

@@ -24,7 +24,8 @@ beforeAll(async () => {
 
 async function folderWith(sql: string, down?: string): Promise<string> {
   const dir = await migrationsFolder();
-  for (const name of ['20261123000000_init', '20261203000000_better_auth_users']) await cp(join(defaultMigrationsDir(), name), join(dir, name), { recursive: true });
+  for (const name of ['20261123000000_init', '20261203000000_better_auth_users'])
+    await cp(join(defaultMigrationsDir(), name), join(dir, name), { recursive: true });
   await addMigration(dir, '20990101000000_change', { up: sql, down });
   return dir;
 }
@@ -45,9 +46,18 @@ describe('migrate lint with the live database', () => {
     expect(data.offline).toBe(false);
     expect(data.selection).toBe('pending');
     expect(data.migrations).toEqual(['20990101000000_change']);
-    expect(errors(data)).toEqual([expect.objectContaining({ rule: 'index-without-concurrently', table: expect.objectContaining({ name: 'tasks', rows: 100_000 }) })]);
+    expect(errors(data)).toEqual([
+      expect.objectContaining({ rule: 'index-without-concurrently', table: expect.objectContaining({ name: 'tasks', rows: 100_000 }) }),
+    ]);
     expect(errors(data)[0].message).toMatch(/tasks has about 100,000 rows \([\d.]+ MB\), above --max-blocking-rows 10000/);
-    expect(data.plan).toEqual([expect.objectContaining({ statement: 'create index tasks_title_idx on tasks (title)', locks: [expect.objectContaining({ table: 'tasks', lock: 'SHARE', effect: 'scan', blocksWrites: true, blocksReads: false, rows: 100_000, newTable: false })] })]);
+    expect(data.plan).toEqual([
+      expect.objectContaining({
+        statement: 'create index tasks_title_idx on tasks (title)',
+        locks: [
+          expect.objectContaining({ table: 'tasks', lock: 'SHARE', effect: 'scan', blocksWrites: true, blocksReads: false, rows: 100_000, newTable: false }),
+        ],
+      }),
+    ]);
   });
 
   it('makes ALTER COLUMN title TYPE varchar(100) an error: a rewrite of 100 000 rows under ACCESS EXCLUSIVE', async () => {
@@ -56,7 +66,9 @@ describe('migrate lint with the live database', () => {
     expect(errors(data).map((finding: any) => finding.rule)).toEqual(['alter-column-type']);
     expect(errors(data)[0].message).toContain('character varying(200) to varchar(100) rewrites every row');
     expect(errors(data)[0].message).toContain('about 100,000 rows');
-    expect(data.plan[0].locks.filter((lock: any) => lock.kind === 'table')).toEqual([expect.objectContaining({ table: 'tasks', lock: 'ACCESS EXCLUSIVE', effect: 'rewrite', blocksReads: true })]);
+    expect(data.plan[0].locks.filter((lock: any) => lock.kind === 'table')).toEqual([
+      expect.objectContaining({ table: 'tasks', lock: 'ACCESS EXCLUSIVE', effect: 'rewrite', blocksReads: true }),
+    ]);
     // Every index is rebuilt with the table.
     const indexes = data.plan[0].locks.filter((lock: any) => lock.kind === 'index');
     expect(indexes.length).toBeGreaterThan(0);
@@ -66,18 +78,26 @@ describe('migrate lint with the live database', () => {
   it('plans ADD COLUMN ... REFERENCES as no scan of 100 000 tasks (the new column is NULL) with SHARE ROW EXCLUSIVE on the referenced table', async () => {
     const { code, data } = await lintJson('alter table tasks add column reviewer_id text references "user" (id);\n');
     expect([code, errors(data)]).toEqual([0, []]);
-    expect(data.plan[0].locks.map((lock: any) => [lock.table, lock.lock, lock.effect])).toEqual([['tasks', 'ACCESS EXCLUSIVE', 'none'], ['user', 'SHARE ROW EXCLUSIVE', 'none']]);
+    expect(data.plan[0].locks.map((lock: any) => [lock.table, lock.lock, lock.effect])).toEqual([
+      ['tasks', 'ACCESS EXCLUSIVE', 'none'],
+      ['user', 'SHARE ROW EXCLUSIVE', 'none'],
+    ]);
   });
 
-  it('plans REINDEX INDEX as ACCESS EXCLUSIVE on the index, so the table\'s reads wait too', async () => {
+  it("plans REINDEX INDEX as ACCESS EXCLUSIVE on the index, so the table's reads wait too", async () => {
     const { data } = await lintJson('reindex index tasks_status_idx;\n');
-    expect(data.plan[0].locks.map((lock: any) => [lock.kind, lock.table, lock.lock, lock.blocksReads])).toEqual([['table', 'tasks', 'SHARE', false], ['index', 'tasks_status_idx', 'ACCESS EXCLUSIVE', true]]);
+    expect(data.plan[0].locks.map((lock: any) => [lock.kind, lock.table, lock.lock, lock.blocksReads])).toEqual([
+      ['table', 'tasks', 'SHARE', false],
+      ['index', 'tasks_status_idx', 'ACCESS EXCLUSIVE', true],
+    ]);
     const [server] = await query(url, "select current_setting('server_version_num')::int / 10000 as version");
     expect(data.planFor).toEqual({ version: server.version, live: true });
   });
 
   it('reports neither on a table created in the same migration', async () => {
-    const { code, data } = await lintJson('create table notes (id uuid primary key, title varchar(200) not null);\ncreate index notes_title_idx on notes (title);\nalter table notes alter column title type varchar(100);\n');
+    const { code, data } = await lintJson(
+      'create table notes (id uuid primary key, title varchar(200) not null);\ncreate index notes_title_idx on notes (title);\nalter table notes alter column title type varchar(100);\n',
+    );
     expect(errors(data)).toEqual([]);
     expect(code).toBe(0);
     expect(data.plan.every((step: any) => step.locks.every((lock: any) => lock.newTable))).toBe(true);
@@ -94,7 +114,12 @@ describe('migrate lint with the live database', () => {
     const { code, data } = await lintJson('alter table tasks alter column description type varchar(2000);\n');
     expect(code).toBe(1);
     expect(data.plan[0].locks[0]).toMatchObject({ table: 'tasks', effect: 'scan', because: expect.stringContaining('tasks_description_length_check') });
-    expect(errors(data)).toEqual([expect.objectContaining({ rule: 'alter-column-type', message: expect.stringMatching(/without a rewrite, but tasks_description_length_check uses the column.*about 100,000 rows/) })]);
+    expect(errors(data)).toEqual([
+      expect.objectContaining({
+        rule: 'alter-column-type',
+        message: expect.stringMatching(/without a rewrite, but tasks_description_length_check uses the column.*about 100,000 rows/),
+      }),
+    ]);
     // Below --max-blocking-rows the scan is only a warning.
     const small = await lintJson('alter table tasks alter column description type varchar(2000);\n', '--max-blocking-rows', '1000000');
     expect(small.code).toBe(0);
@@ -109,8 +134,22 @@ describe('migrate lint with the live database', () => {
 
     const { code, data } = await lintJson(`alter table tasks add column rank int;\n${validate}`);
     expect(code).toBe(1);
-    expect(data.plan[1].locks[0]).toMatchObject({ lock: 'SHARE UPDATE EXCLUSIVE', heldFromEarlier: 'ACCESS EXCLUSIVE', effect: 'scan', blocksWrites: true, blocksReads: true });
-    expect(errors(data)).toEqual([expect.objectContaining({ rule: 'large-table-lock', line: 2, message: expect.stringMatching(/^scans tasks \(checks every row\) under ACCESS EXCLUSIVE, taken earlier in this transaction; tasks has about 100,000 rows/) })]);
+    expect(data.plan[1].locks[0]).toMatchObject({
+      lock: 'SHARE UPDATE EXCLUSIVE',
+      heldFromEarlier: 'ACCESS EXCLUSIVE',
+      effect: 'scan',
+      blocksWrites: true,
+      blocksReads: true,
+    });
+    expect(errors(data)).toEqual([
+      expect.objectContaining({
+        rule: 'large-table-lock',
+        line: 2,
+        message: expect.stringMatching(
+          /^scans tasks \(checks every row\) under ACCESS EXCLUSIVE, taken earlier in this transaction; tasks has about 100,000 rows/,
+        ),
+      }),
+    ]);
 
     // Outside a transaction each statement's lock ends with it.
     const apart = await lintJson(`-- todo-db: no-transaction\nalter table tasks add column rank int;\n${validate}`);
@@ -122,9 +161,14 @@ describe('migrate lint with the live database', () => {
   });
 
   it('knows from pg_proc that a default calls a volatile function of the database (a rewrite), and a stable one not', async () => {
-    await query(url, "create or replace function lint_next_rank() returns int language sql volatile as 'select 1'; create or replace function lint_default_rank() returns int language sql stable as 'select 1'");
+    await query(
+      url,
+      "create or replace function lint_next_rank() returns int language sql volatile as 'select 1'; create or replace function lint_default_rank() returns int language sql stable as 'select 1'",
+    );
     const volatile = await lintJson('alter table tasks add column rank int default lint_next_rank();\n');
-    expect(errors(volatile.data)).toEqual([expect.objectContaining({ rule: 'add-column-rewrite', message: expect.stringContaining('the default lint_next_rank() is volatile') })]);
+    expect(errors(volatile.data)).toEqual([
+      expect.objectContaining({ rule: 'add-column-rewrite', message: expect.stringContaining('the default lint_next_rank() is volatile') }),
+    ]);
     expect(volatile.data.plan[0].locks[0]).toMatchObject({ effect: 'rewrite' });
     const stable = await lintJson('alter table tasks add column rank int default lint_default_rank();\n');
     expect(stable.data.findings).toEqual([]);
@@ -132,10 +176,18 @@ describe('migrate lint with the live database', () => {
   });
 
   it('lets an allow comment with a reason silence a finding, still listed in --json as allowed', async () => {
-    const sql = '-- todo-db-lint: allow index-without-concurrently -- the tasks page is in maintenance mode during this release\ncreate index tasks_title_idx on tasks (title);\n';
+    const sql =
+      '-- todo-db-lint: allow index-without-concurrently -- the tasks page is in maintenance mode during this release\ncreate index tasks_title_idx on tasks (title);\n';
     const { code, data } = await lintJson(sql);
     expect(code).toBe(0);
-    expect(data.findings).toEqual([expect.objectContaining({ rule: 'index-without-concurrently', allowed: true, allowReason: 'the tasks page is in maintenance mode during this release', line: 2 })]);
+    expect(data.findings).toEqual([
+      expect.objectContaining({
+        rule: 'index-without-concurrently',
+        allowed: true,
+        allowReason: 'the tasks page is in maintenance mode during this release',
+        line: 2,
+      }),
+    ]);
     expect([data.errors, data.allowed]).toEqual([0, 1]);
     const unreasoned = await lintJson('-- todo-db-lint: allow index-without-concurrently\ncreate index tasks_title_idx on tasks (title);\n');
     expect(unreasoned.code).toBe(1);
@@ -152,20 +204,28 @@ describe('migrate lint with the live database', () => {
     expect(human.stdout).toMatch(/SHARE on tasks: blocks writes; scans the table \(builds the index from every row\); ~100,000 rows/);
     expect(human.stdout).toMatch(/error: 1 error, 0 warnings in the pending migrations \(1 migration\)$/m);
 
-    const offline = await runCli(['migrate', 'lint', '--offline', '--json', '--migrations-dir', dir], { env: { DATABASE_URL: 'postgresql://nobody:secret@127.0.0.1:1/none' } });
+    const offline = await runCli(['migrate', 'lint', '--offline', '--json', '--migrations-dir', dir], {
+      env: { DATABASE_URL: 'postgresql://nobody:secret@127.0.0.1:1/none' },
+    });
     expect(offline.code).toBe(1);
     const data = offline.json().data;
-    expect([data.offline, data.selection, data.migrations]).toEqual([true, 'all', ['20261123000000_init', '20261203000000_better_auth_users', '20990101000000_change']]);
+    expect([data.offline, data.selection, data.migrations]).toEqual([
+      true,
+      'all',
+      ['20261123000000_init', '20261203000000_better_auth_users', '20990101000000_change'],
+    ]);
     expect(data.planFor).toEqual({ version: 18, live: false });
     expect(errors(data)).toEqual([expect.objectContaining({ rule: 'index-without-concurrently', table: null })]);
   });
 
-  it('lints the project\'s own migrations clean', async () => {
+  it("lints the project's own migrations clean", async () => {
     const result = await runCli(['migrate', 'lint', '--all', '--json'], { env: { DATABASE_URL: url } });
     expect(result.code).toBe(0);
     // The Better Auth migration's DO block is code the lint cannot plan: a warning, never silence.
     const open = result.json().data.findings.filter((finding: any) => !finding.allowed);
-    expect(open.map((finding: any) => [finding.migration, finding.rule, finding.severity, finding.statement])).toEqual([['20261203000000_better_auth_users', 'unknown-lock-plan', 'warning', 'DO $$']]);
+    expect(open.map((finding: any) => [finding.migration, finding.rule, finding.severity, finding.statement])).toEqual([
+      ['20261203000000_better_auth_users', 'unknown-lock-plan', 'warning', 'DO $$'],
+    ]);
   });
 });
 
@@ -196,9 +256,14 @@ describe('the lock plan', () => {
       const { rows } = await client.query<{ relname: string; mode: string }>(
         "select c.relname, l.mode from pg_locks l join pg_class c on c.oid = l.relation where l.pid = pg_backend_pid() and l.granted and c.relname in ('tasks', 'user')",
       );
-      const level = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase() as (typeof LOCK_LEVELS)[number];
+      const level = (mode: string) =>
+        mode
+          .replace(/Lock$/, '')
+          .replace(/([a-z])([A-Z])/g, '$1 $2')
+          .toUpperCase() as (typeof LOCK_LEVELS)[number];
       const strongest: Record<string, string> = {};
-      for (const { relname, mode } of rows) if (!strongest[relname] || LOCK_LEVELS.indexOf(level(mode)) > LOCK_LEVELS.indexOf(strongest[relname] as never)) strongest[relname] = level(mode);
+      for (const { relname, mode } of rows)
+        if (!strongest[relname] || LOCK_LEVELS.indexOf(level(mode)) > LOCK_LEVELS.indexOf(strongest[relname] as never)) strongest[relname] = level(mode);
       return strongest;
     } finally {
       await client.query('rollback');
@@ -210,10 +275,19 @@ describe('the lock plan', () => {
     await client.connect();
     try {
       for (const sql of STATEMENTS) {
-        const migration: Migration = { name: '20990101000000_lock', path: '/m/20990101000000_lock/migration.sql', sql: `${sql};\n`, checksum: '', readDown: () => undefined, transactional: true };
+        const migration: Migration = {
+          name: '20990101000000_lock',
+          path: '/m/20990101000000_lock/migration.sql',
+          sql: `${sql};\n`,
+          checksum: '',
+          readDown: () => undefined,
+          transactional: true,
+        };
         const report = await lintMigrations([{ migration, pending: true }], { db: client });
         // Tables only: test/lock-plans.test.ts proves the rest (indexes, rewrites, scans, waits).
-        const planned = Object.fromEntries(report.plan.flatMap((step) => step.locks.filter((lock) => lock.kind === 'table').map((lock) => [lock.table, lock.lock])));
+        const planned = Object.fromEntries(
+          report.plan.flatMap((step) => step.locks.filter((lock) => lock.kind === 'table').map((lock) => [lock.table, lock.lock])),
+        );
         expect({ sql, tables: Object.keys(planned) }).toEqual({ sql, tables: sql.includes('foreign key') ? ['tasks', 'user'] : ['tasks'] });
         const held = await heldLocks(client, sql);
         // A statement also takes weaker locks (ACCESS SHARE on a referenced table to read it): only the plan's tables count.
@@ -234,7 +308,11 @@ describe('the lock plan', () => {
     expect(data.plan).toHaveLength(PLAN_STEPS_LISTED + 3);
     expect(data.plan.slice(0, PLAN_STEPS_LISTED).every((step: any) => step.sameLocks === undefined)).toBe(true);
     const [inserts, index, last] = data.plan.slice(PLAN_STEPS_LISTED);
-    expect(inserts).toMatchObject({ location: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 1}:1`), statement: insert(PLAN_STEPS_LISTED), sameLocks: { more: 199, lastLocation: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 200}:1`) } });
+    expect(inserts).toMatchObject({
+      location: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 1}:1`),
+      statement: insert(PLAN_STEPS_LISTED),
+      sameLocks: { more: 199, lastLocation: expect.stringContaining(`${file}:${PLAN_STEPS_LISTED + 200}:1`) },
+    });
     expect(index).toMatchObject({ statement: 'create index tasks_title_idx on tasks (title)', locks: [expect.objectContaining({ lock: 'SHARE' })] });
     expect(index.sameLocks).toBeUndefined();
     expect(last).toMatchObject({ statement: insert(-1), locks: [expect.objectContaining({ table: 'tasks', heldFromEarlier: expect.any(String) })] });
@@ -259,7 +337,9 @@ describe('migrate up and the lint', () => {
 
     const accepted = await runCli(['migrate', 'up', '--allow-lint-errors', '--migrations-dir', dir], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } });
     expect(accepted.code).toBe(0);
-    expect(accepted.stderr).toMatch(/warning: The lint found 1 error and 0 warnings in 1 of the 1 pending migration \(index-without-concurrently \(error\) 1\); todo-db migrate lint 20990101000000_change lists them\./);
+    expect(accepted.stderr).toMatch(
+      /warning: The lint found 1 error and 0 warnings in 1 of the 1 pending migration \(index-without-concurrently \(error\) 1\); todo-db migrate lint 20990101000000_change lists them\./,
+    );
     expect(await indexExists()).toBe(true);
     await runCli(['migrate', 'down', '--yes', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     expect(await indexExists()).toBe(false);

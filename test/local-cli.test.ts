@@ -47,7 +47,11 @@ describe('local database through the CLI', () => {
     const shown = await runCli(['local', 'url', '--show-password'], { env: env() });
     const password = new URL(shown.stdout.trim()).password;
     expect(password.length).toBeGreaterThanOrEqual(16);
-    for (const command of [['local', 'status'], ['local', 'status', '--json'], ['check-connection', '--verbose']]) {
+    for (const command of [
+      ['local', 'status'],
+      ['local', 'status', '--json'],
+      ['check-connection', '--verbose'],
+    ]) {
       const result = await runCli(command, { env: env() });
       expect(result.stdout + result.stderr, command.join(' ')).not.toContain(password);
     }

@@ -2,7 +2,7 @@
  * The embedded local PostgreSQL, against real servers. Local dirs come from mkdtemp (mode 0700), which as root is
  * exactly the case where the postgres OS user cannot reach the dir and the data must live elsewhere.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,10 +14,10 @@ import {
   destroyLocalServer,
   ensureLocalServer,
   findRunningLocalServer,
+  type LocalServer,
   localServerStatus,
   resolveLocalDir,
   stopLocalServer,
-  type LocalServer,
 } from '../src/local/index.js';
 
 const dirs: string[] = [];
@@ -94,7 +94,10 @@ describe('local server', () => {
     expect(lines.some((l) => l.startsWith('initialising the local database'))).toBe(true);
     expect(lines.join('\n')).not.toContain(first.password);
 
-    const { rows } = await query(first.url, "select current_user, current_database(), current_setting('listen_addresses') as listen, rolsuper from pg_roles where rolname = current_user");
+    const { rows } = await query(
+      first.url,
+      "select current_user, current_database(), current_setting('listen_addresses') as listen, rolsuper from pg_roles where rolname = current_user",
+    );
     expect(rows[0]).toEqual({ current_user: 'todo', current_database: 'todo', listen: '127.0.0.1', rolsuper: true });
 
     const wrong = new URL(first.url);
@@ -155,7 +158,10 @@ describe('local server', () => {
 
   it('recovers after kill -9 even while the orphaned children still hold the shared memory', async () => {
     const before = await ensureLocalServer({ dir });
-    const children = execFileSync('pgrep', ['-P', String(before.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const children = execFileSync('pgrep', ['-P', String(before.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
     for (const pid of children) process.kill(pid, 'SIGSTOP'); // frozen: they will not notice the postmaster's death
     process.kill(before.pid!, 'SIGKILL');
     lines.length = 0;

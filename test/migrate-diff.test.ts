@@ -38,7 +38,12 @@ describe('migrate diff', () => {
 
     const json = await diff(url, '--json');
     expect(json.code).toBe(0);
-    expect(json.json()).toMatchObject({ ok: true, command: 'migrate diff', data: { differences: [], live: { pendingMigrations: [] }, schema: null }, error: null });
+    expect(json.json()).toMatchObject({
+      ok: true,
+      command: 'migrate diff',
+      data: { differences: [], live: { pendingMigrations: [] }, schema: null },
+      error: null,
+    });
   });
 
   it('reports a changed column type as exactly one difference', async () => {
@@ -53,7 +58,12 @@ describe('migrate diff', () => {
     const json = await diff(url, '--json');
     expect(json.code).toBe(1);
     expect(json.json().data.differences).toEqual([
-      { kind: 'column', object: 'tasks.title', table: 'tasks', message: 'column tasks.title: live character varying(250), migrations say character varying(200)' },
+      {
+        kind: 'column',
+        object: 'tasks.title',
+        table: 'tasks',
+        message: 'column tasks.title: live character varying(250), migrations say character varying(200)',
+      },
     ]);
     expect(json.json().error.code).toBe('SCHEMA_DRIFT');
   });
@@ -61,7 +71,10 @@ describe('migrate diff', () => {
   it('reports a dropped CHECK constraint, a changed foreign key and an extra enum label, each once', async () => {
     const url = await migratedDatabase();
     await query(url, 'alter table tasks drop constraint tasks_title_length_check');
-    await query(url, 'alter table tasks drop constraint tasks_user_id_fkey, add constraint tasks_user_id_fkey foreign key (user_id) references "user"(id) on delete restrict on update cascade');
+    await query(
+      url,
+      'alter table tasks drop constraint tasks_user_id_fkey, add constraint tasks_user_id_fkey foreign key (user_id) references "user"(id) on delete restrict on update cascade',
+    );
     await query(url, "alter type task_status add value 'archived'");
 
     const result = await diff(url, '--json');

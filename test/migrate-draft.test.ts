@@ -56,14 +56,22 @@ describe('migrate create --from-schema', () => {
     expect(up).toMatch(/CHECK tasks_completed_at_check on tasks/);
     expect(report.migration.destructive).toEqual([]);
     // The draft is linted as it will run: its new index on tasks would be built under a write-blocking lock.
-    expect(report.lintFindings).toContainEqual(expect.objectContaining({ rule: 'index-without-concurrently', severity: 'error', location: expect.stringMatching(/_archive_tasks\/migration\.sql:\d+:1$/) }));
+    expect(report.lintFindings).toContainEqual(
+      expect.objectContaining({
+        rule: 'index-without-concurrently',
+        severity: 'error',
+        location: expect.stringMatching(/_archive_tasks\/migration\.sql:\d+:1$/),
+      }),
+    );
     // The engine wraps the enum's rebuild in BEGIN/COMMIT; the migration is already one transaction.
     expect(down).not.toMatch(/^\s*(BEGIN|COMMIT)\s*;/im);
     expect(down.split('\n')[0]).toMatch(/^-- DESTRUCTIVE: 2 steps/);
     expect(report.down.destructive.map((step: { kind: string }) => step.kind)).toEqual(['type-change', 'drop-column']);
 
     const database = await createTestDatabase('draftapply');
-    await expect(cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir, '--to', '20261203000000_better_auth_users')).resolves.toMatchObject({ code: 0 });
+    await expect(cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir, '--to', '20261203000000_better_auth_users')).resolves.toMatchObject({
+      code: 0,
+    });
     const before = await catalogSnapshot(database);
     expect((await cli(database, 'migrate', 'up', '--migrations-dir', migrationsDir)).code).toBe(0);
     const applied = await catalogSnapshot(database);
@@ -77,12 +85,17 @@ describe('migrate create --from-schema', () => {
   });
 
   it('flags a renamed column at the very top of both files, with the RENAME to use instead', async () => {
-    const migrationsDir = await projectCopy((schema) => schema.replace('  description String?      @db.VarChar(1000)', '  details     String?      @map("details") @db.VarChar(1000)'));
+    const migrationsDir = await projectCopy((schema) =>
+      schema.replace('  description String?      @db.VarChar(1000)', '  details     String?      @map("details") @db.VarChar(1000)'),
+    );
     const drafted = await cli(serverUrl, 'migrate', 'create', 'rename_description', '--from-schema', '--migrations-dir', migrationsDir);
     expect(drafted.code).toBe(0);
     expect(drafted.stdout).toMatch(/migration\.sql has 1 destructive step/);
     const folder = await draftedFolder(migrationsDir);
-    for (const [file, from, to] of [['migration.sql', 'description', 'details'], ['down.sql', 'details', 'description']]) {
+    for (const [file, from, to] of [
+      ['migration.sql', 'description', 'details'],
+      ['down.sql', 'details', 'description'],
+    ]) {
       const sql = await readFile(join(folder, file as string), 'utf8');
       expect(sql.split('\n')[0], file).toMatch(/^-- DESTRUCTIVE: 1 step below can lose data/);
       expect(sql, file).toContain(`ALTER TABLE "tasks" RENAME COLUMN "${from}" TO "${to}"`);
@@ -90,7 +103,9 @@ describe('migrate create --from-schema', () => {
   });
 
   it('makes a draft that uses a new enum value a no-transaction migration, which applies and matches schema.prisma', async () => {
-    const migrationsDir = await projectCopy((schema) => schema.replace('TaskPriority @default(medium)', 'TaskPriority @default(urgent)').replace('  high\n', '  high\n  urgent\n'));
+    const migrationsDir = await projectCopy((schema) =>
+      schema.replace('TaskPriority @default(medium)', 'TaskPriority @default(urgent)').replace('  high\n', '  high\n  urgent\n'),
+    );
     const drafted = await cli(serverUrl, 'migrate', 'create', 'urgent_default', '--from-schema', '--migrations-dir', migrationsDir, '--json');
     expect(drafted.json().data.migration.noTransaction).toBe(true);
     const sql = await readFile(join(await draftedFolder(migrationsDir), 'migration.sql'), 'utf8');

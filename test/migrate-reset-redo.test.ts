@@ -41,11 +41,21 @@ describe('migrate reset', () => {
     // Another tool's tables, one with a foreign key onto Better Auth's user table; no external-tables setting.
     await query(url, `${EXTERNAL_SQL} alter table "member" add column "userId" text references "user" (id); ${EXTERNAL_ROWS}`);
     const withTool = await catalogSnapshot(url);
-    await query(url, `insert into "user" (id, email, name) values ('someone', 'someone@example.com', 'Someone'); create table scratch (id int); create type mood as enum ('ok'); create function f() returns int language sql as 'select 1'; create view v as select * from scratch; create view my_tasks as select * from tasks;`);
+    await query(
+      url,
+      `insert into "user" (id, email, name) values ('someone', 'someone@example.com', 'Someone'); create table scratch (id int); create type mood as enum ('ok'); create function f() returns int language sql as 'select 1'; create view v as select * from scratch; create view my_tasks as select * from tasks;`,
+    );
     const result = await runCli(['migrate', 'reset', '--yes', '--json'], { env: { DATABASE_URL: url } });
     expect(result.code, result.stderr).toBe(0);
     const { dropped, kept, applied } = result.json().data;
-    expect(dropped).toEqual(expect.arrayContaining([{ kind: 'table', name: 'user' }, { kind: 'table', name: 'tasks' }, { kind: 'table', name: '_prisma_migrations' }, { kind: 'view', name: 'my_tasks', cascaded: true }]));
+    expect(dropped).toEqual(
+      expect.arrayContaining([
+        { kind: 'table', name: 'user' },
+        { kind: 'table', name: 'tasks' },
+        { kind: 'table', name: '_prisma_migrations' },
+        { kind: 'view', name: 'my_tasks', cascaded: true },
+      ]),
+    );
     expect(dropped.map((object: { name: string }) => object.name)).not.toEqual(expect.arrayContaining(['scratch']));
     expect(kept).toEqual([
       'function f (no migration creates it)',
@@ -80,11 +90,24 @@ describe('migrate reset', () => {
     expect(unknown.json().error.message).toContain('"Scratch"');
     expect(await catalogSnapshot(url)).toEqual(before);
 
-    const result = await runCli(['migrate', 'reset', '--yes', '--drop', 'scratch', '--drop', 'v', '--drop', 'audit_log', '--json'], { env: { DATABASE_URL: url } });
+    const result = await runCli(['migrate', 'reset', '--yes', '--drop', 'scratch', '--drop', 'v', '--drop', 'audit_log', '--json'], {
+      env: { DATABASE_URL: url },
+    });
     expect(result.code, result.stderr).toBe(0);
     const { dropped, kept } = result.json().data;
-    expect(dropped).toEqual(expect.arrayContaining([{ kind: 'table', name: 'scratch' }, { kind: 'table', name: 'audit_log' }, { kind: 'view', name: 'v', cascaded: true }]));
-    expect(kept).toEqual(['table member (no migration creates it)', 'table organization (no migration creates it)', 'type audit_action (no migration creates it)', 'type slug (no migration creates it)']);
+    expect(dropped).toEqual(
+      expect.arrayContaining([
+        { kind: 'table', name: 'scratch' },
+        { kind: 'table', name: 'audit_log' },
+        { kind: 'view', name: 'v', cascaded: true },
+      ]),
+    );
+    expect(kept).toEqual([
+      'table member (no migration creates it)',
+      'table organization (no migration creates it)',
+      'type audit_action (no migration creates it)',
+      'type slug (no migration creates it)',
+    ]);
     expect(await query(url, "select count(*)::int as n from pg_class where relname in ('scratch', 'audit_log')")).toEqual([{ n: 0 }]);
     expect(await query(url, 'select "id" from "organization"')).toEqual([{ id: 'o1' }]);
   });

@@ -27,7 +27,10 @@ async function projectWithTwoMigrations(): Promise<string> {
   temporaryDirs.push(dir);
   await cp(PRISMA_DIR, join(dir, 'prisma'), { recursive: true });
   const migrationsDir = join(dir, 'prisma', 'migrations');
-  await addMigration(migrationsDir, SECOND, { up: 'ALTER TABLE "tasks" ADD COLUMN "archived_at" TIMESTAMPTZ(6);\n', down: 'ALTER TABLE "tasks" DROP COLUMN "archived_at";\n' });
+  await addMigration(migrationsDir, SECOND, {
+    up: 'ALTER TABLE "tasks" ADD COLUMN "archived_at" TIMESTAMPTZ(6);\n',
+    down: 'ALTER TABLE "tasks" DROP COLUMN "archived_at";\n',
+  });
   return migrationsDir;
 }
 
@@ -38,7 +41,11 @@ async function builtByHand(url: string, migrationsDir: string, names: string[]):
   for (const name of names) await query(url, await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8'));
 }
 
-const history = (url: string) => query(url, 'select migration_name, logs, started_at, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at, migration_name');
+const history = (url: string) =>
+  query(
+    url,
+    'select migration_name, logs, started_at, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at, migration_name',
+  );
 
 /** What Prisma's own engine (its WASM build's diagnoseMigrationHistory) reads from the history and the folder. */
 async function prismaDiagnosis(url: string, migrationsDir: string) {
@@ -46,10 +53,17 @@ async function prismaDiagnosis(url: string, migrationsDir: string) {
   return withSchemaEngine(parseDatabaseUrl(url), schemaPath, await readFile(schemaPath, 'utf8'), async (engine) => {
     const names = (await readdir(migrationsDir)).filter((entry) => /^\d{14}_/.test(entry)).sort();
     const migrationDirectories = await Promise.all(
-      names.map(async (name) => ({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8') } } })),
+      names.map(async (name) => ({
+        path: name,
+        migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8') } },
+      })),
     );
     const lockfile = { path: 'migration_lock.toml', content: await readFile(join(migrationsDir, 'migration_lock.toml'), 'utf8') };
-    return engine.diagnoseMigrationHistory({ migrationsList: { baseDir: migrationsDir, lockfile, shadowDbInitScript: '', migrationDirectories }, optInToShadowDatabase: false, filters: { externalTables: [], externalEnums: [] } });
+    return engine.diagnoseMigrationHistory({
+      migrationsList: { baseDir: migrationsDir, lockfile, shadowDbInitScript: '', migrationDirectories },
+      optInToShadowDatabase: false,
+      filters: { externalTables: [], externalEnums: [] },
+    });
   });
 }
 
@@ -91,7 +105,10 @@ describe('migrate resolve', () => {
   it('--rolled-back marks a failed no-transaction migration, says what may be left, and Prisma agrees', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     const broken = '20261202000000_broken';
-    await addMigration(migrationsDir, broken, { up: '-- todo-db: no-transaction\nCREATE TABLE "left_behind" (id int);\nSELECT 1/0;\n', down: 'DROP TABLE "left_behind";\n' });
+    await addMigration(migrationsDir, broken, {
+      up: '-- todo-db: no-transaction\nCREATE TABLE "left_behind" (id int);\nSELECT 1/0;\n',
+      down: 'DROP TABLE "left_behind";\n',
+    });
     const url = await createTestDatabase('resolverolledback');
     const failed = await cli(url, 'migrate', 'up', '--migrations-dir', migrationsDir);
     expect(failed.code).toBe(1);
@@ -117,7 +134,9 @@ describe('migrate resolve', () => {
   it('names a migration the folder does not hold as a usage error, before it needs the database', async () => {
     const migrationsDir = await projectWithTwoMigrations();
     // Nothing listens on port 1: only the folder is read.
-    const result = await runCli(['migrate', 'resolve', '--applied', '20990101000000_no_such', '--migrations-dir', migrationsDir, '--json'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } });
+    const result = await runCli(['migrate', 'resolve', '--applied', '20990101000000_no_such', '--migrations-dir', migrationsDir, '--json'], {
+      env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
+    });
     expect([result.code, result.json().error.code]).toEqual([2, 'MIGRATION_NOT_FOUND']);
   });
 });
@@ -161,7 +180,9 @@ describe('migrate baseline', () => {
     const result = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir, '--json');
     expect(result.code).toBe(1);
     expect(result.json().error.code).toBe('BASELINE_NO_MATCH');
-    expect(result.json().data.differences.map((d: { message: string }) => d.message)).toEqual(['column tasks.legacy_flag: in the live database, not in the migrations']);
+    expect(result.json().data.differences.map((d: { message: string }) => d.message)).toEqual([
+      'column tasks.legacy_flag: in the live database, not in the migrations',
+    ]);
     expect(await catalogSnapshot(url)).toEqual(before);
     const text = await cli(url, 'migrate', 'baseline', '--migrations-dir', migrationsDir);
     expect(text.stdout).toMatch(/nothing was recorded\. Closest: after 20261203000000_better_auth_users/);

@@ -14,7 +14,11 @@ describe('results on failure', () => {
     const url = await createTestDatabase('results');
     const json = await runCli(['migrate', 'up', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
     expect(json.code).toBe(1);
-    expect(json.json()).toMatchObject({ ok: false, data: { verb: 'applied', done: ['20260101000000_a'], failed: '20260102000000_broken', notRun: ['20260103000000_c'] }, error: { code: 'MIGRATION_FAILED' } });
+    expect(json.json()).toMatchObject({
+      ok: false,
+      data: { verb: 'applied', done: ['20260101000000_a'], failed: '20260102000000_broken', notRun: ['20260103000000_c'] },
+      error: { code: 'MIGRATION_FAILED' },
+    });
     const text = await runCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     expect(text.code).toBe(1);
     // The first one is applied now, so this run starts at the broken one.
@@ -40,7 +44,8 @@ describe('results on success', () => {
     const names = ['20260101000000_a', '20260102000000_b'];
     const dir = await migrationsFolder({ [names[0] as string]: tableMigration('a'), [names[1] as string]: tableMigration('b') });
     const url = await createTestDatabase('resultsok');
-    const run = async (...args: string[]) => (await runCli(['migrate', ...args, '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } })).json().data.results;
+    const run = async (...args: string[]) =>
+      (await runCli(['migrate', ...args, '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } })).json().data.results;
     expect(await run('up', '--dry-run')).toEqual({ verb: 'applied', done: [], failed: null, notRun: names });
     expect(await run('up')).toEqual({ verb: 'applied', done: names, failed: null, notRun: [] });
     expect(await run('up')).toEqual({ verb: 'applied', done: [], failed: null, notRun: [] });

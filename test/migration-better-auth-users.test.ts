@@ -33,9 +33,18 @@ async function oldDatabase(prefix: string): Promise<string> {
   await migrator(url).up({ to: INIT });
   for (const [n, user] of OLD_USERS.entries()) {
     await query(url, 'insert into users (id, email, password_hash, name, email_verified, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)', [
-      user.id, user.email, await bcrypt.hash(user.password, 4), user.name, n % 2 === 0, new Date(Date.UTC(2026, 0, n + 1)),
+      user.id,
+      user.email,
+      await bcrypt.hash(user.password, 4),
+      user.name,
+      n % 2 === 0,
+      new Date(Date.UTC(2026, 0, n + 1)),
     ]);
-    await query(url, `insert into tasks (user_id, title, status, tags, created_at) select $1, 'task ' || i || ' of ' || $2, case when i = 1 then 'completed' else 'pending' end::task_status, array['t' || i], now() - i * interval '1 day' from generate_series(1, $3::int) i`, [user.id, user.email, n + 1]);
+    await query(
+      url,
+      `insert into tasks (user_id, title, status, tags, created_at) select $1, 'task ' || i || ' of ' || $2, case when i = 1 then 'completed' else 'pending' end::task_status, array['t' || i], now() - i * interval '1 day' from generate_series(1, $3::int) i`,
+      [user.id, user.email, n + 1],
+    );
   }
   return url;
 }
@@ -44,14 +53,18 @@ async function oldDatabase(prefix: string): Promise<string> {
 async function everything(url: string) {
   return {
     catalog: await catalogSnapshot(url),
-    columns: await query(url, `select table_name, column_name, ordinal_position, data_type, is_nullable, column_default from information_schema.columns where table_schema = 'public' and table_name <> '_prisma_migrations' order by 1, 3`),
+    columns: await query(
+      url,
+      `select table_name, column_name, ordinal_position, data_type, is_nullable, column_default from information_schema.columns where table_schema = 'public' and table_name <> '_prisma_migrations' order by 1, 3`,
+    ),
     indexes: await query(url, `select indexdef from pg_indexes where schemaname = 'public' order by 1`),
     users: await query(url, 'select * from users order by email'),
     tasks: await query(url, 'select * from tasks order by id'),
   };
 }
 
-const ownersOf = (url: string, table: 'users' | '"user"') => query(url, `select u.email, count(*)::int as tasks from tasks t join ${table} u on u.id::text = t.user_id::text group by u.email order by u.email`);
+const ownersOf = (url: string, table: 'users' | '"user"') =>
+  query(url, `select u.email, count(*)::int as tasks from tasks t join ${table} u on u.id::text = t.user_id::text group by u.email order by u.email`);
 
 describe(`${MOVE}: todo-db's users become Better Auth's`, () => {
   it('moves every user with their password and every task with its owner; down restores the old schema and rows', async () => {
@@ -81,7 +94,7 @@ describe(`${MOVE}: todo-db's users become Better Auth's`, () => {
     expect(await everything(url)).toEqual(before);
   });
 
-  it("adopts the tables Better Auth made itself: its users keep their ids, and a todo-db user with the same email is that user", async () => {
+  it('adopts the tables Better Auth made itself: its users keep their ids, and a todo-db user with the same email is that user', async () => {
     const url = await oldDatabase('move_users_adopt');
     // Better Auth's own CLI migration, as the app ran it before todo-db owned these tables.
     const config = betterAuthConfig(url);

@@ -27,13 +27,18 @@ describe('migrate create names', () => {
     expect((await createMigration({ migrationsDir: dir, name: 'next', now: NOW })).name).toBe('20261202010006_next');
   });
 
-  it.each(['99991231235959_last_second', '21000101000000_next_century'])('refuses after %s, in the future, instead of an invalid or false name', async (newest) => {
-    const dir = await folderWith(newest);
-    const error = await codeOf(createMigration({ migrationsDir: dir, name: 'next', now: NOW }));
-    expect(error.code).toBe('MIGRATION_TIMESTAMP_IN_FUTURE');
-    expect(error.message).toBe(`The newest migration folder, ${newest}, is dated in the future (the UTC time now is 20261202010000), so a new migration cannot be named after it with a true timestamp.`);
-    expect(error.hint).toMatch(/Rename that folder/);
-  });
+  it.each(['99991231235959_last_second', '21000101000000_next_century'])(
+    'refuses after %s, in the future, instead of an invalid or false name',
+    async (newest) => {
+      const dir = await folderWith(newest);
+      const error = await codeOf(createMigration({ migrationsDir: dir, name: 'next', now: NOW }));
+      expect(error.code).toBe('MIGRATION_TIMESTAMP_IN_FUTURE');
+      expect(error.message).toBe(
+        `The newest migration folder, ${newest}, is dated in the future (the UTC time now is 20261202010000), so a new migration cannot be named after it with a true timestamp.`,
+      );
+      expect(error.hint).toMatch(/Rename that folder/);
+    },
+  );
 
   it('refuses after a folder whose timestamp is not a real date (it gave "Invalid time value")', async () => {
     const dir = await folderWith('20991399000000_month_13');

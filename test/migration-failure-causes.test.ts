@@ -8,7 +8,8 @@ import { migrationsFolder, query } from './helpers/migrations.js';
  * Issue 21 item 6: a failed migration's --json error carries PostgreSQL's SQLSTATE and a cause code a machine can
  * act on (CI retries on these), and a timeout its value and where it was set.
  */
-const up = (url: string, dir: string, ...args: string[]) => runCli(['migrate', 'up', '--migrations-dir', dir, '--json', ...args], { env: { DATABASE_URL: url } });
+const up = (url: string, dir: string, ...args: string[]) =>
+  runCli(['migrate', 'up', '--migrations-dir', dir, '--json', ...args], { env: { DATABASE_URL: url } });
 const one = (up: string) => migrationsFolder({ '20260101000001_m': { up } });
 
 async function holding(url: string, sql: string): Promise<pg.Client> {
@@ -34,13 +35,17 @@ describe('causes a machine can read, inside MIGRATION_FAILED', () => {
     });
   });
 
-  it("a lock timeout the file set itself: its value and line", async () => {
+  it('a lock timeout the file set itself: its value and line', async () => {
     const url = await createTestDatabase('cause');
     await query(url, 'create table busy (id int)');
     const holder = await holding(url, 'begin; lock table busy in access share mode');
     const result = await up(url, await one("-- short, on purpose\nset local lock_timeout = '150ms';\nalter table busy add column extra int;\n"));
     await holder.end();
-    expect(result.json().error).toMatchObject({ sqlstate: '55P03', cause: 'lock_timeout', setting: { name: 'lock_timeout', value: '150ms', source: 'set in migration.sql, line 2' } });
+    expect(result.json().error).toMatchObject({
+      sqlstate: '55P03',
+      cause: 'lock_timeout',
+      setting: { name: 'lock_timeout', value: '150ms', source: 'set in migration.sql, line 2' },
+    });
   });
 
   it('a statement timeout set on the database: 57014, statement_timeout, its value and that the database set it', async () => {
@@ -59,7 +64,11 @@ describe('causes a machine can read, inside MIGRATION_FAILED', () => {
   it('a statement timeout the file set: its value and line', async () => {
     const url = await createTestDatabase('cause');
     const result = await up(url, await one("set statement_timeout = '50ms';\nselect pg_sleep(2);\n"));
-    expect(result.json().error).toMatchObject({ sqlstate: '57014', cause: 'statement_timeout', setting: { name: 'statement_timeout', value: '50ms', source: 'set in migration.sql, line 1' } });
+    expect(result.json().error).toMatchObject({
+      sqlstate: '57014',
+      cause: 'statement_timeout',
+      setting: { name: 'statement_timeout', value: '50ms', source: 'set in migration.sql, line 1' },
+    });
   });
 
   it('a deadlock with another session: 40P01, deadlock', async () => {
@@ -71,7 +80,10 @@ describe('causes a machine can read, inside MIGRATION_FAILED', () => {
     const running = up(url, await one('lock table a in exclusive mode;\nlock table b in exclusive mode;\n'));
     // Once the migration holds a and waits for b, the other session asks for a: a cycle.
     for (;;) {
-      const [row] = await query<{ n: number }>(url, "select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'b' and not l.granted");
+      const [row] = await query<{ n: number }>(
+        url,
+        "select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'b' and not l.granted",
+      );
       if (row?.n) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

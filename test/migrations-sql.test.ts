@@ -11,7 +11,10 @@ import { addMigration, migrationsFolder, query, tableMigration } from './helpers
 /** Issue #10: SQL that PostgreSQL itself accepts or refuses, as a new user writes it. */
 
 const migrate = (url: string, dir: string, ...args: string[]) => runCli(['migrate', ...args, '--migrations-dir', dir], { env: { DATABASE_URL: url } });
-const tables = async (url: string) => (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map((row) => row.relname);
+const tables = async (url: string) =>
+  (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map(
+    (row) => row.relname,
+  );
 const history = (url: string) => query(url, 'select migration_name, finished_at, rolled_back_at, logs from public._prisma_migrations order by started_at');
 const historyExists = async (url: string) => (await query(url, "select to_regclass('public._prisma_migrations') as t"))[0].t !== null;
 
@@ -54,7 +57,9 @@ describe('transaction control is refused before anything runs', () => {
 
   it('a COMMIT in down.sql is refused before the rollback starts; status stays truthful', async () => {
     const url = await createTestDatabase('sqltx');
-    const dir = await migrationsFolder({ '20260101000001_a': { up: 'create table a (id int);\ncreate table b (id int);\n', down: 'drop table b;\ncommit;\ndrop table a;\n' } });
+    const dir = await migrationsFolder({
+      '20260101000001_a': { up: 'create table a (id int);\ncreate table b (id int);\n', down: 'drop table b;\ncommit;\ndrop table a;\n' },
+    });
     expect((await migrate(url, dir, 'up')).code).toBe(0);
     const down = await migrate(url, dir, 'down', '--json');
     expect(down.code).toBe(2);
@@ -81,11 +86,27 @@ describe('transaction control is refused before anything runs', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query('create table t (id int); create index t_id on t (id); create schema s');
-    const statements = ['create index concurrently i on t (id)', 'drop index concurrently t_id', 'reindex (concurrently) table t', 'reindex table concurrently t', 'reindex schema s', 'vacuum t', 'cluster', 'alter system set work_mem = 1', 'create database x', "create tablespace x location '/nonexistent'", 'drop tablespace x', 'drop database x'];
+    const statements = [
+      'create index concurrently i on t (id)',
+      'drop index concurrently t_id',
+      'reindex (concurrently) table t',
+      'reindex table concurrently t',
+      'reindex schema s',
+      'vacuum t',
+      'cluster',
+      'alter system set work_mem = 1',
+      'create database x',
+      "create tablespace x location '/nonexistent'",
+      'drop tablespace x',
+      'drop database x',
+    ];
     try {
       for (const statement of statements) {
         await client.query('begin');
-        const code = await client.query(statement).then(() => 'ok', (error: { code?: string }) => error.code);
+        const code = await client.query(statement).then(
+          () => 'ok',
+          (error: { code?: string }) => error.code,
+        );
         await client.query('rollback');
         expect([statement, code]).toEqual([statement, '25001']);
       }
@@ -99,8 +120,11 @@ describe('each migration starts from the same session', () => {
   /** Every relation outside the system schemas with its owner, and what the later migrations saw of the session. */
   const snapshot = async (url: string) => ({
     relations: (
-      await query(url, `select n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' owner=' || pg_get_userbyid(c.relowner) as line from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast_temp%' order by 1`)
+      await query(
+        url,
+        `select n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' owner=' || pg_get_userbyid(c.relowner) as line from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg_temp%' and n.nspname not like 'pg_toast_temp%' order by 1`,
+      )
     ).map((row) => row.line),
     observed: await query(url, 'select * from public.observed order by step'),
     history: (await history(url)).map((row) => [row.migration_name, row.finished_at !== null, row.rolled_back_at !== null]),
@@ -109,7 +133,8 @@ describe('each migration starts from the same session', () => {
   it('search_path, role, settings and temporary tables set by one migration reach neither the next, nor the history: one run equals one run per migration', async () => {
     const role = `mig_owner_${randomBytes(4).toString('hex')}`;
     await adminQuery(`create role ${role} nologin`);
-    const observe = (step: number) => `insert into public.observed select ${step}, current_setting('work_mem'), current_user::text, current_schema()::text, to_regclass('pg_temp.scratch') is not null;\n`;
+    const observe = (step: number) =>
+      `insert into public.observed select ${step}, current_setting('work_mem'), current_user::text, current_schema()::text, to_regclass('pg_temp.scratch') is not null;\n`;
     const migrations = {
       '20260101000001_leaky': {
         up: `create schema elsewhere authorization ${role};\ngrant create on schema public to ${role};\ncreate table public.observed (step int, work_mem text, who text, schema text, temp_visible boolean);\ngrant insert on public.observed to ${role};\nset search_path = elsewhere;\nset role ${role};\nset work_mem = '7MB';\ncreate temp table scratch (id int);\ncreate table in_elsewhere (id int);\n${observe(1)}`,
@@ -129,7 +154,15 @@ describe('each migration starts from the same session', () => {
     const expected = await snapshot(together);
     expect(await snapshot(oneByOne)).toEqual(expected);
     const user = (await query(together, 'select session_user::text as u'))[0].u;
-    expect(expected.relations).toEqual(expect.arrayContaining([`elsewhere.in_elsewhere r owner=${role}`, `elsewhere.from_notx r owner=${role}`, `public.plain r owner=${user}`, `public.last r owner=${user}`, `public._prisma_migrations r owner=${user}`]));
+    expect(expected.relations).toEqual(
+      expect.arrayContaining([
+        `elsewhere.in_elsewhere r owner=${role}`,
+        `elsewhere.from_notx r owner=${role}`,
+        `public.plain r owner=${user}`,
+        `public.last r owner=${user}`,
+        `public._prisma_migrations r owner=${user}`,
+      ]),
+    );
     const workMem = (await query(together, "select current_setting('work_mem') as w"))[0].w;
     expect(expected.observed).toEqual([
       { step: 1, work_mem: '7MB', who: role, schema: 'elsewhere', temp_visible: true },
@@ -143,7 +176,7 @@ describe('each migration starts from the same session', () => {
 describe('PostgreSQL splits the statements', () => {
   it('a BEGIN ATOMIC function body is a function, not transaction control', async () => {
     const url = await createTestDatabase('sqlsplit');
-    const body = "create function add_one(i int) returns int language sql\nbegin atomic\n  select i + 1;\nend;\ncreate table uses_it (n int default 1);\n";
+    const body = 'create function add_one(i int) returns int language sql\nbegin atomic\n  select i + 1;\nend;\ncreate table uses_it (n int default 1);\n';
     const dir = await migrationsFolder({ '20260101000001_atomic': { up: body } });
     const result = await migrate(url, dir, 'up');
     expect(result.code, result.stderr).toBe(0);
@@ -152,7 +185,8 @@ describe('PostgreSQL splits the statements', () => {
 
   it("E'it\\'s; fine' in a no-transaction migration is one statement, and nothing is cut at its semicolon", async () => {
     const url = await createTestDatabase('sqlsplit');
-    const up = "-- todo-db: no-transaction\ncreate table notes (body text);\ninsert into notes values (E'it\\'s; fine');\ncreate index concurrently notes_body on notes (body);\n";
+    const up =
+      "-- todo-db: no-transaction\ncreate table notes (body text);\ninsert into notes values (E'it\\'s; fine');\ncreate index concurrently notes_body on notes (body);\n";
     const dir = await migrationsFolder({ '20260101000001_escaped': { up } });
     const result = await migrate(url, dir, 'up');
     expect(result.code, result.stderr).toBe(0);
@@ -175,7 +209,10 @@ describe('encoding', () => {
     const url = await createTestDatabase('sqlenc');
     const dir = await migrationsFolder({ '20260101000001_fine': tableMigration('fine') });
     await mkdir(join(dir, '20260101000002_latin1'));
-    await writeFile(join(dir, '20260101000002_latin1', 'migration.sql'), Buffer.concat([Buffer.from("create table caf (name text);\ninsert into caf values ('caf"), Buffer.from([0xe9]), Buffer.from("');\n")]));
+    await writeFile(
+      join(dir, '20260101000002_latin1', 'migration.sql'),
+      Buffer.concat([Buffer.from("create table caf (name text);\ninsert into caf values ('caf"), Buffer.from([0xe9]), Buffer.from("');\n")]),
+    );
     const result = await migrate(url, dir, 'up', '--json');
     expect(result.code).toBe(2);
     expect(result.json().error.code).toBe('MIGRATION_INVALID');
@@ -187,11 +224,14 @@ describe('encoding', () => {
 describe('every failure names file:line:column, and the hint fits the cause', () => {
   it('a failed cast without a position points at its statement', async () => {
     const url = await createTestDatabase('sqlerr');
-    const up = "create table amounts (raw text);\ninsert into amounts values ('12'), ('twelve');\n\nalter table amounts\n  alter column raw type int using raw::int;\n";
+    const up =
+      "create table amounts (raw text);\ninsert into amounts values ('12'), ('twelve');\n\nalter table amounts\n  alter column raw type int using raw::int;\n";
     const dir = await migrationsFolder({ '20260101000001_cast': { up } });
     const result = await migrate(url, dir, 'up', '--json');
     expect(result.code).toBe(1);
-    expect(result.json().error.message).toMatch(/^\S*20260101000001_cast\/migration\.sql:4:1: invalid input syntax for type integer: "twelve" \(SQLSTATE 22P02\)\n {2}4 \| alter table amounts/);
+    expect(result.json().error.message).toMatch(
+      /^\S*20260101000001_cast\/migration\.sql:4:1: invalid input syntax for type integer: "twelve" \(SQLSTATE 22P02\)\n {2}4 \| alter table amounts/,
+    );
   });
 
   it('a no-transaction migration and a down.sql report the line of their failing statement', async () => {
@@ -258,7 +298,10 @@ describe('a migration in progress is not a failure', () => {
     const url = await createTestDatabase('sqlrun');
     const dir = await migrationsFolder({ '20260101000001_a': tableMigration('a'), '20260101000002_b': { up: '-- todo-db: no-transaction\nselect 1;\n' } });
     expect((await migrate(url, dir, 'up', '--to', '20260101000001_a')).code).toBe(0);
-    await query(url, "insert into public._prisma_migrations (id, checksum, migration_name, started_at) values ('x', 'x', '20260101000002_b', clock_timestamp())");
+    await query(
+      url,
+      "insert into public._prisma_migrations (id, checksum, migration_name, started_at) values ('x', 'x', '20260101000002_b', clock_timestamp())",
+    );
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
     await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -279,7 +322,11 @@ describe('a migration in progress is not a failure', () => {
   it('a second `migrate up` during a no-transaction migration waits for the lock and then finds it applied', async () => {
     const url = await createTestDatabase('sqlrun');
     const database = new URL(url).pathname.slice(1);
-    const dir = await migrationsFolder({ '20260101000001_slow': { up: '-- todo-db: no-transaction\ncreate table slow (id int);\nselect pg_sleep(3);\ncreate index concurrently slow_id on slow (id);\n' } });
+    const dir = await migrationsFolder({
+      '20260101000001_slow': {
+        up: '-- todo-db: no-transaction\ncreate table slow (id int);\nselect pg_sleep(3);\ncreate index concurrently slow_id on slow (id);\n',
+      },
+    });
     const first = startCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } });
     // Inside pg_sleep: the history row is written and unfinished.
     for (let i = 0; i < 400; i++) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm, symlink, writeFile, mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,7 +23,10 @@ interface HistoryRow {
 }
 
 const history = (url: string) => query<HistoryRow>(url, 'select * from _prisma_migrations order by started_at');
-const tables = async (url: string) => (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map((row) => row.relname);
+const tables = async (url: string) =>
+  (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace order by 1")).map(
+    (row) => row.relname,
+  );
 
 describe('migrate up, status, down', () => {
   it('applies in folder order, records Prisma-compatible history, and rolls back', async () => {
@@ -40,7 +43,13 @@ describe('migrate up, status, down', () => {
 
     const rows = await history(url);
     const firstSql = await readFile(join(dir, '20260101000001_first', 'migration.sql'));
-    expect(rows[0]).toMatchObject({ migration_name: '20260101000001_first', checksum: createHash('sha256').update(firstSql).digest('hex'), applied_steps_count: 1, logs: null, rolled_back_at: null });
+    expect(rows[0]).toMatchObject({
+      migration_name: '20260101000001_first',
+      checksum: createHash('sha256').update(firstSql).digest('hex'),
+      applied_steps_count: 1,
+      logs: null,
+      rolled_back_at: null,
+    });
     expect(rows[0]?.finished_at).toBeInstanceOf(Date);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]!.started_at.getTime()).toBeLessThan(rows[1]!.started_at.getTime());
@@ -66,7 +75,9 @@ describe('migrate up, status, down', () => {
   it('migrations sent together share now() and statement_timestamp(); clock_timestamp() moves, and a no-transaction one has its own (docs/migrations.md)', async () => {
     const url = await createTestDatabase('mig');
     // pg_sleep makes each clock_timestamp() later than the one before, whatever the clock's resolution.
-    const stamp = (n: number) => ({ up: `select pg_sleep(0.01);\ninsert into stamps values (${n}, now(), transaction_timestamp(), statement_timestamp(), clock_timestamp());\n` });
+    const stamp = (n: number) => ({
+      up: `select pg_sleep(0.01);\ninsert into stamps values (${n}, now(), transaction_timestamp(), statement_timestamp(), clock_timestamp());\n`,
+    });
     const dir = await migrationsFolder({
       '20260101000001_stamps': { up: 'create table stamps (n int, now timestamptz, transaction timestamptz, statement timestamptz, clock timestamptz);\n' },
       '20260101000002_first': stamp(1),
@@ -76,7 +87,10 @@ describe('migrate up, status, down', () => {
     });
     const result = await migrate(url, dir, 'up');
     expect(result.code, result.stderr).toBe(0);
-    const rows = await query<Record<'now' | 'transaction' | 'statement' | 'clock', string>>(url, 'select now::text, transaction::text, statement::text, clock::text from stamps order by n');
+    const rows = await query<Record<'now' | 'transaction' | 'statement' | 'clock', string>>(
+      url,
+      'select now::text, transaction::text, statement::text, clock::text from stamps order by n',
+    );
     const [first, second, third, alone] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
     // One message: every transaction in it starts at the time the server received it.
     for (const row of [first, second, third]) expect(row).toMatchObject({ now: first.now, transaction: first.now, statement: first.now });
@@ -86,7 +100,11 @@ describe('migrate up, status, down', () => {
 
   it('down --to rolls back everything after a migration; --steps counts', async () => {
     const url = await createTestDatabase('mig');
-    const dir = await migrationsFolder({ '20260101000001_a': tableMigration('a'), '20260101000002_b': tableMigration('b'), '20260101000003_c': tableMigration('c') });
+    const dir = await migrationsFolder({
+      '20260101000001_a': tableMigration('a'),
+      '20260101000002_b': tableMigration('b'),
+      '20260101000003_c': tableMigration('c'),
+    });
     await migrate(url, dir, 'up');
     expect((await migrate(url, dir, 'down', '--to', '20260101000001_a')).code).toBe(0);
     expect(await tables(url)).toEqual(['_prisma_migrations', 'a']);
@@ -118,7 +136,16 @@ describe('migrate up, status, down', () => {
 describe('a failing migration leaves nothing behind', () => {
   it('points at file:line:column of the failing statement, keeps no object, records the rollback, and a fixed version applies', async () => {
     const url = await createTestDatabase('mig');
-    const broken = ['create table kept_out (id int);', 'create index kept_out_idx on kept_out (id);', '', '-- a comment', 'insert into kept_out values (1);', '', '  alter table kept_out add column id int;', ''].join('\n');
+    const broken = [
+      'create table kept_out (id int);',
+      'create index kept_out_idx on kept_out (id);',
+      '',
+      '-- a comment',
+      'insert into kept_out values (1);',
+      '',
+      '  alter table kept_out add column id int;',
+      '',
+    ].join('\n');
     const dir = await migrationsFolder({ '20260101000001_broken': { up: broken, down: 'drop table kept_out;' } });
     const result = await migrate(url, dir, 'up');
     expect(result.code).toBe(1);
@@ -156,7 +183,10 @@ describe('a failing migration leaves nothing behind', () => {
     const url = await createTestDatabase('mig');
     const dir = await migrationsFolder({
       '20260101000001_table': tableMigration('things'),
-      '20260101000002_index': { up: '-- todo-db: no-transaction\ncreate index concurrently things_id_name_idx on things (id, name);\n', down: 'drop index things_id_name_idx;' },
+      '20260101000002_index': {
+        up: '-- todo-db: no-transaction\ncreate index concurrently things_id_name_idx on things (id, name);\n',
+        down: 'drop index things_id_name_idx;',
+      },
     });
     const result = await migrate(url, dir, 'up');
     expect(result.code, result.stderr).toBe(0);
@@ -341,7 +371,10 @@ describe('migrate create', () => {
     expect(second > first).toBe(true);
   });
 
-  it.each([['is a file', ''], ['is inside a file', 'sub']])('refuses a migrations folder that %s as bad usage, not a lost connection', async (_, below) => {
+  it.each([
+    ['is a file', ''],
+    ['is inside a file', 'sub'],
+  ])('refuses a migrations folder that %s as bad usage, not a lost connection', async (_, below) => {
     const file = join(await mkdtemp(join(tmpdir(), 'todo-db-create-')), 'migrations');
     await writeFile(file, '');
     const result = await runCli(['migrate', 'create', 'x', '--migrations-dir', join(file, below), '--json']);

@@ -32,7 +32,8 @@ describe('createMigrator', () => {
     const databaseUrl = await createTestDatabase('api');
     const migrationsDir = await migrationsFolder(MIGRATIONS);
     const migrator = createMigrator({ databaseUrl, migrationsDir });
-    const cli = async (...args: string[]) => (await runCli(['migrate', ...args, '--json', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: databaseUrl } })).json();
+    const cli = async (...args: string[]) =>
+      (await runCli(['migrate', ...args, '--json', '--migrations-dir', migrationsDir], { env: { DATABASE_URL: databaseUrl } })).json();
 
     const { value: before, printed } = await printedDuring(async () => {
       const pending = await migrator.status();
@@ -52,7 +53,9 @@ describe('createMigrator', () => {
 
     const down = await migrator.down({ steps: 2 });
     expect(down.rolledBack.map((step) => step.name)).toEqual(['20990103000000_projects', '20990102000000_labels']);
-    expect(await query(databaseUrl, "select to_regclass('public.labels') as labels, to_regclass('public.notes') as notes")).toEqual([{ labels: null, notes: 'notes' }]);
+    expect(await query(databaseUrl, "select to_regclass('public.labels') as labels, to_regclass('public.notes') as notes")).toEqual([
+      { labels: null, notes: 'notes' },
+    ]);
     expect((await cli('status')).data).toEqual(await migrator.status());
     expect((await migrator.status()).counts).toMatchObject({ applied: 1, 'rolled-back': 2 });
   });

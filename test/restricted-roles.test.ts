@@ -128,7 +128,7 @@ const CASES: Case[] = [
     hint: () => /disk, memory, connection limits/,
   },
   {
-    name: 'any other SQLSTATE, P0001 (raised by a trigger): PostgreSQL\'s words, not INTERNAL_ERROR',
+    name: "any other SQLSTATE, P0001 (raised by a trigger): PostgreSQL's words, not INTERNAL_ERROR",
     prepare: () => raiseOnUserInsert('P0001', 'users are frozen for maintenance'),
     args: ['seed-dev'],
     code: 'DATABASE_ERROR',
@@ -171,7 +171,9 @@ describe('a restricted role gets a code and a hint, never INTERNAL_ERROR', () =>
       const result = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: url } });
       const { error } = result.json();
       expect(error.code, result.stdout).toBe('STATEMENT_TIMEOUT');
-      expect(error.message).toMatch(/ran longer than statement_timeout allows \(statement_timeout = 300ms, set on the role \(ALTER ROLE \.\.\. SET, in pg_db_role_setting\)\)/);
+      expect(error.message).toMatch(
+        /ran longer than statement_timeout allows \(statement_timeout = 300ms, set on the role \(ALTER ROLE \.\.\. SET, in pg_db_role_setting\)\)/,
+      );
       expect(error.hint).toContain(`ALTER ROLE "${role}" RESET statement_timeout;`);
     } finally {
       await locker.query('rollback');

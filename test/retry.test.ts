@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retry, type AttemptFailure, type Clock } from '../src/db/retry.js';
+import { type AttemptFailure, type Clock, retry } from '../src/db/retry.js';
 
 /** Backoff on a fake clock and a scripted random source: exact delays, exact deadlines, no real waiting. */
 
@@ -36,7 +36,12 @@ describe('retry', () => {
     const clock = fakeClock();
     const randoms = [0.5, 0.25, 1, 0.1, 0.9];
     const events: AttemptFailure<{ transient: boolean }>[] = [];
-    const outcome = await retry(failing(clock, 5), transient, { maxAttempts: 10, deadlineMs: 1_000_000, baseDelayMs: 1000, maxDelayMs: 4000, random: () => randoms.shift() ?? 0, clock }, (event) => events.push(event));
+    const outcome = await retry(
+      failing(clock, 5),
+      transient,
+      { maxAttempts: 10, deadlineMs: 1_000_000, baseDelayMs: 1000, maxDelayMs: 4000, random: () => randoms.shift() ?? 0, clock },
+      (event) => events.push(event),
+    );
     expect(outcome).toMatchObject({ value: 'connected', attempts: 6, deadlineReached: false });
     expect(clock.slept).toEqual([500, 500, 4000, 400, 3600]);
     expect(events.map((event) => event.nextDelayMs)).toEqual([500, 500, 4000, 400, 3600]);

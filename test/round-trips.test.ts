@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLatencyProxy, throughProxy, type LatencyProxy, type RoundTripCounts } from '../bench/latency.mjs';
+import { type LatencyProxy, type RoundTripCounts, startLatencyProxy, throughProxy } from '../bench/latency.mjs';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject, query } from './helpers/migrations.js';

@@ -18,8 +18,10 @@ interface TaskRow {
   completed_at: Date | null;
 }
 
-const seedTasks = (url: string) => query<TaskRow>(url, `select t.* from tasks t join "user" u on u.id = t.user_id where u.email = 'test@example.com' order by t.id`);
-const bcryptSeed = (url: string, ...args: string[]) => runCli(['seed-dev', '--bcrypt-cost', '4', ...args], { env: { DATABASE_URL: url, TODO_DB_PASSWORD_HASH: 'bcrypt' } });
+const seedTasks = (url: string) =>
+  query<TaskRow>(url, `select t.* from tasks t join "user" u on u.id = t.user_id where u.email = 'test@example.com' order by t.id`);
+const bcryptSeed = (url: string, ...args: string[]) =>
+  runCli(['seed-dev', '--bcrypt-cost', '4', ...args], { env: { DATABASE_URL: url, TODO_DB_PASSWORD_HASH: 'bcrypt' } });
 
 interface Credential {
   id: string;
@@ -29,7 +31,10 @@ interface Credential {
 
 /** The test user and its credential accounts, as Better Auth's signInEmail reads them. */
 const credentials = (url: string) =>
-  query<Credential>(url, `select u.id, a."accountId" as account_id, a.password from "user" u join "account" a on a."userId" = u.id and a."providerId" = 'credential' where u.email = 'test@example.com'`);
+  query<Credential>(
+    url,
+    `select u.id, a."accountId" as account_id, a.password from "user" u join "account" a on a."userId" = u.id and a."providerId" = 'credential' where u.email = 'test@example.com'`,
+  );
 const count = async (url: string, table: string) => (await query<{ n: number }>(url, `select count(*)::int as n from ${table}`))[0]!.n;
 const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id);
 
@@ -98,7 +103,12 @@ describe('seed-dev', () => {
 
     const partial = await seed(url, '--json');
     expect(partial.code, partial.stderr).toBe(0);
-    expect(partial.json().data).toMatchObject({ users: { created: 0, skipped: 1 }, accounts: { created: 0, skipped: 1 }, tasks: { created: 2, skipped: 3 }, createdTaskIds: deleted });
+    expect(partial.json().data).toMatchObject({
+      users: { created: 0, skipped: 1 },
+      accounts: { created: 0, skipped: 1 },
+      tasks: { created: 2, skipped: 3 },
+      createdTaskIds: deleted,
+    });
     expect(ids(await seedTasks(url))).toEqual(SEED_TASKS.map((task) => task.id));
 
     await query(url, 'delete from tasks');
@@ -142,14 +152,25 @@ describe('seed-dev', () => {
     await other.connect();
     try {
       await other.query('begin');
-      const { rows } = await other.query<{ id: string }>(`insert into "user" (id, email, name) values ('theirs', 'test@example.com', 'Test User') returning id`);
-      await other.query(`insert into "account" (id, "accountId", "providerId", "userId", password, "updatedAt") values ('theirs', 'theirs', 'credential', 'theirs', 'their-hash', now())`);
+      const { rows } = await other.query<{ id: string }>(
+        `insert into "user" (id, email, name) values ('theirs', 'test@example.com', 'Test User') returning id`,
+      );
+      await other.query(
+        `insert into "account" (id, "accountId", "providerId", "userId", password, "updatedAt") values ('theirs', 'theirs', 'credential', 'theirs', 'their-hash', now())`,
+      );
       const running = startCli(['seed-dev', '--json'], { env: { DATABASE_URL: url } });
-      await waitUntil(async () => (await query(url, "select 1 from pg_stat_activity where application_name = 'todo-db seed-dev' and wait_event_type = 'Lock'")).length === 1);
+      await waitUntil(
+        async () => (await query(url, "select 1 from pg_stat_activity where application_name = 'todo-db seed-dev' and wait_event_type = 'Lock'")).length === 1,
+      );
       await other.query('commit');
       const result = await running.exited;
       expect(result.code, result.stderr).toBe(0);
-      expect(result.json().data).toMatchObject({ user: { id: rows[0]!.id }, users: { created: 0, skipped: 1 }, accounts: { created: 0, skipped: 1 }, tasks: { created: 5, skipped: 0 } });
+      expect(result.json().data).toMatchObject({
+        user: { id: rows[0]!.id },
+        users: { created: 0, skipped: 1 },
+        accounts: { created: 0, skipped: 1 },
+        tasks: { created: 5, skipped: 0 },
+      });
       expect(await credentials(url)).toEqual([{ id: 'theirs', account_id: 'theirs', password: 'their-hash' }]);
       expect(ids(await seedTasks(url))).toEqual(SEED_TASKS.map((task) => task.id));
     } finally {
@@ -174,7 +195,10 @@ describe('seed-dev', () => {
     const url = await migratedDatabase();
     const cost = await seed(url, '--bcrypt-cost', '4', '--json');
     expect(cost.code).toBe(2);
-    expect(cost.json()).toMatchObject({ ok: false, error: { code: 'BCRYPT_COST_WITHOUT_BCRYPT', hint: expect.stringContaining('TODO_DB_PASSWORD_HASH=bcrypt') } });
+    expect(cost.json()).toMatchObject({
+      ok: false,
+      error: { code: 'BCRYPT_COST_WITHOUT_BCRYPT', hint: expect.stringContaining('TODO_DB_PASSWORD_HASH=bcrypt') },
+    });
     const unknown = await runCli(['seed-dev', '--json'], { env: { DATABASE_URL: url, TODO_DB_PASSWORD_HASH: 'argon2' } });
     expect(unknown.code).toBe(2);
     expect(unknown.json()).toMatchObject({ ok: false, error: { code: 'TODO_DB_PASSWORD_HASH_INVALID' } });

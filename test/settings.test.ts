@@ -16,7 +16,12 @@ async function dirWithEnv(text: string): Promise<string> {
 
 function databases(flags: SettingsFlags, env: Record<string, string>, cwd: string) {
   const settings = resolveSettings(flags, env, cwd);
-  return { app: settings.database?.database, migrations: settings.directDatabase?.database, appFrom: settings.database?.source, migrationsFrom: settings.directDatabase?.source };
+  return {
+    app: settings.database?.database,
+    migrations: settings.directDatabase?.database,
+    appFrom: settings.database?.source,
+    migrationsFrom: settings.directDatabase?.source,
+  };
 }
 
 describe('which database: a flag beats the environment, which beats .env', () => {
@@ -24,19 +29,37 @@ describe('which database: a flag beats the environment, which beats .env', () =>
     const cwd = await dirWithEnv(`DATABASE_URL=${C}\nDIRECT_DATABASE_URL=${C.replace('file_db', 'file_direct')}\n`);
     expect(databases({}, {}, cwd)).toEqual({ app: 'file_db', migrations: 'file_direct', appFrom: 'env-file', migrationsFrom: 'env-file' });
     expect(databases({}, { DATABASE_URL: B }, cwd)).toEqual({ app: 'env_db', migrations: 'file_direct', appFrom: 'environment', migrationsFrom: 'env-file' });
-    expect(databases({}, { DATABASE_URL: B, DIRECT_DATABASE_URL: B.replace('env_db', 'env_direct') }, cwd)).toMatchObject({ app: 'env_db', migrations: 'env_direct' });
-    expect(databases({ databaseUrl: A, directDatabaseUrl: A.replace('flag_db', 'flag_direct') }, { DIRECT_DATABASE_URL: B }, cwd)).toEqual({ app: 'flag_db', migrations: 'flag_direct', appFrom: 'flag', migrationsFrom: 'flag' });
+    expect(databases({}, { DATABASE_URL: B, DIRECT_DATABASE_URL: B.replace('env_db', 'env_direct') }, cwd)).toMatchObject({
+      app: 'env_db',
+      migrations: 'env_direct',
+    });
+    expect(databases({ databaseUrl: A, directDatabaseUrl: A.replace('flag_db', 'flag_direct') }, { DIRECT_DATABASE_URL: B }, cwd)).toEqual({
+      app: 'flag_db',
+      migrations: 'flag_direct',
+      appFrom: 'flag',
+      migrationsFrom: 'flag',
+    });
   });
 
   it('--database-url alone is that database for everything, whatever DIRECT_DATABASE_URL the environment or .env holds', async () => {
     const cwd = await dirWithEnv(`DIRECT_DATABASE_URL=${C}\n`);
     expect(databases({ databaseUrl: A }, {}, cwd)).toEqual({ app: 'flag_db', migrations: 'flag_db', appFrom: 'flag', migrationsFrom: 'flag' });
-    expect(databases({ databaseUrl: A }, { DIRECT_DATABASE_URL: B }, cwd)).toEqual({ app: 'flag_db', migrations: 'flag_db', appFrom: 'flag', migrationsFrom: 'flag' });
+    expect(databases({ databaseUrl: A }, { DIRECT_DATABASE_URL: B }, cwd)).toEqual({
+      app: 'flag_db',
+      migrations: 'flag_db',
+      appFrom: 'flag',
+      migrationsFrom: 'flag',
+    });
   });
 
   it('--direct-database-url alone changes only the migrations database', async () => {
     const cwd = await dirWithEnv('');
-    expect(databases({ directDatabaseUrl: A }, { DATABASE_URL: B }, cwd)).toEqual({ app: 'env_db', migrations: 'flag_db', appFrom: 'environment', migrationsFrom: 'flag' });
+    expect(databases({ directDatabaseUrl: A }, { DATABASE_URL: B }, cwd)).toEqual({
+      app: 'env_db',
+      migrations: 'flag_db',
+      appFrom: 'environment',
+      migrationsFrom: 'flag',
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { destroyLocalServer } from '../src/local/index.js';
-import { runCli, startCli, type RunningCli } from './helpers/cli.js';
+import { type RunningCli, runCli, startCli } from './helpers/cli.js';
 import { adminQuery, createTestDatabase } from './helpers/database.js';
 import { addMigration, migrateProject, query } from './helpers/migrations.js';
 
@@ -103,9 +103,12 @@ describe.each(SIGNALS)('on %s', (signal, exitCode) => {
     await expectInterrupted(running, signal, exitCode, says);
     // The server notices the closed connection (client_connection_check_interval) and rolls back.
     await until(async () => (await backends(migrator, `datname = '${databaseName(url)}'`)) === 0, 'the migrator backend is gone');
-    const [state] = await query(url, `select to_regclass('signal_probe') as probe,
+    const [state] = await query(
+      url,
+      `select to_regclass('signal_probe') as probe,
       (select count(*)::int from _prisma_migrations where migration_name = '20990101000000_slow') as rows,
-      (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks`);
+      (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks`,
+    );
     expect(state).toEqual({ probe: null, rows: 0, locks: 0 });
   });
 

@@ -23,7 +23,10 @@ async function rowCounts(url: string): Promise<{ users: number; tasks: number }>
 
 /** Someone else's data, which smoke must leave exactly as it was. */
 async function existingUserWithTask(url: string): Promise<void> {
-  await query(url, `with u as (insert into "user" (id, email, name) values ('someone', 'someone@example.com', 'Someone') returning id) insert into tasks (user_id, title) select id, 'theirs' from u`);
+  await query(
+    url,
+    `with u as (insert into "user" (id, email, name) values ('someone', 'someone@example.com', 'Someone') returning id) insert into tasks (user_id, title) select id, 'theirs' from u`,
+  );
 }
 
 describe('smoke', () => {
@@ -34,14 +37,22 @@ describe('smoke', () => {
     expect(plain.code).toBe(0);
     const [target, ...lines] = plain.stdout.trim().split('\n');
     // The database it changed comes first, without the password.
-    expect(target).toBe(`Target: ${new URL(url).protocol}//${new URL(url).username}@${new URL(url).host}${new URL(url).pathname} (runtime, from DATABASE_URL (environment))`);
+    expect(target).toBe(
+      `Target: ${new URL(url).protocol}//${new URL(url).username}@${new URL(url).host}${new URL(url).pathname} (runtime, from DATABASE_URL (environment))`,
+    );
     expect(lines.slice(0, 5).map((line) => line.match(/^ok\s+(\w+)\s.*\d ms$/)?.[1])).toEqual(STEP_NAMES);
     expect(lines[5]).toMatch(/^ok smoke passed: 5 steps in \d+ ms, 1 throwaway user removed$/);
 
     const json = await smoke(url, '--json');
     expect(json.code).toBe(0);
     const envelope = json.json();
-    expect(envelope).toMatchObject({ ok: true, command: 'smoke', status_code: 200, error: null, data: { passed: true, interrupted: false, cleanup: { removedUsers: 1, leftover: [], error: null } } });
+    expect(envelope).toMatchObject({
+      ok: true,
+      command: 'smoke',
+      status_code: 200,
+      error: null,
+      data: { passed: true, interrupted: false, cleanup: { removedUsers: 1, leftover: [], error: null } },
+    });
     expect(envelope.data.steps.map((step: { name: string; status: string }) => [step.name, step.status])).toEqual(STEP_NAMES.map((name) => [name, 'passed']));
     expect(await rowCounts(url)).toEqual({ users: 1, tasks: 1 });
   });
@@ -52,7 +63,9 @@ describe('smoke', () => {
     const result = await smoke(url, '--junit', file);
     expect(result.code).toBe(0);
     const xml = await readFile(file, 'utf8');
-    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="todo-db smoke" tests="5" failures="0" errors="0" skipped="0" time="\d+\.\d{3}"/);
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuite name="todo-db smoke" tests="5" failures="0" errors="0" skipped="0" time="\d+\.\d{3}"/,
+    );
     expect(xml.match(/<testcase classname="todo-db.smoke" name="[^"]+" time="\d+\.\d{3}"\/>/g)).toHaveLength(5);
     expect(xml).not.toContain('<failure');
     expect(xml.trimEnd().endsWith('</testsuite>')).toBe(true);
@@ -74,7 +87,12 @@ describe('smoke', () => {
     await addMigration(dir, '20991231000000_later', { up: 'select 1;\n' });
     const result = await smoke(url, '--json', '--migrations-dir', dir);
     expect(result.code).toBe(1);
-    expect(result.json()).toMatchObject({ ok: false, status_code: 503, data: null, error: { code: 'MIGRATIONS_PENDING', hint: 'Run todo-db migrate up, then smoke again.' } });
+    expect(result.json()).toMatchObject({
+      ok: false,
+      status_code: 503,
+      data: null,
+      error: { code: 'MIGRATIONS_PENDING', hint: 'Run todo-db migrate up, then smoke again.' },
+    });
     expect(result.json().error.message).toContain('20991231000000_later (pending)');
     expect(await rowCounts(url)).toEqual({ users: 0, tasks: 0 });
   });
@@ -87,7 +105,13 @@ describe('smoke', () => {
     const result = await smoke(url, '--json', '--junit', file);
     expect(result.code).toBe(1);
     const { data, error } = result.json();
-    expect(data.steps.map((step: { name: string; status: string }) => `${step.name}:${step.status}`)).toEqual(['create:passed', 'read:passed', 'update:failed', 'isolation:passed', 'cascade:passed']);
+    expect(data.steps.map((step: { name: string; status: string }) => `${step.name}:${step.status}`)).toEqual([
+      'create:passed',
+      'read:passed',
+      'update:failed',
+      'isolation:passed',
+      'cascade:passed',
+    ]);
     expect(data.steps[2].message).toContain('tasks_completed_at_check');
     expect(error).toMatchObject({ code: 'SMOKE_FAILED' });
     expect(error.message).toMatch(/^Smoke failed at update \(/);
@@ -101,8 +125,11 @@ describe('smoke', () => {
 
   it('lists every field that is wrong when the read-back differs from what was written', async () => {
     const url = await migratedDatabase();
-    await query(url, `create function meddle() returns trigger language plpgsql as $$ begin new.priority := 'low'; new.tags := new.tags || '{extra}'; return new; end $$;
-      create trigger meddle before insert on tasks for each row execute function meddle()`);
+    await query(
+      url,
+      `create function meddle() returns trigger language plpgsql as $$ begin new.priority := 'low'; new.tags := new.tags || '{extra}'; return new; end $$;
+      create trigger meddle before insert on tasks for each row execute function meddle()`,
+    );
     const result = await smoke(url);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL read .*\n {4}priority is "low", expected "high"; tags is \["work","urgent","extra"\], expected \["work","urgent"\]$/m);

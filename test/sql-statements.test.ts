@@ -4,7 +4,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultMigrationsDir } from '../src/config/package-root.js';
 import { findStatementProblem } from '../src/migrations/sql.js';
-import { lineColumnAt, loadSqlParser, SourceLines, SqlSyntaxError, type SqlParser } from '../src/sql/parser.js';
+import { lineColumnAt, loadSqlParser, SourceLines, type SqlParser, SqlSyntaxError } from '../src/sql/parser.js';
 import { createTestDatabase } from './helpers/database.js';
 
 /** Which statements a file holds and what the runner makes of them: PostgreSQL's parser, judged by parse node. */
@@ -53,9 +53,9 @@ describe('transaction control, whatever its spelling', () => {
   });
 
   it.each([
-    ["create function f() returns int language sql begin atomic select 1; select 2; end", 'a BEGIN ATOMIC body'],
+    ['create function f() returns int language sql begin atomic select 1; select 2; end', 'a BEGIN ATOMIC body'],
     ['create function f() returns trigger language plpgsql as $$ begin commit; end $$', 'COMMIT inside a dollar-quoted body'],
-    ["do $x$ begin perform 1; end $x$", 'a DO block'],
+    ['do $x$ begin perform 1; end $x$', 'a DO block'],
     ["select 'commit; begin;'", 'a string holding the words'],
     ['select 1 as "commit"', 'a quoted identifier'],
     ['create table "begin" (id int)', 'a table named begin'],
@@ -117,7 +117,12 @@ describe('statements PostgreSQL refuses in a transaction block', () => {
 /** Parse nodes without their locations (location, list_start, list_end), which depend on where the statement stands. */
 function withoutLocations(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutLocations);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([key]) => !/location$|^list_(start|end)$/.test(key)).map(([key, inner]) => [key, withoutLocations(inner)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => !/location$|^list_(start|end)$/.test(key))
+        .map(([key, inner]) => [key, withoutLocations(inner)]),
+    );
   return value;
 }
 
@@ -125,9 +130,9 @@ const nastyPieces = [
   'create table corpus (id int, body text)',
   "insert into corpus values (1, E'it\\'s; fine'), (2, 'it''s; fine too'), (3, $$dollar; quoted$$), (4, $tag$ nested $$ ; $tag$)",
   '/* a /* nested */ comment; with a semicolon */ select 1',
-  "create function corpus_fn() returns int language plpgsql as $body$ begin perform 1; return 2; end; $body$",
+  'create function corpus_fn() returns int language plpgsql as $body$ begin perform 1; return 2; end; $body$',
   'create function corpus_atomic(i int) returns int language sql begin atomic select i + 1; end',
-  'select \'multi\nline; string\'',
+  "select 'multi\nline; string'",
   'select "semi;colon" from (select 1 as "semi;colon") q',
   '-- a line comment; with a semicolon\nselect 2',
   "select U&'\\0441\\043B\\043E\\043D'",
@@ -162,7 +167,9 @@ describe('statements are split as PostgreSQL splits them', () => {
   });
 
   it('a file of 2,000 statements: the same count as the server completes', async () => {
-    const pieces = Array.from({ length: 2000 }, (_, i) => nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${Math.floor(i / nastyPieces.length)}`));
+    const pieces = Array.from({ length: 2000 }, (_, i) =>
+      nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${Math.floor(i / nastyPieces.length)}`),
+    );
     const script = `${pieces.join(';\n')};\n`;
     expect(expectExactSplit(script)).toBe(2000);
 
@@ -184,7 +191,10 @@ describe('statements are split as PostgreSQL splits them', () => {
 
   it('a file of many parser pieces: cuts inside strings, comments and bodies change nothing', () => {
     // Over 2 MB, so the parser works piece by piece; statements of every length put its cuts everywhere.
-    const pieces = Array.from({ length: 24_000 }, (_, i) => `-- ${'x;'.repeat(i % 7)}\n${nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${i}`)}`);
+    const pieces = Array.from(
+      { length: 24_000 },
+      (_, i) => `-- ${'x;'.repeat(i % 7)}\n${nastyPieces[i % nastyPieces.length]!.replaceAll('corpus', `corpus_${i}`)}`,
+    );
     const body = Array.from({ length: 40_000 }, (_, i) => `perform ${i};`).join(' ');
     pieces.splice(12_000, 0, `create function corpus_huge() returns void language plpgsql as $body$ begin ${body} end; $body$`);
     const script = `${pieces.join(';\n')};\n`;
@@ -214,7 +224,11 @@ describe('line and column of an offset', () => {
     const before = script.slice(0, Math.max(0, offset));
     const lineStart = before.lastIndexOf('\n') + 1;
     const lineEnd = script.indexOf('\n', lineStart);
-    return { line: before.split('\n').length, column: Array.from(before.slice(lineStart)).length + 1, text: script.slice(lineStart, lineEnd === -1 ? script.length : lineEnd).replace(/\r$/, '') };
+    return {
+      line: before.split('\n').length,
+      column: Array.from(before.slice(lineStart)).length + 1,
+      text: script.slice(lineStart, lineEnd === -1 ? script.length : lineEnd).replace(/\r$/, ''),
+    };
   }
 
   it.each([

@@ -30,7 +30,12 @@ interface Given {
 
 async function run(args: string[], given: Given, dbs: Record<Where, string>) {
   const cwd = await mkdtemp(join(tmpdir(), 'todo-db-target-'));
-  await writeFile(join(cwd, '.env'), Object.entries(given.file ?? {}).map(([name, where]) => `${name}=${dbs[where]}\n`).join(''));
+  await writeFile(
+    join(cwd, '.env'),
+    Object.entries(given.file ?? {})
+      .map(([name, where]) => `${name}=${dbs[where]}\n`)
+      .join(''),
+  );
   const flagArgs = Object.entries(given.flags ?? {}).flatMap(([flag, where]) => [flag, dbs[where]]);
   const env = Object.fromEntries(Object.entries(given.env ?? {}).map(([name, where]) => [name, dbs[where]]));
   return runCli([...args, ...flagArgs], { env, cwd });
@@ -38,11 +43,36 @@ async function run(args: string[], given: Given, dbs: Record<Where, string>) {
 
 const MATRIX: Array<{ name: string; given: Given; touched: Where; from: string }> = [
   { name: '.env alone', given: { file: { DATABASE_URL: 'file' } }, touched: 'file', from: 'DATABASE_URL (.env)' },
-  { name: 'the environment beats .env', given: { env: { DATABASE_URL: 'env' }, file: { DATABASE_URL: 'file' } }, touched: 'env', from: 'DATABASE_URL (environment)' },
-  { name: 'DIRECT_DATABASE_URL from .env is for migrations', given: { env: { DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } }, touched: 'file', from: 'DIRECT_DATABASE_URL (.env)' },
-  { name: 'DIRECT_DATABASE_URL: the environment beats .env', given: { env: { DATABASE_URL: 'flag', DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } }, touched: 'env', from: 'DIRECT_DATABASE_URL (environment)' },
-  { name: '--database-url alone beats DIRECT_DATABASE_URL from the environment and .env', given: { flags: { '--database-url': 'flag' }, env: { DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } }, touched: 'flag', from: '--database-url' },
-  { name: '--direct-database-url beats DIRECT_DATABASE_URL', given: { flags: { '--direct-database-url': 'flag' }, env: { DATABASE_URL: 'env', DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } }, touched: 'flag', from: '--direct-database-url' },
+  {
+    name: 'the environment beats .env',
+    given: { env: { DATABASE_URL: 'env' }, file: { DATABASE_URL: 'file' } },
+    touched: 'env',
+    from: 'DATABASE_URL (environment)',
+  },
+  {
+    name: 'DIRECT_DATABASE_URL from .env is for migrations',
+    given: { env: { DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } },
+    touched: 'file',
+    from: 'DIRECT_DATABASE_URL (.env)',
+  },
+  {
+    name: 'DIRECT_DATABASE_URL: the environment beats .env',
+    given: { env: { DATABASE_URL: 'flag', DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } },
+    touched: 'env',
+    from: 'DIRECT_DATABASE_URL (environment)',
+  },
+  {
+    name: '--database-url alone beats DIRECT_DATABASE_URL from the environment and .env',
+    given: { flags: { '--database-url': 'flag' }, env: { DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } },
+    touched: 'flag',
+    from: '--database-url',
+  },
+  {
+    name: '--direct-database-url beats DIRECT_DATABASE_URL',
+    given: { flags: { '--direct-database-url': 'flag' }, env: { DATABASE_URL: 'env', DIRECT_DATABASE_URL: 'env' }, file: { DIRECT_DATABASE_URL: 'file' } },
+    touched: 'flag',
+    from: '--direct-database-url',
+  },
 ];
 
 describe('the database a command touches', () => {
@@ -52,7 +82,9 @@ describe('the database a command touches', () => {
     expect(result.code, result.stderr).toBe(0);
     const name = new URL(dbs[touched]).pathname.slice(1);
     // Named first, without the password; then the server says it is the one that changed.
-    expect(result.stdout.split('\n')[0]).toMatch(new RegExp(`^Target: postgresql://[^:@]+@[^/]+/${name} \\(migrations, from ${from.replace(/[()]/g, '\\$&')}\\)$`));
+    expect(result.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^Target: postgresql://[^:@]+@[^/]+/${name} \\(migrations, from ${from.replace(/[()]/g, '\\$&')}\\)$`),
+    );
     for (const where of ['flag', 'env', 'file'] as const) expect(await migrated(dbs[where]), where).toBe(where === touched);
   });
 
@@ -71,7 +103,8 @@ describe('the database a command touches', () => {
       purpose: 'migrations',
       from: '--database-url',
     });
-    const applied = async (url: string) => (await query(url, 'select count(*)::int as n from _prisma_migrations where finished_at is not null and rolled_back_at is null'))[0].n;
+    const applied = async (url: string) =>
+      (await query(url, 'select count(*)::int as n from _prisma_migrations where finished_at is not null and rolled_back_at is null'))[0].n;
     const all = (await query(dbs.env, 'select count(*)::int as n from _prisma_migrations'))[0].n;
     expect(await applied(dbs.flag)).toBe(all - 1);
     expect(await applied(dbs.env)).toBe(all);

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db/database.js';
 import { TodoDbError } from '../src/core/errors.js';
-import { checkTask, DUE_DATE_MIN, validateTask, type TaskInput, type ValidTask } from '../src/tasks/rules.js';
+import { type Database, openDatabase } from '../src/db/database.js';
+import { checkTask, DUE_DATE_MIN, type TaskInput, type ValidTask, validateTask } from '../src/tasks/rules.js';
 import { createTestDatabase } from './helpers/database.js';
 import { migrateProject } from './helpers/migrations.js';
 import { newUser } from './helpers/users.js';
@@ -55,7 +55,9 @@ describe('task rules', () => {
   it('refuses a past due date when creating, not when updating', () => {
     const past = new Date(NOW.getTime() - DAY);
     expect(messagesOf({ title: 't', dueDate: new Date(NOW.getTime() + DAY) })).toEqual([]);
-    expect(messagesOf({ title: 't', dueDate: past })).toEqual(['dueDate must not be in the past when a task is created (2026-11-22T12:00:00.000Z is before 2026-11-23T12:00:00.000Z)']);
+    expect(messagesOf({ title: 't', dueDate: past })).toEqual([
+      'dueDate must not be in the past when a task is created (2026-11-22T12:00:00.000Z is before 2026-11-23T12:00:00.000Z)',
+    ]);
     expect(messagesOf({ title: 't', dueDate: past }, 'update')).toEqual([]);
     expect(messagesOf({ title: 't', dueDate: new Date(DUE_DATE_MIN.getTime() - 1) }, 'update')).toEqual([
       "dueDate must not be before 4714-11-24 BC, where PostgreSQL's timestamps begin (-004713-11-23T23:59:59.999Z)",
@@ -65,8 +67,12 @@ describe('task rules', () => {
   it('refuses characters PostgreSQL cannot store as given', () => {
     expect(messagesOf({ title: 'a\0b' })).toEqual(['title must not contain a NUL character or an unpaired surrogate (found at character 2)']);
     expect(messagesOf({ title: `${EMOJI}x\uD800` })).toEqual(['title must not contain a NUL character or an unpaired surrogate (found at character 3)']);
-    expect(messagesOf({ title: 't', description: '\0' })).toEqual(['description must not contain a NUL character or an unpaired surrogate (found at character 1)']);
-    expect(messagesOf({ title: 't', tags: ['ok', 'a\uDC00'] })).toEqual(['tags[1] must not contain a NUL character or an unpaired surrogate (found at character 2)']);
+    expect(messagesOf({ title: 't', description: '\0' })).toEqual([
+      'description must not contain a NUL character or an unpaired surrogate (found at character 1)',
+    ]);
+    expect(messagesOf({ title: 't', tags: ['ok', 'a\uDC00'] })).toEqual([
+      'tags[1] must not contain a NUL character or an unpaired surrogate (found at character 2)',
+    ]);
   });
 
   it('names every broken rule in one TASK_INVALID usage error', () => {
@@ -79,7 +85,9 @@ describe('task rules', () => {
     })();
     expect(error).toBeInstanceOf(TodoDbError);
     expect(error).toMatchObject({ code: 'TASK_INVALID', kind: 'usage' });
-    expect((error as Error).message).toBe('The task breaks 2 rules: title must have 1 to 200 characters after trimming (has 0); tags[0] must have 1 to 10 characters after trimming (has 11).');
+    expect((error as Error).message).toBe(
+      'The task breaks 2 rules: title must have 1 to 200 characters after trimming (has 0); tags[0] must have 1 to 10 characters after trimming (has 11).',
+    );
   });
 
   it('names the field of a value of the wrong type', () => {
@@ -178,7 +186,8 @@ describe('the rules and the database CHECKs agree', () => {
     const input = { title: raw.title, description: raw.description, tags: raw.tags, dueDate: raw.due_date };
     const result = checkTask(input, { mode: 'update' });
     // Either refused, or accepted only after normalising into something else.
-    if (result.ok) expect(stored(result.task)).not.toEqual({ ...raw, description: raw.description ?? null, tags: raw.tags ?? [], due_date: raw.due_date ?? null });
+    if (result.ok)
+      expect(stored(result.task)).not.toEqual({ ...raw, description: raw.description ?? null, tags: raw.tags ?? [], due_date: raw.due_date ?? null });
     const error = await insertRaw(raw);
     expect(error).toBeInstanceOf(pg.DatabaseError);
     const { code, constraint } = error as pg.DatabaseError;

@@ -30,7 +30,12 @@ beforeAll(async () => {
   root = join(work, 'repo');
   const manifests = {
     'package.json': { name: 'todo-repo', private: true, workspaces: ['packages/*', 'apps/*'] },
-    'packages/db/package.json': { name: '@acme/db', version: '1.0.0', dependencies: { 'todo-db': `file:${tarball}` }, 'todo-db': { externalTables: ['audit_log'] } },
+    'packages/db/package.json': {
+      name: '@acme/db',
+      version: '1.0.0',
+      dependencies: { 'todo-db': `file:${tarball}` },
+      'todo-db': { externalTables: ['audit_log'] },
+    },
     'apps/web/package.json': { name: '@acme/web', version: '1.0.0', type: 'module', dependencies: { '@acme/db': '1.0.0' } },
   };
   for (const [file, manifest] of Object.entries(manifests)) {

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt } from 'node:crypto';
 
 /**
  * Password hashes that Better Auth verifies. Better Auth 1.7 hashes with scrypt by default (its

@@ -88,7 +88,14 @@ interface Sample {
 }
 
 /** Values for empty tables: the plan is still the planner's choice for the schema, just not for the data. */
-const SYNTHETIC: Sample = { userId: '00000000-0000-4000-8000-000000000000', status: 'pending', tag: 'work', email: 'nobody@example.invalid', token: 'todo-db-explain-no-such-session', real: false };
+const SYNTHETIC: Sample = {
+  userId: '00000000-0000-4000-8000-000000000000',
+  status: 'pending',
+  tag: 'work',
+  email: 'nobody@example.invalid',
+  token: 'todo-db-explain-no-such-session',
+  real: false,
+};
 
 /**
  * EXPLAIN (FORMAT JSON) of each canonical query with real values bound as parameters (the planner plans for
@@ -113,7 +120,10 @@ async function explain(client: pg.Client, query: CanonicalQuery, sample: Sample,
     throw new TodoDbError({
       code: 'EXPLAIN_FAILED',
       message: `EXPLAIN of ${query.description} failed: ${(error as Error).message}.`,
-      hint: (error as { code?: string }).code === '42P01' ? 'The app tables do not exist yet; run todo-db migrate up.' : 'Run todo-db migrate status to check the schema.',
+      hint:
+        (error as { code?: string }).code === '42P01'
+          ? 'The app tables do not exist yet; run todo-db migrate up.'
+          : 'Run todo-db migrate status to check the schema.',
       cause: error,
     });
   }
@@ -163,12 +173,14 @@ function walk(node: PlanNode, found = { indexes: [] as string[], seqScans: [] as
  * Any part the data lacks is synthetic.
  */
 async function sampleParameters(client: pg.Client): Promise<Sample> {
-  const { rows } = await client.query<{ user_id: string; email: string; status: string | null; tag: string | null }>(`
+  const { rows } = await client
+    .query<{ user_id: string; email: string; status: string | null; tag: string | null }>(`
     with heavy as (select user_id from tasks group by user_id order by count(*) desc limit 1)
     select h.user_id, u.email,
            (select t.status::text from tasks t where t.user_id = h.user_id group by t.status order by count(*), t.status limit 1) as status,
            (select tag from tasks t, unnest(t.tags) tag where t.user_id = h.user_id group by tag order by count(*), tag limit 1) as tag
-      from heavy h join "user" u on u.id = h.user_id`).catch(() => ({ rows: [] }));
+      from heavy h join "user" u on u.id = h.user_id`)
+    .catch(() => ({ rows: [] }));
   const row = rows[0];
   if (row) return { ...SYNTHETIC, userId: row.user_id, email: row.email, status: row.status ?? SYNTHETIC.status, tag: row.tag ?? SYNTHETIC.tag, real: true };
   const users = await client.query<{ id: string; email: string }>('select id, email from "user" limit 1').catch(() => ({ rows: [] }));

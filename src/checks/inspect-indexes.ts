@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
-import { readIndexes, readTableNames, type IndexDetails } from '../schema/catalog-reader.js';
-import { explainCanonicalQueries, type ExplainResult } from './explain.js';
-import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
+import { withConnection } from '../db/connect.js';
+import { type IndexDetails, readIndexes, readTableNames } from '../schema/catalog-reader.js';
+import { type ShadowOptions, withShadowDatabase } from '../shadow/shadow-database.js';
+import { type ExplainResult, explainCanonicalQueries } from './explain.js';
 
 /** The tables the app itself queries: the default selection. */
 export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
@@ -97,7 +97,11 @@ function selectTables(options: InspectIndexesOptions, liveTables: string[]): str
   const unknown = options.tables.filter((name) => !liveTables.includes(name));
   if (unknown.length > 0) {
     const known = liveTables.length > 0 ? `Tables in schema public: ${liveTables.join(', ')}.` : 'Schema public has no tables yet; run todo-db migrate up.';
-    throw usageError('TABLE_NOT_FOUND', `No table named ${unknown.map((name) => JSON.stringify(name)).join(', ')} in schema public of ${options.url.database}.`, known);
+    throw usageError(
+      'TABLE_NOT_FOUND',
+      `No table named ${unknown.map((name) => JSON.stringify(name)).join(', ')} in schema public of ${options.url.database}.`,
+      known,
+    );
   }
   return [...new Set(options.tables)].sort();
 }
@@ -146,7 +150,15 @@ function compare(live: IndexDetails[], expected: IndexDetails[], liveTables: str
   const renamed = new Set<string>();
   for (const want of expected) {
     if (!liveTables.includes(want.table)) {
-      findings.push(finding('missing', 'error', want, `${want.name} is expected, but its table ${want.table} does not exist: the migrations have not been applied here (todo-db migrate status).`, null));
+      findings.push(
+        finding(
+          'missing',
+          'error',
+          want,
+          `${want.name} is expected, but its table ${want.table} does not exist: the migrations have not been applied here (todo-db migrate status).`,
+          null,
+        ),
+      );
       continue;
     }
     const have = liveByName.get(want.name);
@@ -161,7 +173,10 @@ function compare(live: IndexDetails[], expected: IndexDetails[], liveTables: str
   for (const index of live) {
     if (expectedNames.has(index.name) || renamed.has(index.name)) continue;
     if (!index.valid) findings.push(invalid(index, false));
-    else findings.push(finding('unexpected', 'info', index, `${index.name} is not made by any migration (added by hand, or by a migration missing from this folder).`, null));
+    else
+      findings.push(
+        finding('unexpected', 'info', index, `${index.name} is not made by any migration (added by hand, or by a migration missing from this folder).`, null),
+      );
   }
   return findings;
 }
@@ -174,10 +189,22 @@ function invalidOnly(live: IndexInfo[]): Finding[] {
 function missing(want: IndexDetails, have: IndexDetails | undefined, twin: IndexDetails | undefined): Finding {
   const create = createStatement(want);
   if (have) {
-    return finding('missing', 'error', want, `${want.name} exists but not as the migrations define it: it is "${have.definition}", expected "${want.definition}".`, `${dropStatement(have)}\n${create}`);
+    return finding(
+      'missing',
+      'error',
+      want,
+      `${want.name} exists but not as the migrations define it: it is "${have.definition}", expected "${want.definition}".`,
+      `${dropStatement(have)}\n${create}`,
+    );
   }
   if (twin) {
-    return finding('missing', 'error', want, `${want.name} is absent, but ${twin.name} has the same definition: it was renamed.`, `ALTER INDEX ${qualified(twin.name)} RENAME TO ${pg.escapeIdentifier(want.name)};`);
+    return finding(
+      'missing',
+      'error',
+      want,
+      `${want.name} is absent, but ${twin.name} has the same definition: it was renamed.`,
+      `ALTER INDEX ${qualified(twin.name)} RENAME TO ${pg.escapeIdentifier(want.name)};`,
+    );
   }
   return finding('missing', 'error', want, `${want.name} is expected by the migrations but absent.`, create);
 }
@@ -187,12 +214,31 @@ function missing(want: IndexDetails, have: IndexDetails | undefined, twin: Index
  * that failed. One being built right now is not invalid yet, only unfinished.
  */
 function invalid(index: IndexInfo, expected: boolean): Finding {
-  if (index.building) return finding('building', 'info', index, `${index.name} is being built right now (CREATE INDEX CONCURRENTLY in progress); queries cannot use it yet.`, null);
+  if (index.building)
+    return finding(
+      'building',
+      'info',
+      index,
+      `${index.name} is being built right now (CREATE INDEX CONCURRENTLY in progress); queries cannot use it yet.`,
+      null,
+    );
   const why = index.unique ? ' A unique index fails to build when duplicate values exist: remove the duplicates first.' : '';
   if (!expected) {
-    return finding('invalid', 'error', index, `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY?): writes still maintain it, no query uses it, and no migration makes it.${why}`, `DROP INDEX CONCURRENTLY ${qualified(index.name)};`);
+    return finding(
+      'invalid',
+      'error',
+      index,
+      `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY?): writes still maintain it, no query uses it, and no migration makes it.${why}`,
+      `DROP INDEX CONCURRENTLY ${qualified(index.name)};`,
+    );
   }
-  return finding('invalid', 'error', index, `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY or REINDEX?): writes still maintain it and no query uses it.${why}`, `REINDEX INDEX CONCURRENTLY ${qualified(index.name)};`);
+  return finding(
+    'invalid',
+    'error',
+    index,
+    `${index.name} is invalid (a failed CREATE INDEX CONCURRENTLY or REINDEX?): writes still maintain it and no query uses it.${why}`,
+    `REINDEX INDEX CONCURRENTLY ${qualified(index.name)};`,
+  );
 }
 
 /**
@@ -223,7 +269,14 @@ function redundant(indexes: IndexInfo[]): Finding[] {
   const findings: Finding[] = [];
   const startsWith = (long: string[], short: string[]) => long.length > short.length && short.every((column, at) => long[at] === column);
   for (const index of indexes.filter((candidate) => candidate.valid && !candidate.unique && !candidate.primary)) {
-    const covering = indexes.filter((other) => other.valid && other.table === index.table && other.method === index.method && other.predicate === index.predicate && startsWith(other.columns, index.columns));
+    const covering = indexes.filter(
+      (other) =>
+        other.valid &&
+        other.table === index.table &&
+        other.method === index.method &&
+        other.predicate === index.predicate &&
+        startsWith(other.columns, index.columns),
+    );
     if (covering.length === 0) continue;
     const names = covering.map((other) => `${other.name} (${other.columns.join(', ')})`).join(' and ');
     const reason = `${index.name} (${index.columns.join(', ')}) is a leading prefix of ${names} on ${index.table} with ${index.method}: ${covering.length === 1 ? 'that index serves' : 'those indexes serve'} its lookups, so ${index.name} is redundant (drop it in a migration if nothing needs it on its own).`;
@@ -261,7 +314,10 @@ const UNINDEXED_FOREIGN_KEYS_SQL = `
  * row scan the whole referencing table (ON DELETE CASCADE included).
  */
 async function readUnindexedForeignKeys(client: pg.Client, selection: string[] | undefined): Promise<Finding[]> {
-  const { rows } = await client.query<{ table: string; name: string; references: string; columns: string[] }>(UNINDEXED_FOREIGN_KEYS_SQL, [selection ?? null, HISTORY_TABLE]);
+  const { rows } = await client.query<{ table: string; name: string; references: string; columns: string[] }>(UNINDEXED_FOREIGN_KEYS_SQL, [
+    selection ?? null,
+    HISTORY_TABLE,
+  ]);
   return rows.map((row) => ({
     kind: 'unindexed-foreign-key',
     severity: 'info',
@@ -273,7 +329,8 @@ async function readUnindexedForeignKeys(client: pg.Client, selection: string[] |
 }
 
 function createStatement(index: IndexDetails): string {
-  if (index.constraint && index.constraintDefinition) return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${pg.escapeIdentifier(index.constraint)} ${index.constraintDefinition};`;
+  if (index.constraint && index.constraintDefinition)
+    return `ALTER TABLE ${qualified(index.table)} ADD CONSTRAINT ${pg.escapeIdentifier(index.constraint)} ${index.constraintDefinition};`;
   return `${index.definition};`;
 }
 
@@ -285,7 +342,6 @@ function dropStatement(index: IndexInfo): string {
 function finding(kind: FindingKind, severity: Finding['severity'], index: IndexInfo, reason: string, fix: string | null): Finding {
   return { kind, severity, table: index.table, name: index.name, reason, fix };
 }
-
 
 /** Always quoted: a catalog name may be a keyword ("order") or hold any character. */
 function qualified(name: string): string {

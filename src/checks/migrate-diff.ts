@@ -1,10 +1,10 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { Migrator } from '../migrations/index.js';
 import { withConnection } from '../db/connect.js';
+import { Migrator } from '../migrations/index.js';
 import { readCatalog, readCatalogAt, readTableNames } from '../schema/catalog-reader.js';
 import { compareCatalogs, type Difference, type Ignorable } from '../schema/differences.js';
-import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
+import { type ShadowOptions, withShadowDatabase } from '../shadow/shadow-database.js';
 
 export interface MigrateDiffOptions extends ShadowOptions {
   ignore?: Ignorable[];
@@ -35,7 +35,10 @@ export async function diffLiveWithMigrations(options: MigrateDiffOptions): Promi
   const { environment } = options;
   // The live side is read while the shadow is being built: the two waits overlap.
   const exclude = options.externalTables ?? [];
-  const live = Promise.all([readLive(options.url, environment, exclude), new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment }).status()]);
+  const live = Promise.all([
+    readLive(options.url, environment, exclude),
+    new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment }).status(),
+  ]);
   live.catch(() => {});
   const expected = await withShadowDatabase(options, (shadowUrl) => readCatalogAt(shadowUrl, { environment, exclude }));
   const [{ catalog: liveCatalog, leftOut }, status] = await live;

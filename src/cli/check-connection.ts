@@ -1,8 +1,8 @@
-import type { AttemptFailure } from '../db/retry.js';
+import { type ConnectionReport, checkConnection } from '../db/check-connection.js';
 import type { ConnectionFailure } from '../db/classify.js';
-import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
+import type { AttemptFailure } from '../db/retry.js';
 import type { Output } from './output.js';
-import { runCommand, type GlobalFlags } from './run.js';
+import { type GlobalFlags, runCommand } from './run.js';
 
 export interface CheckConnectionFlags extends GlobalFlags {
   retries?: number;
@@ -17,14 +17,16 @@ export function checkConnectionCommand(flags: CheckConnectionFlags): Promise<voi
     job: async ({ settings, out, target }) => {
       const url = await target('runtime');
       out.debug(`connecting to ${url.host}:${url.port} as ${url.user}, TLS ${url.tls.enabled ? url.tls.verification : 'off'}`);
-      return out.task(`Connecting to ${url.socket ? url.host : `${url.host}:${url.port}`}`, () => checkConnection({
-        url,
-        environment: settings.environment,
-        retries: flags.retries,
-        timeoutMs: flags.timeout,
-        connectTimeoutMs: flags.connectTimeout,
-        onAttemptFailed: (event) => out.info(describeAttempt(event, out)),
-      }));
+      return out.task(`Connecting to ${url.socket ? url.host : `${url.host}:${url.port}`}`, () =>
+        checkConnection({
+          url,
+          environment: settings.environment,
+          retries: flags.retries,
+          timeoutMs: flags.timeout,
+          connectTimeoutMs: flags.connectTimeout,
+          onAttemptFailed: (event) => out.info(describeAttempt(event, out)),
+        }),
+      );
     },
     render: (report, { out }) => out.print(renderReport(report, out)),
   });

@@ -4,7 +4,7 @@ import { EXIT, usageError } from '../core/errors.js';
 import { checkHealth, type HealthReport } from '../health/check.js';
 import { serveHealth } from '../health/server.js';
 import type { Envelope } from './output.js';
-import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
+import { type CommandContext, type GlobalFlags, runCommand, type Verdict } from './run.js';
 
 export interface HealthFlags extends GlobalFlags {
   timeout?: number;
@@ -21,7 +21,10 @@ export function healthCommand(flags: HealthFlags): Promise<void> {
     job: (context) => check(context, flags),
     render: (report, { out }) => {
       const symbol = report.status === 'healthy' ? out.paint('green', out.symbol('ok')) : out.paint('red', out.symbol('fail'));
-      const rows: Array<[string, string]> = [['database', report.database], ['migration', report.migration]];
+      const rows: Array<[string, string]> = [
+        ['database', report.database],
+        ['migration', report.migration],
+      ];
       if (report.detail) rows.push(['detail', report.detail]);
       out.print(`${symbol} ${report.status}\n${out.table(rows)}`);
     },
@@ -36,7 +39,15 @@ async function check({ settings, target }: CommandContext, flags: HealthFlags): 
 
 function healthVerdict(report: HealthReport): Verdict {
   if (report.status === 'healthy') return { exitCode: EXIT.ok, statusCode: 200 };
-  return { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'UNHEALTHY', message: `Unhealthy: ${report.detail}`, hint: HINTS[report.migration === 'unknown' ? report.database : report.migration] ?? '' } };
+  return {
+    exitCode: EXIT.checkFailed,
+    statusCode: 503,
+    error: {
+      code: 'UNHEALTHY',
+      message: `Unhealthy: ${report.detail}`,
+      hint: HINTS[report.migration === 'unknown' ? report.database : report.migration] ?? '',
+    },
+  };
 }
 
 const HINTS: Record<string, string> = {
@@ -68,7 +79,11 @@ function serveCommand(flags: HealthFlags): Promise<void> {
         },
       }).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') throw error;
-        throw usageError('PORT_UNAVAILABLE', `Cannot listen on ${flags.host ?? '127.0.0.1'}:${flags.port ?? 8080}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}.`, 'Choose another --port.');
+        throw usageError(
+          'PORT_UNAVAILABLE',
+          `Cannot listen on ${flags.host ?? '127.0.0.1'}:${flags.port ?? 8080}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}.`,
+          'Choose another --port.',
+        );
       });
       context.out.info(`Serving health at ${server.url} (SIGTERM stops it)`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

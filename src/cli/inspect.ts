@@ -1,10 +1,10 @@
+import type { ExplainResult } from '../checks/explain.js';
+import { type Finding, type IndexInfo, type IndexReport, inspectIndexes } from '../checks/inspect-indexes.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { parseShadowUrl } from '../config/settings.js';
 import { EXIT, usageError } from '../core/errors.js';
-import type { ExplainResult } from '../checks/explain.js';
-import { inspectIndexes, type Finding, type IndexInfo, type IndexReport } from '../checks/inspect-indexes.js';
 import { leftOutLine, type Output } from './output.js';
-import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
+import { type CommandContext, type GlobalFlags, runCommand, type Verdict } from './run.js';
 
 export interface InspectIndexesFlags extends GlobalFlags {
   table?: string[];
@@ -20,7 +20,11 @@ export function inspectIndexesCommand(flags: InspectIndexesFlags): Promise<void>
 
 async function inspect({ settings, out, target }: CommandContext, flags: InspectIndexesFlags): Promise<IndexReport> {
   if (flags.allTables && flags.table?.length) {
-    throw usageError('USAGE_ERROR', '--table and --all-tables cannot be used together.', 'Give --table <name> for some tables, or --all-tables for every table in schema public.');
+    throw usageError(
+      'USAGE_ERROR',
+      '--table and --all-tables cannot be used together.',
+      'Give --table <name> for some tables, or --all-tables for every table in schema public.',
+    );
   }
   const shadowDatabaseUrl = parseShadowUrl(flags.shadowDatabaseUrl, settings);
   // The direct URL: the shadow database is created next to it, which a transaction-mode pooler cannot do.
@@ -41,7 +45,8 @@ async function inspect({ settings, out, target }: CommandContext, flags: Inspect
     }),
   );
   // A warning, not an error: the listing is still useful, and CI should not fail for a missing privilege.
-  if (report.comparisonUnavailable) out.warn(`Not compared with the migrations: ${report.comparisonUnavailable.reason}\n  ${out.paint('gray', 'hint:')} ${report.comparisonUnavailable.hint}`);
+  if (report.comparisonUnavailable)
+    out.warn(`Not compared with the migrations: ${report.comparisonUnavailable.reason}\n  ${out.paint('gray', 'hint:')} ${report.comparisonUnavailable.hint}`);
   return report;
 }
 
@@ -52,7 +57,11 @@ function verdict(report: IndexReport): Verdict {
   return {
     exitCode: EXIT.checkFailed,
     statusCode: 503,
-    error: { code: 'INDEXES_MISSING_OR_INVALID', message: `Indexes missing or invalid: ${names}.`, hint: 'Run the fix SQL shown for each (in a new migration for missing ones: todo-db migrate create <name>).' },
+    error: {
+      code: 'INDEXES_MISSING_OR_INVALID',
+      message: `Indexes missing or invalid: ${names}.`,
+      hint: 'Run the fix SQL shown for each (in a new migration for missing ones: todo-db migrate create <name>).',
+    },
   };
 }
 
@@ -76,7 +85,8 @@ function renderIndexes(report: IndexReport, out: Output): string {
 
 function indexRow(index: IndexInfo): string[] {
   const kind = index.primary ? 'primary' : index.unique ? 'unique' : '';
-  const columns = index.columns.join(', ') + (index.include.length ? ` include (${index.include.join(', ')})` : '') + (index.predicate ? ` where ${index.predicate}` : '');
+  const columns =
+    index.columns.join(', ') + (index.include.length ? ` include (${index.include.join(', ')})` : '') + (index.predicate ? ` where ${index.predicate}` : '');
   const state = index.valid ? 'valid' : index.building ? 'building' : index.ready ? 'INVALID' : 'INVALID, not ready';
   return [index.name, columns, index.method, kind, index.size, index.scans === null ? '?' : String(index.scans), state];
 }
@@ -86,7 +96,10 @@ function grid(rows: string[][], out: Output): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows
     .map((row, at) => {
-      const line = row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+      const line = row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd();
       return `  ${at === 0 ? out.paint('gray', line) : line}`;
     })
     .join('\n');
@@ -105,7 +118,10 @@ function renderFindings(report: IndexReport, out: Output): string {
     lines.push(`${symbol} ${finding.kind}: ${finding.reason}`);
     if (finding.fix) lines.push(...finding.fix.split('\n').map((sql) => `    ${out.paint('gray', 'fix:')} ${sql}`));
   }
-  if (unused.length > 0) lines.push(`${out.paint('gray', '-')} unused (no scans since ${report.statsReset ? `the statistics were reset at ${report.statsReset}` : 'the statistics began'}; unique and primary excluded): ${unused.map((finding) => finding.name).join(', ')}`);
+  if (unused.length > 0)
+    lines.push(
+      `${out.paint('gray', '-')} unused (no scans since ${report.statsReset ? `the statistics were reset at ${report.statsReset}` : 'the statistics began'}; unique and primary excluded): ${unused.map((finding) => finding.name).join(', ')}`,
+    );
   if (lines.length === 1) lines.push(`${out.paint('green', out.symbol('ok'))} nothing to report`);
   return lines.join('\n');
 }
@@ -126,7 +142,9 @@ function renderExplain(results: ExplainResult[], out: Output): string {
 function summary(report: IndexReport, out: Output): string {
   const count = (kind: Finding['kind']) => report.findings.filter((finding) => finding.kind === kind).length;
   const failing = count('missing') + count('invalid');
-  const counts = (['missing', 'invalid', 'unexpected', 'duplicate', 'redundant', 'unindexed-foreign-key'] as const).map((kind) => `${count(kind)} ${kind}`).join(', ');
+  const counts = (['missing', 'invalid', 'unexpected', 'duplicate', 'redundant', 'unindexed-foreign-key'] as const)
+    .map((kind) => `${count(kind)} ${kind}`)
+    .join(', ');
   const symbol = failing > 0 ? out.paint('red', out.symbol('fail')) : out.paint('green', out.symbol('ok'));
   const leftOut = report.leftOut.length > 0 ? `\n${out.paint('gray', `${leftOutLine(report.leftOut)}: their indexes are listed, not compared.`)}` : '';
   return `${symbol} ${report.indexes.length} indexes on ${report.tables.join(', ')}: ${counts}${leftOut}`;

@@ -1,5 +1,5 @@
-import { exitCodeForSignal, TodoDbError, type InterruptSignal } from '../core/errors.js';
-import { findAll, isCooperating, undoAll, type Finding } from '../core/interruption.js';
+import { exitCodeForSignal, type InterruptSignal, TodoDbError } from '../core/errors.js';
+import { type Finding, findAll, isCooperating, undoAll } from '../core/interruption.js';
 
 const SIGNALS: InterruptSignal[] = ['SIGINT', 'SIGTERM'];
 
@@ -52,7 +52,10 @@ function interrupted(signal: InterruptSignal, removed: string[], failed: string[
     kind: 'interrupted',
     signal,
     message: `Interrupted by ${signal}: stopped the current step, ${cleaned}${left}.${findings}`,
-    hint: failed.length > 0 ? 'Remove what is listed by hand (run with --verbose to see its name), then run the command again.' : 'Run the command again when you are ready.',
+    hint:
+      failed.length > 0
+        ? 'Remove what is listed by hand (run with --verbose to see its name), then run the command again.'
+        : 'Run the command again when you are ready.',
   });
   const results = found.find((finding) => finding.results !== undefined)?.results;
   return results === undefined ? error : Object.assign(error, { results });

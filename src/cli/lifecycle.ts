@@ -1,13 +1,13 @@
 import { EXIT, usageError } from '../core/errors.js';
-import type { BaselineReport } from '../history-jobs/baseline.js';
 import type { DraftReport } from '../drafts/draft.js';
+import type { BaselineReport } from '../history-jobs/baseline.js';
 import type { RedoReport } from '../history-jobs/redo.js';
 import type { ResetReport } from '../history-jobs/reset.js';
 import type { HistoryJobOptions, ResolveReport } from '../history-jobs/resolve.js';
 import { renderFindings } from './lint.js';
-import { diffInputs, migrateCreateCommand, migrator, type MigrateFlags } from './migrate.js';
-import { plural, type Output } from './output.js';
-import { runCommand, type CommandContext } from './run.js';
+import { diffInputs, type MigrateFlags, migrateCreateCommand, migrator } from './migrate.js';
+import { type Output, plural } from './output.js';
+import { type CommandContext, runCommand } from './run.js';
 
 export interface LifecycleFlags extends MigrateFlags {
   fromSchema?: boolean;
@@ -28,31 +28,61 @@ export function migrateCreate(name: string, flags: LifecycleFlags): Promise<void
       const inputs = await diffInputs(context, flags);
       const [{ draftMigrationFromSchema }, { lintFolder }] = await Promise.all([import('../drafts/draft.js'), import('../lint/folder.js')]);
       // The draft is linted as the pending migration it is, with the live tables' sizes.
-      const lint = async (drafted: string) => (await lintFolder({ migrationsDir: inputs.migrationsDir, names: [drafted], all: false, database: { url: inputs.url, environment: inputs.environment } })).findings;
-      return context.out.task("Drafting from schema.prisma with Prisma's schema engine (in a shadow database)", () => draftMigrationFromSchema({ ...inputs, name, lint }));
+      const lint = async (drafted: string) =>
+        (
+          await lintFolder({
+            migrationsDir: inputs.migrationsDir,
+            names: [drafted],
+            all: false,
+            database: { url: inputs.url, environment: inputs.environment },
+          })
+        ).findings;
+      return context.out.task("Drafting from schema.prisma with Prisma's schema engine (in a shadow database)", () =>
+        draftMigrationFromSchema({ ...inputs, name, lint }),
+      );
     },
     render: (report, { out }) => out.print(renderDraft(report, out)),
   });
 }
 
 function renderDraft(report: DraftReport, out: Output): string {
-  const lines = [`${out.paint('green', out.symbol('ok'))} Drafted ${report.name} from ${report.schemaPath} ${out.paint('gray', `(${Math.round(report.durationMs / 100) / 10} s)`)}`];
+  const lines = [
+    `${out.paint('green', out.symbol('ok'))} Drafted ${report.name} from ${report.schemaPath} ${out.paint('gray', `(${Math.round(report.durationMs / 100) / 10} s)`)}`,
+  ];
   lines.push(`  ${report.migration.path}`, `  ${report.down.path}`);
-  for (const [label, file] of [['migration.sql', report.migration], ['down.sql', report.down]] as const) {
-    if (file.noTransaction) lines.push(`${out.paint('yellow', out.symbol('warn'))} ${label} runs outside a transaction (-- todo-db: no-transaction): a value added to an enum is used in the same file.`);
+  for (const [label, file] of [
+    ['migration.sql', report.migration],
+    ['down.sql', report.down],
+  ] as const) {
+    if (file.noTransaction)
+      lines.push(
+        `${out.paint('yellow', out.symbol('warn'))} ${label} runs outside a transaction (-- todo-db: no-transaction): a value added to an enum is used in the same file.`,
+      );
     if (file.destructive.length === 0) continue;
     lines.push(`${out.paint('red', out.symbol('warn'))} ${label} has ${plural(file.destructive.length, 'destructive step')} (listed at the top of the file):`);
     lines.push(...file.destructive.map((step) => `    ${step.statement}\n      ${step.risk}`));
   }
   const warn = out.paint('yellow', out.symbol('warn'));
-  for (const nulls of report.nulls) lines.push(`${warn} ${nulls.table}.${nulls.column} is NULL in ${plural(nulls.rows, 'row')} of the target database: migration.sql's SET NOT NULL fails there until they are backfilled (the header drafts the UPDATE).`);
+  for (const nulls of report.nulls)
+    lines.push(
+      `${warn} ${nulls.table}.${nulls.column} is NULL in ${plural(nulls.rows, 'row')} of the target database: migration.sql's SET NOT NULL fails there until they are backfilled (the header drafts the UPDATE).`,
+    );
   const check = report.downCheck;
   if (check.failure) lines.push(`${warn} PostgreSQL refused the draft in the shadow database, so down.sql was not checked: ${check.failure}`);
-  if (check.restored.length > 0) lines.push(`${out.paint('green', out.symbol('ok'))} down.sql puts back ${plural(check.restored.length, 'object')} that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).`);
-  if (check.dataNotRestored.length > 0) lines.push(`${warn} down.sql cannot bring back the data of ${plural(check.dataNotRestored.length, 'step')} of migration.sql (said in its header).`);
-  for (const { table, columns } of check.reordered) lines.push(`${warn} down.sql puts ${columns.join(', ')} of ${table} back at another position (PostgreSQL adds columns at the end).`);
+  if (check.restored.length > 0)
+    lines.push(
+      `${out.paint('green', out.symbol('ok'))} down.sql puts back ${plural(check.restored.length, 'object')} that migration.sql drops with a column or table and schema.prisma does not know (checked in the shadow database).`,
+    );
+  if (check.dataNotRestored.length > 0)
+    lines.push(`${warn} down.sql cannot bring back the data of ${plural(check.dataNotRestored.length, 'step')} of migration.sql (said in its header).`);
+  for (const { table, columns } of check.reordered)
+    lines.push(`${warn} down.sql puts ${columns.join(', ')} of ${table} back at another position (PostgreSQL adds columns at the end).`);
   for (const what of [...check.notRestored, ...check.leftBehind]) lines.push(`${warn} down.sql does not undo exactly: ${what} (said in its header).`);
-  if (report.affected.length > 0) lines.push(`${out.paint('yellow', out.symbol('warn'))} Not in schema.prisma, on what this change touches (check them by hand):`, ...report.affected.map((line) => `    ${line}`));
+  if (report.affected.length > 0)
+    lines.push(
+      `${out.paint('yellow', out.symbol('warn'))} Not in schema.prisma, on what this change touches (check them by hand):`,
+      ...report.affected.map((line) => `    ${line}`),
+    );
   if (report.lintFindings.length > 0) lines.push(renderFindings(report.lintFindings, out));
   lines.push(out.paint('gray', 'Review both files, then run todo-db migrate up.'));
   return lines.join('\n');
@@ -78,8 +108,14 @@ export function migrateResolve(flags: LifecycleFlags): Promise<void> {
       }
       const options = await historyJobOptions(context, flags);
       const { resolveApplied, resolveEdited, resolveRolledBack } = await import('../history-jobs/resolve.js');
-      if (flags.applied !== undefined) return context.out.task(`Checking the live schema against the migrations up to ${flags.applied}`, () => resolveApplied(options, flags.applied as string, { force: flags.force }));
-      if (flags.edited !== undefined) return context.out.task(`Checking the live schema against the applied migrations, ${flags.edited} as it reads now`, () => resolveEdited(options, flags.edited as string, { force: flags.force, yes: flags.yes }));
+      if (flags.applied !== undefined)
+        return context.out.task(`Checking the live schema against the migrations up to ${flags.applied}`, () =>
+          resolveApplied(options, flags.applied as string, { force: flags.force }),
+        );
+      if (flags.edited !== undefined)
+        return context.out.task(`Checking the live schema against the applied migrations, ${flags.edited} as it reads now`, () =>
+          resolveEdited(options, flags.edited as string, { force: flags.force, yes: flags.yes }),
+        );
       return resolveRolledBack(options, flags.rolledBack as string);
     },
     render: (report, { out }) => out.print(renderResolve(report, out)),
@@ -96,7 +132,12 @@ function renderResolve(report: ResolveReport, out: Output): string {
   if (report.resolution === 'edited' && report.checksum) {
     const how = report.verified ? 'the live schema matches the applied migrations as they read now' : 'not checked: --force';
     const { previous, recorded, appliedAt } = report.checksum;
-    return [`${ok} Recorded the edit of ${report.name} (${how})`, `  applied at     ${appliedAt ?? 'unknown'}`, `  checksum was   ${previous}`, `  checksum now   ${recorded}`].join('\n');
+    return [
+      `${ok} Recorded the edit of ${report.name} (${how})`,
+      `  applied at     ${appliedAt ?? 'unknown'}`,
+      `  checksum was   ${previous}`,
+      `  checksum now   ${recorded}`,
+    ].join('\n');
   }
   const how = report.verified ? 'the live schema matches the migrations up to it' : 'not checked: --force';
   const attempts = report.failedAttemptsRolledBack > 0 ? `; its failed attempt was marked rolled back` : '';
@@ -112,7 +153,9 @@ export function migrateBaseline(flags: LifecycleFlags): Promise<void> {
     job: async (context) => {
       const options = await historyJobOptions(context, flags);
       const { baseline } = await import('../history-jobs/baseline.js');
-      return context.out.task('Comparing the live schema with the schema after each migration (in a shadow database)', () => baseline(options, { dryRun: flags.dryRun }));
+      return context.out.task('Comparing the live schema with the schema after each migration (in a shadow database)', () =>
+        baseline(options, { dryRun: flags.dryRun }),
+      );
     },
     render: (report, { out }) => out.print(renderBaseline(report, out)),
     verdict: (report) =>
@@ -133,10 +176,16 @@ export function migrateBaseline(flags: LifecycleFlags): Promise<void> {
 function renderBaseline(report: BaselineReport, out: Output): string {
   if (!report.accountedFor) {
     const lines = report.differences.map((difference) => `  ${difference.message}`);
-    return [`${out.paint('red', out.symbol('fail'))} No prefix of the migrations builds the live schema; nothing was recorded. Closest: after ${report.closest}, with ${plural(report.differences.length, 'difference')}:`, ...lines].join('\n');
+    return [
+      `${out.paint('red', out.symbol('fail'))} No prefix of the migrations builds the live schema; nothing was recorded. Closest: after ${report.closest}, with ${plural(report.differences.length, 'difference')}:`,
+      ...lines,
+    ].join('\n');
   }
   const verb = report.dryRun ? 'Would record' : 'Recorded';
-  const lines = [`${out.paint('green', out.symbol('ok'))} ${verb} ${plural(report.recorded.length, 'migration')} as applied${report.dryRun ? ' (dry run; nothing was changed)' : ''}:`, ...report.recorded.map((name) => `  ${name}`)];
+  const lines = [
+    `${out.paint('green', out.symbol('ok'))} ${verb} ${plural(report.recorded.length, 'migration')} as applied${report.dryRun ? ' (dry run; nothing was changed)' : ''}:`,
+    ...report.recorded.map((name) => `  ${name}`),
+  ];
   if (report.pending.length > 0) lines.push(`Pending (todo-db migrate up applies them): ${report.pending.join(', ')}`);
   return lines.join('\n');
 }
@@ -177,8 +226,14 @@ async function askOnTerminal(question: string): Promise<boolean> {
 
 function renderReset(report: ResetReport, out: Output): string {
   const ok = out.paint('green', out.symbol('ok'));
-  const dropped = report.dropped.length === 0 ? ['  (nothing)'] : report.dropped.map((object) => `  ${object.kind} ${object.name}${object.cascaded ? out.paint('gray', ' (with a dropped table it depended on)') : ''}`);
-  const kept = report.kept.length === 0 ? [] : ['Kept:', ...report.kept.map((line) => `  ${line}`), out.paint('gray', 'To drop one of them too: todo-db migrate reset --drop <name> (repeatable).')];
+  const dropped =
+    report.dropped.length === 0
+      ? ['  (nothing)']
+      : report.dropped.map((object) => `  ${object.kind} ${object.name}${object.cascaded ? out.paint('gray', ' (with a dropped table it depended on)') : ''}`);
+  const kept =
+    report.kept.length === 0
+      ? []
+      : ['Kept:', ...report.kept.map((line) => `  ${line}`), out.paint('gray', 'To drop one of them too: todo-db migrate reset --drop <name> (repeatable).')];
   return [
     `${ok} Reset schema public: dropped ${plural(report.dropped.length, 'object')}, applied ${plural(report.applied.length, 'migration')}, seeded ${report.seed.users.created + report.seed.tasks.created} row(s)`,
     'Dropped:',

@@ -1,7 +1,7 @@
 import { redact } from '../config/redact.js';
 import { TodoDbError } from '../core/errors.js';
 import { ensureLocalServer, localServerStatus, resolveLocalDir, stopLocalServer } from '../local/index.js';
-import { runCommand, type GlobalFlags } from './run.js';
+import { type GlobalFlags, runCommand } from './run.js';
 
 export type LocalAction = 'start' | 'stop' | 'status' | 'url';
 
@@ -32,7 +32,8 @@ export function localCommand(action: LocalAction, flags: LocalFlags): Promise<vo
         name,
         flags,
         job: ({ settings, out }) => stopLocalServer({ dir: resolveLocalDir(settings.localDir), log: (line) => out.info(line) }),
-        render: ({ stopped }, { out }) => out.print(`${out.paint('green', out.symbol('ok'))} ${stopped ? 'Local database stopped' : 'Local database was not running'}`),
+        render: ({ stopped }, { out }) =>
+          out.print(`${out.paint('green', out.symbol('ok'))} ${stopped ? 'Local database stopped' : 'Local database was not running'}`),
       });
     case 'status':
       return runCommand({
@@ -41,7 +42,10 @@ export function localCommand(action: LocalAction, flags: LocalFlags): Promise<vo
         job: ({ settings }) => localServerStatus(resolveLocalDir(settings.localDir)),
         render: (status, { out }) => {
           const state = !status.initialised ? 'not initialised' : status.running ? `running (pid ${status.pid})` : 'stopped';
-          const rows: Array<[string, string]> = [['state', state], ['directory', status.dir]];
+          const rows: Array<[string, string]> = [
+            ['state', state],
+            ['directory', status.dir],
+          ];
           if (status.port !== undefined) rows.push(['port', String(status.port)]);
           if (status.url) rows.push(['url', status.url]);
           out.print(`Local database\n${out.table(rows)}`);
@@ -55,7 +59,11 @@ export function localCommand(action: LocalAction, flags: LocalFlags): Promise<vo
         job: async ({ settings }) => {
           const status = await localServerStatus(resolveLocalDir(settings.localDir));
           if (!status.initialised || !status.url) {
-            throw new TodoDbError({ code: 'LOCAL_DATABASE_NOT_INITIALISED', message: `The local database in ${status.dir} has not been created yet.`, hint: 'Run todo-db local start (or any command that needs the database) first.' });
+            throw new TodoDbError({
+              code: 'LOCAL_DATABASE_NOT_INITIALISED',
+              message: `The local database in ${status.dir} has not been created yet.`,
+              hint: 'Run todo-db local start (or any command that needs the database) first.',
+            });
           }
           return { url: flags.showPassword ? status.url : redact(status.url), running: status.running };
         },

@@ -18,7 +18,10 @@ export const program = new Command('todo-db')
   .option('-v, --verbose', 'show the steps and the SQL, passwords redacted')
   .option('--no-color', 'no colour')
   .option('--migrations-dir <path>', 'another migrations folder, for tests and forks')
-  .option('--local-dir <path>', 'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules, or the workspace root it belongs to)')
+  .option(
+    '--local-dir <path>',
+    'where the local database keeps its data (default: .todo-db/ in the project: the nearest folder with a package.json outside node_modules, or the workspace root it belongs to)',
+  )
   .option('--allow-insecure', 'permit sslmode=disable to a non-local host')
   .showHelpAfterError('(run todo-db --help for usage)')
   .exitOverride();
@@ -61,20 +64,29 @@ migrate
   .description('what the pending (or named) migrations will lock, rewrite or break, before they run; exits 1 on any error')
   .option('--all', 'lint every migration in the folder, not only the pending ones')
   .option('--offline', 'no database: the static rules only, no live table sizes')
-  .option('--max-blocking-rows <n>', 'a rewrite or scan under a write-blocking lock on a table above this many rows is an error (default 10000)', integer('--max-blocking-rows', 0, 2_000_000_000))
+  .option(
+    '--max-blocking-rows <n>',
+    'a rewrite or scan under a write-blocking lock on a table above this many rows is an error (default 10000)',
+    integer('--max-blocking-rows', 0, 2_000_000_000),
+  )
   .action(lazy(() => import('./lint.js').then((m) => m.migrateLintCommand)));
 migrate
   .command('diff')
   .description('compare the live schema with what the migrations produce in a shadow database; exits 1 on any difference')
-  .option('--schema', 'also compare the migrations with prisma/schema.prisma, through Prisma\'s schema engine')
+  .option('--schema', "also compare the migrations with prisma/schema.prisma, through Prisma's schema engine")
   .option('--comments', 'also compare comments (COMMENT ON) on tables, columns and other objects')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, when the role cannot create databases (wiped after use)')
   .action(lazy(() => import('./migrate.js').then((m) => m.migrateDiffCommand)));
 lockOptions(migrate.command('resolve'))
-  .description('record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does, or an applied one as changed on purpose (--edited <name>)')
+  .description(
+    'record a migration as applied (--applied <name>) or a failed one as rolled back (--rolled-back <name>), as prisma migrate resolve does, or an applied one as changed on purpose (--edited <name>)',
+  )
   .option('--applied <name>', 'record it as applied without running it; the live schema must already hold it')
   .option('--rolled-back <name>', 'mark a failed migration rolled back, so migrate up runs it again')
-  .option('--edited <name>', "record an applied migration changed on purpose: its history rows get the file's checksum (shown old and new); the live schema must be what the migrations as they read now build")
+  .option(
+    '--edited <name>',
+    "record an applied migration changed on purpose: its history rows get the file's checksum (shown old and new); the live schema must be what the migrations as they read now build",
+  )
   .option('--force', 'with --applied or --edited: record it without comparing the live schema with the migrations')
   .option('--yes', 'with --edited: confirm; required when ENVIRONMENT is production')
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in (wiped after use)')
@@ -87,7 +99,11 @@ lockOptions(migrate.command('baseline'))
 lockOptions(migrate.command('reset'))
   .description('development and test only: drop what the migrations create in schema public (nothing else), apply every migration, run seed-dev')
   .option('--yes', 'confirm; required when stdin is not a terminal')
-  .option('--drop <name>', 'also drop this table (or view, sequence, type, function) that no migration creates (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option(
+    '--drop <name>',
+    'also drop this table (or view, sequence, type, function) that no migration creates (repeatable)',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .option('--shadow-database-url <url>', 'an empty database to build the shadow in, which tells what the migrations create (wiped after use)')
   .option('--bcrypt-cost <n>', 'with TODO_DB_PASSWORD_HASH=bcrypt: bcrypt cost of the seeded password hash (default 12)', integer('--bcrypt-cost', 4, 15))
   .action(lazy(() => import('./lifecycle.js').then((m) => m.migrateReset)));

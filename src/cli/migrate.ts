@@ -1,15 +1,15 @@
-import { parseShadowUrl } from '../config/settings.js';
-import { defaultMigrationsDir } from '../config/package-root.js';
-import { EXIT } from '../core/errors.js';
-import type { Difference } from '../schema/differences.js';
 import type { MigrateDiffReport } from '../checks/migrate-diff.js';
+import { defaultMigrationsDir } from '../config/package-root.js';
+import { parseShadowUrl } from '../config/settings.js';
+import { EXIT } from '../core/errors.js';
+import { createMigration } from '../drafts/create.js';
 import type { SchemaDiffReport } from '../drafts/schema-engine.js';
 import type { LintReport } from '../lint/lint.js';
-import { createMigration } from '../drafts/create.js';
-import { Migrator, type MigratorOptions, type DownReport, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
+import { type DownReport, Migrator, type MigratorOptions, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
+import type { Difference } from '../schema/differences.js';
 import { renderFindings, renderLockPlan, warnLintSummary } from './lint.js';
-import { leftOutLine, plural, type Output } from './output.js';
-import { runCommand, type CommandContext, type GlobalFlags } from './run.js';
+import { leftOutLine, type Output, plural } from './output.js';
+import { type CommandContext, type GlobalFlags, runCommand } from './run.js';
 
 export interface MigrateFlags extends GlobalFlags {
   to?: string;
@@ -25,7 +25,11 @@ export interface MigrateFlags extends GlobalFlags {
   allowLintErrors?: boolean;
 }
 
-export async function migrator({ settings, out, target }: CommandContext, flags: MigrateFlags, beforeApply?: MigratorOptions['beforeApply']): Promise<Migrator> {
+export async function migrator(
+  { settings, out, target }: CommandContext,
+  flags: MigrateFlags,
+  beforeApply?: MigratorOptions['beforeApply'],
+): Promise<Migrator> {
   const url = await target('migrations');
   return new Migrator({
     url,
@@ -50,7 +54,11 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
       // Only when something is pending: a no-op up never loads the parser.
       const lintPending: MigratorOptions['beforeApply'] = async (pending, client) => {
         const { lintBeforeUp } = await import('../lint/gate.js');
-        lint = await lintBeforeUp(pending, client, { environment: context.settings.environment, allowLintErrors: flags.allowLintErrors === true, dryRun: flags.dryRun === true });
+        lint = await lintBeforeUp(pending, client, {
+          environment: context.settings.environment,
+          allowLintErrors: flags.allowLintErrors === true,
+          dryRun: flags.dryRun === true,
+        });
         if (!flags.dryRun) warnLintSummary(lint, context.out);
       };
       const report = await (await migrator(context, flags, lintPending)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder });
@@ -79,7 +87,11 @@ export function migrateStatusCommand(flags: MigrateFlags): Promise<void> {
     verdict: (report) =>
       report.upToDate
         ? { exitCode: EXIT.ok, statusCode: 200 }
-        : { exitCode: EXIT.checkFailed, statusCode: 503, error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: statusHint(report) } },
+        : {
+            exitCode: EXIT.checkFailed,
+            statusCode: 503,
+            error: { code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `Not every migration is applied: ${notApplied(report)}.`, hint: statusHint(report) },
+          },
   });
 }
 
@@ -88,7 +100,8 @@ export function migrateCreateCommand(name: string, flags: MigrateFlags): Promise
     name: 'migrate create',
     flags,
     job: ({ settings }) => createMigration({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), name }),
-    render: (created, { out }) => out.print(`${out.paint('green', out.symbol('ok'))} Created ${created.name}\n${created.files.map((file) => `  ${file}`).join('\n')}`),
+    render: (created, { out }) =>
+      out.print(`${out.paint('green', out.symbol('ok'))} Created ${created.name}\n${created.files.map((file) => `  ${file}`).join('\n')}`),
   });
 }
 
@@ -114,7 +127,8 @@ export function migrateDiffCommand(flags: MigrateFlags): Promise<void> {
       return { live, schema, differences: [...live.differences, ...(schema?.differences ?? [])] };
     },
     render: (result, { out }) => out.print([renderLiveDiff(result.live, out), ...(result.schema ? [renderSchemaDiff(result.schema, out)] : [])].join('\n')),
-    verdict: (result) => (result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) }),
+    verdict: (result) =>
+      result.differences.length === 0 ? { exitCode: EXIT.ok, statusCode: 200 } : { exitCode: EXIT.checkFailed, statusCode: 503, error: driftError(result) },
   });
 }
 
@@ -165,8 +179,12 @@ async function schemaDiff(context: CommandContext, inputs: DiffInputs): Promise<
 function renderLiveDiff(report: MigrateDiffReport, out: Output): string {
   const warn = out.paint('yellow', out.symbol('warn'));
   const notes = [
-    report.pendingMigrations.length > 0 ? `${warn} Not applied live yet, so their objects count as differences (run todo-db migrate up): ${report.pendingMigrations.join(', ')}` : '',
-    report.missingMigrations.length > 0 ? `${warn} Applied live but missing from the folder, so the shadow lacks their objects: ${report.missingMigrations.join(', ')}` : '',
+    report.pendingMigrations.length > 0
+      ? `${warn} Not applied live yet, so their objects count as differences (run todo-db migrate up): ${report.pendingMigrations.join(', ')}`
+      : '',
+    report.missingMigrations.length > 0
+      ? `${warn} Applied live but missing from the folder, so the shadow lacks their objects: ${report.missingMigrations.join(', ')}`
+      : '',
     report.leftOut.length > 0 ? out.paint('gray', `${leftOutLine(report.leftOut)}.`) : '',
   ].filter(Boolean);
   return [renderDifferences(report.differences, 'the live schema', 'the migrations', report.durationMs, out), ...notes].join('\n');
@@ -209,10 +227,21 @@ function renderPlan(verb: string, plan: PlannedStep[], out: Output): string {
   return `${verb} ${plural(plan.length, 'migration')} (dry run; nothing was changed):\n\n${steps.join('\n\n')}`;
 }
 
-const STATE_COLOURS = { applied: 'green', pending: 'yellow', running: 'yellow', 'rolled-back': 'yellow', failed: 'red', edited: 'red', missing: 'red' } as const;
+const STATE_COLOURS = {
+  applied: 'green',
+  pending: 'yellow',
+  running: 'yellow',
+  'rolled-back': 'yellow',
+  failed: 'red',
+  edited: 'red',
+  missing: 'red',
+} as const;
 
 function notApplied(report: StatusReport): string {
-  return Object.entries(report.counts).filter(([state, count]) => state !== 'applied' && count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
+  return Object.entries(report.counts)
+    .filter(([state, count]) => state !== 'applied' && count > 0)
+    .map(([state, count]) => `${count} ${state}`)
+    .join(', ');
 }
 
 /** The first entry up cannot pass on its own names its command; otherwise up is the answer. */
@@ -228,14 +257,21 @@ function renderStatus(report: StatusReport, out: Output): string {
   if (report.migrations.length === 0) return 'No migrations in the folder and none applied.';
   const width = Math.max(...report.migrations.map((entry) => entry.name.length));
   const rows = report.migrations.map((entry) => {
-    const when = entry.state === 'rolled-back' ? entry.rolledBackAt : entry.finishedAt ?? entry.startedAt;
+    const when = entry.state === 'rolled-back' ? entry.rolledBackAt : (entry.finishedAt ?? entry.startedAt);
     const state = out.paint(STATE_COLOURS[entry.state], entry.state.padEnd(11));
     const note =
-      entry.state === 'rolled-back' && entry.logs ? out.paint('gray', '  (a failed attempt, rolled back)') : entry.state === 'running' ? out.paint('gray', '  (being applied by another migrator now)') : '';
+      entry.state === 'rolled-back' && entry.logs
+        ? out.paint('gray', '  (a failed attempt, rolled back)')
+        : entry.state === 'running'
+          ? out.paint('gray', '  (being applied by another migrator now)')
+          : '';
     const row = `  ${entry.name.padEnd(width)}  ${state}  ${when ?? ''}${note}`.trimEnd();
     return BLOCKS_UP.has(entry.state) && entry.next ? `${row}\n  ${' '.repeat(width)}  ${out.paint('gray', entry.next)}` : row;
   });
-  const summary = Object.entries(report.counts).filter(([, count]) => count > 0).map(([state, count]) => `${count} ${state}`).join(', ');
+  const summary = Object.entries(report.counts)
+    .filter(([, count]) => count > 0)
+    .map(([state, count]) => `${count} ${state}`)
+    .join(', ');
   const verdict = report.upToDate ? `${out.paint('green', out.symbol('ok'))} Up to date` : `${out.paint('yellow', out.symbol('warn'))} Not up to date`;
   return `${verdict} (${summary})\n${rows.join('\n')}`;
 }

@@ -1,13 +1,13 @@
+import { redact } from '../config/redact.js';
+import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
+import { EXIT, exitCodeFor, TodoDbError } from '../core/errors.js';
 import { failureFacts } from '../db/causes.js';
 import { lostConnection } from '../db/lost-connection.js';
 import { explainServerError } from '../db/server-errors.js';
-import { databaseTarget, summarizeTarget, targetLine, type Purpose, type Target, type TargetSummary } from '../db/target.js';
-import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
-import { redact } from '../config/redact.js';
-import { EXIT, exitCodeFor, TodoDbError } from '../core/errors.js';
-import { handleInterrupts } from './interrupt.js';
+import { databaseTarget, type Purpose, summarizeTarget, type Target, type TargetSummary, targetLine } from '../db/target.js';
 import { describeResults, resultsOf } from '../migrations/results.js';
-import { Output, type Envelope, type GlobalOptions } from './output.js';
+import { handleInterrupts } from './interrupt.js';
+import { type Envelope, type GlobalOptions, Output } from './output.js';
 import { sourceStack } from './source-stack.js';
 
 export type GlobalFlags = SettingsFlags & GlobalOptions;
@@ -60,7 +60,8 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal,
     const resolved = settings;
     const target = async (purpose: Purpose) => {
       const found = await databaseTarget(resolved, { purpose, log: (line) => out.info(line) });
-      if (namesTarget && !targets.some((known) => sameDatabase(known, found)) && out.mode !== 'json') out.print(`Target: ${targetLine(summarizeTarget(found))}`);
+      if (namesTarget && !targets.some((known) => sameDatabase(known, found)) && out.mode !== 'json')
+        out.print(`Target: ${targetLine(summarizeTarget(found))}`);
       targets.push(found);
       return found;
     };
@@ -77,7 +78,10 @@ export async function runCommand<T>({ name, flags, job, render, verdict, reveal,
     if (interrupt?.takenOver) return new Promise<void>(() => {});
     const last = targets.at(-1);
     // Only what PostgreSQL raised unwrapped: a TodoDbError (a failed migration, with its position) already explains itself.
-    const explained = error instanceof TodoDbError ? undefined : await explainServerError(error, last && settings ? { url: last, environment: settings.environment } : undefined);
+    const explained =
+      error instanceof TodoDbError
+        ? undefined
+        : await explainServerError(error, last && settings ? { url: last, environment: settings.environment } : undefined);
     process.exitCode = reportFailure(name, explained ?? error, out);
   } finally {
     interrupt?.dispose();
@@ -100,7 +104,13 @@ export function reportFailure(command: string, error: unknown, out: Output): num
   const exitCode = exitCodeFor(known);
   if (out.mode === 'json') {
     const statusCode = exitCode === EXIT.usage ? 400 : known.code === 'INTERNAL_ERROR' ? 500 : 503;
-    out.json({ ok: false, command, status_code: statusCode, data: results ?? null, error: { code: known.code, message: known.message, hint: known.hint, ...failureFacts(known) } });
+    out.json({
+      ok: false,
+      command,
+      status_code: statusCode,
+      data: results ?? null,
+      error: { code: known.code, message: known.message, hint: known.hint, ...failureFacts(known) },
+    });
   }
   return exitCode;
 }

@@ -1,7 +1,7 @@
 import { EXIT, exitCodeForSignal } from '../core/errors.js';
-import { setup, type SetupReport, type SetupStepName } from '../setup/setup.js';
+import { type SetupReport, type SetupStepName, setup } from '../setup/setup.js';
 import type { Output } from './output.js';
-import { runCommand, type GlobalFlags, type Verdict } from './run.js';
+import { type GlobalFlags, runCommand, type Verdict } from './run.js';
 import { smokeFailure } from './smoke.js';
 
 export function setupCommand(flags: GlobalFlags): Promise<void> {
@@ -9,7 +9,14 @@ export function setupCommand(flags: GlobalFlags): Promise<void> {
     name: 'setup',
     flags,
     namesTarget: true,
-    job: ({ settings, out, signal, target }) => setup({ settings, target, signal, log: (line) => out.info(line), onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)) }),
+    job: ({ settings, out, signal, target }) =>
+      setup({
+        settings,
+        target,
+        signal,
+        log: (line) => out.info(line),
+        onStep: (name, summary, ok) => out.mode !== 'json' && out.print(stepLine(name, summary, ok, out)),
+      }),
     render: (report, { out }) => out.print(renderSummary(report, out)),
     verdict,
   });

@@ -1,9 +1,9 @@
 import { defaultMigrationsDir } from '../config/package-root.js';
+import { EXIT, exitCodeForSignal } from '../core/errors.js';
 import { writeJunitReport } from '../smoke/junit.js';
 import { runSmoke, type SmokeReport, type SmokeStep } from '../smoke/run.js';
-import { EXIT, exitCodeForSignal } from '../core/errors.js';
-import { plural, type Envelope, type Output } from './output.js';
-import { runCommand, type CommandContext, type GlobalFlags, type Verdict } from './run.js';
+import { type Envelope, type Output, plural } from './output.js';
+import { type CommandContext, type GlobalFlags, runCommand, type Verdict } from './run.js';
 
 export interface SmokeFlags extends GlobalFlags {
   junit?: string;
@@ -17,7 +17,10 @@ export function smokeCommand(flags: SmokeFlags): Promise<void> {
 }
 
 async function smoke({ settings, out, signal, target }: CommandContext, flags: SmokeFlags): Promise<SmokeResult> {
-  const announce = () => out.warn(`Interrupted by ${signal.reason}: finishing the current step, then removing the throwaway rows (a second signal quits at once and may leave them).`);
+  const announce = () =>
+    out.warn(
+      `Interrupted by ${signal.reason}: finishing the current step, then removing the throwaway rows (a second signal quits at once and may leave them).`,
+    );
   signal.addEventListener('abort', announce, { once: true });
   const url = await target('runtime');
   const report = await runSmoke({
@@ -51,7 +54,10 @@ function stepLine(step: SmokeStep, out: Output): string {
 function render(result: SmokeResult, { out }: CommandContext): void {
   const problem = smokeFailure(result);
   if (problem) out.error(problem);
-  else out.print(`${out.paint('green', out.symbol('ok'))} smoke passed: ${result.steps.length} steps in ${Math.round(result.durationMs)} ms, ${plural(result.cleanup.removedUsers, 'throwaway user')} removed`);
+  else
+    out.print(
+      `${out.paint('green', out.symbol('ok'))} smoke passed: ${result.steps.length} steps in ${Math.round(result.durationMs)} ms, ${plural(result.cleanup.removedUsers, 'throwaway user')} removed`,
+    );
   if (result.junit) out.info(`JUnit report written to ${result.junit}`);
 }
 
@@ -66,11 +72,19 @@ export function smokeFailure(report: SmokeReport): NonNullable<Envelope<unknown>
   const { cleanup } = report;
   if (cleanup.error !== null) {
     const ids = cleanup.leftover.map((id) => `'${id}'`).join(', ');
-    return { code: 'SMOKE_CLEANUP_FAILED', message: `Removing the throwaway users failed (${cleanup.error}); left behind: ${ids}.`, hint: `Delete them (their tasks cascade): delete from users where id in (${ids});` };
+    return {
+      code: 'SMOKE_CLEANUP_FAILED',
+      message: `Removing the throwaway users failed (${cleanup.error}); left behind: ${ids}.`,
+      hint: `Delete them (their tasks cascade): delete from users where id in (${ids});`,
+    };
   }
   const ran = report.steps.filter((step) => step.status !== 'skipped').length;
   if (report.interruptedBy) {
-    return { code: 'INTERRUPTED', message: `Interrupted by ${report.interruptedBy} after ${ran} of ${report.steps.length} steps; ${plural(cleanup.removedUsers, 'throwaway user')} removed, nothing left behind.`, hint: 'Run todo-db smoke again to check the database.' };
+    return {
+      code: 'INTERRUPTED',
+      message: `Interrupted by ${report.interruptedBy} after ${ran} of ${report.steps.length} steps; ${plural(cleanup.removedUsers, 'throwaway user')} removed, nothing left behind.`,
+      hint: 'Run todo-db smoke again to check the database.',
+    };
   }
   const failed = report.steps.filter((step) => step.status === 'failed');
   if (failed.length === 0) return null;

@@ -15,7 +15,13 @@ await program.parseAsync(process.argv).catch(async (error: unknown) => {
     const message = error.message.replace(/^error: /, '');
     const names = new Set(program.commands.map((c) => c.name()));
     const command = process.argv.slice(2).find((arg) => names.has(arg)) ?? null;
-    const envelope = { ok: false, command, status_code: 400, data: null, error: { code: 'USAGE_ERROR', message, hint: 'Run todo-db --help for usage.', sqlstate: null, cause: null } };
+    const envelope = {
+      ok: false,
+      command,
+      status_code: 400,
+      data: null,
+      error: { code: 'USAGE_ERROR', message, hint: 'Run todo-db --help for usage.', sqlstate: null, cause: null },
+    };
     process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
   }
 });

@@ -57,13 +57,18 @@ const PRISMA_ONLY_PARAMS = new Set(['schema', 'connection_limit', 'pool_timeout'
 export const PYTHON_SCHEMES = ['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'] as const;
 /** asyncpg spells sslmode as ssl=; the same values, mapped so the connection gets the TLS the URL asks for. */
 const ASYNCPG_SSL: Record<string, SslMode> = {
-  disable: 'disable', allow: 'allow', prefer: 'prefer', require: 'require', 'verify-ca': 'verify-ca', 'verify-full': 'verify-full',
-  false: 'disable', true: 'require',
+  disable: 'disable',
+  allow: 'allow',
+  prefer: 'prefer',
+  require: 'require',
+  'verify-ca': 'verify-ca',
+  'verify-full': 'verify-full',
+  false: 'disable',
+  true: 'require',
 };
 
 export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allowInsecure = false }: ParseOptions = {}): DatabaseUrl {
-  const invalid = (what: string, hint = `Use a URL such as ${EXAMPLE}.`) =>
-    usageError('DATABASE_URL_INVALID', `${variable} ${what}.`, hint);
+  const invalid = (what: string, hint = `Use a URL such as ${EXAMPLE}.`) => usageError('DATABASE_URL_INVALID', `${variable} ${what}.`, hint);
 
   if (/[\0\r\n]/.test(raw)) throw invalid('contains a newline or NUL character', 'Remove the control characters from the value.');
   const text = raw.trim();
@@ -125,7 +130,10 @@ export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allow
     if (!KNOWN_PARAMS.has(name) && !PRISMA_ONLY_PARAMS.has(name)) warnings.push(`${variable}: ignoring unknown parameter "${name}".`);
   }
   if (pooled && params.has('options')) {
-    throw invalid('sets "options" on a pooled connection; PgBouncer in transaction mode rejects it as an unsupported startup parameter', 'Remove the options parameter, or use the direct (non-pooler) host.');
+    throw invalid(
+      'sets "options" on a pooled connection; PgBouncer in transaction mode rejects it as an unsupported startup parameter',
+      'Remove the options parameter, or use the direct (non-pooler) host.',
+    );
   }
 
   return {
@@ -151,8 +159,20 @@ export function parseDatabaseUrl(raw: string, { variable = 'DATABASE_URL', allow
 }
 
 const KNOWN_PARAMS = new Set([
-  'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat', 'channel_binding', 'application_name',
-  'connect_timeout', 'options', 'host', 'port', 'user', 'pgbouncer', 'ssl',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'uselibpqcompat',
+  'channel_binding',
+  'application_name',
+  'connect_timeout',
+  'options',
+  'host',
+  'port',
+  'user',
+  'pgbouncer',
+  'ssl',
 ]);
 
 type Invalid = (what: string, hint?: string) => Error;
@@ -201,7 +221,11 @@ function parseHostPort(hostPart: string, params: Map<string, string>, invalid: I
 function parsePort(text: string | undefined, invalid: Invalid): number {
   if (text === undefined || text === '') return 5432;
   // Never quoted: a password holding ":" without an "@" after it reads as host:port.
-  if (!/^\d+$/.test(text)) throw invalid('has a port (the part after the host name\'s ":") that is not a number', `Use a port between 1 and 65535, as in ${EXAMPLE}; a ":" in a password must come before an "@".`);
+  if (!/^\d+$/.test(text))
+    throw invalid(
+      'has a port (the part after the host name\'s ":") that is not a number',
+      `Use a port between 1 and 65535, as in ${EXAMPLE}; a ":" in a password must come before an "@".`,
+    );
   const port = Number(text);
   if (port < 1 || port > 65535) throw invalid(`has port ${text}, outside the range 1-65535`, `Use a port between 1 and 65535, as in ${EXAMPLE}.`);
   return port;
@@ -236,9 +260,13 @@ function readSslMode(params: Map<string, string>, invalid: Invalid): SslMode | u
   const value = params.get('sslmode');
   const asyncpg = readAsyncpgSsl(params, invalid);
   if (value === undefined) return asyncpg;
-  if (!(SSL_MODES as readonly string[]).includes(value)) throw invalid(`has an unknown sslmode "${value}"`, `Use one of ${SSL_MODES.join(', ')}; for example sslmode=verify-full.`);
+  if (!(SSL_MODES as readonly string[]).includes(value))
+    throw invalid(`has an unknown sslmode "${value}"`, `Use one of ${SSL_MODES.join(', ')}; for example sslmode=verify-full.`);
   if (asyncpg !== undefined && asyncpg !== value) {
-    throw invalid(`asks for sslmode=${value} and ssl=${params.get('ssl')}, which disagree`, 'Keep one of them (ssl= is asyncpg\'s spelling of sslmode=), or give both the same value.');
+    throw invalid(
+      `asks for sslmode=${value} and ssl=${params.get('ssl')}, which disagree`,
+      "Keep one of them (ssl= is asyncpg's spelling of sslmode=), or give both the same value.",
+    );
   }
   return value as SslMode;
 }
@@ -274,7 +302,8 @@ function readChannelBinding(params: Map<string, string>, invalid: Invalid): bool
 function readConnectTimeout(params: Map<string, string>, invalid: Invalid): number | undefined {
   const value = params.get('connect_timeout');
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw invalid(`has connect_timeout "${value}", which is not a positive number of seconds`, 'Use connect_timeout=10, for example.');
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw invalid(`has connect_timeout "${value}", which is not a positive number of seconds`, 'Use connect_timeout=10, for example.');
   return Number(value) * 1000;
 }
 
@@ -283,7 +312,17 @@ function readConnectTimeout(params: Map<string, string>, invalid: Invalid): numb
  * host name for prefer, require and verify-ca too; we keep that stricter behaviour and remember it so that
  * a certificate failure can explain why.
  */
-function tlsPolicy({ sslmode, isLocal, libpqCompat, params }: { sslmode?: SslMode; isLocal: boolean; libpqCompat: boolean; params: Map<string, string> }): TlsPolicy {
+function tlsPolicy({
+  sslmode,
+  isLocal,
+  libpqCompat,
+  params,
+}: {
+  sslmode?: SslMode;
+  isLocal: boolean;
+  libpqCompat: boolean;
+  params: Map<string, string>;
+}): TlsPolicy {
   const files = { rootCertFile: params.get('sslrootcert'), certFile: params.get('sslcert'), keyFile: params.get('sslkey') };
   const mode = sslmode ?? (isLocal ? 'disable' : 'verify-full');
   const off = { enabled: false, verification: 'none', stricterThanLibpq: false } as const;

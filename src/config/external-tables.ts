@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
-import { readProjectSettings, type ProjectSettings } from './project-settings.js';
+import { type ProjectSettings, readProjectSettings } from './project-settings.js';
 
 /**
  * Tables in schema public that other tools manage (an audit log, an organisation table), which todo-db's
@@ -41,7 +41,12 @@ export function resolveExternalTables(variable: string | undefined, cwd: string)
  */
 export function resolveShadowInit(variable: string | undefined, cwd: string): ShadowInit | undefined {
   if (variable !== undefined) {
-    if (/[\0\r\n]/.test(variable)) throw usageError('TODO_DB_SHADOW_INIT_INVALID', 'TODO_DB_SHADOW_INIT contains a newline or NUL character.', 'Set it to the path of a SQL file, e.g. TODO_DB_SHADOW_INIT=prisma/shadow-init.sql, or empty for none.');
+    if (/[\0\r\n]/.test(variable))
+      throw usageError(
+        'TODO_DB_SHADOW_INIT_INVALID',
+        'TODO_DB_SHADOW_INIT contains a newline or NUL character.',
+        'Set it to the path of a SQL file, e.g. TODO_DB_SHADOW_INIT=prisma/shadow-init.sql, or empty for none.',
+      );
     return variable.trim() === '' ? undefined : { path: path.resolve(cwd, variable.trim()), source: 'TODO_DB_SHADOW_INIT' };
   }
   const settings = readProjectSettings(cwd);
@@ -50,14 +55,22 @@ export function resolveShadowInit(variable: string | undefined, cwd: string): Sh
   const value = (settings.value as { shadowInit?: unknown } | null)?.shadowInit;
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value.trim() !== '') return { path: path.resolve(path.dirname(file), value), source: 'package.json' };
-  throw usageError('SHADOW_INIT_INVALID', `"todo-db": { "shadowInit" } in ${file} must be the path of a SQL file.`, 'Write it as "todo-db": { "shadowInit": "prisma/shadow-init.sql" } (relative to that package.json), or leave it out.');
+  throw usageError(
+    'SHADOW_INIT_INVALID',
+    `"todo-db": { "shadowInit" } in ${file} must be the path of a SQL file.`,
+    'Write it as "todo-db": { "shadowInit": "prisma/shadow-init.sql" } (relative to that package.json), or leave it out.',
+  );
 }
 
 function fromList(value: string): string[] {
   if (value.trim() === '') return [];
   const names = value.split(',').map((name) => name.trim());
   if (names.some((name) => name === '' || /[\0\r\n]/.test(name))) {
-    throw usageError('TODO_DB_EXTERNAL_TABLES_INVALID', `TODO_DB_EXTERNAL_TABLES has an empty or unprintable name ("${value.replace(/[\0\r\n]/g, ' ')}").`, 'List table names separated by commas, e.g. TODO_DB_EXTERNAL_TABLES=audit_log,organization, or set it empty for none.');
+    throw usageError(
+      'TODO_DB_EXTERNAL_TABLES_INVALID',
+      `TODO_DB_EXTERNAL_TABLES has an empty or unprintable name ("${value.replace(/[\0\r\n]/g, ' ')}").`,
+      'List table names separated by commas, e.g. TODO_DB_EXTERNAL_TABLES=audit_log,organization, or set it empty for none.',
+    );
   }
   return [...new Set(names)];
 }
@@ -68,5 +81,9 @@ function fromProjectSettings(settings: ProjectSettings | undefined): string[] | 
   const names = (config as { externalTables?: unknown } | null)?.externalTables;
   if (names === undefined) return undefined;
   if (Array.isArray(names) && names.every((name) => typeof name === 'string' && name.trim() !== '')) return [...new Set(names as string[])];
-  throw usageError('EXTERNAL_TABLES_INVALID', `"todo-db": { "externalTables" } in ${file} must be a list of table names.`, 'Write it as "todo-db": { "externalTables": ["audit_log", "organization"] }, or [] for none.');
+  throw usageError(
+    'EXTERNAL_TABLES_INVALID',
+    `"todo-db": { "externalTables" } in ${file} must be a list of table names.`,
+    'Write it as "todo-db": { "externalTables": ["audit_log", "organization"] }, or [] for none.',
+  );
 }

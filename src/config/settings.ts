@@ -1,12 +1,12 @@
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 // zod/mini: the same validation with a tree-shakable API, so the bundle carries only what we use (start-up).
 import * as z from 'zod/mini';
 import { PASSWORD_HASHES, type PasswordHashAlgorithm } from '../auth/password.js';
 import { usageError } from '../core/errors.js';
-import { parseDatabaseUrl, type DatabaseUrl } from './database-url.js';
-import { resolveExternalTables, resolveShadowInit, type ExternalTables, type ShadowInit } from './external-tables.js';
+import { type DatabaseUrl, parseDatabaseUrl } from './database-url.js';
+import { type ExternalTables, resolveExternalTables, resolveShadowInit, type ShadowInit } from './external-tables.js';
 import { registerSecret } from './redact.js';
 
 /**
@@ -48,16 +48,31 @@ export interface Settings {
   warnings: string[];
 }
 
-const VARIABLES = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'ENVIRONMENT', 'LOG_LEVEL', 'TODO_DB_LOCAL_DIR', 'TODO_DB_EXTERNAL_TABLES', 'TODO_DB_PASSWORD_HASH', 'TODO_DB_SHADOW_INIT'] as const;
+const VARIABLES = [
+  'DATABASE_URL',
+  'DIRECT_DATABASE_URL',
+  'ENVIRONMENT',
+  'LOG_LEVEL',
+  'TODO_DB_LOCAL_DIR',
+  'TODO_DB_EXTERNAL_TABLES',
+  'TODO_DB_PASSWORD_HASH',
+  'TODO_DB_SHADOW_INIT',
+] as const;
 type Variable = (typeof VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
-  z.string().check(z.refine((v) => !/[\0\r\n]/.test(v), { error: `${name} contains a newline or NUL character. Remove the control characters from the value.` }));
+  z
+    .string()
+    .check(z.refine((v) => !/[\0\r\n]/.test(v), { error: `${name} contains a newline or NUL character. Remove the control characters from the value.` }));
 
 const rawSchema = z.object({
-  ENVIRONMENT: z.optional(z.pipe(noControlCharacters('ENVIRONMENT'), z.enum(ENVIRONMENTS, { error: 'ENVIRONMENT must be one of development, test, production' }))),
+  ENVIRONMENT: z.optional(
+    z.pipe(noControlCharacters('ENVIRONMENT'), z.enum(ENVIRONMENTS, { error: 'ENVIRONMENT must be one of development, test, production' })),
+  ),
   LOG_LEVEL: z.optional(z.pipe(noControlCharacters('LOG_LEVEL'), z.enum(LOG_LEVELS, { error: 'LOG_LEVEL must be one of debug, info, warn, error' }))),
-  TODO_DB_PASSWORD_HASH: z.optional(z.pipe(noControlCharacters('TODO_DB_PASSWORD_HASH'), z.enum(PASSWORD_HASHES, { error: 'TODO_DB_PASSWORD_HASH must be scrypt or bcrypt' }))),
+  TODO_DB_PASSWORD_HASH: z.optional(
+    z.pipe(noControlCharacters('TODO_DB_PASSWORD_HASH'), z.enum(PASSWORD_HASHES, { error: 'TODO_DB_PASSWORD_HASH must be scrypt or bcrypt' })),
+  ),
   TODO_DB_LOCAL_DIR: z.optional(
     noControlCharacters('TODO_DB_LOCAL_DIR').check(
       z.refine((v) => v.trim().length > 0, { error: 'TODO_DB_LOCAL_DIR is set but empty. Unset it, or name a directory such as ./.todo-db' }),
@@ -129,7 +144,13 @@ export function parseShadowUrl(value: string | undefined, settings: Pick<Setting
 }
 
 /** A flag beats the environment, which beats .env (pick has already chosen between those two). */
-function readUrl(flag: string | undefined, flagName: string, configured: { value: string; source: DatabaseSource } | undefined, variable: string, allowInsecure: boolean) {
+function readUrl(
+  flag: string | undefined,
+  flagName: string,
+  configured: { value: string; source: DatabaseSource } | undefined,
+  variable: string,
+  allowInsecure: boolean,
+) {
   const input = flag !== undefined ? { value: flag, source: 'flag' as const, variable: flagName } : configured && { ...configured, variable };
   if (!input) return undefined;
   const url = parseDatabaseUrl(input.value, { variable: input.variable, allowInsecure });
@@ -147,13 +168,21 @@ function readEnvFile(envFile: string | undefined, cwd: string): EnvFile {
   const path = resolve(cwd, envFile ?? '.env');
   if (!existsSync(path)) {
     if (envFile === undefined) return { path, text: '', values: {} };
-    throw usageError('ENV_FILE_NOT_FOUND', `The env file ${path} (from --env-file) does not exist.`, 'Check the path, or leave out --env-file to read .env from the working directory.');
+    throw usageError(
+      'ENV_FILE_NOT_FOUND',
+      `The env file ${path} (from --env-file) does not exist.`,
+      'Check the path, or leave out --env-file to read .env from the working directory.',
+    );
   }
   try {
     const text = readFileSync(path, 'utf8');
     return { path, text, values: parseEnv(text) };
   } catch (error) {
-    throw usageError('ENV_FILE_INVALID', `The env file ${path} could not be read: ${(error as Error).message}.`, 'Fix the file; each line should look like NAME=value.');
+    throw usageError(
+      'ENV_FILE_INVALID',
+      `The env file ${path} could not be read: ${(error as Error).message}.`,
+      'Fix the file; each line should look like NAME=value.',
+    );
   }
 }
 
@@ -179,7 +208,11 @@ function assertCanHoldLocalDatabase(dir: string, source: string): void {
     const stat = statIfExists(path);
     if (stat?.isDirectory()) return;
     if (stat) {
-      throw usageError('TODO_DB_LOCAL_DIR_INVALID', `${source} is ${dir}, but ${path} is a file, so the local database cannot be created there.`, 'Point it at a directory, or set DATABASE_URL to use another database.');
+      throw usageError(
+        'TODO_DB_LOCAL_DIR_INVALID',
+        `${source} is ${dir}, but ${path} is a file, so the local database cannot be created there.`,
+        'Point it at a directory, or set DATABASE_URL to use another database.',
+      );
     }
     if (dirname(path) === path) return;
   }
@@ -203,7 +236,8 @@ function configurationError(error: z.core.$ZodError, raw: Record<string, string 
     ENVIRONMENT: 'Set ENVIRONMENT=development, test or production.',
     LOG_LEVEL: 'Set LOG_LEVEL=info (or debug, warn, error).',
     TODO_DB_LOCAL_DIR: 'Set TODO_DB_LOCAL_DIR=./.todo-db, or unset it.',
-    TODO_DB_PASSWORD_HASH: 'Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or unset it for Better Auth\'s default (scrypt).',
+    TODO_DB_PASSWORD_HASH:
+      "Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or unset it for Better Auth's default (scrypt).",
   };
   const value = raw[variable];
   const seen = issue?.code === 'invalid_value' && value !== undefined ? ` (got "${value}")` : '';

@@ -3,7 +3,7 @@
  * dozen-line reader for pnpm-workspace.yaml's `packages` list instead of a YAML library, and a glob matcher for
  * the patterns workspaces use (`*`, `**`, `?`, `{a,b}`, `!` to exclude).
  */
-import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Workspace {
@@ -177,7 +177,10 @@ function matchSegments(pattern: string[], relative: string[]): boolean {
 
 /** `*` and `?` within one folder name; a wildcard never matches a leading dot (npm's and pnpm's globs do not). */
 function segmentRegExp(segment: string): RegExp {
-  const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+  const body = segment
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '[^/]*')
+    .replaceAll('?', '[^/]');
   return new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${body}$`);
 }
 

@@ -1,4 +1,4 @@
-import { TodoDbError, type FailureCause, type FailureFacts, type TimeoutSetting } from '../core/errors.js';
+import { type FailureCause, type FailureFacts, type TimeoutSetting, TodoDbError } from '../core/errors.js';
 import { sqlState } from './server-errors.js';
 import { isSqlState } from './sqlstate.js';
 
@@ -8,12 +8,25 @@ const LOST_STATES = /^(08...|57P0[1-5])$/;
  * pg's own words once the socket is gone, which come without a code; and once it could not read what came back
  * (pg-protocol's "received invalid response"), after which the connection is as good as gone.
  */
-const LOST_MESSAGES = /connection terminated|not queryable|terminating connection|server closed the connection|connection to client lost|received invalid response/i;
+const LOST_MESSAGES =
+  /connection terminated|not queryable|terminating connection|server closed the connection|connection to client lost|received invalid response/i;
 /**
  * The errno codes of a socket that failed or closed. A list, not a pattern: every Node errno looks alike (a
  * folder's EEXIST is no lost connection), and some have a SQLSTATE's shape (EPIPE).
  */
-const SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'ENOTCONN', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ECONNREFUSED',
+  'ENOTCONN',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 const BY_STATE: Record<string, FailureCause> = {
   '57014': 'query_canceled',

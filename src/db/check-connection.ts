@@ -1,5 +1,5 @@
-import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
-import { connect, type Connection, type ConnectOptions } from './connect.js';
+import { type DatabaseUrl, hostAndPort } from '../config/database-url.js';
+import { type Connection, type ConnectOptions, connect } from './connect.js';
 
 export interface CheckConnectionOptions extends ConnectOptions {
   url: DatabaseUrl;

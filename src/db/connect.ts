@@ -2,10 +2,10 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { TodoDbError } from '../core/errors.js';
-import { classifyConnectionError, type ConnectionFailure } from './classify.js';
+import { type ConnectionFailure, classifyConnectionError } from './classify.js';
 import { clientConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './pool.js';
 import { probePostgresProtocol } from './protocol-probe.js';
-import { retry, type AttemptFailure } from './retry.js';
+import { type AttemptFailure, retry } from './retry.js';
 
 export const PRODUCTION_ATTEMPTS = 5;
 
@@ -48,7 +48,11 @@ export async function connectPool(pool: pg.Pool, url: DatabaseUrl, options: Conn
 }
 
 /** Attempts `open` under the retry policy; each attempt is timed, and a failure explained and classified. */
-async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (timeoutMs: number) => Promise<C>): Promise<{ client: C; attempts: number; elapsedMs: number; connectMs: number }> {
+async function establish<C>(
+  url: DatabaseUrl,
+  options: ConnectOptions,
+  open: (timeoutMs: number) => Promise<C>,
+): Promise<{ client: C; attempts: number; elapsedMs: number; connectMs: number }> {
   const retries = options.retries ?? (options.environment === 'production' ? PRODUCTION_ATTEMPTS - 1 : 0);
   const connectTimeoutMs = options.connectTimeoutMs ?? url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const timeoutMs = options.timeoutMs ?? (retries === 0 ? connectTimeoutMs : 60_000);
@@ -67,8 +71,18 @@ async function establish<C>(url: DatabaseUrl, options: ConnectOptions, open: (ti
 
   const failure = outcome.failure as ConnectionFailure;
   const tries = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts`;
-  const ending = outcome.deadlineReached ? ` Gave up at the ${Math.round(timeoutMs / 100) / 10} s deadline after ${tries}.` : outcome.attempts > 1 ? ` Gave up after ${tries}.` : '';
-  throw new TodoDbError({ code: failure.code, message: failure.message + ending, hint: failure.hint, kind: 'check', facts: { sqlstate: failure.sqlstate, ...(failure.lost ? { cause: 'connection_lost' as const } : {}) } });
+  const ending = outcome.deadlineReached
+    ? ` Gave up at the ${Math.round(timeoutMs / 100) / 10} s deadline after ${tries}.`
+    : outcome.attempts > 1
+      ? ` Gave up after ${tries}.`
+      : '';
+  throw new TodoDbError({
+    code: failure.code,
+    message: failure.message + ending,
+    hint: failure.hint,
+    kind: 'check',
+    facts: { sqlstate: failure.sqlstate, ...(failure.lost ? { cause: 'connection_lost' as const } : {}) },
+  });
 }
 
 /** One connection for one piece of work, always closed afterwards, whatever the work does. */

@@ -2,17 +2,17 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { resolveSettings } from '../config/settings.js';
 import { usageError } from '../core/errors.js';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { createPool, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_SIZE } from './pool.js';
 import { databaseTarget } from './target.js';
-import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
 
+export type { Task, User } from '../generated/prisma/client.js';
 /**
  * The data-access face the app's backend imports: Prisma Client on our own pg pool, so the app gets the same
  * URL rules, TLS handling and timeouts as the CLI. This is the only module that loads Prisma; the CLI never
  * imports it (Prisma Client costs about 0.35 s of start-up).
  */
 export { Prisma, TaskPriority, TaskStatus } from '../generated/prisma/client.js';
-export type { Task, User } from '../generated/prisma/client.js';
 
 export const MAX_POOL_SIZE = 10;
 
@@ -88,16 +88,32 @@ function closeOnce(prisma: PrismaClient, pool: pg.Pool): () => Promise<void> {
   return () => (closing ??= prisma.$disconnect().finally(() => pool.end()));
 }
 
-function validatePoolOptions({ poolSize = DEFAULT_POOL_SIZE, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS }: PoolSettings) {
+function validatePoolOptions({
+  poolSize = DEFAULT_POOL_SIZE,
+  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+}: PoolSettings) {
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
-    throw usageError('POOL_SIZE_INVALID', `The pool size must be a whole number from 1 to ${MAX_POOL_SIZE} (got ${poolSize}).`, `Pass poolSize between 1 and ${MAX_POOL_SIZE}, or leave it out for ${DEFAULT_POOL_SIZE}.`);
+    throw usageError(
+      'POOL_SIZE_INVALID',
+      `The pool size must be a whole number from 1 to ${MAX_POOL_SIZE} (got ${poolSize}).`,
+      `Pass poolSize between 1 and ${MAX_POOL_SIZE}, or leave it out for ${DEFAULT_POOL_SIZE}.`,
+    );
   }
   // pg reads 0 as "wait forever", which would hang the app on an unreachable database.
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs <= 0) {
-    throw usageError('CONNECT_TIMEOUT_INVALID', `The connect timeout must be a positive number of milliseconds (got ${connectTimeoutMs}).`, `Pass connectTimeoutMs such as ${DEFAULT_CONNECT_TIMEOUT_MS}, or leave it out.`);
+    throw usageError(
+      'CONNECT_TIMEOUT_INVALID',
+      `The connect timeout must be a positive number of milliseconds (got ${connectTimeoutMs}).`,
+      `Pass connectTimeoutMs such as ${DEFAULT_CONNECT_TIMEOUT_MS}, or leave it out.`,
+    );
   }
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 0) {
-    throw usageError('IDLE_TIMEOUT_INVALID', `The idle timeout must be zero or a positive number of milliseconds (got ${idleTimeoutMs}).`, `Pass idleTimeoutMs such as ${DEFAULT_IDLE_TIMEOUT_MS}, or leave it out.`);
+    throw usageError(
+      'IDLE_TIMEOUT_INVALID',
+      `The idle timeout must be zero or a positive number of milliseconds (got ${idleTimeoutMs}).`,
+      `Pass idleTimeoutMs such as ${DEFAULT_IDLE_TIMEOUT_MS}, or leave it out.`,
+    );
   }
   return { max: poolSize, connectTimeoutMs, idleTimeoutMs };
 }

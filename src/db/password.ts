@@ -17,7 +17,10 @@ export function passwordFor(url: DatabaseUrl, env: NodeJS.ProcessEnv = process.e
       registerSecret(found);
       return found;
     }
-    throw Object.assign(new Error(`the server asks for a password for user "${url.user}", and there is none in ${url.variable}, PGPASSWORD or ${passwordFile(env)}`), { code: 'PASSWORD_MISSING' });
+    throw Object.assign(
+      new Error(`the server asks for a password for user "${url.user}", and there is none in ${url.variable}, PGPASSWORD or ${passwordFile(env)}`),
+      { code: 'PASSWORD_MISSING' },
+    );
   };
 }
 

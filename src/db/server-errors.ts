@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { describeTarget, hostAndPort, type DatabaseUrl } from '../config/database-url.js';
+import { type DatabaseUrl, describeTarget, hostAndPort } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
 import { TodoDbError } from '../core/errors.js';
@@ -53,18 +53,38 @@ export async function explainServerError(error: unknown, context: ServerErrorCon
   if (state.code === '25006') return readOnly(said, where, role, context, fail);
   const server = context ? hostAndPort(context.url) : 'the server';
   if (state.code === '53100') {
-    return fail('DISK_FULL', `The server at ${server} is out of disk space: ${said}.`, 'Free disk space on the server (or raise the storage limit of the Neon project), then run the command again: the failed transaction changed nothing.');
+    return fail(
+      'DISK_FULL',
+      `The server at ${server} is out of disk space: ${said}.`,
+      'Free disk space on the server (or raise the storage limit of the Neon project), then run the command again: the failed transaction changed nothing.',
+    );
   }
   if (state.code === '53300') {
-    return fail('TOO_MANY_CONNECTIONS', `The server at ${server} has no free connection slots: ${said}.`, 'Close idle clients, use the pooled host for the app, or raise max_connections; then run the command again.');
+    return fail(
+      'TOO_MANY_CONNECTIONS',
+      `The server at ${server} has no free connection slots: ${said}.`,
+      'Close idle clients, use the pooled host for the app, or raise max_connections; then run the command again.',
+    );
   }
   if (state.code === '53200') {
-    return fail('OUT_OF_MEMORY', `The server at ${server} ran out of memory: ${said}.`, 'Retry when the server is less busy, or lower work_mem / raise the compute size.');
+    return fail(
+      'OUT_OF_MEMORY',
+      `The server at ${server} ran out of memory: ${said}.`,
+      'Retry when the server is less busy, or lower work_mem / raise the compute size.',
+    );
   }
   if (state.code === '53400') {
-    return fail('CONFIGURATION_LIMIT_EXCEEDED', `The server at ${server} hit a configured limit: ${said}.`, 'Raise the limit PostgreSQL names (e.g. max_locks_per_transaction), or split the work into smaller transactions.');
+    return fail(
+      'CONFIGURATION_LIMIT_EXCEEDED',
+      `The server at ${server} hit a configured limit: ${said}.`,
+      'Raise the limit PostgreSQL names (e.g. max_locks_per_transaction), or split the work into smaller transactions.',
+    );
   }
-  return fail('INSUFFICIENT_RESOURCES', `The server at ${server} is out of resources (SQLSTATE ${state.code}): ${said}.`, 'Check the server (disk, memory, connection limits) and run the command again.');
+  return fail(
+    'INSUFFICIENT_RESOURCES',
+    `The server at ${server} is out of resources (SQLSTATE ${state.code}): ${said}.`,
+    'Check the server (disk, memory, connection limits) and run the command again.',
+  );
 }
 
 /** Anything else PostgreSQL said is still PostgreSQL's verdict, not a bug: its words and SQLSTATE, never INTERNAL_ERROR. */
@@ -88,8 +108,8 @@ async function permissionDenied(said: string, where: string, role: string, conte
   const kind = (match?.[1] ?? 'object').toLowerCase().replace('relation', 'table');
   const object = match?.[2] ?? 'an object';
   const missing = match && context ? await missingPrivileges(context, kind, object).catch(() => []) : [];
-  const privileges = missing.length > 0 ? missing.join(', ') : PRIVILEGES[kind]?.join(' or ') ?? 'the needed privilege';
-  const grant = `GRANT ${missing.length > 0 ? missing.join(', ') : PRIVILEGES[kind]?.[0] ?? 'ALL'} ON ${kind === 'object' ? '<object>' : `${kind.toUpperCase()} ${pg.escapeIdentifier(object)}`} TO ${pg.escapeIdentifier(role)};`;
+  const privileges = missing.length > 0 ? missing.join(', ') : (PRIVILEGES[kind]?.join(' or ') ?? 'the needed privilege');
+  const grant = `GRANT ${missing.length > 0 ? missing.join(', ') : (PRIVILEGES[kind]?.[0] ?? 'ALL')} ON ${kind === 'object' ? '<object>' : `${kind.toUpperCase()} ${pg.escapeIdentifier(object)}`} TO ${pg.escapeIdentifier(role)};`;
   return fail(
     'PERMISSION_DENIED',
     `Role "${role}" lacks ${privileges} on ${kind} ${object} in ${where} (PostgreSQL: ${said}).`,
@@ -120,7 +140,10 @@ async function missingPrivileges(context: ServerErrorContext, kind: string, obje
   const privileges = PRIVILEGES[kind];
   if (!check || !privileges) return [];
   return lookup(context, async (client) => {
-    const { rows } = await client.query<{ privilege: string }>(`select p as privilege from unnest($2::text[]) p where not ${check}(current_user, $1, p)`, [kind === 'schema' || kind === 'database' ? object : pg.escapeIdentifier(object), privileges]);
+    const { rows } = await client.query<{ privilege: string }>(`select p as privilege from unnest($2::text[]) p where not ${check}(current_user, $1, p)`, [
+      kind === 'schema' || kind === 'database' ? object : pg.escapeIdentifier(object),
+      privileges,
+    ]);
     return rows.map((row) => row.privilege);
   });
 }
@@ -128,7 +151,11 @@ async function missingPrivileges(context: ServerErrorContext, kind: string, obje
 /** A statement timeout names the setting and where it was set (role, database, server, session). */
 async function canceled(said: string, where: string, role: string, context: ServerErrorContext | undefined, fail: Fail): Promise<TodoDbError> {
   if (!/statement timeout/i.test(said)) {
-    return fail('QUERY_CANCELED', `A statement in ${where} was canceled: ${said}.`, 'Someone canceled it (pg_cancel_backend, an operator, a pooler); run the command again.');
+    return fail(
+      'QUERY_CANCELED',
+      `A statement in ${where} was canceled: ${said}.`,
+      'Someone canceled it (pg_cancel_backend, an operator, a pooler); run the command again.',
+    );
   }
   const setting = context ? await settingSource(context, 'statement_timeout').catch(() => undefined) : undefined;
   const value = setting ? ` (statement_timeout = ${setting.value}, ${setting.from})` : '';
@@ -139,14 +166,16 @@ async function canceled(said: string, where: string, role: string, context: Serv
       ? `Raise or remove it for this role: ALTER ROLE ${pg.escapeIdentifier(role)} RESET statement_timeout; (or SET statement_timeout = '5min').`
       : setting?.source === 'database'
         ? `Raise or remove it for this database: ALTER DATABASE ... RESET statement_timeout; or use a role with a longer one.`
-        : 'Raise statement_timeout where it is set (the server configuration, the URL\'s options=-c statement_timeout=..., or PGOPTIONS), then run again.',
+        : "Raise statement_timeout where it is set (the server configuration, the URL's options=-c statement_timeout=..., or PGOPTIONS), then run again.",
   );
   return setting ? Object.assign(failure, { facts: { setting: { name: 'statement_timeout', value: setting.value, source: setting.from } } }) : failure;
 }
 
 async function readOnly(said: string, where: string, role: string, context: ServerErrorContext | undefined, fail: Fail): Promise<TodoDbError> {
   const state = context
-    ? await lookup(context, async (client) => (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]?.standby).catch(() => undefined)
+    ? await lookup(context, async (client) => (await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby')).rows[0]?.standby).catch(
+        () => undefined,
+      )
     : undefined;
   const setting = context && !state ? await settingSource(context, 'default_transaction_read_only').catch(() => undefined) : undefined;
   const why = state
@@ -161,7 +190,7 @@ async function readOnly(said: string, where: string, role: string, context: Serv
       ? 'Point the URL at the primary (read-write) server, not a replica.'
       : setting?.source === 'user' || setting?.source === 'database user'
         ? `Use a read-write role, or: ALTER ROLE ${pg.escapeIdentifier(role)} RESET default_transaction_read_only;`
-        : 'Use a read-write role and database; check default_transaction_read_only and the URL\'s options.',
+        : "Use a read-write role and database; check default_transaction_read_only and the URL's options.",
   );
 }
 
@@ -182,7 +211,7 @@ const SOURCES: Record<string, string> = {
   'database user': 'set on the role in this database (ALTER ROLE ... IN DATABASE ... SET, in pg_db_role_setting)',
   database: 'set on the database (ALTER DATABASE ... SET, in pg_db_role_setting)',
   'configuration file': 'from the server configuration file',
-  client: 'sent by the client (the URL\'s options or PGOPTIONS)',
+  client: "sent by the client (the URL's options or PGOPTIONS)",
   session: 'set in the session',
   default: 'the server default',
 };

@@ -1,4 +1,4 @@
-import { describeTarget, parseDatabaseUrl, type DatabaseUrl } from '../config/database-url.js';
+import { type DatabaseUrl, describeTarget, parseDatabaseUrl } from '../config/database-url.js';
 import { registerSecret } from '../config/redact.js';
 import type { DatabaseSource, Settings } from '../config/settings.js';
 import { TodoDbError } from '../core/errors.js';

@@ -25,7 +25,12 @@ export interface CreatedMigration {
 export async function createMigration({ migrationsDir, name, now = new Date() }: CreateOptions): Promise<CreatedMigration> {
   assertMigrationsWritable(migrationsDir);
   const slug = slugify(name);
-  if (!slug) throw usageError('MIGRATION_NAME_INVALID', `"${name}" has no letters or digits to name a migration with.`, 'Use a short description such as add_task_archived_at.');
+  if (!slug)
+    throw usageError(
+      'MIGRATION_NAME_INVALID',
+      `"${name}" has no letters or digits to name a migration with.`,
+      'Use a short description such as add_task_archived_at.',
+    );
   await makeFolder(migrationsDir);
   const existing = (await readdir(migrationsDir)).filter((entry) => MIGRATION_NAME.test(entry)).sort();
   const folder = `${nextTimestamp(now, existing.at(-1))}_${slug}`;
@@ -35,7 +40,10 @@ export async function createMigration({ migrationsDir, name, now = new Date() }:
   await writeFile(files[0] as string, UP_TEMPLATE(folder));
   await writeFile(files[1] as string, DOWN_TEMPLATE(folder));
   const lockFile = path.join(migrationsDir, LOCK_FILE_NAME);
-  const wroteLock = await writeFile(lockFile, lockFileContent(), { flag: 'wx' }).then(() => true, () => false);
+  const wroteLock = await writeFile(lockFile, lockFileContent(), { flag: 'wx' }).then(
+    () => true,
+    () => false,
+  );
   return { name: folder, dir, files: wroteLock ? [...files, lockFile] : files };
 }
 
@@ -45,7 +53,11 @@ async function makeFolder(migrationsDir: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
-    throw usageError('MIGRATIONS_DIR_NOT_A_FOLDER', `The migrations folder ${migrationsDir} is not a folder: it, or a part of its path, is a file.`, 'Point --migrations-dir at a folder (prisma/migrations by default).');
+    throw usageError(
+      'MIGRATIONS_DIR_NOT_A_FOLDER',
+      `The migrations folder ${migrationsDir} is not a folder: it, or a part of its path, is a file.`,
+      'Point --migrations-dir at a folder (prisma/migrations by default).',
+    );
   }
 }
 
@@ -73,7 +85,11 @@ function nextTimestamp(now: Date, newest: string | undefined): string {
   if (!newest || !newestStamp || stamp > newestStamp) return stamp;
   const newestTime = parseUtc(newestStamp);
   if (Number.isNaN(newestTime.getTime()) || formatUtc(newestTime) !== newestStamp) {
-    throw usageError('MIGRATION_TIMESTAMP_INVALID', `The newest migration folder, ${newest}, does not start with a real UTC timestamp (YYYYMMDDHHMMSS), so no later one can be chosen.`, 'Rename that folder to the UTC time it was created (before it is applied anywhere), then run migrate create again.');
+    throw usageError(
+      'MIGRATION_TIMESTAMP_INVALID',
+      `The newest migration folder, ${newest}, does not start with a real UTC timestamp (YYYYMMDDHHMMSS), so no later one can be chosen.`,
+      'Rename that folder to the UTC time it was created (before it is applied anywhere), then run migrate create again.',
+    );
   }
   if (newestTime.getTime() - now.getTime() > FUTURE_TOLERANCE_MS) {
     throw usageError(

@@ -37,14 +37,23 @@ export interface RoundTripInput {
 export async function draftRoundTrip({ url, environment, up, down, defaultsOf }: RoundTripInput): Promise<RoundTrip> {
   return withConnection(url, { environment, applicationName: 'todo-db draft round trip' }, async (client) => {
     const before = await readRestorable(client);
-    const unchecked = (failure: string, defaultsAfterUp = new Map<string, string | null>()): RoundTrip => ({ restore: [], notRestored: [], leftBehind: [], reordered: [], defaultsAfterUp, failure });
+    const unchecked = (failure: string, defaultsAfterUp = new Map<string, string | null>()): RoundTrip => ({
+      restore: [],
+      notRestored: [],
+      leftBehind: [],
+      reordered: [],
+      defaultsAfterUp,
+      failure,
+    });
     const upFailure = await runEach(client, up);
     if (upFailure) return unchecked(`migration.sql: ${upFailure}`);
     const defaultsAfterUp = await columnDefaults(client, defaultsOf);
     const downFailure = await runEach(client, down);
     if (downFailure) return unchecked(`down.sql: ${downFailure}`, defaultsAfterUp);
     const afterDown = await readRestorable(client);
-    const lost = [...before.objects.values()].filter((object) => afterDown.objects.get(object.key)?.sql !== object.sql).sort((a, b) => a.rank - b.rank || a.key.localeCompare(b.key));
+    const lost = [...before.objects.values()]
+      .filter((object) => afterDown.objects.get(object.key)?.sql !== object.sql)
+      .sort((a, b) => a.rank - b.rank || a.key.localeCompare(b.key));
     const restore: RoundTrip['restore'] = [];
     const notRestored: string[] = [];
     for (const object of lost) {

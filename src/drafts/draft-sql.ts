@@ -1,6 +1,6 @@
+import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 import type { Catalog } from '../schema/catalog-reader.js';
 import type { ParsedStatement } from '../sql/parser.js';
-import { NO_TRANSACTION_HEADER } from '../migrations/folder.js';
 
 /**
  * The pure half of `migrate create --from-schema`: the SQL Prisma's engine drafted, parsed by PostgreSQL's own
@@ -62,7 +62,8 @@ export function needsNoTransaction(statements: Statement[]): boolean {
 
 function refusedInTransaction({ kind, node }: Statement): boolean {
   if (kind === 'IndexStmt' || kind === 'DropStmt') return node.concurrent === true;
-  if (kind === 'ReindexStmt') return ((node.params ?? []) as Array<{ DefElem?: { defname?: string } }>).some((param) => param.DefElem?.defname === 'concurrently');
+  if (kind === 'ReindexStmt')
+    return ((node.params ?? []) as Array<{ DefElem?: { defname?: string } }>).some((param) => param.DefElem?.defname === 'concurrently');
   return ['VacuumStmt', 'CreatedbStmt', 'DropdbStmt', 'AlterSystemStmt', 'CreateTableSpaceStmt', 'DropTableSpaceStmt'].includes(kind);
 }
 
@@ -82,8 +83,11 @@ export function keepChecksAcrossTypeChanges(script: string, statements: Statemen
   for (const statement of [...statements].reverse()) {
     if (statement.kind !== 'AlterTableStmt') continue;
     const table = ((statement.node.relation ?? {}) as { relname?: string }).relname;
-    const retyped = alterCommands(statement).filter((cmd) => cmd.subtype === 'AT_AlterColumnType').map((cmd) => cmd.name);
-    const onColumns = catalog.tables.find((t) => t.name === table)?.constraints.filter((c) => c.type === 'check' && c.columns.some((column) => retyped.includes(column))) ?? [];
+    const retyped = alterCommands(statement)
+      .filter((cmd) => cmd.subtype === 'AT_AlterColumnType')
+      .map((cmd) => cmd.name);
+    const onColumns =
+      catalog.tables.find((t) => t.name === table)?.constraints.filter((c) => c.type === 'check' && c.columns.some((column) => retyped.includes(column))) ?? [];
     if (onColumns.length === 0) continue;
     for (const check of onColumns) checks.set(check.name, check);
     const drops = onColumns.map((check) => `ALTER TABLE "${check.table}" DROP CONSTRAINT "${check.name}";\n`).join('');
@@ -104,12 +108,14 @@ export function destructiveSteps(statements: Statement[]): DestructiveStep[] {
     const line = firstLine(statement.sql);
     if (statement.kind === 'DropStmt' && statement.node.removeType === 'OBJECT_TABLE') {
       const tables = dropTargets(statement.node).join(', ');
-      return [{
-        kind: 'drop-table' as const,
-        statement: line,
-        risk: `drops table ${tables} and every row in it.`,
-        saferAlternative: `If it was renamed in schema.prisma, replace the DROP TABLE and the CREATE TABLE with ALTER TABLE "${tables}" RENAME TO "<new name>". Otherwise keep a copy first (CREATE TABLE "${tables}_backup" AS TABLE "${tables}") or drop it in a later migration, once no deployed code reads it.`,
-      }];
+      return [
+        {
+          kind: 'drop-table' as const,
+          statement: line,
+          risk: `drops table ${tables} and every row in it.`,
+          saferAlternative: `If it was renamed in schema.prisma, replace the DROP TABLE and the CREATE TABLE with ALTER TABLE "${tables}" RENAME TO "<new name>". Otherwise keep a copy first (CREATE TABLE "${tables}_backup" AS TABLE "${tables}") or drop it in a later migration, once no deployed code reads it.`,
+        },
+      ];
     }
     if (statement.kind !== 'AlterTableStmt') return [];
     const table = ((statement.node.relation ?? {}) as { relname?: string }).relname ?? '?';
@@ -118,12 +124,14 @@ export function destructiveSteps(statements: Statement[]): DestructiveStep[] {
     return commands.flatMap((cmd): DestructiveStep[] => {
       if (cmd.subtype === 'AT_DropColumn') return [dropColumnStep(line, table, cmd.name ?? '?', added)];
       if (cmd.subtype === 'AT_AlterColumnType') {
-        return [{
-          kind: 'type-change',
-          statement: line,
-          risk: `changes the type of ${table}.${cmd.name}: PostgreSQL rewrites the table under an ACCESS EXCLUSIVE lock, and values that do not convert make it fail (an enum rebuilt without a value fails on rows that hold it).`,
-          saferAlternative: `Add a new column of the new type, backfill it in batches, switch the code to it, then drop ${cmd.name} in a later migration.`,
-        }];
+        return [
+          {
+            kind: 'type-change',
+            statement: line,
+            risk: `changes the type of ${table}.${cmd.name}: PostgreSQL rewrites the table under an ACCESS EXCLUSIVE lock, and values that do not convert make it fail (an enum rebuilt without a value fails on rows that hold it).`,
+            saferAlternative: `Add a new column of the new type, backfill it in batches, switch the code to it, then drop ${cmd.name} in a later migration.`,
+          },
+        ];
       }
       return [];
     });
@@ -172,7 +180,8 @@ export function touchedObjects(statements: Statement[]): { tables: Set<string>; 
     if (kind === 'DropStmt' && node.removeType === 'OBJECT_TYPE') {
       for (const object of (node.objects ?? []) as Array<{ TypeName?: { names?: unknown } }>) types.add(lastName(object.TypeName?.names));
     }
-    if (kind === 'RenameStmt' && node.renameType === 'OBJECT_TYPE') types.add(lastName((node.object as { List?: { items?: unknown } } | undefined)?.List?.items));
+    if (kind === 'RenameStmt' && node.renameType === 'OBJECT_TYPE')
+      types.add(lastName((node.object as { List?: { items?: unknown } } | undefined)?.List?.items));
   }
   return { tables, types };
 }
@@ -187,7 +196,9 @@ function lastName(names: unknown): string {
  */
 export function affectedObjects(catalog: Catalog, statements: Statement[]): string[] {
   const touched = touchedObjects(statements);
-  const tables = catalog.tables.filter((table) => touched.tables.has(table.name) || table.columns.some((column) => touched.types.has(column.type.replace(/\[\]$/, ''))));
+  const tables = catalog.tables.filter(
+    (table) => touched.tables.has(table.name) || table.columns.some((column) => touched.types.has(column.type.replace(/\[\]$/, ''))),
+  );
   const checks = tables.flatMap((table) => table.constraints.filter((constraint) => constraint.type === 'check'));
   const triggers = tables.flatMap((table) => table.triggers);
   const functionNames = (text: string) => catalog.functions.filter((fn) => text.includes(fn.signature.split('(')[0] as string)).map((fn) => fn.signature);
@@ -218,7 +229,8 @@ export function composeDraftFile({ sql, statements, preamble, affected, notes = 
   const destructive = destructiveSteps(statements);
   const noTransaction = needsNoTransaction(statements);
   const lines: string[] = [];
-  if (noTransaction) lines.push(NO_TRANSACTION_HEADER, '-- (a value added to an enum is used later in this file, which PostgreSQL refuses in the transaction that adds it)');
+  if (noTransaction)
+    lines.push(NO_TRANSACTION_HEADER, '-- (a value added to an enum is used later in this file, which PostgreSQL refuses in the transaction that adds it)');
   if (destructive.length > 0) {
     lines.push(`-- DESTRUCTIVE: ${destructive.length === 1 ? '1 step' : `${destructive.length} steps`} below can lose data. Review each before applying:`);
     for (const step of destructive) lines.push(`--   ${step.statement}`, `--     ${step.risk}`, `--     Safer: ${step.saferAlternative}`);
@@ -227,7 +239,7 @@ export function composeDraftFile({ sql, statements, preamble, affected, notes = 
   if (notes.length > 0) lines.push(...notes.map((line) => `-- ${line}`), '--');
   lines.push(...preamble.map((line) => `-- ${line}`));
   if (affected.length > 0) {
-    lines.push('--', '-- Not in schema.prisma, so Prisma\'s engine left them out: check whether this change needs them changed too.');
+    lines.push('--', "-- Not in schema.prisma, so Prisma's engine left them out: check whether this change needs them changed too.");
     lines.push(...affected.map((line) => `--   ${line}`));
   }
   return { sql: `${lines.join('\n')}\n\n${sql.trim()}\n`, destructive, noTransaction };

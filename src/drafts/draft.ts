@@ -1,16 +1,25 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Environment } from '../config/settings.js';
-import { withConnection } from '../db/connect.js';
 import { TodoDbError } from '../core/errors.js';
+import { withConnection } from '../db/connect.js';
+import type { Finding } from '../lint/lint.js';
 import { readCatalogAt } from '../schema/catalog-reader.js';
-import { draftScripts, loadEngine, readSchema, schemaPathFor } from './schema-engine.js';
-import { withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
+import { type ShadowOptions, withShadowDatabase } from '../shadow/shadow-database.js';
 import { loadSqlParser } from '../sql/parser.js';
 import { createMigration } from './create.js';
-import { affectedObjects, composeDraftFile, isEmptyDraft, keepChecksAcrossTypeChanges, needsNoTransaction, withoutTransactionControl, type DestructiveStep, type Statement } from './draft-sql.js';
 import { draftRoundTrip, type RestorableKind, type RoundTrip } from './draft-round-trip.js';
-import type { Finding } from '../lint/lint.js';
+import {
+  affectedObjects,
+  composeDraftFile,
+  type DestructiveStep,
+  isEmptyDraft,
+  keepChecksAcrossTypeChanges,
+  needsNoTransaction,
+  type Statement,
+  withoutTransactionControl,
+} from './draft-sql.js';
+import { draftScripts, loadEngine, readSchema, schemaPathFor } from './schema-engine.js';
 
 /** Lints the drafted migration (by its folder name) and returns the findings; without one the draft is unlinted. */
 export type DraftLinter = (name: string) => Promise<Finding[]>;
@@ -112,7 +121,13 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
     // Before anything is written: PostgreSQL runs both in the shadow, which is thrown away anyway.
     const notNull = setNotNullColumns(up);
     const checking = performance.now();
-    const roundTrip = await draftRoundTrip({ url: shadowUrl, environment, up: parser.parse(upSql).map((s) => s.sql), down: parser.parse(downSql).map((s) => s.sql), defaultsOf: notNull });
+    const roundTrip = await draftRoundTrip({
+      url: shadowUrl,
+      environment,
+      up: parser.parse(upSql).map((s) => s.sql),
+      down: parser.parse(downSql).map((s) => s.sql),
+      defaultsOf: notNull,
+    });
     roundTripMs = Math.round(performance.now() - checking);
     return { scripts, catalog: before, up, down, upSql, downSql, roundTrip, notNull };
   });
@@ -121,9 +136,28 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
   const created = await createMigration({ migrationsDir: options.migrationsDir, name: options.name });
   const [migrationPath, downPath] = created.files as [string, string];
   const affected = affectedObjects(drafted.catalog, [...up, ...down]);
-  const upFile = composeDraftFile({ sql: drafted.upSql, statements: up, preamble: upPreamble(created.name, scripts.engineVersion, needsNoTransaction(up)), affected, notes: nulls.flatMap(nullNote) });
-  const downCheck: DownCheck = { restored: roundTrip.restore.map((item) => item.sql), notRestored: roundTrip.notRestored, leftBehind: roundTrip.leftBehind, reordered: roundTrip.reordered, dataNotRestored: upFile.destructive.map((step) => step.statement), failure: roundTrip.failure };
-  const downFile = composeDraftFile({ sql: withRestore(drafted.downSql, roundTrip.restore), statements: down, preamble: downPreamble(created.name), affected, notes: downNotes(downCheck) });
+  const upFile = composeDraftFile({
+    sql: drafted.upSql,
+    statements: up,
+    preamble: upPreamble(created.name, scripts.engineVersion, needsNoTransaction(up)),
+    affected,
+    notes: nulls.flatMap(nullNote),
+  });
+  const downCheck: DownCheck = {
+    restored: roundTrip.restore.map((item) => item.sql),
+    notRestored: roundTrip.notRestored,
+    leftBehind: roundTrip.leftBehind,
+    reordered: roundTrip.reordered,
+    dataNotRestored: upFile.destructive.map((step) => step.statement),
+    failure: roundTrip.failure,
+  };
+  const downFile = composeDraftFile({
+    sql: withRestore(drafted.downSql, roundTrip.restore),
+    statements: down,
+    preamble: downPreamble(created.name),
+    affected,
+    notes: downNotes(downCheck),
+  });
   await writeFile(migrationPath, upFile.sql);
   await writeFile(downPath, downFile.sql);
   const lintFindings = options.lint ? await options.lint(created.name) : [];
@@ -148,7 +182,9 @@ export async function draftMigrationFromSchema(options: DraftOptions): Promise<D
 const upPreamble = (folder: string, engineVersion: string, noTransaction: boolean) => [
   `Migration ${folder}: drafted from schema.prisma by Prisma's schema engine (@prisma/schema-engine-wasm ${engineVersion}),`,
   'from the schema the migrations before it build. Review it: it is yours now, and never edited once applied.',
-  noTransaction ? 'It runs statement by statement outside a transaction: a failure half-way leaves the statements before it applied.' : 'It runs in one transaction with its history row; do not add BEGIN or COMMIT.',
+  noTransaction
+    ? 'It runs statement by statement outside a transaction: a failure half-way leaves the statements before it applied.'
+    : 'It runs in one transaction with its history row; do not add BEGIN or COMMIT.',
 ];
 
 const downPreamble = (folder: string) => [`Undoes ${folder}: the engine's reverse diff, back to the schema the migrations before it build.`];
@@ -158,18 +194,28 @@ function setNotNullColumns(statements: Statement[]): Array<{ table: string; colu
   return statements.flatMap(({ kind, node }) => {
     if (kind !== 'AlterTableStmt') return [];
     const table = (node.relation as { relname?: string } | undefined)?.relname ?? '';
-    const commands = ((node.cmds ?? []) as Array<{ AlterTableCmd?: { subtype?: string; name?: string } }>).flatMap((cmd) => (cmd.AlterTableCmd ? [cmd.AlterTableCmd] : []));
+    const commands = ((node.cmds ?? []) as Array<{ AlterTableCmd?: { subtype?: string; name?: string } }>).flatMap((cmd) =>
+      cmd.AlterTableCmd ? [cmd.AlterTableCmd] : [],
+    );
     return commands.filter((cmd) => cmd.subtype === 'AT_SetNotNull').map((cmd) => ({ table, column: cmd.name ?? '' }));
   });
 }
 
 /** How many rows of the target database would make each SET NOT NULL fail (the tables it already has). */
-async function nullsInTarget(options: DraftOptions, environment: Environment, columns: Array<{ table: string; column: string }>, defaults: Map<string, string | null>): Promise<NullBackfill[]> {
+async function nullsInTarget(
+  options: DraftOptions,
+  environment: Environment,
+  columns: Array<{ table: string; column: string }>,
+  defaults: Map<string, string | null>,
+): Promise<NullBackfill[]> {
   if (columns.length === 0) return [];
   return withConnection(options.url, { environment, applicationName: 'todo-db migrate create' }, async (client) => {
     const found: NullBackfill[] = [];
     for (const { table, column } of columns) {
-      const exists = await client.query('select 1 from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped', [pg.escapeIdentifier(table), column]);
+      const exists = await client.query('select 1 from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped', [
+        pg.escapeIdentifier(table),
+        column,
+      ]);
       if (exists.rowCount === 0) continue;
       const [quotedTable, quotedColumn] = [pg.escapeIdentifier(table), pg.escapeIdentifier(column)];
       const { rows } = await client.query<{ nulls: string }>(`select count(*) as nulls from ${quotedTable} where ${quotedColumn} is null`);
@@ -191,14 +237,19 @@ const nullNote = (nulls: NullBackfill) => [
 /** What the header of down.sql says about what it cannot do. */
 function downNotes(check: DownCheck): string[] {
   const notes: string[] = [];
-  if (check.failure) notes.push(`NOT CHECKED: PostgreSQL refused a statement of the draft in a shadow database (${check.failure}), so what this file restores was not checked.`);
+  if (check.failure)
+    notes.push(`NOT CHECKED: PostgreSQL refused a statement of the draft in a shadow database (${check.failure}), so what this file restores was not checked.`);
   if (check.dataNotRestored.length > 0) {
     notes.push('DATA NOT RESTORED: this file brings back the structure only, empty (NULL or the default), for what migration.sql drops or converts:');
     notes.push(...check.dataNotRestored.map((statement) => `  ${statement}`), '  Their data comes back only from a backup taken before migrate up.');
   }
-  for (const { table, columns } of check.reordered) notes.push(`COLUMN ORDER: PostgreSQL adds a column at the end of its table, so ${columns.join(', ')} of ${table} come back at another position (nothing that names its columns notices).`);
+  for (const { table, columns } of check.reordered)
+    notes.push(
+      `COLUMN ORDER: PostgreSQL adds a column at the end of its table, so ${columns.join(', ')} of ${table} come back at another position (nothing that names its columns notices).`,
+    );
   if (check.notRestored.length > 0) notes.push('NOT RESTORED (write them by hand):', ...check.notRestored.map((what) => `  ${what}`));
-  if (check.leftBehind.length > 0) notes.push('LEFT BEHIND (not there before migration.sql; drop them by hand if unwanted):', ...check.leftBehind.map((what) => `  ${what}`));
+  if (check.leftBehind.length > 0)
+    notes.push('LEFT BEHIND (not there before migration.sql; drop them by hand if unwanted):', ...check.leftBehind.map((what) => `  ${what}`));
   return notes;
 }
 
@@ -218,7 +269,9 @@ function withRestore(sql: string, restore: RoundTrip['restore']): string {
   const heading = "-- Put back: dropped by migration.sql with its columns or tables, and not in schema.prisma, so Prisma's engine does not add it back";
   const statements = restore.map(({ kind, sql: statement }) => {
     const rules = RESTORE_ALLOWS[kind];
-    return rules ? `-- todo-db-lint: allow ${rules} -- putting back what migration.sql dropped, on the columns re-created above, inside down.sql's transaction\n${statement}` : statement;
+    return rules
+      ? `-- todo-db-lint: allow ${rules} -- putting back what migration.sql dropped, on the columns re-created above, inside down.sql's transaction\n${statement}`
+      : statement;
   });
   return `${sql.trimEnd()}\n\n${heading}\n${statements.join('\n')}\n`;
 }

@@ -5,13 +5,13 @@ import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { withConnection } from '../db/connect.js';
-import { createPool } from '../db/pool.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { compiledBaselineOnly } from '../core/wasm-tier.js';
-import { readCatalogAt, type Catalog } from '../schema/catalog-reader.js';
-import { compareCatalogs, MIGRATIONS, SCHEMA_PRISMA, type Difference, type Ignorable } from '../schema/differences.js';
-import { withScratchDatabase, withShadowDatabase, type ShadowOptions } from '../shadow/shadow-database.js';
+import { withConnection } from '../db/connect.js';
+import { createPool } from '../db/pool.js';
+import { type Catalog, readCatalogAt } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference, type Ignorable, MIGRATIONS, SCHEMA_PRISMA } from '../schema/differences.js';
+import { type ShadowOptions, withScratchDatabase, withShadowDatabase } from '../shadow/shadow-database.js';
 
 type EngineModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
@@ -34,7 +34,16 @@ const GLUE = `${ENGINE_PACKAGE}/schema_engine_bg`;
  * creates a nullable array column.
  */
 const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function', 'type', 'view', 'extension', 'row-level-security', 'policy'];
-export const NOT_COMPARED = ['CHECK constraints', 'triggers', 'functions', 'domains and composite types', 'views', 'extensions', 'row-level security and policies', 'NOT NULL on array columns'];
+export const NOT_COMPARED = [
+  'CHECK constraints',
+  'triggers',
+  'functions',
+  'domains and composite types',
+  'views',
+  'extensions',
+  'row-level security and policies',
+  'NOT NULL on array columns',
+];
 
 /** `url`: the server the two temporary databases are created on; `shadowDatabaseUrl`: an empty database to use instead, wiped after each use. */
 export interface SchemaDiffOptions extends ShadowOptions {
@@ -92,10 +101,21 @@ export async function diffSchemaWithMigrations(options: SchemaDiffOptions): Prom
   return { differences, ignored: NOT_COMPARED, schemaPath, engineVersion, durationMs: Math.round(performance.now() - started) };
 }
 
-async function generateSchemaSql(schemaPath: string, content: string, adapterUrl: DatabaseUrl, externalTables: string[] = []): Promise<{ sql: string; engineVersion: string }> {
+async function generateSchemaSql(
+  schemaPath: string,
+  content: string,
+  adapterUrl: DatabaseUrl,
+  externalTables: string[] = [],
+): Promise<{ sql: string; engineVersion: string }> {
   return withSchemaEngine(adapterUrl, schemaPath, content, async (engine, version) => {
     const files = [{ path: schemaPath, content }];
-    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: engineFilters(externalTables) });
+    const result = await engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files },
+      script: true,
+      exitCode: null,
+      filters: engineFilters(externalTables),
+    });
     return { sql: result.stdout ?? '', engineVersion: version };
   });
 }
@@ -108,7 +128,12 @@ const engineFilters = (externalTables: string[]) => ({ externalTables: externalT
  * Prisma's schema engine on a pool of one connection to `url`, for the duration of `work`; its failures become
  * PRISMA_ENGINE_FAILED with the engine's own message.
  */
-export async function withSchemaEngine<T>(url: DatabaseUrl, schemaPath: string, content: string, work: (engine: SchemaEngine, version: string) => Promise<T>): Promise<T> {
+export async function withSchemaEngine<T>(
+  url: DatabaseUrl,
+  schemaPath: string,
+  content: string,
+  work: (engine: SchemaEngine, version: string) => Promise<T>,
+): Promise<T> {
   const { engine: glue, version } = await loadEngine();
   const pool = createPool(url, { max: 1, applicationName: 'todo-db prisma schema engine' });
   try {
@@ -147,9 +172,22 @@ export async function draftScripts(databaseUrl: DatabaseUrl, schemaPath: string,
   return withSchemaEngine(databaseUrl, schemaPath, content, async (engine, version) => {
     const target = [{ path: schemaPath, content }];
     // force: names come from the database alone, so nothing of the new schema leaks into the "before" side.
-    const introspected = await engine.introspect({ schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] }, baseDirectoryPath: path.dirname(schemaPath), force: true, compositeTypeDepth: -1, namespaces: null });
+    const introspected = await engine.introspect({
+      schema: { files: [{ path: schemaPath, content: DATASOURCE_ONLY }] },
+      baseDirectoryPath: path.dirname(schemaPath),
+      force: true,
+      compositeTypeDepth: -1,
+      namespaces: null,
+    });
     const before = introspected.schema.files;
-    const diff = (from: typeof target, to: typeof target) => engine.diff({ from: { tag: 'schemaDatamodel', files: from }, to: { tag: 'schemaDatamodel', files: to }, script: true, exitCode: null, filters: engineFilters(externalTables) });
+    const diff = (from: typeof target, to: typeof target) =>
+      engine.diff({
+        from: { tag: 'schemaDatamodel', files: from },
+        to: { tag: 'schemaDatamodel', files: to },
+        script: true,
+        exitCode: null,
+        filters: engineFilters(externalTables),
+      });
     const [up, down] = [await diff(before, target), await diff(target, before)];
     return { up: up.stdout ?? '', down: down.stdout ?? '', engineVersion: version };
   });
@@ -178,7 +216,10 @@ export async function readSchema(schemaPath: string): Promise<string> {
  * name those columns Character again.
  */
 export async function migrationAdapter(pool: pg.Pool): Promise<object> {
-  const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum }] = await Promise.all([import('@prisma/adapter-pg'), import('@prisma/driver-adapter-utils')]);
+  const [{ PrismaPg }, { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum }] = await Promise.all([
+    import('@prisma/adapter-pg'),
+    import('@prisma/driver-adapter-utils'),
+  ]);
   pool.on('connect', reportCharAsText);
   const factory = new PrismaPg(pool);
   const connect = factory.connect.bind(factory);

@@ -1,6 +1,6 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import { connect } from '../db/connect.js';
-import { readMigrationsAlongside, type Migration } from '../migrations/folder.js';
+import { type Migration, readMigrationsAlongside } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
@@ -41,14 +41,27 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
   const connecting = connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
   connecting.catch(() => {});
   // The deadline may pass while a query waits, or before the connection is used: ending the client makes that query fail instead of hang.
-  signal.addEventListener('abort', () => void connecting.then(({ client }) => client.end(), () => {}).catch(() => {}), { once: true });
+  signal.addEventListener(
+    'abort',
+    () =>
+      void connecting
+        .then(
+          ({ client }) => client.end(),
+          () => {},
+        )
+        .catch(() => {}),
+    { once: true },
+  );
   const observing = connecting.then(({ client }) => observeHistory(client));
   observing.catch(() => {});
   let migrations: Migration[];
   try {
     migrations = await readMigrationsAlongside(migrationsDir);
   } catch (error) {
-    void connecting.then(({ client }) => client.end(), () => {});
+    void connecting.then(
+      ({ client }) => client.end(),
+      () => {},
+    );
     throw error;
   }
   let connection: Awaited<typeof connecting>;
@@ -66,7 +79,11 @@ async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: numbe
     const running = problems.filter((entry) => entry.state === 'running');
     const shown = broken.length > 0 ? broken : running.length > 0 ? running : problems;
     const listed = shown.map((entry) => `${entry.name} (${entry.state})`).join(', ');
-    return unhealthy('connected', broken.length > 0 ? 'failed' : running.length > 0 ? 'running' : 'pending', `migrations not applied as the folder says: ${listed}`);
+    return unhealthy(
+      'connected',
+      broken.length > 0 ? 'failed' : running.length > 0 ? 'running' : 'pending',
+      `migrations not applied as the folder says: ${listed}`,
+    );
   } catch (error) {
     return unhealthy('connected', 'unknown', `the migration history could not be read: ${(error as Error).message}`);
   } finally {

@@ -23,19 +23,25 @@ export async function serveHealth({ port, host, respond }: HealthServerOptions):
       response.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       response.end(`${JSON.stringify(body, null, 2)}\n`);
     };
-    if (path !== HEALTH_PATH) return send(404, { error: { code: 'NOT_FOUND', message: `Nothing at ${path}.`, hint: `The health document is at ${HEALTH_PATH}.` } });
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not supported.`, hint: 'Use GET.' } });
-    respond().then(({ statusCode, body }) => send(statusCode, body), (error: Error) => send(500, { error: { code: 'INTERNAL_ERROR', message: error.message, hint: 'See the server log.' } }));
+    if (path !== HEALTH_PATH)
+      return send(404, { error: { code: 'NOT_FOUND', message: `Nothing at ${path}.`, hint: `The health document is at ${HEALTH_PATH}.` } });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not supported.`, hint: 'Use GET.' } });
+    respond().then(
+      ({ statusCode, body }) => send(statusCode, body),
+      (error: Error) => send(500, { error: { code: 'INTERNAL_ERROR', message: error.message, hint: 'See the server log.' } }),
+    );
   });
   await listen(server, port, host);
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shownHost}:${address.port}${HEALTH_PATH}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }
 

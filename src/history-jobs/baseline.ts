@@ -1,10 +1,10 @@
-import { readCatalog } from '../schema/catalog-reader.js';
-import { compareCatalogs, type Difference } from '../schema/differences.js';
 import { usageError } from '../core/errors.js';
+import { inTransaction } from '../db/transaction.js';
 import { insertMarkedApplied, openHistory } from '../migrations/history.js';
 import { withLockedSession } from '../migrations/session.js';
+import { readCatalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference } from '../schema/differences.js';
 import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
-import { inTransaction } from '../db/transaction.js';
 import type { HistoryJobOptions } from './resolve.js';
 
 export interface BaselineReport {
@@ -42,8 +42,18 @@ export async function baseline(options: HistoryJobOptions, { dryRun = false } = 
     const differencesAfter = schemas.map((schema) => compareCatalogs(live, schema));
     const matched = differencesAfter.findLastIndex((differences) => differences.length === 0);
     if (matched === -1) {
-      const closest = differencesAfter.reduce((best, differences, index) => (differences.length < (differencesAfter[best]?.length ?? Infinity) ? index : best), 0);
-      return { dryRun, recorded: [], pending: migrations.map((m) => m.name), closest: migrations[closest]?.name ?? null, differences: differencesAfter[closest] ?? [], accountedFor: false };
+      const closest = differencesAfter.reduce(
+        (best, differences, index) => (differences.length < (differencesAfter[best]?.length ?? Infinity) ? index : best),
+        0,
+      );
+      return {
+        dryRun,
+        recorded: [],
+        pending: migrations.map((m) => m.name),
+        closest: migrations[closest]?.name ?? null,
+        differences: differencesAfter[closest] ?? [],
+        accountedFor: false,
+      };
     }
     const prefix = migrations.slice(0, matched + 1);
     if (!dryRun) {
@@ -53,6 +63,13 @@ export async function baseline(options: HistoryJobOptions, { dryRun = false } = 
         }),
       );
     }
-    return { dryRun, recorded: prefix.map((m) => m.name), pending: migrations.slice(matched + 1).map((m) => m.name), closest: null, differences: [], accountedFor: true };
+    return {
+      dryRun,
+      recorded: prefix.map((m) => m.name),
+      pending: migrations.slice(matched + 1).map((m) => m.name),
+      closest: null,
+      differences: [],
+      accountedFor: true,
+    };
   });
 }

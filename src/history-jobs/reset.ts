@@ -2,12 +2,12 @@ import type pg from 'pg';
 import type { PasswordHashAlgorithm } from '../auth/password.js';
 import { describeTarget } from '../config/database-url.js';
 import { usageError } from '../core/errors.js';
-import { seedDev, type SeedReport } from '../seed/dev.js';
+import { inTransaction } from '../db/transaction.js';
 import { readMigrations } from '../migrations/folder.js';
 import { Migrator, type StepResult } from '../migrations/migrator.js';
-import { inTransaction } from '../db/transaction.js';
-import { afterEachMigration } from '../shadow/prefix-schemas.js';
 import { withLockedSession } from '../migrations/session.js';
+import { type SeedReport, seedDev } from '../seed/dev.js';
+import { afterEachMigration } from '../shadow/prefix-schemas.js';
 import type { HistoryJobOptions } from './resolve.js';
 
 export interface ResetOptions extends HistoryJobOptions {
@@ -49,12 +49,20 @@ export interface ResetReport {
 export async function resetDatabase(options: ResetOptions): Promise<ResetReport> {
   const { environment } = options;
   if (environment === 'production') {
-    throw usageError('PRODUCTION_REFUSED', 'migrate reset drops every table the migrations create, with its data, so it never runs when ENVIRONMENT is production.', 'Reset a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
+    throw usageError(
+      'PRODUCTION_REFUSED',
+      'migrate reset drops every table the migrations create, with its data, so it never runs when ENVIRONMENT is production.',
+      'Reset a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.',
+    );
   }
   const named = [...new Set(options.drop ?? [])];
   const also = named.length > 0 ? ` and ${named.join(', ')}` : '';
   if (!(await options.confirm(`Drop every object the migrations create in schema public of ${describeTarget(options.url)}${also}, with its data?`))) {
-    throw usageError('CONFIRMATION_REQUIRED', `migrate reset drops every table the migrations create${also}, with its data, and it was not confirmed.`, 'Run it with --yes if you mean it (required when stdin is not a terminal).');
+    throw usageError(
+      'CONFIRMATION_REQUIRED',
+      `migrate reset drops every table the migrations create${also}, with its data, and it was not confirmed.`,
+      'Run it with --yes if you mean it (required when stdin is not a terminal).',
+    );
   }
   const external = options.externalTables ?? [];
   const { dropped, kept } = await withLockedSession(options, async (session) => {
@@ -62,7 +70,9 @@ export async function resetDatabase(options: ResetOptions): Promise<ResetReport>
     const created = await objectsTheMigrationsCreate(options);
     return session.locked({ create: false }, () => inTransaction(session.client, () => dropCreatedObjects(session.client, { created, named, external })));
   });
-  const applied = (await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()).applied;
+  const applied = (
+    await new Migrator({ url: options.url, migrationsDir: options.migrationsDir, environment, lockTimeoutMs: options.lockTimeoutMs, log: options.log }).up()
+  ).applied;
   const seed = await seedDev({ url: options.url, environment, passwordHash: options.passwordHash, bcryptCost: options.bcryptCost });
   return { dropped, kept, applied, seed };
 }
@@ -79,7 +89,12 @@ const keyOf = (row: ObjectRow) => `${row.kind} ${row.identity}`;
 async function objectsTheMigrationsCreate(options: ResetOptions): Promise<Set<string>> {
   const { before, after } = await afterEachMigration(options, readMigrations(options.migrationsDir), listObjects);
   const there = new Set(before.map(keyOf));
-  return new Set(after.flat().map(keyOf).filter((key) => !there.has(key)));
+  return new Set(
+    after
+      .flat()
+      .map(keyOf)
+      .filter((key) => !there.has(key)),
+  );
 }
 
 interface DropPlan {
@@ -99,10 +114,15 @@ async function dropCreatedObjects(client: pg.Client, plan: DropPlan): Promise<{ 
   const listed = await listObjects(client);
   const unknown = plan.named.filter((name) => !listed.some((row) => row.name === name));
   if (unknown.length > 0) {
-    throw usageError('DROP_NOT_FOUND', `--drop names ${unknown.map((name) => `"${name}"`).join(', ')}, which schema public does not hold; nothing was dropped.`, `Name tables, views, sequences, types or functions as they are in schema public (exact case)${listed.length > 0 ? `: ${listed.map((row) => row.name).join(', ')}` : ''}.`);
+    throw usageError(
+      'DROP_NOT_FOUND',
+      `--drop names ${unknown.map((name) => `"${name}"`).join(', ')}, which schema public does not hold; nothing was dropped.`,
+      `Name tables, views, sequences, types or functions as they are in schema public (exact case)${listed.length > 0 ? `: ${listed.map((row) => row.name).join(', ')}` : ''}.`,
+    );
   }
   const goes = (row: ObjectRow) => plan.created.has(keyOf(row)) || plan.named.includes(row.name);
-  const why = (row: ObjectRow) => `${row.kind} ${row.name} (${row.kind === 'table' && plan.external.includes(row.name) ? 'external' : 'no migration creates it'})`;
+  const why = (row: ObjectRow) =>
+    `${row.kind} ${row.name} (${row.kind === 'table' && plan.external.includes(row.name) ? 'external' : 'no migration creates it'})`;
   const dropped: DroppedObject[] = [];
   const kept = listed.filter((row) => !goes(row)).map(why);
   const tables = listed.filter((row) => row.kind === 'table' && goes(row));

@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
-import { inTransaction } from '../db/transaction.js';
 import { TodoDbError, usageError } from '../core/errors.js';
-import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
-import { compareCatalogs, type Difference } from '../schema/differences.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Migration } from '../migrations/folder.js';
 import { insertMarkedApplied, markFailedRolledBack, recordEditedChecksum } from '../migrations/history.js';
-import { isApplied, type AppliedEntry, type MigrationEntry, type MigrationState } from '../migrations/plan.js';
-import { withLockedSession, type JobOptions } from '../migrations/session.js';
+import { type AppliedEntry, isApplied, type MigrationEntry, type MigrationState } from '../migrations/plan.js';
+import { type JobOptions, withLockedSession } from '../migrations/session.js';
+import { type Catalog, readCatalog } from '../schema/catalog-reader.js';
+import { compareCatalogs, type Difference } from '../schema/differences.js';
 import { schemasAfterEachMigration } from '../shadow/prefix-schemas.js';
 
 export interface HistoryJobOptions extends JobOptions {
@@ -37,24 +37,33 @@ export interface ResolveReport {
  * hand. Unless `force`, the live schema must be exactly what the history up to and including it builds.
  */
 export async function resolveApplied(options: HistoryJobOptions, name: string, { force = false } = {}): Promise<ResolveReport> {
-  return withLockedSession(options, async (session) => {
-    const { client, migrations } = session;
-    const migration = requireMigration(migrations, name);
-    const state = stateOf(await session.observe(), name);
-    if (state === 'applied' || state === 'edited') {
-      throw usageError('MIGRATION_ALREADY_APPLIED', `Migration ${name} is already recorded as applied.`, 'Nothing to resolve: todo-db migrate status shows every migration with its state.');
-    }
-    if (!force) await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), `the migrations up to and including ${name} build`);
-    return session.locked({ create: true }, async ({ table }) => {
-      // Prisma's order: the failed attempts are marked rolled back, then the applied row is added; both or neither.
-      const rolledBack = await inTransaction(client, async () => {
-        const count = await markFailedRolledBack(client, table, name);
-        await insertMarkedApplied(client, table, name, migration.checksum);
-        return count;
+  return withLockedSession(
+    options,
+    async (session) => {
+      const { client, migrations } = session;
+      const migration = requireMigration(migrations, name);
+      const state = stateOf(await session.observe(), name);
+      if (state === 'applied' || state === 'edited') {
+        throw usageError(
+          'MIGRATION_ALREADY_APPLIED',
+          `Migration ${name} is already recorded as applied.`,
+          'Nothing to resolve: todo-db migrate status shows every migration with its state.',
+        );
+      }
+      if (!force)
+        await requireLiveMatches(options, client, migrations.slice(0, migrations.indexOf(migration) + 1), `the migrations up to and including ${name} build`);
+      return session.locked({ create: true }, async ({ table }) => {
+        // Prisma's order: the failed attempts are marked rolled back, then the applied row is added; both or neither.
+        const rolledBack = await inTransaction(client, async () => {
+          const count = await markFailedRolledBack(client, table, name);
+          await insertMarkedApplied(client, table, name, migration.checksum);
+          return count;
+        });
+        return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null, checksum: null };
       });
-      return { name, resolution: 'applied' as const, verified: !force, failedAttemptsRolledBack: rolledBack, mayRemain: null, checksum: null };
-    });
-  }, (migrations) => void requireMigration(migrations, name));
+    },
+    (migrations) => void requireMigration(migrations, name),
+  );
 }
 
 /** `migrate resolve --rolled-back <name>`: a failed migration, cleaned up by hand, becomes pending again. */
@@ -79,42 +88,52 @@ export async function resolveRolledBack(options: HistoryJobOptions, name: string
  * reads now. In production it needs `yes`: without it the refusal shows both checksums and changes nothing.
  */
 export async function resolveEdited(options: HistoryJobOptions, name: string, { force = false, yes = false } = {}): Promise<ResolveReport> {
-  return withLockedSession(options, async (session) => {
-    const { client, migrations } = session;
-    const migration = requireMigration(migrations, name);
-    const entries = await session.observe();
-    const entry = requireEdited(entries, name);
-    const change = { previous: entry.row.checksum, recorded: migration.checksum, appliedAt: entry.row.finished_at?.toISOString() ?? null };
-    if (options.environment === 'production' && !yes) {
-      throw usageError(
-        'CONFIRMATION_REQUIRED',
-        `migrate resolve --edited in production records ${name} as it reads now (checksum ${change.previous} becomes ${change.recorded}), so the history stops telling that it changed after it was applied.`,
-        'Run it again with --yes if the change is deliberate (git diff shows it); otherwise restore the applied file (git checkout).',
-      );
-    }
-    const applied = entries.filter(isApplied).flatMap((candidate) => (candidate.migration ? [candidate.migration] : []));
-    if (!force) await requireLiveMatches(options, client, applied, `the applied migrations build with ${name} as it reads now`);
-    return session.locked({ create: false }, async ({ table, entries: now }) => {
-      // Inside the lock: the history may have moved while the shadow was built.
-      requireEdited(now, name);
-      await recordEditedChecksum(client, table, name, migration.checksum);
-      return { name, resolution: 'edited' as const, verified: !force, failedAttemptsRolledBack: 0, mayRemain: null, checksum: change };
-    });
-  }, (migrations) => void requireMigration(migrations, name));
+  return withLockedSession(
+    options,
+    async (session) => {
+      const { client, migrations } = session;
+      const migration = requireMigration(migrations, name);
+      const entries = await session.observe();
+      const entry = requireEdited(entries, name);
+      const change = { previous: entry.row.checksum, recorded: migration.checksum, appliedAt: entry.row.finished_at?.toISOString() ?? null };
+      if (options.environment === 'production' && !yes) {
+        throw usageError(
+          'CONFIRMATION_REQUIRED',
+          `migrate resolve --edited in production records ${name} as it reads now (checksum ${change.previous} becomes ${change.recorded}), so the history stops telling that it changed after it was applied.`,
+          'Run it again with --yes if the change is deliberate (git diff shows it); otherwise restore the applied file (git checkout).',
+        );
+      }
+      const applied = entries.filter(isApplied).flatMap((candidate) => (candidate.migration ? [candidate.migration] : []));
+      if (!force) await requireLiveMatches(options, client, applied, `the applied migrations build with ${name} as it reads now`);
+      return session.locked({ create: false }, async ({ table, entries: now }) => {
+        // Inside the lock: the history may have moved while the shadow was built.
+        requireEdited(now, name);
+        await recordEditedChecksum(client, table, name, migration.checksum);
+        return { name, resolution: 'edited' as const, verified: !force, failedAttemptsRolledBack: 0, mayRemain: null, checksum: change };
+      });
+    },
+    (migrations) => void requireMigration(migrations, name),
+  );
 }
 
 function requireEdited(entries: MigrationEntry[], name: string): AppliedEntry {
   const entry = entries.find((candidate) => candidate.name === name);
   if (entry?.state === 'edited') return entry;
   const state = entry?.state ?? 'pending';
-  const advice = state === 'applied' ? 'Its file matches the history: there is nothing to record.' : 'Only an applied migration whose file changed can be recorded as edited: todo-db migrate status shows each state.';
+  const advice =
+    state === 'applied'
+      ? 'Its file matches the history: there is nothing to record.'
+      : 'Only an applied migration whose file changed can be recorded as edited: todo-db migrate status shows each state.';
   throw usageError('MIGRATION_NOT_EDITED', `Migration ${name} is not edited (it is ${state}).`, advice);
 }
 
 /** The live schema against the shadow of `prefix`: the check that keeps --applied and --edited honest. */
 async function requireLiveMatches(options: HistoryJobOptions, client: pg.Client, prefix: Migration[], what: string): Promise<void> {
   // The prefix ends with the migration itself, so there is always a last catalog.
-  const [live, expected] = await Promise.all([readCatalog(client, { exclude: options.externalTables }), schemasAfterEachMigration(options, prefix).then((catalogs) => catalogs.at(-1) as Catalog)]);
+  const [live, expected] = await Promise.all([
+    readCatalog(client, { exclude: options.externalTables }),
+    schemasAfterEachMigration(options, prefix).then((catalogs) => catalogs.at(-1) as Catalog),
+  ]);
   const differences = compareCatalogs(live, expected);
   if (differences.length === 0) return;
   throw new TodoDbError({
@@ -141,13 +160,21 @@ function notFailed(name: string, state: MigrationState): TodoDbError {
       : state === 'missing'
         ? 'Its folder is missing: restore it (git checkout) first.'
         : 'It is not applied, so there is nothing to roll back: todo-db migrate up applies it.';
-  return usageError('MIGRATION_NOT_FAILED', `Migration ${name} is not in a failed state (it is ${state}), and only a failed migration can be marked rolled back.`, advice);
+  return usageError(
+    'MIGRATION_NOT_FAILED',
+    `Migration ${name} is not in a failed state (it is ${state}), and only a failed migration can be marked rolled back.`,
+    advice,
+  );
 }
 
 function requireMigration(migrations: Migration[], name: string): Migration {
   const migration = migrations.find((candidate) => candidate.name === name);
   if (migration) return migration;
-  throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
+  throw usageError(
+    'MIGRATION_NOT_FOUND',
+    `There is no migration named "${name}" in the migrations folder.`,
+    'Use a folder name exactly as todo-db migrate status lists it.',
+  );
 }
 
 /** A name neither the folder nor the history knows is pending to these checks, as it always was. */

@@ -55,6 +55,7 @@ function parseAllow(text: string, isRuleId: (id: string) => boolean): Allow | { 
   const unknown = ids.filter((id) => !isRuleId(id));
   if (unknown.length > 0) return { message: `unknown rule ${unknown.map((id) => `"${id}"`).join(', ')} in an allow comment` };
   const reason = (match[2] ?? '').trim();
-  if (!reason) return { message: `the allow comment for ${ids.join(', ')} gives no reason; write -- todo-db-lint: allow ${ids.join(', ')} -- <why it is safe here>` };
+  if (!reason)
+    return { message: `the allow comment for ${ids.join(', ')} gives no reason; write -- todo-db-lint: allow ${ids.join(', ')} -- <why it is safe here>` };
   return { rules: ids, reason };
 }

@@ -41,7 +41,17 @@ export interface NewObjects {
 export const nothingNew = (): NewObjects => ({ tables: new Set(), objects: new Set(), indexTables: new Map() });
 
 export function emptyState(before: NewObjects = nothingNew()): LintState {
-  return { newTables: before.tables, created: new Set(), inherited: before.objects, indexTables: before.indexTables, notValid: new Set(), notNullCheckNames: new Map(), notNullChecked: new Set(), enumLabels: new Set(), heldLocks: new Map() };
+  return {
+    newTables: before.tables,
+    created: new Set(),
+    inherited: before.objects,
+    indexTables: before.indexTables,
+    notValid: new Set(),
+    notNullCheckNames: new Map(),
+    notNullChecked: new Set(),
+    enumLabels: new Set(),
+    heldLocks: new Map(),
+  };
 }
 
 /** After a pending migration: everything new before it and everything it created, as renamed by it. */
@@ -83,4 +93,5 @@ export const isNewTable = (context: StatementContext, table: string | undefined)
 export const isNewObject = (context: StatementContext, key: string): boolean => context.state.created.has(key) || context.state.inherited.has(key);
 
 /** A column of a new table, or one a migration of this run added to an existing table. */
-export const isNewColumn = (context: StatementContext, table: string, column: string): boolean => isNewTable(context, table) || isNewObject(context, `column:${table}.${column}`);
+export const isNewColumn = (context: StatementContext, table: string, column: string): boolean =>
+  isNewTable(context, table) || isNewObject(context, `column:${table}.${column}`);

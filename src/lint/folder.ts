@@ -1,11 +1,11 @@
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
-import { withConnection } from '../db/connect.js';
 import { usageError } from '../core/errors.js';
-import { readMigrations, type Migration } from '../migrations/folder.js';
+import { withConnection } from '../db/connect.js';
+import { type Migration, readMigrations } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
 import { isApplied, isPending, planMigrations } from '../migrations/plan.js';
-import { lintMigrations, type LintReport, type LintTarget } from './lint.js';
+import { type LintReport, type LintTarget, lintMigrations } from './lint.js';
 
 /**
  * The `migrate lint` job: which migrations of the folder to lint (the named ones, all, or the pending ones),
@@ -45,7 +45,12 @@ export async function lintFolder(options: LintFolderOptions): Promise<FolderLint
 function chooseNamed(migrations: Migration[], names: string[]): Migration[] | undefined {
   if (names.length === 0) return undefined;
   const unknown = names.find((name) => !migrations.some((migration) => migration.name === name));
-  if (unknown !== undefined) throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${unknown}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
+  if (unknown !== undefined)
+    throw usageError(
+      'MIGRATION_NOT_FOUND',
+      `There is no migration named "${unknown}" in the migrations folder.`,
+      'Use a folder name exactly as todo-db migrate status lists it.',
+    );
   // Folder order, whatever order they were named in: that is the order they run in.
   return migrations.filter((migration) => names.includes(migration.name));
 }

@@ -1,20 +1,20 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { displayPath } from '../migrations/errors.js';
-import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
 import type { Migration } from '../migrations/folder.js';
-import { loadSqlParser, SourceLines, SqlSyntaxError, type ParsedStatement, type SqlParser } from '../sql/parser.js';
-import { readAllowComments, type Allow, type AllowComments } from './allow.js';
+import { prismaTransactionBlocks } from '../migrations/prisma-transaction.js';
+import { loadSqlParser, type ParsedStatement, SourceLines, type SqlParser, SqlSyntaxError } from '../sql/parser.js';
+import { type Allow, type AllowComments, readAllowComments } from './allow.js';
 import { findAll, names, qualifiedName, relationName, typeRef, unwrap } from './ast.js';
-import { checkFile, checkLocks, checkStatement, isRuleId, RULES, startRun, STYLE_RULES, type RuleFinding, type RuleId, type Severity } from './rules/index.js';
-import type { FileFinding } from './rules/rule.js';
-import { emptyState, newObjectsAfter, nothingNew, type LintFile, type LintState, type StatementAt, type StatementContext } from './context.js';
-import { readLiveFacts, type LiveFacts, type LiveQuestions } from './live.js';
-import { blocksReads, blocksWrites, stronger, type LockLevel } from './lock-levels.js';
-import { alterCommands, NEWEST_PROVEN_VERSION, defaultFunctions, droppedNames, lockSteps, type PlannedLock } from './lock-plans.js';
+import { emptyState, type LintFile, type LintState, newObjectsAfter, nothingNew, type StatementAt, type StatementContext } from './context.js';
+import { type LiveFacts, type LiveQuestions, readLiveFacts } from './live.js';
+import { blocksReads, blocksWrites, type LockLevel, stronger } from './lock-levels.js';
+import { alterCommands, defaultFunctions, droppedNames, lockSteps, NEWEST_PROVEN_VERSION, type PlannedLock } from './lock-plans.js';
 import { LockPlan, type StatementPlan } from './plan-steps.js';
-import { describeSize, type TableSize } from './size.js';
 import { ddlTables, record } from './record.js';
+import { checkFile, checkLocks, checkStatement, isRuleId, RULES, type RuleFinding, type RuleId, type Severity, STYLE_RULES, startRun } from './rules/index.js';
+import type { FileFinding } from './rules/rule.js';
+import { describeSize, type TableSize } from './size.js';
 
 export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
 
@@ -128,11 +128,21 @@ function parseFiles(parser: SqlParser, { migration, pending, applied = false }: 
   return which.flatMap((file) => {
     const script = file === 'migration.sql' ? migration.sql : migration.readDown()?.sql;
     if (script === undefined) return [];
-    const base = { migration, pending, applied, file, path: path.join(path.dirname(migration.path), file), script, allows: readAllowComments(script, isRuleId), lines: new SourceLines(script) };
+    const base = {
+      migration,
+      pending,
+      applied,
+      file,
+      path: path.join(path.dirname(migration.path), file),
+      script,
+      allows: readAllowComments(script, isRuleId),
+      lines: new SourceLines(script),
+    };
     const unparsed = { pieces: () => [], ddlTables: new Set<string>(), prismaBlocks: new Set<number>() };
     // PostgreSQL's protocol (and the parser) would read the file only up to a NUL byte: the engine refuses it too.
     const nul = script.indexOf('\0');
-    if (nul !== -1) return [{ ...base, ...unparsed, syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
+    if (nul !== -1)
+      return [{ ...base, ...unparsed, syntaxError: new SqlSyntaxError('the file holds a NUL byte, which PostgreSQL cannot receive in a query', nul) }];
     let count = 0;
     let first: ParsedStatement[] = [];
     const tables = new Set<string>();
@@ -182,7 +192,13 @@ class Questions {
 
   asked(): LiveQuestions {
     // Any relation named may be an index (REINDEX INDEX, ALTER INDEX, RENAME): asked both ways, one round trip.
-    return { tables: [...this.tables], indexes: [...this.indexes, ...this.tables].filter(Boolean), types: [...this.types], functions: [...this.functions], domains: [...this.domains] };
+    return {
+      tables: [...this.tables],
+      indexes: [...this.indexes, ...this.tables].filter(Boolean),
+      types: [...this.types],
+      functions: [...this.functions],
+      domains: [...this.domains],
+    };
   }
 }
 
@@ -215,7 +231,15 @@ class Walk {
     const transactional = file.file === 'down.sql' || file.migration.transactional;
     // The walk's own statement objects (a file of many pieces is parsed again), found by offset.
     const prismaBlocks = new Set<ParsedStatement>();
-    const context: StatementContext = { file: file.file, transactional, state, live: file.pending ? this.live : undefined, ddlTables: file.ddlTables, undoes, prismaBlocks };
+    const context: StatementContext = {
+      file: file.file,
+      transactional,
+      state,
+      live: file.pending ? this.live : undefined,
+      ddlTables: file.ddlTables,
+      undoes,
+      prismaBlocks,
+    };
     for (const piece of file.pieces()) {
       for (const statement of piece) {
         if (file.prismaBlocks.has(statement.offset)) prismaBlocks.add(statement);
@@ -226,13 +250,21 @@ class Walk {
 
   private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
     const { line, column } = file.lines.at(statement.offset);
-    const at = { migration: file.migration.name, file: file.file, location: `${shown}:${line}:${column}`, line, column, statement: statement.sql.split('\n')[0]?.trim() ?? '' };
+    const at = {
+      migration: file.migration.name,
+      file: file.file,
+      location: `${shown}:${line}:${column}`,
+      line,
+      column,
+      statement: statement.sql.split('\n')[0]?.trim() ?? '',
+    };
     const allow = file.allows.forStatementAt(line);
     const raw = checkStatement(statement, context);
     record(statement, context.state);
     // After record: a table the statement creates is new for its own lock too.
     const locks = this.locks(statement, context);
-    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0) this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
+    if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0)
+      this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
     raw.push(...checkLocks(statement, { ...context, locks, blocking }, raw));
     // Above --max-blocking-rows, every finding but a style one is an error, with the table's size.
@@ -240,7 +272,14 @@ class Walk {
     for (const found of raw) {
       const item = file.applied && file.file === 'migration.sql' ? inAppliedFile(found, file.migration.name) : found;
       const heavy = size && !STYLE_RULES.has(item.rule) ? size : null;
-      this.findings.push(finding(at, heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item, allow, heavy));
+      this.findings.push(
+        finding(
+          at,
+          heavy ? { ...item, severity: 'error', message: `${item.message}; ${describeSize(heavy)}, above --max-blocking-rows ${this.maxBlockingRows}` } : item,
+          allow,
+          heavy,
+        ),
+      );
     }
     this.run.see(statement, context, { at, allows: file.allows });
   }
@@ -254,7 +293,16 @@ class Walk {
       const holding = before ? stronger(before, step.lock) : step.lock;
       if (context.transactional) held.set(step.table, holding);
       const heldFromEarlier = holding !== step.lock ? holding : null;
-      return { ...step, of: step.of ?? null, because: step.because ?? null, heldFromEarlier, blocksWrites: blocksWrites(holding) || locksRows === true, blocksReads: blocksReads(holding), rows: table?.rows ?? null, bytes: table?.bytes ?? null };
+      return {
+        ...step,
+        of: step.of ?? null,
+        because: step.because ?? null,
+        heldFromEarlier,
+        blocksWrites: blocksWrites(holding) || locksRows === true,
+        blocksReads: blocksReads(holding),
+        rows: table?.rows ?? null,
+        bytes: table?.bytes ?? null,
+      };
     });
   }
 
@@ -277,11 +325,25 @@ function placeInFile(file: ParsedFile, shown: string, found: FileFinding): State
 /** A finding in a migration.sql the database already applied: changing that file would only make it MIGRATION_EDITED there. */
 function inAppliedFile(raw: RuleFinding, migration: string): RuleFinding {
   const fix = raw.fix ?? RULES[raw.rule].fix;
-  return { ...raw, fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})` };
+  return {
+    ...raw,
+    fix: `${fix} (${migration} is already applied here: make the change in a new migration; if you do change this file, record it with todo-db migrate resolve --edited ${migration})`,
+  };
 }
 
 function finding(at: StatementAt, raw: RuleFinding, allow: Allow | undefined, table: TableSize | null): Finding {
   const rule = RULES[raw.rule];
   const allowed = allow?.rules.includes(raw.rule) ?? false;
-  return { rule: raw.rule, severity: raw.severity ?? rule.severity, ...at, message: raw.message, why: raw.why ?? rule.why, fix: raw.fix ?? rule.fix, sql: raw.sql ?? null, allowed, allowReason: allowed ? (allow?.reason ?? null) : null, table };
+  return {
+    rule: raw.rule,
+    severity: raw.severity ?? rule.severity,
+    ...at,
+    message: raw.message,
+    why: raw.why ?? rule.why,
+    fix: raw.fix ?? rule.fix,
+    sql: raw.sql ?? null,
+    allowed,
+    allowReason: allowed ? (allow?.reason ?? null) : null,
+    table,
+  };
 }

@@ -1,5 +1,14 @@
 /** PostgreSQL's table lock levels, weakest first (Explicit Locking), and what each one makes other sessions wait for. */
-export const LOCK_LEVELS = ['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const;
+export const LOCK_LEVELS = [
+  'ACCESS SHARE',
+  'ROW SHARE',
+  'ROW EXCLUSIVE',
+  'SHARE UPDATE EXCLUSIVE',
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
+] as const;
 export type LockLevel = (typeof LOCK_LEVELS)[number];
 
 /** ROW EXCLUSIVE (INSERT, UPDATE, DELETE) conflicts with SHARE and everything stronger. */

@@ -1,8 +1,8 @@
-import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, typeRef, unwrap, type Node, type TypeRef } from './ast.js';
-import { isNewTable, type StatementContext } from './context.js';
-import { LOCK_LEVELS, stronger, type LockLevel } from './lock-levels.js';
-import { isRewriteFree, parseFormatType } from './types.js';
 import type { ParsedStatement } from '../sql/parser.js';
+import { columnDefinition, constraintType, findAll, type Node, names, qualifiedName, relationName, type TypeRef, typeRef, unwrap } from './ast.js';
+import { isNewTable, type StatementContext } from './context.js';
+import { LOCK_LEVELS, type LockLevel, stronger } from './lock-levels.js';
+import { isRewriteFree, parseFormatType } from './types.js';
 
 /**
  * The table lock each statement takes and whether it rewrites or scans the table, from PostgreSQL's documented
@@ -69,10 +69,35 @@ export function lockSteps(statement: ParsedStatement, context: StatementContext)
 }
 
 const table = (name: string, lock: LockLevel, effect: Effect = 'none', because?: string): Step => ({ table: name, kind: 'table', lock, effect, because });
-const index = (name: string, of: string, lock: LockLevel, effect: Effect = 'none'): Step => ({ table: name, kind: 'index', of, lock, effect, because: effect === 'rewrite' ? 'rebuilt' : effect === 'copy' ? 'moves its files to the tablespace' : undefined });
+const index = (name: string, of: string, lock: LockLevel, effect: Effect = 'none'): Step => ({
+  table: name,
+  kind: 'index',
+  of,
+  lock,
+  effect,
+  because: effect === 'rewrite' ? 'rebuilt' : effect === 'copy' ? 'moves its files to the tablespace' : undefined,
+});
 
 /** Statements that lock no relation of the schema (or only one they create). */
-const NO_RELATION_LOCKS = new Set(['CreateEnumStmt', 'CreateDomainStmt', 'CompositeTypeStmt', 'CreateSeqStmt', 'CreateFunctionStmt', 'CreateSchemaStmt', 'AlterEnumStmt', 'CreateExtensionStmt', 'VariableSetStmt', 'TransactionStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'AlterFunctionStmt', 'CreateCastStmt', 'DefineStmt', 'AlterDefaultPrivilegesStmt']);
+const NO_RELATION_LOCKS = new Set([
+  'CreateEnumStmt',
+  'CreateDomainStmt',
+  'CompositeTypeStmt',
+  'CreateSeqStmt',
+  'CreateFunctionStmt',
+  'CreateSchemaStmt',
+  'AlterEnumStmt',
+  'CreateExtensionStmt',
+  'VariableSetStmt',
+  'TransactionStmt',
+  'CreateRoleStmt',
+  'AlterRoleStmt',
+  'GrantRoleStmt',
+  'AlterFunctionStmt',
+  'CreateCastStmt',
+  'DefineStmt',
+  'AlterDefaultPrivilegesStmt',
+]);
 
 function stepsOf(statement: ParsedStatement, context: StatementContext): Step[] | undefined {
   const { kind, node } = statement;
@@ -113,7 +138,10 @@ function stepsOf(statement: ParsedStatement, context: StatementContext): Step[] 
     case 'ClusterStmt':
       return node.relation ? rewriteSteps(name, 'ACCESS EXCLUSIVE', 'CLUSTER copies the table in index order', context) : undefined;
     case 'TruncateStmt':
-      return relationsOf(node.relations).flatMap((truncated) => [table(truncated, 'ACCESS EXCLUSIVE'), ...indexNamesOf(context, truncated).map((name) => index(name, truncated, 'ACCESS EXCLUSIVE'))]);
+      return relationsOf(node.relations).flatMap((truncated) => [
+        table(truncated, 'ACCESS EXCLUSIVE'),
+        ...indexNamesOf(context, truncated).map((name) => index(name, truncated, 'ACCESS EXCLUSIVE')),
+      ]);
     case 'LockStmt':
       return relationsOf(node.relations).map((locked) => table(locked, LOCK_LEVELS[Number(node.mode) - 1] ?? 'ACCESS EXCLUSIVE'));
     case 'AlterDomainStmt':
@@ -145,10 +173,12 @@ function relationsOf(list: unknown): string[] {
 function readSteps(query: unknown, whole = false): Step[] {
   return findAll(query, 'SelectStmt').flatMap((select) => {
     const filtered = select.whereClause !== undefined || select.limitCount !== undefined;
-    return ((select.fromClause as unknown[]) ?? []).flatMap((item) => findAll([item], 'RangeVar')).map((range) => {
-      const name = relationName(range) ?? '';
-      return whole && !filtered ? table(name, 'ACCESS SHARE', 'scan', 'reads every row') : table(name, 'ACCESS SHARE');
-    });
+    return ((select.fromClause as unknown[]) ?? [])
+      .flatMap((item) => findAll([item], 'RangeVar'))
+      .map((range) => {
+        const name = relationName(range) ?? '';
+        return whole && !filtered ? table(name, 'ACCESS SHARE', 'scan', 'reads every row') : table(name, 'ACCESS SHARE');
+      });
   });
 }
 
@@ -156,21 +186,28 @@ function readSteps(query: unknown, whole = false): Step[] {
 function dataChangeSteps(name: string, node: Node): Step[] {
   const everyRow = !hasFilter(node.whereClause);
   const target: Step = everyRow ? { ...table(name, 'ROW EXCLUSIVE', 'scan', 'changes every row'), locksRows: true } : table(name, 'ROW EXCLUSIVE');
-  return [target, ...readSteps(node.withClause), ...nestedDataChanges(node.withClause), ...readSteps({ SelectStmt: { fromClause: node.fromClause ?? node.usingClause } })];
+  return [
+    target,
+    ...readSteps(node.withClause),
+    ...nestedDataChanges(node.withClause),
+    ...readSteps({ SelectStmt: { fromClause: node.fromClause ?? node.usingClause } }),
+  ];
 }
 
 /** nextval('s') and setval('s', ...) take ROW EXCLUSIVE on the sequence. */
 function sequenceCalls(node: unknown): Step[] {
   return findAll(node, 'FuncCall').flatMap((call) => {
     if (!['nextval', 'setval'].includes(names(call.funcname).at(-1) ?? '')) return [];
-    const sequence = ((unwrap((call.args as unknown[] | undefined)?.[0])?.[1].sval as { sval?: string } | undefined)?.sval);
+    const sequence = (unwrap((call.args as unknown[] | undefined)?.[0])?.[1].sval as { sval?: string } | undefined)?.sval;
     return sequence ? [{ ...table(sequence, 'ROW EXCLUSIVE'), kind: 'sequence' as const }] : [];
   });
 }
 
 /** UPDATE, DELETE and INSERT inside a WITH: each takes its own table's ROW EXCLUSIVE. */
 function nestedDataChanges(node: unknown): Step[] {
-  const changes = [...findAll(node, 'UpdateStmt'), ...findAll(node, 'DeleteStmt')].flatMap((change) => dataChangeSteps(relationName(change.relation) ?? '', change));
+  const changes = [...findAll(node, 'UpdateStmt'), ...findAll(node, 'DeleteStmt')].flatMap((change) =>
+    dataChangeSteps(relationName(change.relation) ?? '', change),
+  );
   return [...changes, ...findAll(node, 'InsertStmt').map((insert) => table(relationName(insert.relation) ?? '', 'ROW EXCLUSIVE'))];
 }
 
@@ -202,7 +239,7 @@ function isConstantTrue(expression: unknown): boolean {
 function indexBuildSteps(name: string, lock: LockLevel, context: StatementContext): Step[] {
   const partitions = context.live?.tables.get(name)?.partitions ?? [];
   if (partitions.length === 0) return [table(name, lock, 'scan', 'builds the index from every row')];
-  return [table(name, lock), ...partitions.map((partition) => table(partition, lock, 'scan', 'builds the partition\'s index from every row'))];
+  return [table(name, lock), ...partitions.map((partition) => table(partition, lock, 'scan', "builds the partition's index from every row"))];
 }
 
 /** REINDEX reads the table under SHARE and rebuilds each index under ACCESS EXCLUSIVE (reads wait on it); CONCURRENTLY: SHARE UPDATE EXCLUSIVE on both. */
@@ -215,7 +252,10 @@ function reindexSteps(name: string, node: Node, context: StatementContext): Step
     return [table(of, tableLock, 'scan', 'rebuilds the index from every row'), index(name, of, indexLock, 'rewrite')];
   }
   if (node.kind !== 'REINDEX_OBJECT_TABLE') return undefined;
-  return [table(name, tableLock, 'scan', 'rebuilds its indexes from every row'), ...indexNamesOf(context, name).map((each) => index(each, name, indexLock, 'rewrite'))];
+  return [
+    table(name, tableLock, 'scan', 'rebuilds its indexes from every row'),
+    ...indexNamesOf(context, name).map((each) => index(each, name, indexLock, 'rewrite')),
+  ];
 }
 
 /** A table copied into new storage: it and every index rebuilt under the lock. */
@@ -224,9 +264,9 @@ function rewriteSteps(name: string, lock: LockLevel, because: string, context: S
 }
 
 function refreshSteps(name: string, concurrent: boolean, context: StatementContext): Step[] {
-  const sources = (context.live?.tables.get(name)?.sources ?? []).map((source) => table(source, 'ACCESS SHARE', 'scan', 'runs the view\'s query'));
+  const sources = (context.live?.tables.get(name)?.sources ?? []).map((source) => table(source, 'ACCESS SHARE', 'scan', "runs the view's query"));
   if (concurrent) return [table(name, 'EXCLUSIVE', 'scan', 'compares the new rows with every row'), ...sources];
-  return [...rewriteSteps(name, 'ACCESS EXCLUSIVE', 'fills new storage with the query\'s rows', context), ...sources];
+  return [...rewriteSteps(name, 'ACCESS EXCLUSIVE', "fills new storage with the query's rows", context), ...sources];
 }
 
 /** VACUUM and ANALYZE: SHARE UPDATE EXCLUSIVE, reads and writes go on; VACUUM FULL copies the table under ACCESS EXCLUSIVE. */
@@ -235,7 +275,9 @@ function vacuumSteps(node: Node, context: StatementContext): Step[] | undefined 
   const tables = ((node.rels as unknown[]) ?? []).flatMap((rel) => relationName(unwrap(rel)?.[1].relation) ?? []);
   // Without a list it works through every table of the database, one at a time.
   if (tables.length === 0) return full ? undefined : [];
-  return tables.flatMap((name) => (full ? rewriteSteps(name, 'ACCESS EXCLUSIVE', 'VACUUM FULL copies the table', context) : [table(name, 'SHARE UPDATE EXCLUSIVE')]));
+  return tables.flatMap((name) =>
+    full ? rewriteSteps(name, 'ACCESS EXCLUSIVE', 'VACUUM FULL copies the table', context) : [table(name, 'SHARE UPDATE EXCLUSIVE')],
+  );
 }
 
 /** Checking a domain constraint locks every table with a column of the domain (SHARE) and reads every row. */
@@ -243,7 +285,9 @@ function domainSteps(node: Node, context: StatementContext): Step[] {
   const checks = (node.subtype === 'C' && !unwrap(node.def)?.[1].skip_validation) || node.subtype === 'V' || node.subtype === 'O';
   if (!checks) return [];
   const domain = qualifiedName(names(node.typeName));
-  return (context.live?.domainTables.get(domain) ?? []).map((user) => (user.kind === 'p' ? table(user.name, 'SHARE') : table(user.name, 'SHARE', 'scan', 'checks every value of the domain')));
+  return (context.live?.domainTables.get(domain) ?? []).map((user) =>
+    user.kind === 'p' ? table(user.name, 'SHARE') : table(user.name, 'SHARE', 'scan', 'checks every value of the domain'),
+  );
 }
 
 /** PostgreSQL 18 reads the table's definition under ACCESS SHARE for GRANT ON TABLE; 15, 16 and 17 take no lock (each proven by the harness). */
@@ -305,7 +349,15 @@ function foreignKeyTarget(context: StatementContext, name: string, constraint: s
 }
 
 const DROPPED_RELATIONS: Record<string, RelationKind> = { OBJECT_TABLE: 'table', OBJECT_VIEW: 'view', OBJECT_MATVIEW: 'table', OBJECT_SEQUENCE: 'sequence' };
-const DROPPED_WITHOUT_RELATION_LOCKS = new Set(['OBJECT_TYPE', 'OBJECT_DOMAIN', 'OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_SCHEMA', 'OBJECT_EXTENSION', 'OBJECT_ROLE']);
+const DROPPED_WITHOUT_RELATION_LOCKS = new Set([
+  'OBJECT_TYPE',
+  'OBJECT_DOMAIN',
+  'OBJECT_FUNCTION',
+  'OBJECT_PROCEDURE',
+  'OBJECT_SCHEMA',
+  'OBJECT_EXTENSION',
+  'OBJECT_ROLE',
+]);
 
 /**
  * DROP INDEX: ACCESS EXCLUSIVE on the index and its table (CONCURRENTLY: SHARE UPDATE EXCLUSIVE); DROP TABLE:
@@ -350,7 +402,9 @@ export function droppedNames(node: Node): string[] {
 }
 
 function referencedTables(node: Node): string[] {
-  return findAll(node.tableElts, 'Constraint').filter((constraint) => constraintType(constraint) === 'FOREIGN').map((constraint) => relationName(constraint.pktable) ?? '');
+  return findAll(node.tableElts, 'Constraint')
+    .filter((constraint) => constraintType(constraint) === 'FOREIGN')
+    .map((constraint) => relationName(constraint.pktable) ?? '');
 }
 
 /** CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the parent; INHERITS and LIKE read their tables' definitions. */
@@ -384,14 +438,33 @@ export function alterCommands(node: Node): Node[] {
   });
 }
 
-const SHARE_UPDATE_EXCLUSIVE_COMMANDS = new Set(['AT_SetStatistics', 'AT_SetOptions', 'AT_ResetOptions', 'AT_DropCluster', 'AT_SetRelOptions', 'AT_ResetRelOptions']);
-const SHARE_ROW_EXCLUSIVE_COMMANDS = new Set(['AT_EnableTrig', 'AT_DisableTrig', 'AT_EnableAlwaysTrig', 'AT_EnableReplicaTrig', 'AT_EnableTrigAll', 'AT_DisableTrigAll', 'AT_EnableTrigUser', 'AT_DisableTrigUser']);
+const SHARE_UPDATE_EXCLUSIVE_COMMANDS = new Set([
+  'AT_SetStatistics',
+  'AT_SetOptions',
+  'AT_ResetOptions',
+  'AT_DropCluster',
+  'AT_SetRelOptions',
+  'AT_ResetRelOptions',
+]);
+const SHARE_ROW_EXCLUSIVE_COMMANDS = new Set([
+  'AT_EnableTrig',
+  'AT_DisableTrig',
+  'AT_EnableAlwaysTrig',
+  'AT_EnableReplicaTrig',
+  'AT_EnableTrigAll',
+  'AT_DisableTrigAll',
+  'AT_EnableTrigUser',
+  'AT_DisableTrigUser',
+]);
 
 function commandSteps(name: string, command: Node, context: StatementContext): Step[] {
   const subtype = String(command.subtype);
   if (subtype === 'AT_ValidateConstraint') {
     const references = foreignKeyTarget(context, name, String(command.name));
-    return [table(name, 'SHARE UPDATE EXCLUSIVE', 'scan', 'checks every row'), ...(references ? [table(references, 'ROW SHARE', 'scan', 'looks up every referenced key')] : [])];
+    return [
+      table(name, 'SHARE UPDATE EXCLUSIVE', 'scan', 'checks every row'),
+      ...(references ? [table(references, 'ROW SHARE', 'scan', 'looks up every referenced key')] : []),
+    ];
   }
   if (SHARE_UPDATE_EXCLUSIVE_COMMANDS.has(subtype)) return [table(name, 'SHARE UPDATE EXCLUSIVE')];
   if (subtype === 'AT_ClusterOn') return [table(name, 'SHARE UPDATE EXCLUSIVE'), index(String(command.name), name, 'SHARE UPDATE EXCLUSIVE')];
@@ -421,10 +494,18 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
     // The column's own sequence (identity or serial) is dropped with it, or altered.
     const live = context.live?.tables.get(name);
     const sequence = live?.sequences.find((owned) => owned.column === String(command.name))?.name;
-    const indexes = subtype === 'AT_DropColumn' ? (live?.columnIndexes ?? []).filter((used) => used.column === String(command.name)).map((used) => index(used.name, name, 'ACCESS EXCLUSIVE')) : [];
-    return [table(name, 'ACCESS EXCLUSIVE'), ...indexes, ...(sequence ? [{ ...table(sequence, subtype === 'AT_SetIdentity' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE'), kind: 'sequence' as const }] : [])];
+    const indexes =
+      subtype === 'AT_DropColumn'
+        ? (live?.columnIndexes ?? []).filter((used) => used.column === String(command.name)).map((used) => index(used.name, name, 'ACCESS EXCLUSIVE'))
+        : [];
+    return [
+      table(name, 'ACCESS EXCLUSIVE'),
+      ...indexes,
+      ...(sequence ? [{ ...table(sequence, subtype === 'AT_SetIdentity' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE'), kind: 'sequence' as const }] : []),
+    ];
   }
-  if (subtype === 'AT_AddInherit') return [table(name, 'ACCESS EXCLUSIVE'), table(relationName(command.def) ?? relationName(unwrap(command.def)?.[1]) ?? '', 'SHARE UPDATE EXCLUSIVE')];
+  if (subtype === 'AT_AddInherit')
+    return [table(name, 'ACCESS EXCLUSIVE'), table(relationName(command.def) ?? relationName(unwrap(command.def)?.[1]) ?? '', 'SHARE UPDATE EXCLUSIVE')];
   if (subtype === 'AT_ReplicaIdentity') {
     const identity = unwrap(command.def)?.[1] ?? {};
     return [table(name, 'ACCESS EXCLUSIVE'), ...(identity.name ? [index(String(identity.name), name, 'SHARE')] : [])];
@@ -442,7 +523,8 @@ function commandSteps(name: string, command: Node, context: StatementContext): S
  */
 function partitionSteps(parent: string, subtype: string, command: Node): Step[] {
   const partition = relationName(command.name) ?? '';
-  if (subtype === 'AT_AttachPartition') return [table(parent, 'SHARE UPDATE EXCLUSIVE'), table(partition, 'ACCESS EXCLUSIVE', 'scan', 'checks every row against the partition bounds')];
+  if (subtype === 'AT_AttachPartition')
+    return [table(parent, 'SHARE UPDATE EXCLUSIVE'), table(partition, 'ACCESS EXCLUSIVE', 'scan', 'checks every row against the partition bounds')];
   // CONCURRENTLY: the parent under SHARE UPDATE EXCLUSIVE; its second transaction still takes ACCESS EXCLUSIVE on the partition.
   return [table(parent, command.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE'), table(partition, 'ACCESS EXCLUSIVE')];
 }
@@ -453,10 +535,14 @@ function addConstraintSteps(name: string, constraint: Node): Step[] {
   if (type === 'FOREIGN') {
     const referenced = relationName(constraint.pktable) ?? '';
     if (!validated) return [table(name, 'SHARE ROW EXCLUSIVE'), table(referenced, 'SHARE ROW EXCLUSIVE')];
-    return [table(name, 'SHARE ROW EXCLUSIVE', 'scan', 'checks every row against the referenced table'), table(referenced, 'SHARE ROW EXCLUSIVE', 'scan', 'looks up every referenced key')];
+    return [
+      table(name, 'SHARE ROW EXCLUSIVE', 'scan', 'checks every row against the referenced table'),
+      table(referenced, 'SHARE ROW EXCLUSIVE', 'scan', 'looks up every referenced key'),
+    ];
   }
   if (type === 'CHECK') return [table(name, 'ACCESS EXCLUSIVE', validated ? 'scan' : 'none', validated ? 'checks every row' : undefined)];
-  if ((type === 'UNIQUE' || type === 'PRIMARY' || type === 'EXCLUSION') && !constraint.indexname) return [table(name, 'ACCESS EXCLUSIVE', 'scan', 'builds the index from every row')];
+  if ((type === 'UNIQUE' || type === 'PRIMARY' || type === 'EXCLUSION') && !constraint.indexname)
+    return [table(name, 'ACCESS EXCLUSIVE', 'scan', 'builds the index from every row')];
   if (constraint.indexname) return [table(name, 'ACCESS EXCLUSIVE'), index(String(constraint.indexname), name, 'SHARE UPDATE EXCLUSIVE')];
   return [table(name, 'ACCESS EXCLUSIVE')];
 }
@@ -464,19 +550,36 @@ function addConstraintSteps(name: string, constraint: Node): Step[] {
 /** ADD COLUMN: ACCESS EXCLUSIVE; REFERENCES adds SHARE ROW EXCLUSIVE on the referenced table (no scan: the new column is NULL). */
 function addColumnSteps(name: string, command: Node, context: StatementContext): Step[] {
   const constraints = columnDefinition(command.def)?.constraints ?? [];
-  const referenced = constraints.filter((constraint) => constraintType(constraint) === 'FOREIGN').map((constraint) => table(relationName(constraint.pktable) ?? '', 'SHARE ROW EXCLUSIVE'));
+  const referenced = constraints
+    .filter((constraint) => constraintType(constraint) === 'FOREIGN')
+    .map((constraint) => table(relationName(constraint.pktable) ?? '', 'SHARE ROW EXCLUSIVE'));
   const { effect, because } = addColumnEffect(command, context);
   return [table(name, 'ACCESS EXCLUSIVE', effect, because), ...referenced];
 }
 
 /** Functions whose value differs per row: as a default of a new column they make PostgreSQL write every row. */
-const VOLATILE_FUNCTIONS = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'uuidv4', 'uuidv7', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current', 'random_normal']);
+const VOLATILE_FUNCTIONS = new Set([
+  'random',
+  'gen_random_uuid',
+  'uuid_generate_v1',
+  'uuid_generate_v1mc',
+  'uuid_generate_v4',
+  'uuidv4',
+  'uuidv7',
+  'clock_timestamp',
+  'timeofday',
+  'nextval',
+  'txid_current',
+  'random_normal',
+]);
 export const SERIAL_TYPES: ReadonlySet<string> = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 /** Functions called in the default of the column an ADD COLUMN adds. */
 export function defaultFunctions(command: Node): string[] {
   const constraints = columnDefinition(command.def)?.constraints ?? [];
-  return constraints.filter((constraint) => constraintType(constraint) === 'DEFAULT').flatMap((constraint) => findAll(constraint.raw_expr, 'FuncCall').map((call) => names(call.funcname).at(-1) ?? ''));
+  return constraints
+    .filter((constraint) => constraintType(constraint) === 'DEFAULT')
+    .flatMap((constraint) => findAll(constraint.raw_expr, 'FuncCall').map((call) => names(call.funcname).at(-1) ?? ''));
 }
 
 /** Why adding this column rewrites the table, or undefined when it does not. Volatility from the live pg_proc too. */
@@ -518,7 +621,13 @@ export function typeChange(table: string, column: string, next: TypeRef, context
   if (!isRewriteFree(parseFormatType(live.type), next, context.live?.binaryCasts)) {
     return { effect: 'rewrite', because: `${live.type} to ${describeType(next)} rewrites every row`, from: live.type, checks: live.checks };
   }
-  if (live.checks.length > 0) return { effect: 'scan', because: `no rewrite, but ${live.checks.join(', ')} uses the column and is checked against every row`, from: live.type, checks: live.checks };
+  if (live.checks.length > 0)
+    return {
+      effect: 'scan',
+      because: `no rewrite, but ${live.checks.join(', ')} uses the column and is checked against every row`,
+      from: live.type,
+      checks: live.checks,
+    };
   return { effect: 'none', from: live.type, checks: [] };
 }
 

@@ -1,5 +1,5 @@
 import type { ParsedStatement } from '../sql/parser.js';
-import { columnDefinition, constraintType, names, qualifiedName, relationName, unwrap, type Node } from './ast.js';
+import { columnDefinition, constraintType, type Node, names, qualifiedName, relationName, unwrap } from './ast.js';
 import type { LintState } from './context.js';
 import { alterCommands } from './lock-plans.js';
 

@@ -4,13 +4,13 @@
  * copied once per version into a cache that it can reach.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TodoDbError } from '../core/errors.js';
 import { errnoCode, localFailed } from './errors.js';
-import { unreachableReason, type RunAs } from './user.js';
+import { type RunAs, unreachableReason } from './user.js';
 
 export interface Binaries {
   binDir: string;

@@ -3,8 +3,8 @@
  * password, and the `todo` database once the server runs.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Binaries } from './binaries.js';
@@ -12,7 +12,7 @@ import { errnoCode, localFailed } from './errors.js';
 import { dataDirIn, dirHash, logFileIn } from './paths.js';
 import { run } from './process.js';
 import type { LocalState } from './state.js';
-import { unreachableReason, type RunAs } from './user.js';
+import { type RunAs, unreachableReason } from './user.js';
 
 export const DB_USER = 'todo';
 export const DB_NAME = 'todo';
@@ -93,7 +93,18 @@ export async function initdb(state: LocalState, bins: Binaries, as: RunAs | unde
   await writeFile(pwfile, `${state.password}\n`, { mode: 0o600 });
   try {
     if (as) await chown(pwfile, as.uid, as.gid);
-    const args = ['-D', state.dataDir, '--auth=scram-sha-256', `--username=${state.user}`, `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+    const args = [
+      '-D',
+      state.dataDir,
+      '--auth=scram-sha-256',
+      `--username=${state.user}`,
+      `--pwfile=${pwfile}`,
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ];
     // Ended by a signal, initdb would go on filling the data dir after we exit, and the pwfile keep the password.
     const removeHalfMade = async () => {
       await rm(state.dataDir, { recursive: true, force: true });

@@ -36,7 +36,11 @@ export class StartFailed extends Error {
 export async function removeStalePidFile(dataDir: string, log: Log): Promise<void> {
   const pm = readPostmasterPid(dataDir);
   if (!pm) return;
-  const why = isZombie(pm.pid) ? `its postmaster (pid ${pm.pid}) has exited` : isAlive(pm.pid) && !isPostgresFor(pm.pid, dataDir) ? `its pid ${pm.pid} now belongs to another process` : undefined;
+  const why = isZombie(pm.pid)
+    ? `its postmaster (pid ${pm.pid}) has exited`
+    : isAlive(pm.pid) && !isPostgresFor(pm.pid, dataDir)
+      ? `its pid ${pm.pid} now belongs to another process`
+      : undefined;
   if (!why) return;
   log?.(`removing a stale postmaster.pid in ${dataDir}: ${why}`);
   await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
@@ -75,7 +79,10 @@ export async function pgCtlStart(state: LocalState, bins: Binaries, as: RunAs | 
   const pm = readPostmasterPid(state.dataDir);
   if (result.code === 0 && pm && pm.status === 'ready' && isPostgresFor(pm.pid, state.dataDir)) return pm.pid;
   const logTail = await readFrom(state.logFile, logOffset);
-  const detail = [result.timedOut ? 'pg_ctl did not return before the deadline' : lastLines(result.output, 5), logTail && `last lines of ${state.logFile}:\n${lastLines(logTail, 15)}`]
+  const detail = [
+    result.timedOut ? 'pg_ctl did not return before the deadline' : lastLines(result.output, 5),
+    logTail && `last lines of ${state.logFile}:\n${lastLines(logTail, 15)}`,
+  ]
     .filter(Boolean)
     .join('\n');
   const reason = /FATAL:\s*(.*)/.exec(logTail)?.[1] ?? lastLines(result.output, 1);
@@ -93,11 +100,20 @@ function classify(text: string): StartRetry | undefined {
  * pg_ctl stop -m fast within the deadline; if the server is still there, an immediate shutdown (SIGQUIT). A server
  * that already died is never waited for: we check the pid before and poll it after.
  */
-export async function stopPostmaster(state: LocalState, bins: Binaries | undefined, pid: number, as: RunAs | undefined, deadline: number, log: Log): Promise<void> {
+export async function stopPostmaster(
+  state: LocalState,
+  bins: Binaries | undefined,
+  pid: number,
+  as: RunAs | undefined,
+  deadline: number,
+  log: Log,
+): Promise<void> {
   const fastDeadline = deadline - Math.min(5_000, (deadline - Date.now()) / 3);
   if (bins) {
     const seconds = Math.max(1, Math.floor((fastDeadline - Date.now()) / 1000));
-    await run(bins.pgCtl, ['-D', state.dataDir, '-m', 'fast', '-w', '-t', String(seconds), 'stop'], { as, timeoutMs: seconds * 1000 + 1000 }).catch(() => undefined);
+    await run(bins.pgCtl, ['-D', state.dataDir, '-m', 'fast', '-w', '-t', String(seconds), 'stop'], { as, timeoutMs: seconds * 1000 + 1000 }).catch(
+      () => undefined,
+    );
   } else {
     signal(pid, 'SIGINT'); // what pg_ctl -m fast sends
   }

@@ -2,7 +2,7 @@
  * Processes: running the PostgreSQL binaries with a deadline, and telling whether a pid is the postmaster of a
  * given data dir (via /proc, so a pid recycled by an unrelated process is never mistaken for our server).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { registerUndo } from '../core/interruption.js';
@@ -52,10 +52,13 @@ export function run(file: string, args: string[], opts: RunOptions): Promise<Run
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill(child, ownGroup);
-    }, Math.max(1, opts.timeoutMs));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        kill(child, ownGroup);
+      },
+      Math.max(1, opts.timeoutMs),
+    );
     child.once('error', (error) => {
       clearTimeout(timer);
       withdraw();
@@ -100,7 +103,9 @@ function groupMembers(group: number): number[] {
 
 function pids(): number[] {
   try {
-    return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }

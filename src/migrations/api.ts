@@ -1,8 +1,8 @@
+import type { DatabaseUrl } from '../config/database-url.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { resolveSettings, type SettingsFlags } from '../config/settings.js';
-import type { DatabaseUrl } from '../config/database-url.js';
 import { databaseTarget } from '../db/target.js';
-import { Migrator, type DownOptions, type DownReport, type StatusReport, type UpOptions, type UpReport } from './migrator.js';
+import { type DownOptions, type DownReport, Migrator, type StatusReport, type UpOptions, type UpReport } from './migrator.js';
 
 export interface CreateMigratorOptions extends SettingsFlags {
   /** How long to wait for the migration lock held by another migrator (--lock-timeout); default 30 000. */
@@ -33,7 +33,15 @@ export function createMigrator(options: CreateMigratorOptions = {}): TodoDbMigra
   let migrator: Promise<Migrator> | undefined;
   const engine = () =>
     (migrator ??= databaseTarget(settings, { purpose: 'migrations', local, log }).then(
-      (url: DatabaseUrl) => new Migrator({ url, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), environment: settings.environment, lockTimeoutMs, statementLockTimeoutMs, log }),
+      (url: DatabaseUrl) =>
+        new Migrator({
+          url,
+          migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(),
+          environment: settings.environment,
+          lockTimeoutMs,
+          statementLockTimeoutMs,
+          log,
+        }),
       (error: unknown) => {
         migrator = undefined; // a local server started later, or a fixed .env, is found on the next call
         throw error;

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { redact } from '../config/redact.js';
+import { type FailureCause, type TimeoutSetting, TodoDbError, usageError } from '../core/errors.js';
 import { causeOf, connectionLost } from '../db/causes.js';
 import { isSqlState } from '../db/sqlstate.js';
-import { TodoDbError, usageError, type FailureCause, type TimeoutSetting } from '../core/errors.js';
 import { lineColumnAt, serverPositionToOffset } from '../sql/parser.js';
-import { NO_TRANSACTION_HEADER, type EncodingError, type Migration } from './folder.js';
+import { type EncodingError, type Migration, NO_TRANSACTION_HEADER } from './folder.js';
 import type { StatementProblem } from './sql.js';
 
 interface PgError {
@@ -37,7 +37,13 @@ export function failureOffset(error: unknown, sent: SentText, statementOffset: n
  * A failed migration, told the way a compiler tells an error: file:line:column, the line itself with a caret,
  * and PostgreSQL's own message, SQLSTATE, detail and hint; then what to do, which depends on the cause.
  */
-export function migrationFailed(migration: Migration, file: MigrationFile, script: string, error: unknown, { offset, rolledBack = true }: { offset?: number; rolledBack?: boolean }): TodoDbError {
+export function migrationFailed(
+  migration: Migration,
+  file: MigrationFile,
+  script: string,
+  error: unknown,
+  { offset, rolledBack = true }: { offset?: number; rolledBack?: boolean },
+): TodoDbError {
   const pgError = error as PgError;
   // Node's socket errors (ECONNRESET, EPIPE) carry a code too, but only PostgreSQL's are SQLSTATEs.
   const sqlstate = isSqlState(pgError.code) ? pgError.code : undefined;
@@ -78,7 +84,11 @@ function settingInFile(file: MigrationFile, script: string, offset: number | und
 
 /** A file refused before anything ran: a syntax error, a byte that is not UTF-8, or a statement it may not hold. */
 export function syntaxError(migration: Migration, file: MigrationFile, script: string, message: string, offset: number): TodoDbError {
-  return usageError('MIGRATION_INVALID', `${located(migration, file, script, offset)}: ${message} (SQLSTATE 42601)${excerpt(script, offset)}`, `Fix ${file}; nothing was run.${editAdvice(migration, file)}`);
+  return usageError(
+    'MIGRATION_INVALID',
+    `${located(migration, file, script, offset)}: ${message} (SQLSTATE 42601)${excerpt(script, offset)}`,
+    `Fix ${file}; nothing was run.${editAdvice(migration, file)}`,
+  );
 }
 
 export function encodingInvalid(migration: Migration, file: MigrationFile, script: string, { kind, offset }: EncodingError): TodoDbError {
@@ -111,18 +121,31 @@ export function statementRefused(migration: Migration, file: MigrationFile, scri
   const where = located(migration, file, script, problem.statement.offset);
   const shown = excerpt(script, problem.statement.offset);
   if (problem.kind === 'transaction-control') {
-    const runsIn = file === 'down.sql' || migration.transactional ? 'would end or split the transaction todo-db runs it in, and its history row with it' : 'would leave the session in a transaction that the history row then joins';
-    const hint = migration.transactional || file === 'down.sql'
-      ? `Remove it: the file already runs in one transaction, committed with its history row (only the block Prisma generates, a line BEGIN; and a line COMMIT;, is folded into it). For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY), put them in their own migration that starts with ${NO_TRANSACTION_HEADER}.`
-      : 'Remove it: a no-transaction migration runs each statement on its own; put statements that must be atomic in a separate, transactional migration.';
-    return usageError('MIGRATION_INVALID', `${where}: ${problem.what} is transaction control, which ${runsIn}.${shown}`, `${hint} Nothing was run.${editAdvice(migration, file)}`);
+    const runsIn =
+      file === 'down.sql' || migration.transactional
+        ? 'would end or split the transaction todo-db runs it in, and its history row with it'
+        : 'would leave the session in a transaction that the history row then joins';
+    const hint =
+      migration.transactional || file === 'down.sql'
+        ? `Remove it: the file already runs in one transaction, committed with its history row (only the block Prisma generates, a line BEGIN; and a line COMMIT;, is folded into it). For statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY), put them in their own migration that starts with ${NO_TRANSACTION_HEADER}.`
+        : 'Remove it: a no-transaction migration runs each statement on its own; put statements that must be atomic in a separate, transactional migration.';
+    return usageError(
+      'MIGRATION_INVALID',
+      `${where}: ${problem.what} is transaction control, which ${runsIn}.${shown}`,
+      `${hint} Nothing was run.${editAdvice(migration, file)}`,
+    );
   }
   if (problem.kind === 'releases-lock') {
-    return usageError('MIGRATION_INVALID', `${where}: DISCARD ALL releases the session's advisory locks, the migration lock with it.${shown}`, `Remove it: todo-db already resets the session (settings, role, temporary objects) after every migration. Nothing was run.${editAdvice(migration, file)}`);
+    return usageError(
+      'MIGRATION_INVALID',
+      `${where}: DISCARD ALL releases the session's advisory locks, the migration lock with it.${shown}`,
+      `Remove it: todo-db already resets the session (settings, role, temporary objects) after every migration. Nothing was run.${editAdvice(migration, file)}`,
+    );
   }
-  const hint = file === 'down.sql'
-    ? 'down.sql runs in a transaction: use the form that can (DROP INDEX without CONCURRENTLY), or undo it by hand. Nothing was run.'
-    : `Move it to its own migration whose first line is ${NO_TRANSACTION_HEADER} (each of its statements then runs on its own, so a failure can leave the ones before it applied). Nothing was run.${editAdvice(migration, file)}`;
+  const hint =
+    file === 'down.sql'
+      ? 'down.sql runs in a transaction: use the form that can (DROP INDEX without CONCURRENTLY), or undo it by hand. Nothing was run.'
+      : `Move it to its own migration whose first line is ${NO_TRANSACTION_HEADER} (each of its statements then runs on its own, so a failure can leave the ones before it applied). Nothing was run.${editAdvice(migration, file)}`;
   return usageError('MIGRATION_INVALID', `${where}: ${problem.what} cannot run inside a transaction block, and this file runs in one.${shown}`, hint);
 }
 
@@ -141,10 +164,12 @@ function excerpt(script: string, offset: number | undefined): string {
 }
 
 /** The hint's first words for a migration whose connection ended under it. */
-export const CONNECTION_ENDED = 'The connection to PostgreSQL ended while it ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
+export const CONNECTION_ENDED =
+  'The connection to PostgreSQL ended while it ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Run migrate up again once the server is reachable.';
 
 /** The same for a rollback: what rolled back is in the history, so the user knows how many are left. */
-export const DOWN_CONNECTION_ENDED = 'The connection to PostgreSQL ended while down.sql ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Once the server is reachable, todo-db migrate status shows what is still applied.';
+export const DOWN_CONNECTION_ENDED =
+  'The connection to PostgreSQL ended while down.sql ran (an administrator, a restart, a failover or the network ended it); the SQL may be fine. Once the server is reachable, todo-db migrate status shows what is still applied.';
 
 /** What to do depends on why it failed: only some failures mean the SQL needs fixing. */
 function causeHint(error: PgError, file: MigrationFile): string {
@@ -157,7 +182,8 @@ function causeHint(error: PgError, file: MigrationFile): string {
     return "The statement was cancelled: by statement_timeout (set on the role or database; see SHOW statement_timeout) or by a cancel request; the SQL may be fine. Run it when the tables are less busy, or start the file with SET statement_timeout = '15min' (todo-db resets it after the migration).";
   }
   if (code === '40P01' || code === '40001') return 'It lost a deadlock or a serialization conflict with another session: run again.';
-  if (code === '25001') return `PostgreSQL refuses that statement in a transaction block: move it to its own migration whose first line is ${NO_TRANSACTION_HEADER}.`;
+  if (code === '25001')
+    return `PostgreSQL refuses that statement in a transaction block: move it to its own migration whose first line is ${NO_TRANSACTION_HEADER}.`;
   const own = error.hint ? `PostgreSQL suggests: ${error.hint} ` : '';
   return `${own}Fix ${file} and run again.`;
 }

@@ -2,17 +2,17 @@ import pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
+import { TodoDbError } from '../core/errors.js';
+import { registerFinder } from '../core/interruption.js';
 import { connectionLost, failureFacts } from '../db/causes.js';
 import { withConnection } from '../db/connect.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../db/pool.js';
 import { settingSource, sqlState } from '../db/server-errors.js';
-import { TodoDbError } from '../core/errors.js';
-import { registerFinder } from '../core/interruption.js';
+import { withMigrationLock } from './advisory-lock.js';
 import { CONNECTION_ENDED, DOWN_CONNECTION_ENDED, leftFailedHint } from './errors.js';
 import type { Migration } from './folder.js';
-import { HISTORY_TABLE, readHistory, type HistoryRow } from './history.js';
-import { withMigrationLock } from './advisory-lock.js';
-import { planMigrations, type MigrationState } from './plan.js';
+import { HISTORY_TABLE, type HistoryRow, readHistory } from './history.js';
+import { type MigrationState, planMigrations } from './plan.js';
 import type { RunResults } from './results.js';
 
 /**
@@ -96,7 +96,14 @@ async function whatRan(context: FailureContext): Promise<{ results: RunResults; 
   } catch (readError) {
     const unknown = progress.names.slice(progress.confirmed, progress.sent);
     return {
-      results: { verb, done: progress.names.slice(0, progress.confirmed), failed: null, notRun: progress.names.slice(progress.sent), source: 'unknown', unknown },
+      results: {
+        verb,
+        done: progress.names.slice(0, progress.confirmed),
+        failed: null,
+        notRun: progress.names.slice(progress.sent),
+        source: 'unknown',
+        unknown,
+      },
       summary: `The history could not be read back (${(readError as Error).message}), so whether ${unknown.length === 1 ? 'this migration is' : `these ${unknown.length} migrations are`} ${verb} is unknown: ${unknown.join(', ') || 'none'}.`,
       hint: `Once the server is reachable, todo-db migrate status shows which are applied; then run ${context.command} again for the rest.`,
     };
@@ -106,7 +113,10 @@ async function whatRan(context: FailureContext): Promise<{ results: RunResults; 
 /** The state each migration of the run reached: applied (up) or rolled back (down), else not. */
 const REACHED: Record<RunResults['verb'], MigrationState> = { applied: 'applied', 'rolled back': 'rolled-back' };
 
-function fromHistory({ verb, command, progress: { names }, migrations }: FailureContext, states: Map<string, MigrationState>): { results: RunResults; summary: string; hint: string } {
+function fromHistory(
+  { verb, command, progress: { names }, migrations }: FailureContext,
+  states: Map<string, MigrationState>,
+): { results: RunResults; summary: string; hint: string } {
   const done = names.filter((name) => states.get(name) === REACHED[verb]);
   // Only a no-transaction migration can be left started: a transaction's history row goes with it (down.sql always has one).
   const failed = names.find((name) => states.get(name) === 'failed') ?? null;
@@ -115,7 +125,12 @@ function fromHistory({ verb, command, progress: { names }, migrations }: Failure
   const failedMigration = failed ? migrations.find((migration) => migration.name === failed) : undefined;
   if (failedMigration) return { results, summary, hint: `${CONNECTION_ENDED} ${leftFailedHint(failedMigration)}` };
   const rest = results.notRun.length;
-  if (command === 'migrate down') return { results, summary, hint: `${DOWN_CONNECTION_ENDED}${rest > 0 ? ` Run migrate down again for the ${rest} not rolled back (--steps ${rest}).` : ''}` };
+  if (command === 'migrate down')
+    return {
+      results,
+      summary,
+      hint: `${DOWN_CONNECTION_ENDED}${rest > 0 ? ` Run migrate down again for the ${rest} not rolled back (--steps ${rest}).` : ''}`,
+    };
   return { results, summary, hint: `${CONNECTION_ENDED}${rest > 0 ? ` It applies the ${rest} not applied.` : ''}` };
 }
 
@@ -127,7 +142,13 @@ function fromHistory({ verb, command, progress: { names }, migrations }: Failure
 async function readBack(context: FailureContext): Promise<HistoryRow[]> {
   const deadlineMs = context.readBackMs ?? READ_BACK_CONNECT_TIMEOUTS * (context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const started = Date.now();
-  const options = { environment: context.environment, retries: 1_000, timeoutMs: deadlineMs, connectTimeoutMs: Math.min(deadlineMs, context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS), applicationName: 'todo-db migrate' } as const;
+  const options = {
+    environment: context.environment,
+    retries: 1_000,
+    timeoutMs: deadlineMs,
+    connectTimeoutMs: Math.min(deadlineMs, context.url.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    applicationName: 'todo-db migrate',
+  } as const;
   context.log?.('the connection was lost: reading the history back on a new connection');
   return withConnection(context.url, options, async (db) => {
     if (context.backendPid) await endLostBackend(db, context.backendPid);
@@ -137,7 +158,10 @@ async function readBack(context: FailureContext): Promise<HistoryRow[]> {
 
 /** Only our own lost session: same pid, same role, same database, a migrator's name. */
 async function endLostBackend(db: pg.Client, pid: number): Promise<void> {
-  await db.query("select pg_terminate_backend(pid) from pg_stat_activity where pid = $1 and application_name = 'todo-db migrate' and datname = current_database() and usename = current_user", [pid]);
+  await db.query(
+    "select pg_terminate_backend(pid) from pg_stat_activity where pid = $1 and application_name = 'todo-db migrate' and datname = current_database() and usename = current_user",
+    [pid],
+  );
 }
 
 /**
@@ -148,7 +172,11 @@ async function addTimeoutSetting(error: unknown, context: FailureContext): Promi
   const facts = error instanceof TodoDbError ? error.facts : undefined;
   if (!facts || facts.setting) return;
   if (facts.cause === 'lock_timeout') {
-    facts.setting = { name: 'lock_timeout', value: `${context.statementLockTimeoutMs}ms`, source: 'set by todo-db for each migration (--statement-lock-timeout)' };
+    facts.setting = {
+      name: 'lock_timeout',
+      value: `${context.statementLockTimeoutMs}ms`,
+      source: 'set by todo-db for each migration (--statement-lock-timeout)',
+    };
   }
   if (facts.cause === 'statement_timeout') {
     const setting = await settingSource({ url: context.url, environment: context.environment }, 'statement_timeout').catch(() => undefined);

@@ -1,7 +1,20 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 // Synchronous on purpose: a hundred small files read faster without a thread-pool round trip per call.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
@@ -70,7 +83,10 @@ function* migrationsIn(dir: string): Generator<Migration> {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name).sort(compareMigrationNames);
+  const names = entries
+    .filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort(compareMigrationNames);
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   for (const name of names) yield readMigration(root, dir, byName.get(name) as Dirent);
 }
@@ -81,7 +97,11 @@ function listFolder(dir: string): Dirent[] {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    throw usageError('MIGRATIONS_DIR_MISSING', `The migrations folder ${dir} does not exist.`, 'Check --migrations-dir, or create a migration with todo-db migrate create <name>.');
+    throw usageError(
+      'MIGRATIONS_DIR_MISSING',
+      `The migrations folder ${dir} does not exist.`,
+      'Check --migrations-dir, or create a migration with todo-db migrate create <name>.',
+    );
   }
 }
 
@@ -90,7 +110,11 @@ function readMigration(root: string, dir: string, entry: Dirent): Migration {
   const { name } = entry;
   const folder = path.join(dir, name);
   if (!entry.isDirectory() && !entry.isSymbolicLink()) {
-    throw usageError('MIGRATION_INVALID', `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`, 'Move the file out of the migrations folder.');
+    throw usageError(
+      'MIGRATION_INVALID',
+      `${folder} is a file; the migrations folder may only hold migration folders and ${LOCK_FILE}.`,
+      'Move the file out of the migrations folder.',
+    );
   }
   const linked = entry.isSymbolicLink();
   // Joined by hand: folder is normalised already and a folder name holds no separator, so this is path.join's result.
@@ -181,7 +205,11 @@ function readInside(root: string, file: string, folderLinked: boolean): Buffer |
     if (folderLinked || stat.isSymbolicLink()) {
       const real = realpathSync(file);
       if (real !== root && !real.startsWith(root + path.sep)) {
-        throw usageError('MIGRATION_INVALID', `${file} resolves to ${real}, outside the migrations folder ${root}.`, 'Migrations must live inside the migrations folder; replace the symlink with the file itself.');
+        throw usageError(
+          'MIGRATION_INVALID',
+          `${file} resolves to ${real}, outside the migrations folder ${root}.`,
+          'Migrations must live inside the migrations folder; replace the symlink with the file itself.',
+        );
       }
       stat = statSync(real);
     }
@@ -264,7 +292,11 @@ function checkLockFile(dir: string): void {
   if (!text) return;
   const provider = /^\s*provider\s*=\s*"([^"]*)"/m.exec(text)?.[1];
   if (provider !== undefined && provider !== 'postgresql') {
-    throw usageError('MIGRATION_PROVIDER_MISMATCH', `${path.join(dir, LOCK_FILE)} says provider = "${provider}", but todo-db migrates PostgreSQL.`, 'Point --migrations-dir at the PostgreSQL migrations.');
+    throw usageError(
+      'MIGRATION_PROVIDER_MISMATCH',
+      `${path.join(dir, LOCK_FILE)} says provider = "${provider}", but todo-db migrates PostgreSQL.`,
+      'Point --migrations-dir at the PostgreSQL migrations.',
+    );
   }
 }
 

@@ -58,7 +58,12 @@ export async function openHistory(db: Queryable, { create }: { create: boolean }
 }
 
 function noSchema(): TodoDbError {
-  return new TodoDbError({ code: 'NO_SCHEMA', message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.', hint: 'Create the schema, or fix the role\'s or database\'s search_path (SHOW search_path).', kind: 'usage' });
+  return new TodoDbError({
+    code: 'NO_SCHEMA',
+    message: 'The session has no current schema: no schema of its search_path exists, so the migration history has nowhere to live.',
+    hint: "Create the schema, or fix the role's or database's search_path (SHOW search_path).",
+    kind: 'usage',
+  });
 }
 
 const createHistorySql = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
@@ -83,7 +88,11 @@ const selectHistorySql = (table: string) =>
 
 const epochMs = (column: string) => `floor(extract(epoch from h.${column}) * 1000)::float8 as ${column}`;
 
-type HistoryRowInMs = Omit<HistoryRow, 'finished_at' | 'rolled_back_at' | 'started_at'> & { finished_at: number | null; rolled_back_at: number | null; started_at: number };
+type HistoryRowInMs = Omit<HistoryRow, 'finished_at' | 'rolled_back_at' | 'started_at'> & {
+  finished_at: number | null;
+  rolled_back_at: number | null;
+  started_at: number;
+};
 
 function withDates(row: HistoryRowInMs): HistoryRow {
   return { ...row, finished_at: dateOrNull(row.finished_at), rolled_back_at: dateOrNull(row.rolled_back_at), started_at: new Date(row.started_at) };
@@ -169,15 +178,19 @@ export async function recordRolledBackFailure(db: Queryable, table: string, name
  * id, the file's checksum, logs '' (not NULL), started_at and finished_at the same instant, steps left at 0.
  */
 export async function insertMarkedApplied(db: Queryable, table: string, name: string, checksum: string): Promise<void> {
-  await db.query(
-    `insert into ${table} (id, checksum, logs, started_at, finished_at, migration_name) values ($1, $2, '', now(), now(), $3)`,
-    [randomUUID(), checksum, name],
-  );
+  await db.query(`insert into ${table} (id, checksum, logs, started_at, finished_at, migration_name) values ($1, $2, '', now(), now(), $3)`, [
+    randomUUID(),
+    checksum,
+    name,
+  ]);
 }
 
 /** `prisma migrate resolve --rolled-back` (mark_migration_rolled_back_by_id), for each failed row of a name. */
 export async function markFailedRolledBack(db: Queryable, table: string, name: string): Promise<number> {
-  const { rowCount } = await db.query(`update ${table} set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
+  const { rowCount } = await db.query(
+    `update ${table} set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`,
+    [name],
+  );
   return rowCount ?? 0;
 }
 

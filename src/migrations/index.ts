@@ -1,4 +1,4 @@
-export { Migrator, migrationStatus, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_LOCK_TIMEOUT_MS } from './migrator.js';
-export type { MigratorOptions, UpOptions, DownOptions, UpReport, DownReport, StatusReport, StatusEntry, PlannedStep, StepResult } from './migrator.js';
-export { readMigrations, type Migration } from './folder.js';
 export { MIGRATION_LOCK_KEY } from './advisory-lock.js';
+export { type Migration, readMigrations } from './folder.js';
+export type { DownOptions, DownReport, MigratorOptions, PlannedStep, StatusEntry, StatusReport, StepResult, UpOptions, UpReport } from './migrator.js';
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_LOCK_TIMEOUT_MS, Migrator, migrationStatus } from './migrator.js';

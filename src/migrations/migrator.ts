@@ -1,16 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { usageError } from '../core/errors.js';
-import { loadSqlParser, serverPositionToOffset, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { encodingInvalid, failureOffset, lostDuringRun, migrationFailed, statementRefused, syntaxError, type MigrationFile } from './errors.js';
-import { explainRunFailure, reportAfterSignal, type FailureContext, type RunProgress } from './failure.js';
-import type { Migration, SqlText } from './folder.js';
-import { DURATION_COLUMN, insertStarted, insertStartedSql, markFailedSql, markFinishedSql, markRolledBackSql, observeHistory, recordRolledBackFailure } from './history.js';
+import { loadSqlParser, type ParsedStatement, SqlSyntaxError, serverPositionToOffset } from '../sql/parser.js';
 import { CONNECTION_CHECK_INTERVAL, connectionCheckSupported } from './connection-check.js';
-import { MIGRATION_STATES, needsAttention, nextStep, pendingUpTo, planMigrations, requireKnown, revertible, verifyHistory, type AppliedEntry, type MigrationEntry, type MigrationState, type PendingEntry } from './plan.js';
+import { encodingInvalid, failureOffset, lostDuringRun, type MigrationFile, migrationFailed, statementRefused, syntaxError } from './errors.js';
+import { explainRunFailure, type FailureContext, type RunProgress, reportAfterSignal } from './failure.js';
+import type { Migration, SqlText } from './folder.js';
+import {
+  DURATION_COLUMN,
+  insertStarted,
+  insertStartedSql,
+  markFailedSql,
+  markFinishedSql,
+  markRolledBackSql,
+  observeHistory,
+  recordRolledBackFailure,
+} from './history.js';
+import {
+  type AppliedEntry,
+  MIGRATION_STATES,
+  type MigrationEntry,
+  type MigrationState,
+  needsAttention,
+  nextStep,
+  type PendingEntry,
+  pendingUpTo,
+  planMigrations,
+  requireKnown,
+  revertible,
+  verifyHistory,
+} from './plan.js';
 import { foldPrismaTransactions } from './prisma-transaction.js';
-import { resultSet, withResults, type RunResults } from './results.js';
-import { withSession, type Session, type SessionTarget } from './session.js';
+import { type RunResults, resultSet, withResults } from './results.js';
+import { type Session, type SessionTarget, withSession } from './session.js';
 import { findStatementProblem, type StatementProblem } from './sql.js';
 
 export { DEFAULT_LOCK_TIMEOUT_MS } from './session.js';
@@ -100,7 +122,17 @@ interface Prepared {
  * so nothing it set (search_path, role, settings, temporary tables, prepared statements) reaches the history
  * write, the next migration or down.sql.
  */
-const RESET_SESSION = ['close all', 'set session authorization default', 'reset role', 'reset all', 'deallocate all', 'unlisten *', 'discard plans', 'discard temp', 'discard sequences'];
+const RESET_SESSION = [
+  'close all',
+  'set session authorization default',
+  'reset role',
+  'reset all',
+  'deallocate all',
+  'unlisten *',
+  'discard plans',
+  'discard temp',
+  'discard sequences',
+];
 
 /**
  * Consecutive transactional migrations travel together in one message of at most this many characters (a file
@@ -186,7 +218,11 @@ export class Migrator {
 
   async down({ steps, to, dryRun = false, yes = false }: DownOptions = {}): Promise<DownReport> {
     if (this.options.environment === 'production' && !yes && !dryRun) {
-      throw usageError('CONFIRMATION_REQUIRED', 'migrate down in production drops schema objects and their data.', 'Run it with --yes if you mean it, or with --dry-run to see what it would do.');
+      throw usageError(
+        'CONFIRMATION_REQUIRED',
+        'migrate down in production drops schema objects and their data.',
+        'Run it with --yes if you mean it, or with --dry-run to see what it would do.',
+      );
     }
     const { done, ...outcome } = await this.#run(this.downward(steps, to), to, dryRun);
     return { ...outcome, rolledBack: done };
@@ -203,7 +239,18 @@ export class Migrator {
       const entries = await session.observe();
       const chosen = direction.choose(entries);
       // Nothing to do needs no lock and no parser, unless another migrator is running: wait for it, then see what is left.
-      const nothingRun = (plan: PlannedStep[]): Outcome => ({ dryRun, done: [], plan, waitedForLockMs: 0, results: resultSet(direction.verb, plan.map((step) => step.name), 0, { failed: false }) });
+      const nothingRun = (plan: PlannedStep[]): Outcome => ({
+        dryRun,
+        done: [],
+        plan,
+        waitedForLockMs: 0,
+        results: resultSet(
+          direction.verb,
+          plan.map((step) => step.name),
+          0,
+          { failed: false },
+        ),
+      });
       if (chosen.length === 0 && !entries.some((entry) => entry.state === 'running')) return nothingRun([]);
       // Judging (the parser's load) overlaps the pooler check's connect and the lock; nothing is written before the files are judged.
       const judging = judgeEach(chosen, direction.judge);
@@ -247,7 +294,13 @@ export class Migrator {
         } finally {
           withdrawReport();
         }
-        return { dryRun: false, done: run.done, plan: chosen.map(direction.planned), waitedForLockMs, results: resultSet(verb, progress.names, run.done.length, { failed: false }) };
+        return {
+          dryRun: false,
+          done: run.done,
+          plan: chosen.map(direction.planned),
+          waitedForLockMs,
+          results: resultSet(verb, progress.names, run.done.length, { failed: false }),
+        };
       })
       .catch(async (error: unknown) => Promise.reject(await explainRunFailure(error, failureContext())));
   }
@@ -264,12 +317,19 @@ export class Migrator {
         return pendingUpTo(entries, to, allowOutOfOrder);
       },
       judge: ({ migration }) => prepare(migration, 'migration.sql'),
-      review: beforeApply && ((chosen, client) => beforeApply(chosen.map((entry) => entry.migration), client)),
+      review:
+        beforeApply &&
+        ((chosen, client) =>
+          beforeApply(
+            chosen.map((entry) => entry.migration),
+            client,
+          )),
       planned: ({ name, migration }) => ({ name, transactional: migration.transactional, sql: migration.sql }),
       batches,
       apply: (run, batch) => {
         const [first] = batch;
-        if (batch.length === 1 && first && !first.entry.migration.transactional) return this.timed(run, first.entry.name, () => this.applyOutsideTransaction(run, first));
+        if (batch.length === 1 && first && !first.entry.migration.transactional)
+          return this.timed(run, first.entry.name, () => this.applyOutsideTransaction(run, first));
         return this.applyTogether(run, batch);
       },
     };
@@ -385,7 +445,17 @@ export class Migrator {
 
   private failureContext(client: pg.Client, migrations: Migration[], { verb, command }: Direction<MigrationEntry>, progress: RunProgress): FailureContext {
     const { url, environment, log } = this.options;
-    return { url, environment, migrations, verb, command, progress, backendPid: (client as unknown as { processID?: number }).processID, statementLockTimeoutMs: this.statementLockTimeoutMs(), log };
+    return {
+      url,
+      environment,
+      migrations,
+      verb,
+      command,
+      progress,
+      backendPid: (client as unknown as { processID?: number }).processID,
+      statementLockTimeoutMs: this.statementLockTimeoutMs(),
+      log,
+    };
   }
 
   private statementLockTimeoutMs(): number {
@@ -408,7 +478,10 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
     // A piece's parse trees are judged and dropped before the next piece is parsed; a syntax error anywhere still
     // comes first, as from a parse of the whole file.
     for (const piece of parser.pieces(text.sql)) {
-      problem ??= findStatementProblem(piece.filter((statement) => statement.kind !== 'TransactionStmt'), { transactional });
+      problem ??= findStatementProblem(
+        piece.filter((statement) => statement.kind !== 'TransactionStmt'),
+        { transactional },
+      );
       for (const statement of piece) {
         if (statement.kind === 'TransactionStmt') control.push(statement);
         statements.push({ sql: statement.sql, offset: statement.offset });
@@ -428,7 +501,11 @@ async function prepare(migration: Migration, file: MigrationFile, text: SqlText 
 }
 
 /** The entries with their files judged, in order; those judged before (outside the lock: the history may have moved meanwhile) are not judged again. */
-async function judgeEach<E extends MigrationEntry>(entries: E[], judge: (entry: E) => Promise<Prepared>, known: Step<MigrationEntry>[] = []): Promise<Step<E>[]> {
+async function judgeEach<E extends MigrationEntry>(
+  entries: E[],
+  judge: (entry: E) => Promise<Prepared>,
+  known: Step<MigrationEntry>[] = [],
+): Promise<Step<E>[]> {
   const judged = new Map(known.map((step) => [step.entry.name, step.prepared]));
   const steps: Step<E>[] = [];
   for (const entry of entries) steps.push({ entry, prepared: judged.get(entry.name) ?? (await judge(entry)) });

@@ -106,10 +106,18 @@ export function needsAttention(entry: MigrationEntry): boolean {
 export function verifyHistory(entries: MigrationEntry[]): void {
   for (const entry of entries) {
     if (entry.state === 'edited') {
-      throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration.path} was changed after it was applied (its checksum differs from the history).`, hint: nextStep(entry) as string });
+      throw new TodoDbError({
+        code: 'MIGRATION_EDITED',
+        message: `${entry.migration.path} was changed after it was applied (its checksum differs from the history).`,
+        hint: nextStep(entry) as string,
+      });
     }
     if (entry.state === 'missing') {
-      throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`, hint: nextStep(entry) as string });
+      throw new TodoDbError({
+        code: 'MIGRATION_MISSING',
+        message: `Migration ${entry.name} is applied but its folder is missing from the migrations folder.`,
+        hint: nextStep(entry) as string,
+      });
     }
     if (entry.state === 'failed') {
       const logs = entry.row?.logs ? `\n  ${entry.row.logs.trim().split('\n').join('\n  ')}` : '';
@@ -162,14 +170,38 @@ export function pendingUpTo(entries: MigrationEntry[], to: string | undefined, a
 export function revertible(entries: MigrationEntry[], { steps, to }: { steps?: number; to?: string }): AppliedEntry[] {
   const applied = entries.filter(isApplied).reverse();
   if (to !== undefined && !applied.some((entry) => entry.name === to)) {
-    throw usageError('MIGRATION_NOT_APPLIED', `Migration ${to} is not applied, so down cannot stop at it.`, 'Pick an applied migration from todo-db migrate status.');
+    throw usageError(
+      'MIGRATION_NOT_APPLIED',
+      `Migration ${to} is not applied, so down cannot stop at it.`,
+      'Pick an applied migration from todo-db migrate status.',
+    );
   }
-  const chosen = to !== undefined ? applied.slice(0, applied.findIndex((entry) => entry.name === to)) : applied.slice(0, steps ?? 1);
+  const chosen =
+    to !== undefined
+      ? applied.slice(
+          0,
+          applied.findIndex((entry) => entry.name === to),
+        )
+      : applied.slice(0, steps ?? 1);
   return chosen.map((entry) => {
-    if (entry.state === 'missing') throw new TodoDbError({ code: 'MIGRATION_MISSING', message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`, hint: 'Restore the folder (git checkout) first.' });
-    if (entry.state === 'edited') throw new TodoDbError({ code: 'MIGRATION_EDITED', message: `${entry.migration.path} was changed after it was applied; its down.sql may not match what the database holds.`, hint: 'Restore the applied version (git checkout) before rolling it back.' });
+    if (entry.state === 'missing')
+      throw new TodoDbError({
+        code: 'MIGRATION_MISSING',
+        message: `Migration ${entry.name} is applied but its folder is missing, so it cannot be rolled back.`,
+        hint: 'Restore the folder (git checkout) first.',
+      });
+    if (entry.state === 'edited')
+      throw new TodoDbError({
+        code: 'MIGRATION_EDITED',
+        message: `${entry.migration.path} was changed after it was applied; its down.sql may not match what the database holds.`,
+        hint: 'Restore the applied version (git checkout) before rolling it back.',
+      });
     if (entry.migration.readDown() === undefined) {
-      throw usageError('MIGRATION_IRREVERSIBLE', `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`, `Write ${entry.name}/down.sql to undo it, then run migrate down again.`);
+      throw usageError(
+        'MIGRATION_IRREVERSIBLE',
+        `Migration ${entry.name} has no down.sql, so it cannot be rolled back.`,
+        `Write ${entry.name}/down.sql to undo it, then run migrate down again.`,
+      );
     }
     return entry;
   });
@@ -177,5 +209,9 @@ export function revertible(entries: MigrationEntry[], { steps, to }: { steps?: n
 
 export function requireKnown(migrations: Migration[], name: string): void {
   if (migrations.some((migration) => migration.name === name)) return;
-  throw usageError('MIGRATION_NOT_FOUND', `There is no migration named "${name}" in the migrations folder.`, 'Use a folder name exactly as todo-db migrate status lists it.');
+  throw usageError(
+    'MIGRATION_NOT_FOUND',
+    `There is no migration named "${name}" in the migrations folder.`,
+    'Use a folder name exactly as todo-db migrate status lists it.',
+  );
 }

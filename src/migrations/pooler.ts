@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { hostAndPort, type DatabaseUrl } from '../config/database-url.js';
-import { usageError, type TodoDbError } from '../core/errors.js';
+import { type DatabaseUrl, hostAndPort } from '../config/database-url.js';
+import { type TodoDbError, usageError } from '../core/errors.js';
 
 export interface SecondConnection {
   client: Promise<pg.Client>;
@@ -12,7 +12,16 @@ export interface SecondConnection {
 export function openSecondConnection(open: () => Promise<pg.Client>): SecondConnection {
   const client = open();
   client.catch(() => {});
-  return { client, close: () => void client.then((opened) => opened.end(), () => {}).catch(() => {}) };
+  return {
+    client,
+    close: () =>
+      void client
+        .then(
+          (opened) => opened.end(),
+          () => {},
+        )
+        .catch(() => {}),
+  };
 }
 
 /** A session lock through a transaction-mode pooler stays on whichever backend ran it. */
@@ -23,7 +32,10 @@ export function refusePooledUrl(url: DatabaseUrl): void {
 /** The URL rules only know Neon's -pooler hosts and port 6432; a PgBouncer elsewhere is found by how it behaves. */
 export async function refuseDetectedPooler(url: DatabaseUrl, client: pg.Client, second: Promise<pg.Client>): Promise<void> {
   if (!(await goesThroughTransactionPooler(client, second))) return;
-  throw pooledError(url, `${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`);
+  throw pooledError(
+    url,
+    `${url.variable} (${hostAndPort(url)}) goes through a transaction-mode pooler: two connections shared one server session, so the migration lock cannot hold.`,
+  );
 }
 
 function pooledError(url: DatabaseUrl, message: string): TodoDbError {
@@ -68,7 +80,12 @@ async function goesThroughTransactionPooler(first: pg.Client, second: Promise<pg
     throw error;
   } finally {
     // Closing ends its transaction: no rollback needed.
-    await second.then((client) => client.end(), () => {}).catch(() => {});
+    await second
+      .then(
+        (client) => client.end(),
+        () => {},
+      )
+      .catch(() => {});
   }
 }
 

@@ -42,7 +42,11 @@ export function resultsOf(error: unknown): RunResults | undefined {
 /** The result set in words, one line each, for the text output under the error. */
 export function describeResults({ verb, done, failed, notRun, source, unknown = [] }: RunResults): string {
   const list = (names: string[]) => (names.length === 0 ? 'none' : names.join(', '));
-  const lines = [`  ${verb.charAt(0).toUpperCase()}${verb.slice(1)} before the failure: ${list(done)}`, `  Failed: ${failed ?? 'none'}`, `  Not run: ${list(notRun)}`];
+  const lines = [
+    `  ${verb.charAt(0).toUpperCase()}${verb.slice(1)} before the failure: ${list(done)}`,
+    `  Failed: ${failed ?? 'none'}`,
+    `  Not run: ${list(notRun)}`,
+  ];
   if (source === 'history') lines.unshift('  As the history table says, read back on a new connection after the connection was lost:');
   if (source === 'unknown') lines.push(`  Unknown (the history could not be read back): ${list(unknown)}`);
   return lines.join('\n');

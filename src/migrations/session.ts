@@ -3,9 +3,9 @@ import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { withMigrationLock } from './advisory-lock.js';
-import { readMigrationsAlongside, type Migration } from './folder.js';
-import { observeHistory, openHistory, type ObservedHistory, type OpenedHistory } from './history.js';
-import { planMigrations, type MigrationEntry } from './plan.js';
+import { type Migration, readMigrationsAlongside } from './folder.js';
+import { type ObservedHistory, type OpenedHistory, observeHistory, openHistory } from './history.js';
+import { type MigrationEntry, planMigrations } from './plan.js';
 import { openSecondConnection, refuseDetectedPooler, refusePooledUrl, type SecondConnection } from './pooler.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -86,7 +86,14 @@ export function withLockedSession<T>(target: SessionTarget, work: (session: Sess
  * The folder is read in slices while the connection opens, and with `observeEarly` (up, down, status) the history
  * is read as soon as it is open: a long history costs the longer of the folder and the round trips, not their sum.
  */
-async function runSession<T>(target: SessionTarget, access: Access, second: SecondConnection | undefined, work: (session: Session) => Promise<T>, accept?: (migrations: Migration[]) => void, observeEarly = false): Promise<T> {
+async function runSession<T>(
+  target: SessionTarget,
+  access: Access,
+  second: SecondConnection | undefined,
+  work: (session: Session) => Promise<T>,
+  accept?: (migrations: Migration[]) => void,
+  observeEarly = false,
+): Promise<T> {
   const shared = target.connection;
   const connecting = shared ? Promise.resolve(shared) : connectForMigrations(target.url, target.environment);
   const observing = observeEarly ? connecting.then(observeHistory) : undefined;
@@ -141,14 +148,16 @@ class LiveSession implements Session {
   }
 
   expectLock(): void {
-    if (this.access === 'write' && !this.target.unshared) this.second ??= openSecondConnection(() => connectForMigrations(this.target.url, this.target.environment));
+    if (this.access === 'write' && !this.target.unshared)
+      this.second ??= openSecondConnection(() => connectForMigrations(this.target.url, this.target.environment));
   }
 
   checkPooler(): Promise<void> {
     if (this.access !== 'write') throw new Error('a read-only session takes no lock');
     this.expectLock();
     const second = this.second;
-    return (this.poolerChecked ??= second ? refuseDetectedPooler(this.target.url, this.client, second.client) : Promise.resolve());
+    this.poolerChecked ??= second ? refuseDetectedPooler(this.target.url, this.client, second.client) : Promise.resolve();
+    return this.poolerChecked;
   }
 
   async locked<T>({ create }: { create: boolean }, work: (history: LockedHistory) => Promise<T>): Promise<T> {

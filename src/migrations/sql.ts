@@ -36,7 +36,11 @@ const TRANSACTION_CONTROL: Record<string, string> = {
   TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
   TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
 };
-const SAVEPOINTS: Record<string, string> = { TRANS_STMT_SAVEPOINT: 'SAVEPOINT', TRANS_STMT_RELEASE: 'RELEASE SAVEPOINT', TRANS_STMT_ROLLBACK_TO: 'ROLLBACK TO SAVEPOINT' };
+const SAVEPOINTS: Record<string, string> = {
+  TRANS_STMT_SAVEPOINT: 'SAVEPOINT',
+  TRANS_STMT_RELEASE: 'RELEASE SAVEPOINT',
+  TRANS_STMT_ROLLBACK_TO: 'ROLLBACK TO SAVEPOINT',
+};
 
 /** END and ABORT parse as COMMIT and ROLLBACK; AND CHAIN is a flag on them. */
 function transactionControl({ kind, node }: ParsedStatement, transactional: boolean): string | undefined {
@@ -63,7 +67,9 @@ export function refusedInTransactionBlock({ kind, node }: ParsedStatement): stri
       return node.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
     case 'ReindexStmt':
       if (hasOption(node.params, 'concurrently')) return 'REINDEX CONCURRENTLY';
-      return { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE' }[String(node.kind)];
+      return { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE' }[
+        String(node.kind)
+      ];
     case 'VacuumStmt':
       return node.is_vacuumcmd ? 'VACUUM' : undefined;
     case 'ClusterStmt':
@@ -102,6 +108,10 @@ function hasOption(options: unknown, name: string): boolean {
 function isOff(options: unknown, name: string): boolean {
   const arg = (options as DefElems)?.find((option) => option.DefElem?.defname === name)?.DefElem?.arg;
   if (!arg) return false;
-  const value = (arg.Boolean as { boolval?: boolean } | undefined)?.boolval ?? (arg.String as { sval?: string } | undefined)?.sval ?? (arg.Integer as { ival?: number } | undefined)?.ival ?? 0;
+  const value =
+    (arg.Boolean as { boolval?: boolean } | undefined)?.boolval ??
+    (arg.String as { sval?: string } | undefined)?.sval ??
+    (arg.Integer as { ival?: number } | undefined)?.ival ??
+    0;
   return value === false || value === 0 || /^(false|off|no|0)$/i.test(String(value));
 }

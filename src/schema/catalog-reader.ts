@@ -177,24 +177,53 @@ const HISTORY_TABLE = '_prisma_migrations';
 export async function readCatalog(client: pg.Client, { tables, exclude = [] }: ReadCatalogOptions = {}): Promise<Catalog> {
   const wanted = (name: string) => name !== HISTORY_TABLE && !exclude.includes(name) && (tables === undefined || tables.includes(name));
   // One simple-protocol query with all the statements: one round trip, which matters on a remote server.
-  const statements = [TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, ENUMS_SQL, FUNCTIONS_SQL, POLICIES_SQL, VIEWS_SQL, SEQUENCES_SQL, EXTENSIONS_SQL, COMMENTS_SQL, TYPES_SQL];
+  const statements = [
+    TABLES_SQL,
+    COLUMNS_SQL,
+    CONSTRAINTS_SQL,
+    INDEXES_SQL,
+    TRIGGERS_SQL,
+    ENUMS_SQL,
+    FUNCTIONS_SQL,
+    POLICIES_SQL,
+    VIEWS_SQL,
+    SEQUENCES_SQL,
+    EXTENSIONS_SQL,
+    COMMENTS_SQL,
+    TYPES_SQL,
+  ];
   const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
-  const [tableRows, columns, constraints, indexes, triggers, enums, functions, policies, views, sequences, extensions, comments, types] = results.map((result) => result.rows) as [
-    Array<{ name: string } & RowSecurity>, Array<ColumnInfo & { table: string }>, ConstraintRow[], IndexRow[], TriggerRow[], EnumInfo[], FunctionInfo[],
-    PolicyInfo[], ViewInfo[], SequenceInfo[], ExtensionInfo[], CommentInfo[], TypeInfo[],
+  const [tableRows, columns, constraints, indexes, triggers, enums, functions, policies, views, sequences, extensions, comments, types] = results.map(
+    (result) => result.rows,
+  ) as [
+    Array<{ name: string } & RowSecurity>,
+    Array<ColumnInfo & { table: string }>,
+    ConstraintRow[],
+    IndexRow[],
+    TriggerRow[],
+    EnumInfo[],
+    FunctionInfo[],
+    PolicyInfo[],
+    ViewInfo[],
+    SequenceInfo[],
+    ExtensionInfo[],
+    CommentInfo[],
+    TypeInfo[],
   ];
   const onTable = <R extends { table: string }>(list: R[], table: string) => list.filter((row) => row.table === table);
   const ownedByExcluded = (ownedBy: string | null) => ownedBy !== null && exclude.includes(ownedBy.slice(0, ownedBy.lastIndexOf('.')));
   return {
-    tables: tableRows.filter((row) => wanted(row.name)).map(({ name, enabled, forced }) => ({
-      name,
-      columns: onTable(columns, name).map(({ table: _table, ...column }) => column),
-      constraints: onTable(constraints, name).map(toConstraint),
-      indexes: onTable(indexes, name).map(({ name: index, table, definition, constraint }) => ({ name: index, table, definition, constraint })),
-      triggers: onTable(triggers, name).map(toTrigger),
-      rowSecurity: { enabled, forced },
-      policies: onTable(policies, name),
-    })),
+    tables: tableRows
+      .filter((row) => wanted(row.name))
+      .map(({ name, enabled, forced }) => ({
+        name,
+        columns: onTable(columns, name).map(({ table: _table, ...column }) => column),
+        constraints: onTable(constraints, name).map(toConstraint),
+        indexes: onTable(indexes, name).map(({ name: index, table, definition, constraint }) => ({ name: index, table, definition, constraint })),
+        triggers: onTable(triggers, name).map(toTrigger),
+        rowSecurity: { enabled, forced },
+        policies: onTable(policies, name),
+      })),
     enums,
     types,
     functions,
@@ -245,10 +274,19 @@ const CONSTRAINT_TYPES: Record<string, ConstraintType> = { p: 'primary', u: 'uni
 const FK_ACTIONS: Record<string, ForeignKeyAction> = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
 
 function toConstraint(row: ConstraintRow): ConstraintInfo {
-  const constraint: ConstraintInfo = { name: row.name, table: row.table, type: CONSTRAINT_TYPES[row.contype] ?? 'check', columns: row.columns, definition: row.definition };
+  const constraint: ConstraintInfo = {
+    name: row.name,
+    table: row.table,
+    type: CONSTRAINT_TYPES[row.contype] ?? 'check',
+    columns: row.columns,
+    definition: row.definition,
+  };
   if (row.ref_table === null) return constraint;
   const action = (code: string) => FK_ACTIONS[code] ?? 'NO ACTION';
-  return { ...constraint, references: { table: row.ref_table, columns: row.ref_columns ?? [], onDelete: action(row.on_delete), onUpdate: action(row.on_update) } };
+  return {
+    ...constraint,
+    references: { table: row.ref_table, columns: row.ref_columns ?? [], onDelete: action(row.on_delete), onUpdate: action(row.on_update) },
+  };
 }
 
 interface TriggerRow {
@@ -262,7 +300,16 @@ interface TriggerRow {
 /** tgtype is a bit mask (see pg_trigger.h): row level 1, before 2, insert 4, delete 8, update 16, truncate 32, instead 64. */
 function toTrigger({ tgtype, ...row }: TriggerRow): TriggerInfo {
   const timing = tgtype & 64 ? 'INSTEAD OF' : tgtype & 2 ? 'BEFORE' : 'AFTER';
-  const events = ([[4, 'INSERT'], [16, 'UPDATE'], [8, 'DELETE'], [32, 'TRUNCATE']] as const).filter(([bit]) => tgtype & bit).map(([, event]) => event);
+  const events = (
+    [
+      [4, 'INSERT'],
+      [16, 'UPDATE'],
+      [8, 'DELETE'],
+      [32, 'TRUNCATE'],
+    ] as const
+  )
+    .filter(([bit]) => tgtype & bit)
+    .map(([, event]) => event);
   return { ...row, timing, events, level: tgtype & 1 ? 'ROW' : 'STATEMENT' };
 }
 

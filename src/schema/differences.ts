@@ -1,8 +1,20 @@
 import type { Catalog, ColumnInfo, ConstraintInfo, IndexInfo, PolicyInfo, SequenceInfo, TableInfo, TriggerInfo } from './catalog-reader.js';
 
 export type DifferenceKind =
-  | 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'trigger' | 'function'
-  | 'type' | 'view' | 'sequence' | 'extension' | 'row-level-security' | 'policy' | 'comment';
+  | 'table'
+  | 'column'
+  | 'constraint'
+  | 'index'
+  | 'enum'
+  | 'trigger'
+  | 'function'
+  | 'type'
+  | 'view'
+  | 'sequence'
+  | 'extension'
+  | 'row-level-security'
+  | 'policy'
+  | 'comment';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -51,11 +63,22 @@ interface Context {
  * sides under different names with the same content is one rename.
  */
 export function compareCatalogs(left: Catalog, right: Catalog, options: CompareOptions = {}): Difference[] {
-  const context: Context = { left: label(options.leftLabel, LIVE), right: label(options.rightLabel, MIGRATIONS), ignore: new Set(options.ignore), comments: options.comments === true, out: [] };
+  const context: Context = {
+    left: label(options.leftLabel, LIVE),
+    right: label(options.rightLabel, MIGRATIONS),
+    ignore: new Set(options.ignore),
+    comments: options.comments === true,
+    out: [],
+  };
   if (!context.ignore.has('extension')) compareExtensions(left, right, context);
   compareEnums(left, right, context);
   if (!context.ignore.has('type')) compareTypes(left, right, context);
-  const { both } = pair(left.tables, right.tables, (table) => table.name, (side, table) => missing(context, side, 'table', table.name, `table ${table.name}`));
+  const { both } = pair(
+    left.tables,
+    right.tables,
+    (table) => table.name,
+    (side, table) => missing(context, side, 'table', table.name, `table ${table.name}`),
+  );
   for (const [l, r] of both) compareTable(l, r, context);
   if (!context.ignore.has('sequence')) compareSequences(left, right, context);
   if (!context.ignore.has('view')) compareViews(left, right, context);
@@ -70,7 +93,12 @@ function label(given: SideLabel | string | undefined, fallback: SideLabel): Side
 }
 
 function compareEnums(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.enums, right.enums, (e) => e.name, (side, e) => missing(context, side, 'enum', e.name, `enum ${e.name}`));
+  const { both } = pair(
+    left.enums,
+    right.enums,
+    (e) => e.name,
+    (side, e) => missing(context, side, 'enum', e.name, `enum ${e.name}`),
+  );
   for (const [l, r] of both) {
     if (l.labels.join('\0') === r.labels.join('\0')) continue;
     const list = (labels: string[]) => `(${labels.join(', ')})`;
@@ -79,10 +107,16 @@ function compareEnums(left: Catalog, right: Catalog, context: Context): void {
 }
 
 function compareTypes(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.types, right.types, (t) => t.name, (side, t) => missing(context, side, 'type', t.name, `${t.kind} ${t.name}`));
+  const { both } = pair(
+    left.types,
+    right.types,
+    (t) => t.name,
+    (side, t) => missing(context, side, 'type', t.name, `${t.kind} ${t.name}`),
+  );
   for (const [l, r] of both) {
     if (l.kind !== r.kind) add(context, 'type', l.name, `type ${l.name}: ${context.left.says} ${l.kind}, ${context.right.says} ${r.kind}`);
-    else if (l.definition !== r.definition) add(context, 'type', l.name, `${l.kind} ${l.name}: ${context.left.says} ${l.definition}, ${context.right.says} ${r.definition}`);
+    else if (l.definition !== r.definition)
+      add(context, 'type', l.name, `${l.kind} ${l.name}: ${context.left.says} ${l.definition}, ${context.right.says} ${r.definition}`);
   }
 }
 
@@ -98,22 +132,31 @@ function compareTable(left: TableInfo, right: TableInfo, context: Context): void
 function compareRowSecurity(left: TableInfo, right: TableInfo, context: Context): void {
   const changes: string[] = [];
   const [l, r] = [left.rowSecurity, right.rowSecurity];
-  if (l.enabled !== r.enabled) changes.push(`${context.left.says} ${l.enabled ? 'enabled' : 'disabled'}, ${context.right.says} ${r.enabled ? 'enabled' : 'disabled'}`);
-  if (l.forced !== r.forced) changes.push(`${context.left.says} ${l.forced ? 'forced' : 'not forced'}, ${context.right.says} ${r.forced ? 'forced' : 'not forced'}`);
+  if (l.enabled !== r.enabled)
+    changes.push(`${context.left.says} ${l.enabled ? 'enabled' : 'disabled'}, ${context.right.says} ${r.enabled ? 'enabled' : 'disabled'}`);
+  if (l.forced !== r.forced)
+    changes.push(`${context.left.says} ${l.forced ? 'forced' : 'not forced'}, ${context.right.says} ${r.forced ? 'forced' : 'not forced'}`);
   if (changes.length > 0) add(context, 'row-level-security', left.name, `row-level security on ${left.name}: ${changes.join('; ')}`, left.name);
 }
 
 function comparePolicies(left: TableInfo, right: TableInfo, context: Context): void {
   const table = left.name;
-  const { both } = pair(left.policies, right.policies, (p) => p.name, (side, p) => missing(context, side, 'policy', p.name, `policy ${p.name} on ${table}`, table));
+  const { both } = pair(
+    left.policies,
+    right.policies,
+    (p) => p.name,
+    (side, p) => missing(context, side, 'policy', p.name, `policy ${p.name} on ${table}`, table),
+  );
   for (const [l, r] of both) {
-    const changes = ([
-      ['command', (p: PolicyInfo) => p.command],
-      ['', (p: PolicyInfo) => (p.permissive ? 'permissive' : 'restrictive')],
-      ['to', (p: PolicyInfo) => p.roles.join(', ')],
-      ['using', (p: PolicyInfo) => p.using ?? '(none)'],
-      ['with check', (p: PolicyInfo) => p.check ?? '(none)'],
-    ] as const)
+    const changes = (
+      [
+        ['command', (p: PolicyInfo) => p.command],
+        ['', (p: PolicyInfo) => (p.permissive ? 'permissive' : 'restrictive')],
+        ['to', (p: PolicyInfo) => p.roles.join(', ')],
+        ['using', (p: PolicyInfo) => p.using ?? '(none)'],
+        ['with check', (p: PolicyInfo) => p.check ?? '(none)'],
+      ] as const
+    )
       .filter(([, value]) => value(l) !== value(r))
       .map(([what, value]) => `${context.left.says} ${what} ${value(l)}, ${context.right.says} ${what} ${value(r)}`.replace(/ {2}/g, ' '));
     if (changes.length > 0) add(context, 'policy', l.name, `policy ${l.name} on ${table}: ${changes.join('; ')}`, table);
@@ -121,14 +164,25 @@ function comparePolicies(left: TableInfo, right: TableInfo, context: Context): v
 }
 
 function compareExtensions(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.extensions, right.extensions, (e) => e.name, (side, e) => missing(context, side, 'extension', e.name, `extension ${e.name} ${e.version}`));
+  const { both } = pair(
+    left.extensions,
+    right.extensions,
+    (e) => e.name,
+    (side, e) => missing(context, side, 'extension', e.name, `extension ${e.name} ${e.version}`),
+  );
   for (const [l, r] of both) {
-    if (l.version !== r.version) add(context, 'extension', l.name, `extension ${l.name}: ${context.left.says} version ${l.version}, ${context.right.says} version ${r.version}`);
+    if (l.version !== r.version)
+      add(context, 'extension', l.name, `extension ${l.name}: ${context.left.says} version ${l.version}, ${context.right.says} version ${r.version}`);
   }
 }
 
 function compareSequences(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.sequences, right.sequences, (q) => q.name, (side, q) => missing(context, side, 'sequence', q.name, `sequence ${q.name}`));
+  const { both } = pair(
+    left.sequences,
+    right.sequences,
+    (q) => q.name,
+    (side, q) => missing(context, side, 'sequence', q.name, `sequence ${q.name}`),
+  );
   const owner = (q: SequenceInfo) => (q.ownedBy === null ? 'owned by no column' : `owned by ${q.ownedBy}`);
   for (const [l, r] of both) {
     const changes: string[] = [];
@@ -140,12 +194,18 @@ function compareSequences(left: Catalog, right: Catalog, context: Context): void
 }
 
 function compareViews(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.views, right.views, (v) => v.name, (side, v) => missing(context, side, 'view', v.name, `${v.kind} ${v.name}`));
+  const { both } = pair(
+    left.views,
+    right.views,
+    (v) => v.name,
+    (side, v) => missing(context, side, 'view', v.name, `${v.kind} ${v.name}`),
+  );
   // One line, however PostgreSQL laid the SELECT out, and without its closing semicolon.
   const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim().replace(/;$/, '');
   for (const [l, r] of both) {
     if (l.kind !== r.kind) add(context, 'view', l.name, `view ${l.name}: ${context.left.says} ${l.kind}, ${context.right.says} ${r.kind}`);
-    else if (l.definition !== r.definition) add(context, 'view', l.name, `${l.kind} ${l.name}: ${context.left.says} ${oneLine(l.definition)}, ${context.right.says} ${oneLine(r.definition)}`);
+    else if (l.definition !== r.definition)
+      add(context, 'view', l.name, `${l.kind} ${l.name}: ${context.left.says} ${oneLine(l.definition)}, ${context.right.says} ${oneLine(r.definition)}`);
   }
 }
 
@@ -164,7 +224,12 @@ function compareComments(left: Catalog, right: Catalog, context: Context): void 
 
 function compareColumns(left: TableInfo, right: TableInfo, context: Context): void {
   const table = left.name;
-  const { both } = pair(left.columns, right.columns, (c) => c.name, (side, c) => missing(context, side, 'column', `${table}.${c.name}`, `column ${table}.${c.name}`, table));
+  const { both } = pair(
+    left.columns,
+    right.columns,
+    (c) => c.name,
+    (side, c) => missing(context, side, 'column', `${table}.${c.name}`, `column ${table}.${c.name}`, table),
+  );
   for (const [l, r] of both) {
     const changes = columnChanges(l, r, context);
     if (changes.length > 0) add(context, 'column', `${table}.${l.name}`, `column ${table}.${l.name}: ${changes.join('; ')}`, table);
@@ -189,16 +254,22 @@ function compareConstraints(left: TableInfo, right: TableInfo, context: Context)
   const keep = (c: ConstraintInfo) => !(context.ignore.has('check') && c.type === 'check');
   const table = left.name;
   const reported = new Set<string>();
-  const { both } = pairWithRenames(left.constraints.filter(keep), right.constraints.filter(keep), (c) => c.name, (c) => `${c.type} ${c.definition}`, {
-    missing: (side, c) => {
-      reported.add(c.name);
-      missing(context, side, 'constraint', c.name, `constraint ${c.name} on ${table}`, table);
+  const { both } = pairWithRenames(
+    left.constraints.filter(keep),
+    right.constraints.filter(keep),
+    (c) => c.name,
+    (c) => `${c.type} ${c.definition}`,
+    {
+      missing: (side, c) => {
+        reported.add(c.name);
+        missing(context, side, 'constraint', c.name, `constraint ${c.name} on ${table}`, table);
+      },
+      renamed: (l, r) => {
+        reported.add(l.name).add(r.name);
+        renamed(context, 'constraint', l.name, r.name, table);
+      },
     },
-    renamed: (l, r) => {
-      reported.add(l.name).add(r.name);
-      renamed(context, 'constraint', l.name, r.name, table);
-    },
-  });
+  );
   for (const [l, r] of both) {
     if (l.definition === r.definition) continue;
     reported.add(l.name);
@@ -224,7 +295,12 @@ function compareIndexes(left: TableInfo, right: TableInfo, reportedConstraints: 
 
 function compareTriggers(left: TableInfo, right: TableInfo, context: Context): void {
   const table = left.name;
-  const { both } = pair(left.triggers, right.triggers, (t) => t.name, (side, t) => missing(context, side, 'trigger', t.name, `trigger ${t.name} on ${table}`, table));
+  const { both } = pair(
+    left.triggers,
+    right.triggers,
+    (t) => t.name,
+    (side, t) => missing(context, side, 'trigger', t.name, `trigger ${t.name} on ${table}`, table),
+  );
   for (const [l, r] of both) {
     const [dl, dr] = describeTrigger(l) === describeTrigger(r) ? [l.definition, r.definition] : [describeTrigger(l), describeTrigger(r)];
     if (dl === dr) continue;
@@ -237,7 +313,12 @@ function describeTrigger(t: TriggerInfo): string {
 }
 
 function compareFunctions(left: Catalog, right: Catalog, context: Context): void {
-  const { both } = pair(left.functions, right.functions, (f) => f.signature, (side, f) => missing(context, side, 'function', f.signature, `${f.kind} ${f.signature}`));
+  const { both } = pair(
+    left.functions,
+    right.functions,
+    (f) => f.signature,
+    (side, f) => missing(context, side, 'function', f.signature, `${f.kind} ${f.signature}`),
+  );
   for (const [l, r] of both) {
     if (l.definition === r.definition) continue;
     add(context, 'function', l.signature, `${l.kind} ${l.signature}: defined differently in ${context.left.where} and in ${context.right.where}`);
@@ -252,7 +333,13 @@ function missing(context: Context, presentOn: Side, kind: DifferenceKind, object
 }
 
 function renamed(context: Context, kind: DifferenceKind, leftName: string, rightName: string, table: string): void {
-  add(context, kind, leftName, `${kind} ${leftName} on ${table}: named ${leftName} in ${context.left.where}, ${rightName} in ${context.right.where} (otherwise the same)`, table);
+  add(
+    context,
+    kind,
+    leftName,
+    `${kind} ${leftName} on ${table}: named ${leftName} in ${context.left.where}, ${rightName} in ${context.right.where} (otherwise the same)`,
+    table,
+  );
 }
 
 function add(context: Context, kind: DifferenceKind, object: string, message: string, table?: string): void {
@@ -274,7 +361,13 @@ function pair<T>(left: T[], right: T[], key: (item: T) => string, onMissing: (si
 }
 
 /** Like pair, but an unmatched item on each side with the same content is one rename, not two differences. */
-function pairWithRenames<T>(left: T[], right: T[], key: (item: T) => string, content: (item: T) => string, on: { missing: (side: Side, item: T) => void; renamed: (l: T, r: T) => void }): { both: Array<[T, T]> } {
+function pairWithRenames<T>(
+  left: T[],
+  right: T[],
+  key: (item: T) => string,
+  content: (item: T) => string,
+  on: { missing: (side: Side, item: T) => void; renamed: (l: T, r: T) => void },
+): { both: Array<[T, T]> } {
   const onlyLeft: T[] = [];
   const onlyRight: T[] = [];
   const { both } = pair(left, right, key, (side, item) => (side === 'left' ? onlyLeft : onlyRight).push(item));

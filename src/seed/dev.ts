@@ -3,10 +3,10 @@ import type pg from 'pg';
 import { DEFAULT_BCRYPT_COST, hashPassword, type PasswordHashAlgorithm } from '../auth/password.js';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { Environment } from '../config/settings.js';
+import { TodoDbError, usageError } from '../core/errors.js';
 import { connect } from '../db/connect.js';
 import { inTransactionFrom } from '../db/transaction.js';
-import { TodoDbError, usageError } from '../core/errors.js';
-import { validateTask, type TaskPriority, type TaskStatus, type ValidTask } from '../tasks/rules.js';
+import { type TaskPriority, type TaskStatus, type ValidTask, validateTask } from '../tasks/rules.js';
 
 /**
  * The development seed: one known Better Auth user, with the credential account signInEmail checks, and five
@@ -37,11 +37,51 @@ export interface SeedTask {
 
 /** The seed tasks. Their ids spell "5eed" and end in 1 to 5; never reuse or change them. */
 export const SEED_TASKS: readonly SeedTask[] = [
-  { id: '5eed0000-0000-4000-8000-000000000001', title: 'Set up the development environment', description: 'Run npx todo-db setup and open the app.', status: 'pending', priority: 'high', dueInDays: 1, tags: ['setup', 'dev'] },
-  { id: '5eed0000-0000-4000-8000-000000000002', title: 'Write the first feature', description: null, status: 'pending', priority: 'medium', dueInDays: null, tags: [] },
-  { id: '5eed0000-0000-4000-8000-000000000003', title: 'Read the project README', description: 'Configuration, commands and the data model.', status: 'completed', priority: 'low', dueInDays: null, tags: ['docs'] },
-  { id: '5eed0000-0000-4000-8000-000000000004', title: 'Review the database schema', description: null, status: 'completed', priority: 'medium', dueInDays: 7, tags: [] },
-  { id: '5eed0000-0000-4000-8000-000000000005', title: 'Run the smoke test', description: 'npx todo-db smoke checks a task round trip.', status: 'completed', priority: 'high', dueInDays: 3, tags: ['testing', 'ci'] },
+  {
+    id: '5eed0000-0000-4000-8000-000000000001',
+    title: 'Set up the development environment',
+    description: 'Run npx todo-db setup and open the app.',
+    status: 'pending',
+    priority: 'high',
+    dueInDays: 1,
+    tags: ['setup', 'dev'],
+  },
+  {
+    id: '5eed0000-0000-4000-8000-000000000002',
+    title: 'Write the first feature',
+    description: null,
+    status: 'pending',
+    priority: 'medium',
+    dueInDays: null,
+    tags: [],
+  },
+  {
+    id: '5eed0000-0000-4000-8000-000000000003',
+    title: 'Read the project README',
+    description: 'Configuration, commands and the data model.',
+    status: 'completed',
+    priority: 'low',
+    dueInDays: null,
+    tags: ['docs'],
+  },
+  {
+    id: '5eed0000-0000-4000-8000-000000000004',
+    title: 'Review the database schema',
+    description: null,
+    status: 'completed',
+    priority: 'medium',
+    dueInDays: 7,
+    tags: [],
+  },
+  {
+    id: '5eed0000-0000-4000-8000-000000000005',
+    title: 'Run the smoke test',
+    description: 'npx todo-db smoke checks a task round trip.',
+    status: 'completed',
+    priority: 'high',
+    dueInDays: 3,
+    tags: ['testing', 'ci'],
+  },
 ];
 
 export interface SeedOptions {
@@ -80,7 +120,11 @@ interface Existing {
 
 export function assertSeedAllowed(environment: Environment): void {
   if (environment !== 'production') return;
-  throw usageError('PRODUCTION_REFUSED', 'seed-dev creates a test user with a published password, so it never runs when ENVIRONMENT is production.', 'Seed a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.');
+  throw usageError(
+    'PRODUCTION_REFUSED',
+    'seed-dev creates a test user with a published password, so it never runs when ENVIRONMENT is production.',
+    'Seed a development or test database: set ENVIRONMENT=development (or test) and point DATABASE_URL at it.',
+  );
 }
 
 export async function seedDev({ url, environment, passwordHash = 'scrypt', bcryptCost, now = new Date(), client: shared }: SeedOptions): Promise<SeedReport> {
@@ -96,10 +140,13 @@ export async function seedDev({ url, environment, passwordHash = 'scrypt', bcryp
     const hash = existing.hasAccount ? null : await hashPassword(SEED_USER_PASSWORD, { algorithm: passwordHash, bcryptCost });
     const statement = existing.userId ? forUser(client, existing.userId, hash, rows) : userWithTasks(client, hash!, rows);
     return await inTransactionFrom(client, statement, async ([seeded]: Seeded[]) => {
-      if (seeded?.user_id) return report(seeded.user_id, { users: existing.userId ? 0 : 1, accounts: seeded.accounts, taskIds: inSeedOrder(rows, seeded.task_ids) });
+      if (seeded?.user_id)
+        return report(seeded.user_id, { users: existing.userId ? 0 : 1, accounts: seeded.accounts, taskIds: inSeedOrder(rows, seeded.task_ids) });
       // A concurrent seed created the user (and its account) after readExisting looked; committed, so a new statement sees it.
       const userId = (await readExisting(client)).userId!;
-      const { rows: [again] } = await client.query<Seeded>(forUser(client, userId, null, rows));
+      const {
+        rows: [again],
+      } = await client.query<Seeded>(forUser(client, userId, null, rows));
       return report(userId, { users: 0, accounts: 0, taskIds: inSeedOrder(rows, again!.task_ids) });
     });
   } catch (error) {
@@ -112,10 +159,18 @@ export async function seedDev({ url, environment, passwordHash = 'scrypt', bcryp
 function assertBcryptCost(algorithm: PasswordHashAlgorithm, cost: number | undefined): void {
   if (cost === undefined) return;
   if (algorithm !== 'bcrypt') {
-    throw usageError('BCRYPT_COST_WITHOUT_BCRYPT', `--bcrypt-cost was given, but the seed hashes the password with ${algorithm}, as Better Auth does by default.`, 'Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or leave out --bcrypt-cost.');
+    throw usageError(
+      'BCRYPT_COST_WITHOUT_BCRYPT',
+      `--bcrypt-cost was given, but the seed hashes the password with ${algorithm}, as Better Auth does by default.`,
+      'Set TODO_DB_PASSWORD_HASH=bcrypt when the app configures Better Auth to hash with bcrypt, or leave out --bcrypt-cost.',
+    );
   }
   if (Number.isInteger(cost) && cost >= BCRYPT_COST_MIN && cost <= BCRYPT_COST_MAX) return;
-  throw usageError('BCRYPT_COST_INVALID', `The bcrypt cost must be a whole number from ${BCRYPT_COST_MIN} to ${BCRYPT_COST_MAX} (got ${cost}).`, `Pass --bcrypt-cost between ${BCRYPT_COST_MIN} and ${BCRYPT_COST_MAX}, or leave it out for ${DEFAULT_BCRYPT_COST}.`);
+  throw usageError(
+    'BCRYPT_COST_INVALID',
+    `The bcrypt cost must be a whole number from ${BCRYPT_COST_MIN} to ${BCRYPT_COST_MAX} (got ${cost}).`,
+    `Pass --bcrypt-cost between ${BCRYPT_COST_MIN} and ${BCRYPT_COST_MAX}, or leave it out for ${DEFAULT_BCRYPT_COST}.`,
+  );
 }
 
 /** The one query of a rerun: the user's id (if any), whether it has a credential account, which seed task ids exist. */
@@ -132,7 +187,10 @@ async function readExisting(client: pg.Client): Promise<Existing> {
 
 function validSeedTask(task: SeedTask, now: Date): ValidTask {
   const dueDate = task.dueInDays === null ? null : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + task.dueInDays));
-  return validateTask({ title: task.title, description: task.description, status: task.status, priority: task.priority, dueDate, tags: task.tags }, { mode: 'create', now });
+  return validateTask(
+    { title: task.title, description: task.description, status: task.status, priority: task.priority, dueDate, tags: task.tags },
+    { mode: 'create', now },
+  );
 }
 
 /** What a seed statement did: the user's id (null when another seed's user got in first), accounts and tasks it inserted. */
@@ -150,9 +208,10 @@ interface Seeded {
  * statement travels with BEGIN (inTransactionFrom).
  */
 function seedStatement(client: pg.Client, owner: string, hash: string | null, rows: SeedRow[]): string {
-  const account = hash === null
-    ? 'select null::text as id where false'
-    : `insert into "account" ("id", "accountId", "providerId", "userId", "password", "updatedAt")
+  const account =
+    hash === null
+      ? 'select null::text as id where false'
+      : `insert into "account" ("id", "accountId", "providerId", "userId", "password", "updatedAt")
         select ${client.escapeLiteral(randomUUID())}, owner.id, 'credential', owner.id, ${client.escapeLiteral(hash)}, now() from owner returning "id"`;
   return `with owner as (${owner}),
     account as (${account}),
@@ -166,7 +225,12 @@ function seedStatement(client: pg.Client, owner: string, hash: string | null, ro
 /** ON CONFLICT DO NOTHING: when another seed's user got in first, no user and so no account or task is inserted. */
 function userWithTasks(client: pg.Client, hash: string, rows: SeedRow[]): string {
   const values = [randomUUID(), SEED_USER_NAME, SEED_USER_EMAIL].map((value) => client.escapeLiteral(value)).join(', ');
-  return seedStatement(client, `insert into "user" ("id", "name", "email", "emailVerified") values (${values}, true) on conflict (email) do nothing returning id`, hash, rows);
+  return seedStatement(
+    client,
+    `insert into "user" ("id", "name", "email", "emailVerified") values (${values}, true) on conflict (email) do nothing returning id`,
+    hash,
+    rows,
+  );
 }
 
 function forUser(client: pg.Client, userId: string, hash: string | null, rows: SeedRow[]): string {
@@ -176,7 +240,17 @@ function forUser(client: pg.Client, userId: string, hash: string | null, rows: S
 type SeedRow = { id: string; task: ValidTask };
 
 function tasksJson(rows: SeedRow[]): string {
-  return JSON.stringify(rows.map(({ id, task }) => ({ id, title: task.title, description: task.description, status: task.status, priority: task.priority, due_date: task.dueDate, tags: task.tags })));
+  return JSON.stringify(
+    rows.map(({ id, task }) => ({
+      id,
+      title: task.title,
+      description: task.description,
+      status: task.status,
+      priority: task.priority,
+      due_date: task.dueDate,
+      tags: task.tags,
+    })),
+  );
 }
 
 function inSeedOrder(rows: SeedRow[], insertedIds: string[]): string[] {

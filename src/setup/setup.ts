@@ -1,12 +1,12 @@
-import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
+import type pg from 'pg';
+import { type DatabaseUrl, describeTarget } from '../config/database-url.js';
 import { defaultMigrationsDir, isInsideNodeModules } from '../config/package-root.js';
 import type { Settings } from '../config/settings.js';
-import type pg from 'pg';
-import { checkConnection, type ConnectionReport } from '../db/check-connection.js';
+import { type ConnectionReport, checkConnection } from '../db/check-connection.js';
 import { connect } from '../db/connect.js';
 import { databaseTarget, type Purpose, type Target } from '../db/target.js';
 import { Migrator } from '../migrations/index.js';
-import { SEED_USER_EMAIL, seedDev, type SeedReport } from '../seed/dev.js';
+import { SEED_USER_EMAIL, type SeedReport, seedDev } from '../seed/dev.js';
 import { openSmokeDatabase, runSmoke, type SmokeReport } from '../smoke/run.js';
 
 /**
@@ -37,7 +37,13 @@ export interface SetupReport {
   next: string[];
 }
 
-export async function setup({ settings, target = (purpose) => databaseTarget(settings, { purpose, log }), log, onStep = () => {}, signal }: SetupOptions): Promise<SetupReport> {
+export async function setup({
+  settings,
+  target = (purpose) => databaseTarget(settings, { purpose, log }),
+  log,
+  onStep = () => {},
+  signal,
+}: SetupOptions): Promise<SetupReport> {
   const local = settings.database === undefined;
   const url = await target('runtime');
   const database = describeTarget(url);
@@ -59,16 +65,29 @@ export async function setup({ settings, target = (purpose) => databaseTarget(set
     // database, smoke opens its own and checks.
     const opened = sameDatabase ? openSmokeDatabase({ url, environment: settings.environment }) : undefined;
     opened?.catch(() => {});
-    const { applied, seed } = await migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log, onStep, client: shared.client, sameDatabase }).catch(async (error: unknown) => {
-      await opened?.then((ready) => ready.close(), () => {});
-      throw error;
-    });
+    const { applied, seed } = await migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log, onStep, client: shared.client, sameDatabase }).catch(
+      async (error: unknown) => {
+        await opened?.then(
+          (ready) => ready.close(),
+          () => {},
+        );
+        throw error;
+      },
+    );
 
     const smoke = await runSmoke({ url, migrationsDir, environment: settings.environment, signal, opened });
     const passed = smoke.steps.filter((step) => step.status === 'passed').length;
     onStep('smoke', `${passed}/${smoke.steps.length} steps passed`, smoke.passed);
 
-    return { database, local, connection, migrations: { applied: applied.map((step) => step.name) }, seed, smoke, next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }) };
+    return {
+      database,
+      local,
+      connection,
+      migrations: { applied: applied.map((step) => step.name) },
+      seed,
+      smoke,
+      next: nextSteps({ local, seeded: seed !== null, installed: isInsideNodeModules(migrationsDir) }),
+    };
   } finally {
     await shared.client.end().catch(() => {});
   }
@@ -90,7 +109,15 @@ async function migrateAndSeed({ settings, migrationsUrl, url, migrationsDir, log
   const { applied } = await new Migrator({ url: migrationsUrl, migrationsDir, environment, log, connection: sameDatabase ? client : undefined }).up();
   onStep('migrations', applied.length === 0 ? 'already up to date' : `${applied.length} applied`, true);
   const seed = environment === 'production' ? null : await seedDev({ url, environment, passwordHash: settings.passwordHash, client });
-  onStep('seed', seed === null ? 'skipped in production' : seed.users.created + seed.tasks.created === 0 ? 'nothing to create' : `${seed.users.created} user and ${seed.tasks.created} tasks created`, true);
+  onStep(
+    'seed',
+    seed === null
+      ? 'skipped in production'
+      : seed.users.created + seed.tasks.created === 0
+        ? 'nothing to create'
+        : `${seed.users.created} user and ${seed.tasks.created} tasks created`,
+    true,
+  );
   return { applied, seed };
 }
 

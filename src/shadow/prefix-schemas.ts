@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { withConnection } from '../db/connect.js';
-import { readCatalog, type Catalog } from '../schema/catalog-reader.js';
-import { inShadow, withScratchDatabase, type ShadowOptions } from './shadow-database.js';
 import type { Migration } from '../migrations/folder.js';
 import { Migrator } from '../migrations/migrator.js';
+import { type Catalog, readCatalog } from '../schema/catalog-reader.js';
+import { inShadow, type ShadowOptions, withScratchDatabase } from './shadow-database.js';
 
 /**
  * The schema after each prefix of `migrations` (index i: after migrations[0..i]), built in one shadow database
@@ -16,7 +16,11 @@ export async function schemasAfterEachMigration(options: ShadowOptions, migratio
 }
 
 /** What `read` finds in the shadow before any migration (what other tools own) and after each one. */
-export async function afterEachMigration<T>(options: ShadowOptions, migrations: Migration[], read: (client: pg.Client) => Promise<T>): Promise<{ before: T; after: T[] }> {
+export async function afterEachMigration<T>(
+  options: ShadowOptions,
+  migrations: Migration[],
+  read: (client: pg.Client) => Promise<T>,
+): Promise<{ before: T; after: T[] }> {
   const { environment } = options;
   return withScratchDatabase(options, (shadowUrl) =>
     // One connection for every step, the migrator's and the reader's; and, as for any database this process
@@ -26,7 +30,11 @@ export async function afterEachMigration<T>(options: ShadowOptions, migrations: 
       const before = await read(client);
       const after: T[] = [];
       for (const migration of migrations) {
-        await inShadow(options, () => migrator.up({ to: migration.name }), async () => migration.name);
+        await inShadow(
+          options,
+          () => migrator.up({ to: migration.name }),
+          async () => migration.name,
+        );
         after.push(await read(client));
       }
       return { before, after };

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describeTarget, type DatabaseUrl } from '../config/database-url.js';
+import { type DatabaseUrl, describeTarget } from '../config/database-url.js';
+import type { ShadowInit } from '../config/external-tables.js';
 import type { JobOptions } from '../config/job-options.js';
-import { connect, withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { registerUndo } from '../core/interruption.js';
+import { connect, withConnection } from '../db/connect.js';
 import { Migrator } from '../migrations/index.js';
-import type { ShadowInit } from '../config/external-tables.js';
 import { shadowMigrationFailed, shadowPreparation } from './shadow-init.js';
 
 /** Aborting (signal) stops before the next step; the shadow database is still dropped. (The CLI drops it on a signal through registerUndo.) */
@@ -30,7 +30,11 @@ export async function withShadowDatabase<T>(options: ShadowOptions, fn: (shadowU
     const started = performance.now();
     // The same engine as `migrate up`, so the shadow is exactly what the history produces here.
     const migrator = new Migrator({ url: shadowUrl, migrationsDir: options.migrationsDir, environment: options.environment, unshared: true });
-    const report = await inShadow(options, () => migrator.up(), () => failedMigration(shadowUrl, options));
+    const report = await inShadow(
+      options,
+      () => migrator.up(),
+      () => failedMigration(shadowUrl, options),
+    );
     options.log?.(`Applied ${report.applied.length} migration(s) to the shadow database in ${Math.round(performance.now() - started)} ms.`);
     stopIfAborted(options.signal);
     return fn(shadowUrl);
@@ -57,7 +61,11 @@ export async function withScratchDatabase<T>(options: Omit<ShadowOptions, 'migra
  * Runs migrations in the shadow: a migration that fails there is reported as a shadow failure (its own code,
  * what usually causes it), never as if the live migration had failed.
  */
-export async function inShadow<T>(options: Omit<ShadowOptions, 'migrationsDir'>, run: () => Promise<T>, migration: () => Promise<string | undefined>): Promise<T> {
+export async function inShadow<T>(
+  options: Omit<ShadowOptions, 'migrationsDir'>,
+  run: () => Promise<T>,
+  migration: () => Promise<string | undefined>,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -69,7 +77,9 @@ export async function inShadow<T>(options: Omit<ShadowOptions, 'migrationsDir'>,
 /** The history row a failed run leaves (Prisma's format: not finished, with logs), in the shadow. */
 async function failedMigration(shadowUrl: DatabaseUrl, options: Omit<ShadowOptions, 'migrationsDir'>): Promise<string | undefined> {
   return onDatabase(shadowUrl, options, async (client) => {
-    const { rows } = await client.query<{ name: string }>('select migration_name as name from _prisma_migrations where finished_at is null order by started_at desc limit 1');
+    const { rows } = await client.query<{ name: string }>(
+      'select migration_name as name from _prisma_migrations where finished_at is null order by started_at desc limit 1',
+    );
     return rows[0]?.name;
   });
 }
@@ -99,17 +109,26 @@ async function withTemporaryDatabase<T>(options: Omit<ShadowOptions, 'migrations
     await creating;
   } catch (error) {
     withdraw();
-    await server.then((client) => client.end(), () => {}).catch(() => {});
+    await server
+      .then(
+        (client) => client.end(),
+        () => {},
+      )
+      .catch(() => {});
     throw error;
   }
   options.log?.(`Created the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
   const shadowUrl: DatabaseUrl = { ...options.url, database: name, variable: `the shadow database ${name}`, warnings: [] };
-  return afterwards(() => fn(shadowUrl), options.log, async () => {
-    started = performance.now();
-    await drop();
-    withdraw();
-    options.log?.(`Dropped the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
-  });
+  return afterwards(
+    () => fn(shadowUrl),
+    options.log,
+    async () => {
+      started = performance.now();
+      await drop();
+      withdraw();
+      options.log?.(`Dropped the shadow database ${name} in ${Math.round(performance.now() - started)} ms.`);
+    },
+  );
 }
 
 /** A database the user named: refused unless empty, since everything in schema public is dropped afterwards. */
@@ -117,16 +136,25 @@ async function withGivenDatabase<T>(url: DatabaseUrl, options: Omit<ShadowOption
   await onDatabase(url, options, (client) => refuseNonEmpty(client, url));
   const wipe = () => onDatabase(url, options, wipePublicSchema);
   const withdraw = registerUndo(`everything in schema public of the shadow database ${describeTarget(url)}`, wipe);
-  return afterwards(() => fn(url), options.log, async () => {
-    await wipe();
-    withdraw();
-    options.log?.(`Wiped schema public in ${describeTarget(url)}.`);
-  });
+  return afterwards(
+    () => fn(url),
+    options.log,
+    async () => {
+      await wipe();
+      withdraw();
+      options.log?.(`Wiped schema public in ${describeTarget(url)}.`);
+    },
+  );
 }
 
 function stopIfAborted(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
-  throw new TodoDbError({ code: 'INTERRUPTED', kind: 'interrupted', message: 'Interrupted; the shadow database was removed.', hint: 'Run the command again when you are ready.' });
+  throw new TodoDbError({
+    code: 'INTERRUPTED',
+    kind: 'interrupted',
+    message: 'Interrupted; the shadow database was removed.',
+    hint: 'Run the command again when you are ready.',
+  });
 }
 
 /**

@@ -3,11 +3,11 @@ import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
 import type { ShadowInit } from '../config/external-tables.js';
 import type { JobOptions } from '../config/job-options.js';
-import { withConnection } from '../db/connect.js';
 import { TodoDbError, usageError } from '../core/errors.js';
+import { withConnection } from '../db/connect.js';
 import { displayPath, failureOffset } from '../migrations/errors.js';
-import { lineColumnAt, loadSqlParser, SqlSyntaxError, type ParsedStatement } from '../sql/parser.js';
-import { readExternalDefinitions, type ExternalDefinitions } from '../schema/external-definitions.js';
+import { type ExternalDefinitions, readExternalDefinitions } from '../schema/external-definitions.js';
+import { lineColumnAt, loadSqlParser, type ParsedStatement, SqlSyntaxError } from '../sql/parser.js';
 
 /** What other tools own, which a shadow database must hold before the migrations run. */
 export interface ShadowPrerequisites extends Pick<JobOptions, 'environment' | 'log'> {
@@ -48,7 +48,11 @@ async function readInitFile(init: ShadowInit): Promise<InitFile> {
   const parsing = loadSqlParser();
   parsing.catch(() => {});
   const sql = await readFile(init.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw usageError('SHADOW_INIT_NOT_FOUND', `The shadow-database init file ${displayPath(init.path)} (set by ${init.source}) cannot be read: ${error.code ?? error.message}.`, `Create it with the SQL that makes the tables other tools own, or point ${INIT_HINT} at the right file.`);
+    throw usageError(
+      'SHADOW_INIT_NOT_FOUND',
+      `The shadow-database init file ${displayPath(init.path)} (set by ${init.source}) cannot be read: ${error.code ?? error.message}.`,
+      `Create it with the SQL that makes the tables other tools own, or point ${INIT_HINT} at the right file.`,
+    );
   });
   try {
     return { sql, statements: (await parsing).parse(sql) };
@@ -128,8 +132,10 @@ function shadowHint(code: string | undefined, name: string | undefined, options:
   if (code === '42P07' && name && external.includes(name) && !options.shadowInit) {
     return `${object} is listed as an external table, so the shadow copies it from the live database, but a migration creates it: take it off ${SETTINGS_HINT}.`;
   }
-  if (!code || !MISSING_OBJECT.has(code)) return 'The migrations do not apply cleanly to an empty database: fix the migration (todo-db migrate up on a fresh database shows the same failure).';
-  if (options.shadowInit) return `The shadow database has only what the migrations and the init file ${displayPath(options.shadowInit.path)} (${options.shadowInit.source}) make: add ${object} to that file if another tool owns it.`;
+  if (!code || !MISSING_OBJECT.has(code))
+    return 'The migrations do not apply cleanly to an empty database: fix the migration (todo-db migrate up on a fresh database shows the same failure).';
+  if (options.shadowInit)
+    return `The shadow database has only what the migrations and the init file ${displayPath(options.shadowInit.path)} (${options.shadowInit.source}) make: add ${object} to that file if another tool owns it.`;
   if (name && external.includes(name)) {
     return `${object} is listed as an external table but the live database has no such table, so there was nothing to copy: create it there (run the tool that owns it), or write its definition in a SQL file named by ${INIT_HINT}.`;
   }

@@ -17,7 +17,10 @@ export function junitXml(report: SmokeReport, timestamp = new Date()): string {
     timestamp: timestamp.toISOString().replace(/\.\d+Z$/, ''),
   });
   const cases = report.steps.map(testcase);
-  const cleanupError = report.cleanup.error === null ? '' : `  <system-err>${escapeXml(`cleanup failed, left behind users ${report.cleanup.leftover.join(', ')}: ${report.cleanup.error}`)}</system-err>\n`;
+  const cleanupError =
+    report.cleanup.error === null
+      ? ''
+      : `  <system-err>${escapeXml(`cleanup failed, left behind users ${report.cleanup.leftover.join(', ')}: ${report.cleanup.error}`)}</system-err>\n`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite ${suite}>\n${cases.join('')}${cleanupError}</testsuite>\n`;
 }
 
@@ -25,7 +28,10 @@ function testcase(step: SmokeStep): string {
   const head = `  <testcase ${attributes({ classname: 'todo-db.smoke', name: `${step.name}: ${step.description}`, time: seconds(step.durationMs) })}`;
   if (step.status === 'passed') return `${head}/>\n`;
   const message = redact(step.message ?? '');
-  const body = step.status === 'failed' ? `<failure ${attributes({ message, type: 'SmokeStepFailed' })}>${escapeXml(message)}</failure>` : `<skipped ${attributes({ message })}/>`;
+  const body =
+    step.status === 'failed'
+      ? `<failure ${attributes({ message, type: 'SmokeStepFailed' })}>${escapeXml(message)}</failure>`
+      : `<skipped ${attributes({ message })}/>`;
   return `${head}>\n    ${body}\n  </testcase>\n`;
 }
 
@@ -37,14 +43,20 @@ export async function writeJunitReport(path: string, report: SmokeReport): Promi
     await writeFile(file, junitXml(report));
     return file;
   } catch (error) {
-    throw usageError('JUNIT_UNWRITABLE', `The JUnit report could not be written to ${file}: ${(error as Error).message}.`, 'Pass a --junit path in a writable directory.');
+    throw usageError(
+      'JUNIT_UNWRITABLE',
+      `The JUnit report could not be written to ${file}: ${(error as Error).message}.`,
+      'Pass a --junit path in a writable directory.',
+    );
   }
 }
 
 function attributes(values: Record<string, string | number>): string {
   // Parsers turn a raw newline in an attribute into a space; a character reference keeps it.
   const escapeAttribute = (text: string) => escapeXml(text).replace(/[\t\n\r]/g, (char) => `&#${char.charCodeAt(0)};`);
-  return Object.entries(values).map(([name, value]) => `${name}="${escapeAttribute(String(value))}"`).join(' ');
+  return Object.entries(values)
+    .map(([name, value]) => `${name}="${escapeAttribute(String(value))}"`)
+    .join(' ');
 }
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };

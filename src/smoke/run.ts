@@ -1,17 +1,17 @@
 import type pg from 'pg';
 import type { DatabaseUrl } from '../config/database-url.js';
-import { redact } from '../config/redact.js';
 import type { JobOptions } from '../config/job-options.js';
+import { redact } from '../config/redact.js';
 import type { Environment } from '../config/settings.js';
-import { connectPool, withConnection } from '../db/connect.js';
-import { createPool } from '../db/pool.js';
-import type { Database } from '../db/database.js';
-import { TodoDbError, type InterruptSignal } from '../core/errors.js';
+import { type InterruptSignal, TodoDbError } from '../core/errors.js';
 import { cooperatively, signalOf } from '../core/interruption.js';
 import { compiledBaselineOnly } from '../core/wasm-tier.js';
+import { connectPool, withConnection } from '../db/connect.js';
+import type { Database } from '../db/database.js';
+import { createPool } from '../db/pool.js';
 import { migrationStatus, readMigrations, type StatusReport } from '../migrations/index.js';
 import { SmokeCheckFailed } from './checks.js';
-import { STEPS, type SmokeState, type SmokeStepDefinition } from './steps.js';
+import { type SmokeState, type SmokeStepDefinition, STEPS } from './steps.js';
 
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 
@@ -97,7 +97,11 @@ async function runSteps(steps: SmokeStep[], state: SmokeState, signal: AbortSign
  * first for the check that the database is up to date with `migrationsDir` (left out by a caller that has just
  * migrated it): one connection, its set-up off the critical path.
  */
-export async function openSmokeDatabase({ url, environment, migrationsDir }: Pick<JobOptions, 'url' | 'environment'> & { migrationsDir?: string }): Promise<Database> {
+export async function openSmokeDatabase({
+  url,
+  environment,
+  migrationsDir,
+}: Pick<JobOptions, 'url' | 'environment'> & { migrationsDir?: string }): Promise<Database> {
   const loading = import('../db/database.js');
   loading.catch(() => {});
   const pool = createPool(url, { max: 1, applicationName: 'todo-db smoke' });
@@ -142,9 +146,17 @@ function requireMigrated(status: StatusReport): void {
   const notApplied = status.migrations.filter((entry) => entry.state !== 'applied');
   const listed = notApplied.map((entry) => `${entry.name} (${entry.state})`).join(', ');
   if (notApplied.every((entry) => entry.state === 'pending' || entry.state === 'rolled-back')) {
-    throw new TodoDbError({ code: 'MIGRATIONS_PENDING', message: `The database is not migrated: ${listed}. smoke created nothing.`, hint: 'Run todo-db migrate up, then smoke again.' });
+    throw new TodoDbError({
+      code: 'MIGRATIONS_PENDING',
+      message: `The database is not migrated: ${listed}. smoke created nothing.`,
+      hint: 'Run todo-db migrate up, then smoke again.',
+    });
   }
-  throw new TodoDbError({ code: 'MIGRATIONS_NOT_UP_TO_DATE', message: `The migration history does not match the folder: ${listed}. smoke created nothing.`, hint: 'Run todo-db migrate status to see what changed.' });
+  throw new TodoDbError({
+    code: 'MIGRATIONS_NOT_UP_TO_DATE',
+    message: `The migration history does not match the folder: ${listed}. smoke created nothing.`,
+    hint: 'Run todo-db migrate status to see what changed.',
+  });
 }
 
 async function runStep(step: SmokeStepDefinition, state: SmokeState): Promise<SmokeStep> {
@@ -175,7 +187,9 @@ async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment
     return removed(await state.prisma.$executeRaw`delete from "user" where id = any(${ids}::text[])`);
   } catch {
     try {
-      const { rowCount } = await withConnection(url, { environment, applicationName: 'todo-db smoke cleanup' }, (client) => client.query('delete from "user" where id = any($1::text[])', [ids]));
+      const { rowCount } = await withConnection(url, { environment, applicationName: 'todo-db smoke cleanup' }, (client) =>
+        client.query('delete from "user" where id = any($1::text[])', [ids]),
+      );
       return removed(rowCount);
     } catch (error) {
       return { removedUsers: state.deleted, leftover: ids, error: describe(error) };
@@ -185,7 +199,10 @@ async function removeThrowaways(state: SmokeState, url: DatabaseUrl, environment
 
 function describe(error: unknown): string {
   if (error instanceof SmokeCheckFailed) return error.message;
-  const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = (error instanceof Error ? error.message : String(error))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   // Prisma's messages open with "Invalid `prisma.task.update()` invocation:" and, run from source, an excerpt of
   // the calling code; the report wants the line that says what failed.
   const preamble = lines.findIndex((line) => /^Invalid `.*` invocation/.test(line));

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 // Types only: Prisma Client itself is loaded by the job, when it runs (it costs about 0.35 s of start-up).
 import type { PrismaClient, Task, User } from '../generated/prisma/client.js';
-import { validateTask, type ValidTask } from '../tasks/rules.js';
+import { type ValidTask, validateTask } from '../tasks/rules.js';
 import { Checks, SmokeCheckFailed } from './checks.js';
 
 /** What the steps share: the client, the rows created so far, and the ids cleanup must remove. */
@@ -29,7 +29,7 @@ export const STEPS: SmokeStepDefinition[] = [
   { name: 'create', description: 'create a throwaway user and a task with every field set', needsTask: false, run: createTask },
   { name: 'read', description: 'read the task back: values, defaults, timestamps, tags', needsTask: true, run: readBack },
   { name: 'update', description: 'complete and reopen it: updated_at and completed_at follow', needsTask: true, run: completeAndReopen },
-  { name: 'isolation', description: "another user cannot read the task by id", needsTask: true, run: isolation },
+  { name: 'isolation', description: 'another user cannot read the task by id', needsTask: true, run: isolation },
   { name: 'cascade', description: 'delete the user: the task goes with it', needsTask: true, run: cascade },
 ];
 
@@ -86,11 +86,20 @@ async function readBack(state: SmokeState): Promise<void> {
   check.equal('user email', task.user.email, owner.email);
   check.equal('user name', task.user.name, 'todo-db smoke');
   check.equal('user emailVerified (default)', task.user.emailVerified, false);
-  for (const [label, value] of [['created_at', task.createdAt], ['updated_at', task.updatedAt], ['user createdAt', task.user.createdAt], ['user updatedAt', task.user.updatedAt]] as const) {
+  for (const [label, value] of [
+    ['created_at', task.createdAt],
+    ['updated_at', task.updatedAt],
+    ['user createdAt', task.user.createdAt],
+    ['user updatedAt', task.user.updatedAt],
+  ] as const) {
     check.near(label, value, clock.now, CLOCK_TOLERANCE_MS);
   }
   // A time zone mix-up between the client and the database would shift this by hours, not milliseconds.
-  check.that('created_at', Math.abs(task.createdAt.getTime() - clock.createdMs) <= 1, `reads as ${task.createdAt.toISOString()} but is ${new Date(clock.createdMs).toISOString()} in UTC in the database`);
+  check.that(
+    'created_at',
+    Math.abs(task.createdAt.getTime() - clock.createdMs) <= 1,
+    `reads as ${task.createdAt.toISOString()} but is ${new Date(clock.createdMs).toISOString()} in UTC in the database`,
+  );
   check.done();
 }
 

@@ -54,7 +54,6 @@ export function loadSqlParser(): Promise<SqlParser> {
   return loading;
 }
 
-
 type Module = typeof import('libpg-query');
 
 /**

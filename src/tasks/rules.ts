@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { usageError, type TodoDbError } from '../core/errors.js';
+import { type TodoDbError, usageError } from '../core/errors.js';
 
 /**
  * The task rules every writer in todo-db applies before the database sees a row. They mirror the CHECK
@@ -74,7 +74,13 @@ const shape = z.object({
 export function checkTask(input: unknown, { mode = 'create', now = new Date() }: { mode?: 'create' | 'update'; now?: Date } = {}): TaskCheck {
   const parsed = shape.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, violations: parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'task', message: `${issue.path.join('.') || 'task'}: ${issue.message}` })) };
+    return {
+      ok: false,
+      violations: parsed.error.issues.map((issue) => ({
+        field: issue.path.join('.') || 'task',
+        message: `${issue.path.join('.') || 'task'}: ${issue.message}`,
+      })),
+    };
   }
   const task: ValidTask = {
     title: parsed.data.title.trim(),
@@ -120,7 +126,8 @@ function storable(field: string, text: string, add: Add): void {
 function dueDateRules(dueDate: Date | null, mode: 'create' | 'update', now: Date, add: Add): void {
   if (!dueDate) return;
   if (Number.isNaN(dueDate.getTime())) add('dueDate', 'must be a valid date');
-  else if (dueDate.getTime() < DUE_DATE_MIN.getTime()) add('dueDate', `must not be before 4714-11-24 BC, where PostgreSQL's timestamps begin (${dueDate.toISOString()})`);
+  else if (dueDate.getTime() < DUE_DATE_MIN.getTime())
+    add('dueDate', `must not be before 4714-11-24 BC, where PostgreSQL's timestamps begin (${dueDate.toISOString()})`);
   else if (mode === 'create' && dueDate.getTime() < now.getTime()) {
     add('dueDate', `must not be in the past when a task is created (${dueDate.toISOString()} is before ${now.toISOString()})`);
   }
@@ -134,5 +141,9 @@ export function validateTask(input: unknown, options?: Parameters<typeof checkTa
 }
 
 function taskInvalid(violations: TaskViolation[]): TodoDbError {
-  return usageError('TASK_INVALID', `The task breaks ${violations.length === 1 ? 'a rule' : `${violations.length} rules`}: ${violations.map((v) => v.message).join('; ')}.`, 'Fix the listed fields; the rules mirror the database CHECK constraints.');
+  return usageError(
+    'TASK_INVALID',
+    `The task breaks ${violations.length === 1 ? 'a rule' : `${violations.length} rules`}: ${violations.map((v) => v.message).join('; ')}.`,
+    'Fix the listed fields; the rules mirror the database CHECK constraints.',
+  );
 }

@@ -3,7 +3,7 @@ import { getMigrations } from 'better-auth/db/migration';
 import { jwt } from 'better-auth/plugins';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import { type Database, openDatabase } from '../../src/db/database.js';
 import { createTestDatabase } from './database.js';
 import { migrateProject } from './migrations.js';
 
@@ -58,7 +58,10 @@ export async function signIn(auth: TestAuth['auth'], email: string, password: st
 }
 
 export function cookieOf(headers: Headers): string {
-  return headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+  return headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
 }
 
 export interface AuthDatabase {

@@ -69,8 +69,8 @@ export async function startCutProxy(target: string, cut?: Cut): Promise<CutProxy
       socket.on('error', () => {});
     }
     // Once cut, the receiving side is closed when its last bytes are written, not before.
-    client.on('close', () => first && didCut ? undefined : upstream.destroy());
-    upstream.on('close', () => first && didCut ? undefined : client.destroy());
+    client.on('close', () => (first && didCut ? undefined : upstream.destroy()));
+    upstream.on('close', () => (first && didCut ? undefined : client.destroy()));
     if (!first) {
       client.pipe(upstream).pipe(client);
       return;
@@ -78,7 +78,12 @@ export async function startCutProxy(target: string, cut?: Cut): Promise<CutProxy
     const forward = (direction: Direction, from: Socket, to: Socket) =>
       from.on('data', (chunk: Buffer) => {
         if (didCut) return;
-        const room = cut && cut.direction === direction ? (cut.garble ? boundaries.roomBefore(chunk, cut.afterBytes - counts[direction]) : cut.afterBytes - counts[direction]) : Infinity;
+        const room =
+          cut && cut.direction === direction
+            ? cut.garble
+              ? boundaries.roomBefore(chunk, cut.afterBytes - counts[direction])
+              : cut.afterBytes - counts[direction]
+            : Infinity;
         if (chunk.length < room) {
           counts[direction] += chunk.length;
           to.write(chunk);

@@ -96,13 +96,13 @@ analyze;
 
 /** One write per table that touches a row no corpus statement changes (id 1), through its primary key. */
 const WRITE_PROBES: Record<string, string> = {
-  users: "update users set name = name where id = 1",
-  tasks: "update tasks set done = done where id = 1",
-  labels: "update labels set name = name where id = 1",
-  counters: "update counters set n = n where id = 1",
-  events_2025: "update events_2025 set kind = kind where id = 1",
-  events_2026: "update events_2026 set kind = kind where id = 366",
-  events_2027: "update events_2027 set kind = kind where id = 1",
+  users: 'update users set name = name where id = 1',
+  tasks: 'update tasks set done = done where id = 1',
+  labels: 'update labels set name = name where id = 1',
+  counters: 'update counters set n = n where id = 1',
+  events_2025: 'update events_2025 set kind = kind where id = 1',
+  events_2026: 'update events_2026 set kind = kind where id = 366',
+  events_2027: 'update events_2027 set kind = kind where id = 1',
 };
 const READ_PROBES = [...Object.keys(WRITE_PROBES), 'task_counts'];
 
@@ -114,7 +114,11 @@ export class LockProbe {
   private rows = new Map<string, number>();
   /** Why the second tablespace could not be made, when it could not. */
   tablespaceMissing: string | undefined;
-  private constructor(private readonly a: pg.Client, private readonly b: pg.Client, private readonly c: pg.Client) {}
+  private constructor(
+    private readonly a: pg.Client,
+    private readonly b: pg.Client,
+    private readonly c: pg.Client,
+  ) {}
 
   static async start(url: string): Promise<LockProbe> {
     const clients = [new pg.Client(url), new pg.Client(url), new pg.Client(url)] as const;
@@ -180,9 +184,15 @@ export class LockProbe {
     const pid = Number((await a.query('select pg_backend_pid() as pid')).rows[0].pid);
     await c.query('begin');
     await c.query(`lock table ${blockOn} in ${entry.blockWith ?? 'SHARE UPDATE EXCLUSIVE'} mode`);
-    const running = a.query(entry.sql).then(() => undefined, (error: unknown) => error);
+    const running = a.query(entry.sql).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     try {
-      await waitUntil(async () => (await b.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid])).rows[0]?.wait_event_type === 'Lock', () => running);
+      await waitUntil(
+        async () => (await b.query(`select wait_event_type from pg_stat_activity where pid = $1`, [pid])).rows[0]?.wait_event_type === 'Lock',
+        () => running,
+      );
       const locks = await this.locksOf(pid);
       const waits = await this.probeWaits();
       await c.query('rollback');
@@ -216,15 +226,20 @@ export class LockProbe {
   }
 
   private async rowsRead(client: pg.Client, view: string): Promise<Map<string, number>> {
-    const { rows } = await client.query<{ name: string; n: string }>(`select relname as name, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text as n from ${view} where schemaname = 'public'`);
+    const { rows } = await client.query<{ name: string; n: string }>(
+      `select relname as name, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text as n from ${view} where schemaname = 'public'`,
+    );
     return new Map(rows.map((row) => [row.name, Number(row.n)]));
   }
 
   /** Read by another session: it still sees what the statement drops. */
   private async locksOf(pid: number): Promise<Map<string, LockLevel>> {
-    const { rows } = await this.b.query<{ name: string; mode: string }>(`
+    const { rows } = await this.b.query<{ name: string; mode: string }>(
+      `
       select c.relname as name, l.mode from pg_locks l join pg_class c on c.oid = l.relation
-       where l.pid = $1 and l.locktype = 'relation' and c.relnamespace = 'public'::regnamespace`, [pid]);
+       where l.pid = $1 and l.locktype = 'relation' and c.relnamespace = 'public'::regnamespace`,
+      [pid],
+    );
     const strongest = new Map<string, LockLevel>();
     for (const row of rows) {
       const level = modeLevel(row.mode);
@@ -266,7 +281,13 @@ export class LockProbe {
     }
   }
 
-  private truth(locks: Map<string, LockLevel>, before: Map<string, Storage>, after: Map<string, Storage>, read: Map<string, number>, waits: { readsWait: string[]; writesWait: string[] }): LockTruth {
+  private truth(
+    locks: Map<string, LockLevel>,
+    before: Map<string, Storage>,
+    after: Map<string, Storage>,
+    read: Map<string, number>,
+    waits: { readsWait: string[]; writesWait: string[] },
+  ): LockTruth {
     const scanned = (table: string) => (this.rows.get(table) ?? 0) > 0 && (read.get(table) ?? 0) >= (this.rows.get(table) ?? 0);
     const relations: Record<string, string> = {};
     for (const [name, relation] of before) {
@@ -307,12 +328,20 @@ export function planTruth(plan: StatementPlan[]): LockTruth {
  * VACUUM FULL rebuilds) has its rewrite compared but not its lock.
  */
 export function unobservedLocks(plan: LockTruth, truth: LockTruth): LockTruth {
-  const relations = Object.fromEntries(Object.entries(plan.relations).map(([name, text]) => [name, truth.relations[name]?.startsWith('NO LOCK') ? text.replace(/^[A-Z ]+?(?= rewrite| scan|$)/, 'NO LOCK') : text]));
+  const relations = Object.fromEntries(
+    Object.entries(plan.relations).map(([name, text]) => [
+      name,
+      truth.relations[name]?.startsWith('NO LOCK') ? text.replace(/^[A-Z ]+?(?= rewrite| scan|$)/, 'NO LOCK') : text,
+    ]),
+  );
   return { ...plan, relations };
 }
 
 function modeLevel(mode: string): LockLevel {
-  return mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase() as LockLevel;
+  return mode
+    .replace(/Lock$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase() as LockLevel;
 }
 
 /** Polls until the statement waits on a lock (or ends, which the caller then reports). */

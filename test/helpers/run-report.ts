@@ -7,22 +7,41 @@ import { query } from './migrations.js';
  * names the table each migration creates). Returns the applied migrations' names, in order.
  */
 export async function appliedAndConsistent(url: string, tableOf: (migration: string) => string, tablePattern: string, context = ''): Promise<string[]> {
-  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(url, 'select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name').catch(() => []);
-  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like $1", [tablePattern])).map((row) => row.relname);
+  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+    url,
+    'select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name',
+  ).catch(() => []);
+  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like $1", [tablePattern])).map(
+    (row) => row.relname,
+  );
   const applied = rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name);
-  expect(rows.map((row) => row.migration_name), context).toEqual(applied);
+  expect(
+    rows.map((row) => row.migration_name),
+    context,
+  ).toEqual(applied);
   expect(tables.sort(), context).toEqual(applied.map(tableOf).sort());
   return applied;
 }
 
 /** The result set a report read back from the history must carry, given what the history holds. */
-export const fromHistory = (names: string[], applied: string[]) => ({ verb: 'applied', source: 'history', done: applied, failed: null, notRun: names.filter((migration) => !applied.includes(migration)) });
+export const fromHistory = (names: string[], applied: string[]) => ({
+  verb: 'applied',
+  source: 'history',
+  done: applied,
+  failed: null,
+  notRun: names.filter((migration) => !applied.includes(migration)),
+});
 
 /**
  * Waits until `count` migrations of a running `migrate up` are committed (the history table has that many rows
  * matching `rows`: every row by default; for `migrate down`, those rolled back).
  */
-export async function untilCommitted(url: string, count: number, running: { child: { exitCode: number | null }; exited: Promise<{ stderr: string }> }, rows = 'true'): Promise<void> {
+export async function untilCommitted(
+  url: string,
+  count: number,
+  running: { child: { exitCode: number | null }; exited: Promise<{ stderr: string }> },
+  rows = 'true',
+): Promise<void> {
   for (;;) {
     if (running.child.exitCode !== null) throw new Error(`the migrate command ended first: ${(await running.exited).stderr}`);
     // Not yet created: the count would fail at planning.
@@ -38,13 +57,27 @@ export async function untilCommitted(url: string, count: number, running: { chil
  * applied migration and for no other. Returns the applied migrations' names, in order.
  */
 export async function afterDownConsistent(url: string, tableOf: (migration: string) => string, tablePattern: string, context = ''): Promise<string[]> {
-  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(url, 'select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name');
-  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like $1", [tablePattern])).map((row) => row.relname);
-  expect(rows.filter((row) => row.finished_at === null).map((row) => row.migration_name), context).toEqual([]);
+  const rows = await query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+    url,
+    'select migration_name, finished_at, rolled_back_at from _prisma_migrations order by migration_name',
+  );
+  const tables = (await query<{ relname: string }>(url, "select relname from pg_class where relkind = 'r' and relname like $1", [tablePattern])).map(
+    (row) => row.relname,
+  );
+  expect(
+    rows.filter((row) => row.finished_at === null).map((row) => row.migration_name),
+    context,
+  ).toEqual([]);
   const applied = rows.filter((row) => row.rolled_back_at === null).map((row) => row.migration_name);
   expect(tables.sort(), context).toEqual(applied.map(tableOf).sort());
   return applied;
 }
 
 /** The result set a report of `migrate down` read back from the history must carry: `chosen` newest first. */
-export const rolledBackFromHistory = (chosen: string[], applied: string[]) => ({ verb: 'rolled back', source: 'history', done: chosen.filter((migration) => !applied.includes(migration)), failed: null, notRun: chosen.filter((migration) => applied.includes(migration)) });
+export const rolledBackFromHistory = (chosen: string[], applied: string[]) => ({
+  verb: 'rolled back',
+  source: 'history',
+  done: chosen.filter((migration) => !applied.includes(migration)),
+  failed: null,
+  notRun: chosen.filter((migration) => applied.includes(migration)),
+});

@@ -26,17 +26,28 @@ export async function schemaDump(url: string, reorderedTables: string[] = []): P
     const pgDump = await pgDumpFor(major);
     if (pgDump) return { kind: 'pg_dump', lines: allowReorder(await dumpLines(pgDump, url), reorderedTables) };
     const catalog = await readCatalog(client);
-    const tables = catalog.tables.map((table) => (reorderedTables.includes(table.name) ? { ...table, columns: [...table.columns].sort((a, b) => a.name.localeCompare(b.name)) } : table));
-    return { kind: 'catalog', lines: Object.entries({ ...catalog, tables }).flatMap(([kind, list]) => (list as unknown[]).map((item) => `${kind} ${JSON.stringify(item)}`)) };
+    const tables = catalog.tables.map((table) =>
+      reorderedTables.includes(table.name) ? { ...table, columns: [...table.columns].sort((a, b) => a.name.localeCompare(b.name)) } : table,
+    );
+    return {
+      kind: 'catalog',
+      lines: Object.entries({ ...catalog, tables }).flatMap(([kind, list]) => (list as unknown[]).map((item) => `${kind} ${JSON.stringify(item)}`)),
+    };
   } finally {
     await client.end();
   }
 }
 
 async function pgDumpFor(major: number): Promise<string | undefined> {
-  const candidates = ['pg_dump', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((version) => `/usr/lib/postgresql/${version}/bin/pg_dump`) : [])];
+  const candidates = [
+    'pg_dump',
+    ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((version) => `/usr/lib/postgresql/${version}/bin/pg_dump`) : []),
+  ];
   for (const candidate of candidates) {
-    const version = await run(candidate, ['--version']).then(({ stdout }) => Number(/(\d+)\.\d+/.exec(stdout)?.[1]), () => NaN);
+    const version = await run(candidate, ['--version']).then(
+      ({ stdout }) => Number(/(\d+)\.\d+/.exec(stdout)?.[1]),
+      () => NaN,
+    );
     if (version === major) return candidate;
   }
   return undefined;
@@ -44,7 +55,9 @@ async function pgDumpFor(major: number): Promise<string | undefined> {
 
 /** Without what differs between any two dumps: comments, blank lines, and pg_dump 17.6+'s random \restrict key. */
 async function dumpLines(pgDump: string, url: string): Promise<string[]> {
-  const { stdout } = await run(pgDump, ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=_prisma_migrations', url], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(pgDump, ['--schema-only', '--no-owner', '--no-privileges', '--exclude-table=_prisma_migrations', url], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('--') && !/^\\(un)?restrict /.test(line));
 }
 
@@ -57,7 +70,12 @@ function allowReorder(lines: string[], tables: string[]): string[] {
     const table = /^CREATE TABLE public\.(\S+) \($/.exec(line)?.[1]?.replace(/"/g, '');
     if (!table || !tables.includes(table)) continue;
     const end = lines.indexOf(');', index);
-    result.push(...lines.slice(index + 1, end).map((column) => column.trim().replace(/,$/, '')).sort());
+    result.push(
+      ...lines
+        .slice(index + 1, end)
+        .map((column) => column.trim().replace(/,$/, ''))
+        .sort(),
+    );
     index = end - 1;
   }
   return result;

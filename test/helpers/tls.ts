@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { destroyLocalServer, ensureLocalServer, stopLocalServer, type LocalServer } from '../../src/local/index.js';
+import { destroyLocalServer, ensureLocalServer, type LocalServer, stopLocalServer } from '../../src/local/index.js';
 import { serverUser } from '../../src/local/user.js';
 
 const openssl = (args: string[], cwd: string) => promisify(execFile)('openssl', args, { cwd });

@@ -53,7 +53,6 @@ export async function startWakeProxy({ targetHost, targetPort, asleepMs }: WakeP
   };
 }
 
-
 /** Another process may briefly hold the port (an outgoing socket's local end); try again rather than fail. */
 async function listenWithRetry(server: Server, port: number, cancelled: () => boolean): Promise<void> {
   for (let tries = 0; tries < 50 && !cancelled(); tries++) {

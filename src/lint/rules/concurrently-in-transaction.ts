@@ -1,5 +1,5 @@
-import { indexWork } from './statements.js';
 import { defineRule, NO_TX, ownMigration } from './rule.js';
+import { indexWork } from './statements.js';
 
 export const concurrentlyInTransaction = defineRule({
   id: 'concurrently-in-transaction',
@@ -10,7 +10,9 @@ export const concurrentlyInTransaction = defineRule({
   on: ['IndexStmt', 'ReindexStmt', 'DropStmt'],
   check: (statement, context) => {
     if (!context.transactional) return [];
-    return indexWork(statement, context).filter((work) => work.concurrent).map((work) => ({ message: `${work.what} uses CONCURRENTLY in a migration that runs in a transaction`, sql: ownMigration(statement.sql) }));
+    return indexWork(statement, context)
+      .filter((work) => work.concurrent)
+      .map((work) => ({ message: `${work.what} uses CONCURRENTLY in a migration that runs in a transaction`, sql: ownMigration(statement.sql) }));
   },
   examples: [
     { unsafe: 'create index concurrently tasks_title_idx on tasks (title);', safe: `${NO_TX}create index concurrently tasks_title_idx on tasks (title);` },

@@ -1,7 +1,7 @@
 import { isNewObject, type StatementContext } from '../context.js';
 import { droppedNames } from '../lock-plans.js';
-import { commandsOn } from './statements.js';
 import { defineRule, type RawFinding } from './rule.js';
+import { commandsOn } from './statements.js';
 
 export const dropObject = defineRule({
   id: 'drop-object',
@@ -13,17 +13,21 @@ export const dropObject = defineRule({
   check: (statement, context) => {
     const { kind, node } = statement;
     if (kind === 'AlterTableStmt') {
-      return commandsOn(statement, context, 'AT_DropColumn').flatMap(({ table, name }) => dropped(`column:${table}.${name}`, `drops column ${table}.${name}`, context));
+      return commandsOn(statement, context, 'AT_DropColumn').flatMap(({ table, name }) =>
+        dropped(`column:${table}.${name}`, `drops column ${table}.${name}`, context),
+      );
     }
     // Views hold no data; an index is index-without-concurrently's.
     const what = DROPPED_KINDS[String(node.removeType)];
     if (!what) return [];
-    return droppedNames(node).flatMap((name) => dropped(`${what}:${name}`, `drops ${what} ${name}${node.behavior === 'DROP_CASCADE' ? ' with CASCADE' : ''}`, context));
+    return droppedNames(node).flatMap((name) =>
+      dropped(`${what}:${name}`, `drops ${what} ${name}${node.behavior === 'DROP_CASCADE' ? ' with CASCADE' : ''}`, context),
+    );
   },
   examples: [
     { unsafe: 'alter table tasks drop column description;', safe: 'alter table tasks add column notes text;\nalter table tasks drop column notes;' },
     { unsafe: 'drop table tasks;', safe: 'create table scratch (id int);\ndrop table scratch;' },
-    { unsafe: 'drop type task_priority;', safe: 'create type mood as enum (\'ok\');\ndrop type mood;' },
+    { unsafe: 'drop type task_priority;', safe: "create type mood as enum ('ok');\ndrop type mood;" },
     { unsafe: 'drop schema audit cascade;', safe: 'create schema audit;\ndrop schema audit;' },
   ],
 });

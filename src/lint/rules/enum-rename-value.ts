@@ -1,5 +1,5 @@
-import { existingEnum } from './statements.js';
 import { defineRule } from './rule.js';
+import { existingEnum } from './statements.js';
 
 export const enumRenameValue = defineRule({
   id: 'enum-rename-value',
@@ -12,7 +12,5 @@ export const enumRenameValue = defineRule({
     const type = existingEnum(node, context);
     return type && node.oldVal !== undefined ? [{ message: `renames label '${node.oldVal}' of ${type} to '${node.newVal}'` }] : [];
   },
-  examples: [
-    { unsafe: 'alter type task_status rename value \'pending\' to \'open\';', safe: 'alter type task_status add value \'open\' before \'pending\';' },
-  ],
+  examples: [{ unsafe: "alter type task_status rename value 'pending' to 'open';", safe: "alter type task_status add value 'open' before 'pending';" }],
 });

@@ -14,7 +14,10 @@ export const enumValueUsedInTransaction = defineRule({
     return [...new Set(used)].map((label) => ({ message: `uses label '${label}', added by ADD VALUE earlier in this transaction` }));
   },
   examples: [
-    { unsafe: 'alter type task_priority add value \'urgent\' after \'high\';\nupdate tasks set priority = \'urgent\' where title = \'x\';', safe: 'alter type task_priority add value \'urgent\' after \'high\';' },
+    {
+      unsafe: "alter type task_priority add value 'urgent' after 'high';\nupdate tasks set priority = 'urgent' where title = 'x';",
+      safe: "alter type task_priority add value 'urgent' after 'high';",
+    },
   ],
 });
 

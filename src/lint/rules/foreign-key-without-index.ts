@@ -1,5 +1,5 @@
 import type { ParsedStatement } from '../../sql/parser.js';
-import { columnDefinition, constraintType, names, relationName, unwrap, type Node } from '../ast.js';
+import { columnDefinition, constraintType, type Node, names, relationName, unwrap } from '../ast.js';
 import type { StatementContext } from '../context.js';
 import type { LiveFacts } from '../live.js';
 import { alterCommands } from '../lock-plans.js';
@@ -16,7 +16,10 @@ export const foreignKeyWithoutIndex = defineRule({
   // After every statement of the run: an index created later in the migration, or existing live, serves the key too.
   startRun: () => new UnindexedForeignKeys(),
   examples: [
-    { unsafe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));', safe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));\ncreate index notes_task_id_idx on notes (task_id);' },
+    {
+      unsafe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));',
+      safe: 'create table notes (id bigint generated always as identity primary key, task_id uuid references tasks (id));\ncreate index notes_task_id_idx on notes (task_id);',
+    },
   ],
 });
 
@@ -75,7 +78,8 @@ function foreignKeysOf({ kind, node }: ParsedStatement): KeyColumns[] {
   if (kind !== 'AlterTableStmt') return [];
   return alterCommands(node).flatMap((command) => {
     const constraint = unwrap(command.def);
-    if (command.subtype === 'AT_AddConstraint' && constraint && constraintType(constraint[1]) === 'FOREIGN') return [{ table, columns: names(constraint[1].fk_attrs) }];
+    if (command.subtype === 'AT_AddConstraint' && constraint && constraintType(constraint[1]) === 'FOREIGN')
+      return [{ table, columns: names(constraint[1].fk_attrs) }];
     const column = command.subtype === 'AT_AddColumn' ? columnDefinition(command.def) : undefined;
     return column?.constraints.some((c) => constraintType(c) === 'FOREIGN') ? [{ table, columns: [column.name] }] : [];
   });
@@ -98,7 +102,9 @@ function indexesOf({ kind, node }: ParsedStatement): KeyColumns[] {
   if (kind !== 'AlterTableStmt') return [];
   return alterCommands(node).flatMap((command) => {
     const constraint = unwrap(command.def);
-    return command.subtype === 'AT_AddConstraint' && constraint && keyed(constraint[1]) && !constraint[1].indexname ? [{ table, columns: names(constraint[1].keys) }] : [];
+    return command.subtype === 'AT_AddConstraint' && constraint && keyed(constraint[1]) && !constraint[1].indexname
+      ? [{ table, columns: names(constraint[1].keys) }]
+      : [];
   });
 }
 

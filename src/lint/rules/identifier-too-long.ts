@@ -14,10 +14,12 @@ export const identifierTooLong = defineRule({
    */
   check: ({ sql }) => {
     const code = sql.replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$|'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
-    const identifiers = [...code.matchAll(/"((?:[^"]|"")+)"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/g)].map((match) => match[1]?.replace(/""/g, '"') ?? match[0]);
-    return [...new Set(identifiers)].filter((name) => Buffer.byteLength(name) > 63).map((name) => ({ message: `"${name}" is ${Buffer.byteLength(name)} bytes; PostgreSQL keeps the first 63` }));
+    const identifiers = [...code.matchAll(/"((?:[^"]|"")+)"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/g)].map(
+      (match) => match[1]?.replace(/""/g, '"') ?? match[0],
+    );
+    return [...new Set(identifiers)]
+      .filter((name) => Buffer.byteLength(name) > 63)
+      .map((name) => ({ message: `"${name}" is ${Buffer.byteLength(name)} bytes; PostgreSQL keeps the first 63` }));
   },
-  examples: [
-    { unsafe: `create table notes (${'x'.repeat(64)} text);`, safe: `create table notes (${'x'.repeat(63)} text);` },
-  ],
+  examples: [{ unsafe: `create table notes (${'x'.repeat(64)} text);`, safe: `create table notes (${'x'.repeat(63)} text);` }],
 });

@@ -1,37 +1,37 @@
-import { indexWithoutConcurrently } from './index-without-concurrently.js';
-import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
-import { addColumnNotNullWithoutDefault } from './add-column-not-null-without-default.js';
-import { addColumnRewrite } from './add-column-rewrite.js';
-import { setNotNull } from './set-not-null.js';
-import { constraintWithoutNotValid } from './constraint-without-not-valid.js';
-import { validateInSameMigration } from './validate-in-same-migration.js';
-import { addUniqueConstraint } from './add-unique-constraint.js';
-import { alterColumnType } from './alter-column-type.js';
-import { rename } from './rename.js';
-import { dropObject } from './drop-object.js';
-import { truncateTable } from './truncate-table.js';
-import { deleteWithoutWhere } from './delete-without-where.js';
-import { updateWithoutWhere } from './update-without-where.js';
-import { dropNotNull } from './drop-not-null.js';
-import { enumRenameValue } from './enum-rename-value.js';
-import { enumAddValueUnordered } from './enum-add-value-unordered.js';
-import { enumValueUsedInTransaction } from './enum-value-used-in-transaction.js';
-import { transactionControl } from './transaction-control.js';
-import { prismaTransactionBlock } from './prisma-transaction-block.js';
-import { dataChangeWithDdl } from './data-change-with-ddl.js';
-import { foreignKeyWithoutIndex } from './foreign-key-without-index.js';
-import { identifierTooLong } from './identifier-too-long.js';
-import { timestampWithoutTimeZone } from './timestamp-without-time-zone.js';
-import { jsonInsteadOfJsonb } from './json-instead-of-jsonb.js';
-import { serialInsteadOfIdentity } from './serial-instead-of-identity.js';
-import { intPrimaryKey } from './int-primary-key.js';
-import { largeTableLock } from './large-table-lock.js';
-import { unknownLockPlan } from './unknown-lock-plan.js';
-import { syntaxError } from './syntax-error.js';
-import { allowCommentInvalid } from './allow-comment-invalid.js';
 import type { ParsedStatement } from '../../sql/parser.js';
 import type { StatementContext } from '../context.js';
+import { addColumnNotNullWithoutDefault } from './add-column-not-null-without-default.js';
+import { addColumnRewrite } from './add-column-rewrite.js';
+import { addUniqueConstraint } from './add-unique-constraint.js';
+import { allowCommentInvalid } from './allow-comment-invalid.js';
+import { alterColumnType } from './alter-column-type.js';
+import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
+import { constraintWithoutNotValid } from './constraint-without-not-valid.js';
+import { dataChangeWithDdl } from './data-change-with-ddl.js';
+import { deleteWithoutWhere } from './delete-without-where.js';
+import { dropNotNull } from './drop-not-null.js';
+import { dropObject } from './drop-object.js';
+import { enumAddValueUnordered } from './enum-add-value-unordered.js';
+import { enumRenameValue } from './enum-rename-value.js';
+import { enumValueUsedInTransaction } from './enum-value-used-in-transaction.js';
+import { foreignKeyWithoutIndex } from './foreign-key-without-index.js';
+import { identifierTooLong } from './identifier-too-long.js';
+import { indexWithoutConcurrently } from './index-without-concurrently.js';
+import { intPrimaryKey } from './int-primary-key.js';
+import { jsonInsteadOfJsonb } from './json-instead-of-jsonb.js';
+import { largeTableLock } from './large-table-lock.js';
+import { prismaTransactionBlock } from './prisma-transaction-block.js';
+import { rename } from './rename.js';
 import type { FileFacts, FileFinding, LockContext, Place, RawFinding, Rule } from './rule.js';
+import { serialInsteadOfIdentity } from './serial-instead-of-identity.js';
+import { setNotNull } from './set-not-null.js';
+import { syntaxError } from './syntax-error.js';
+import { timestampWithoutTimeZone } from './timestamp-without-time-zone.js';
+import { transactionControl } from './transaction-control.js';
+import { truncateTable } from './truncate-table.js';
+import { unknownLockPlan } from './unknown-lock-plan.js';
+import { updateWithoutWhere } from './update-without-where.js';
+import { validateInSameMigration } from './validate-in-same-migration.js';
 
 export type { Severity } from './rule.js';
 
@@ -79,7 +79,10 @@ export type RuleId = (typeof RULE_LIST)[number]['id'];
 
 type AnyRule = Rule<RuleId>;
 
-export const RULES: Readonly<Record<RuleId, AnyRule>> = Object.fromEntries(RULE_LIST.map((rule): [string, AnyRule] => [rule.id, rule])) as Record<RuleId, AnyRule>;
+export const RULES: Readonly<Record<RuleId, AnyRule>> = Object.fromEntries(RULE_LIST.map((rule): [string, AnyRule] => [rule.id, rule])) as Record<
+  RuleId,
+  AnyRule
+>;
 
 export function isRuleId(id: string): id is RuleId {
   return Object.hasOwn(RULES, id);
@@ -96,7 +99,11 @@ export interface RuleFinding extends RawFinding {
 const looksAt = (rule: AnyRule, kind: string): boolean => rule.on === 'every statement' || (Array.isArray(rule.on) && rule.on.includes(kind));
 
 /** The dispatch table, built once: each kind a rule names, to its rules in list order. */
-const BY_KIND = new Map((RULE_LIST as readonly AnyRule[]).flatMap((rule) => (Array.isArray(rule.on) ? rule.on : [])).map((kind) => [kind, RULE_LIST.filter((rule) => looksAt(rule, kind))]));
+const BY_KIND = new Map(
+  (RULE_LIST as readonly AnyRule[])
+    .flatMap((rule) => (Array.isArray(rule.on) ? rule.on : []))
+    .map((kind) => [kind, RULE_LIST.filter((rule) => looksAt(rule, kind))]),
+);
 /** A kind no rule names gets the rules of every statement. */
 const EVERY_STATEMENT = RULE_LIST.filter((rule) => rule.on === 'every statement');
 const FILE_RULES = (RULE_LIST as readonly AnyRule[]).filter((rule) => rule.checkFile);

@@ -11,7 +11,11 @@ export const largeTableLock = defineRule({
   // Only where no other rule reported the statement: the table's size makes that finding the error instead.
   checkLocks: (_statement, { blocking, escalated }) => {
     if (!blocking || escalated) return [];
-    return [{ message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}` }];
+    return [
+      {
+        message: `${EFFECT_VERB[blocking.effect]} ${blocking.table} (${blocking.because ?? 'every row'}) under ${blocking.heldFromEarlier ? `${blocking.heldFromEarlier}, taken earlier in this transaction` : blocking.lock}`,
+      },
+    ];
   },
   examples: [],
 });

@@ -1,5 +1,5 @@
 import type { ParsedStatement } from '../../sql/parser.js';
-import { columnDefinition, constraintType, findAll, names, qualifiedName, relationName, unwrap, type ColumnDefinition, type Node } from '../ast.js';
+import { type ColumnDefinition, columnDefinition, constraintType, findAll, type Node, names, qualifiedName, relationName, unwrap } from '../ast.js';
 import { isNewObject, isNewTable, type StatementContext } from '../context.js';
 import { alterCommands, droppedNames, hasFilter, indexTable, isConcurrentReindex } from '../lock-plans.js';
 
@@ -68,7 +68,13 @@ export function indexWork({ kind, node }: ParsedStatement, context: StatementCon
     return [{ what: `REINDEX of ${name ?? 'the database'}`, concurrent: isConcurrentReindex(node), table, blocks: 'reads and writes of' }];
   }
   if (kind !== 'DropStmt' || node.removeType !== 'OBJECT_INDEX') return [];
-  return droppedNames(node).map((index) => ({ what: `DROP INDEX ${index}`, concurrent: Boolean(node.concurrent), table: indexTable(context, index), blocks: 'reads and writes of', dropped: index }));
+  return droppedNames(node).map((index) => ({
+    what: `DROP INDEX ${index}`,
+    concurrent: Boolean(node.concurrent),
+    table: indexTable(context, index),
+    blocks: 'reads and writes of',
+    dropped: index,
+  }));
 }
 
 export interface UnfilteredChange {
@@ -100,10 +106,17 @@ export interface DefinedColumn {
 /** The columns a CREATE TABLE or ALTER TABLE defines, for the style rules. */
 export function definedColumns({ kind, node }: ParsedStatement): DefinedColumn[] {
   const table = relationName(node.relation) ?? '';
-  const columns = kind === 'CreateStmt' ? ((node.tableElts as unknown[]) ?? []).flatMap((element) => columnDefinition(element) ?? []) : alterCommands(node).flatMap((command) => columnDefinition(command.def) ?? []);
+  const columns =
+    kind === 'CreateStmt'
+      ? ((node.tableElts as unknown[]) ?? []).flatMap((element) => columnDefinition(element) ?? [])
+      : alterCommands(node).flatMap((command) => columnDefinition(command.def) ?? []);
   const tablePrimaryKey = findAll(node.tableElts, 'Constraint').find((constraint) => constraintType(constraint) === 'PRIMARY');
   const primaryKeyColumns = tablePrimaryKey ? names(tablePrimaryKey.keys) : [];
-  return columns.map((column) => ({ where: `${table}.${column.name}`, column, primary: primaryKeyColumns.includes(column.name) || column.constraints.some((constraint) => constraintType(constraint) === 'PRIMARY') }));
+  return columns.map((column) => ({
+    where: `${table}.${column.name}`,
+    column,
+    primary: primaryKeyColumns.includes(column.name) || column.constraints.some((constraint) => constraintType(constraint) === 'PRIMARY'),
+  }));
 }
 
 export const TABLE_DEFINITIONS = ['CreateStmt', 'AlterTableStmt'] as const;

@@ -4,7 +4,8 @@ export const transactionControl = defineRule({
   id: 'transaction-control',
   severity: 'error',
   on: ['TransactionStmt'],
-  firesOn: "BEGIN, COMMIT, ROLLBACK, END, ABORT, PREPARE TRANSACTION, ... (the engine refuses them too), except Prisma's own block (`prisma-transaction-block`)",
+  firesOn:
+    "BEGIN, COMMIT, ROLLBACK, END, ABORT, PREPARE TRANSACTION, ... (the engine refuses them too), except Prisma's own block (`prisma-transaction-block`)",
   why: 'todo-db runs each migration in its own transaction together with its history row; this would end it or run outside it',
   fix: 'Remove it (in a file no database has applied; where Prisma deployed it, record the edit with todo-db migrate resolve --edited <name>); for statements that cannot run in a transaction, start the file with -- todo-db: no-transaction',
   check: (statement, context) => {
