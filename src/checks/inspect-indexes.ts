@@ -6,7 +6,7 @@ import { type ShadowOptions, withShadowDatabase } from '../shadow/shadow-databas
 import { type ExplainResult, explainCanonicalQueries } from './explain.js';
 
 /** The tables the app itself queries: the default selection. */
-export const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
+const APP_TABLES = ['tasks', 'user', 'session', 'account', 'verification', 'jwks'] as const;
 /** Prisma's history table belongs to the migration tooling, not to the app. */
 const HISTORY_TABLE = '_prisma_migrations';
 

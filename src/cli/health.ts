@@ -58,7 +58,7 @@ const HINTS: Record<string, string> = {
   failed: 'Run todo-db migrate status to see which migration failed or changed.',
 };
 
-export function healthEnvelope(report: HealthReport): Envelope<HealthReport> {
+function healthEnvelope(report: HealthReport): Envelope<HealthReport> {
   const { exitCode, statusCode, error = null } = healthVerdict(report);
   return { ok: exitCode === EXIT.ok, command: 'health', status_code: statusCode, data: report, error };
 }

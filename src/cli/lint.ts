@@ -36,7 +36,7 @@ export function migrateLintCommand(names: string[], flags: LintFlags): Promise<v
   });
 }
 
-export function lintFailed(report: LintReport) {
+function lintFailed(report: LintReport) {
   return {
     code: 'LINT_FAILED',
     message: `migrate lint found ${plural(report.errors, 'error')} in the migrations.`,

@@ -96,7 +96,7 @@ function withTarget<T>(result: T, target: TargetSummary): T | (T & { target: Tar
   return { target, ...result };
 }
 
-export function reportFailure(command: string, error: unknown, out: Output): number {
+function reportFailure(command: string, error: unknown, out: Output): number {
   const known = error instanceof TodoDbError ? error : unexpected(error);
   const results = resultsOf(error);
   out.error(results ? { code: known.code, message: `${known.message}\n${describeResults(results)}`, hint: known.hint } : known);

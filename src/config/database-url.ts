@@ -54,7 +54,7 @@ const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 
 /** Parameters that Prisma's URL format uses and that mean nothing to a pg connection. */
 const PRISMA_ONLY_PARAMS = new Set(['schema', 'connection_limit', 'pool_timeout', 'statement_cache_size', 'socket_timeout', 'sslaccept']);
 /** The app's Python services (SQLAlchemy's dialect+driver spelling) share the URL: these schemes mean PostgreSQL. */
-export const PYTHON_SCHEMES = ['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'] as const;
+const PYTHON_SCHEMES = ['postgresql+asyncpg', 'postgresql+psycopg2', 'postgresql+psycopg', 'postgresql+pg8000'] as const;
 /** asyncpg spells sslmode as ssl=; the same values, mapped so the connection gets the TLS the URL asks for. */
 const ASYNCPG_SSL: Record<string, SslMode> = {
   disable: 'disable',
@@ -231,7 +231,7 @@ function parsePort(text: string | undefined, invalid: Invalid): number {
   return port;
 }
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);

@@ -8,7 +8,7 @@ import { type ProjectSettings, readProjectSettings } from './project-settings.js
  * migrate diff and inspect-indexes leave them out of the comparison (and say so); shadow databases get their
  * definitions first, so a migration may reference them.
  */
-export const DEFAULT_EXTERNAL_TABLES: readonly string[] = [];
+const DEFAULT_EXTERNAL_TABLES: readonly string[] = [];
 
 export type ExternalTablesSource = 'TODO_DB_EXTERNAL_TABLES' | 'package.json' | 'default';
 

@@ -15,7 +15,7 @@ let packageRootCache: string | undefined;
  * Walks up from this file until a package.json named "todo-db": the code runs from src/ under vitest and from
  * dist/ or dist/chunks/ when bundled, so the depth is not fixed.
  */
-export function packageRoot(): string {
+function packageRoot(): string {
   if (packageRootCache) return packageRootCache;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {

@@ -3,7 +3,7 @@ import { usageError } from '../core/errors.js';
 import { locateProject } from './package-root.js';
 import { readJson, workspaceMembers } from './workspace.js';
 
-export const SETTINGS_KEY = 'todo-db';
+const SETTINGS_KEY = 'todo-db';
 
 export interface ProjectSettings {
   /** The package.json they were read from. */

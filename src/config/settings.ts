@@ -13,8 +13,8 @@ import { registerSecret } from './redact.js';
  * Settings come from flags, then the process environment, then `.env` (or --env-file): first found wins.
  * Everything from outside is validated here, once, so the rest of the code can trust it.
  */
-export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const ENVIRONMENTS = ['development', 'test', 'production'] as const;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

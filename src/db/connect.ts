@@ -7,7 +7,7 @@ import { clientConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './pool.js';
 import { probePostgresProtocol } from './protocol-probe.js';
 import { type AttemptFailure, retry } from './retry.js';
 
-export const PRODUCTION_ATTEMPTS = 5;
+const PRODUCTION_ATTEMPTS = 5;
 
 export interface ConnectOptions {
   environment: Environment;

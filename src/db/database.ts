@@ -14,7 +14,7 @@ export type { Task, User } from '../generated/prisma/client.js';
  */
 export { Prisma, TaskPriority, TaskStatus } from '../generated/prisma/client.js';
 
-export const MAX_POOL_SIZE = 10;
+const MAX_POOL_SIZE = 10;
 
 export interface DatabaseOptions {
   /** Overrides DATABASE_URL, as --database-url does for the CLI. */

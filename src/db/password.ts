@@ -24,7 +24,7 @@ export function passwordFor(url: DatabaseUrl, env: NodeJS.ProcessEnv = process.e
   };
 }
 
-export function passwordFile(env: NodeJS.ProcessEnv = process.env): string {
+function passwordFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.PGPASSFILE || join(env.HOME || homedir(), '.pgpass');
 }
 

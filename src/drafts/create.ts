@@ -61,7 +61,7 @@ async function makeFolder(migrationsDir: string): Promise<void> {
   }
 }
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return name
     .normalize('NFKD')
     .toLowerCase()

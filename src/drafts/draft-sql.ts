@@ -169,7 +169,7 @@ function dropTargets(node: Record<string, unknown>): string[] {
 }
 
 /** The tables and enum types a draft touches, by name. */
-export function touchedObjects(statements: Statement[]): { tables: Set<string>; types: Set<string> } {
+function touchedObjects(statements: Statement[]): { tables: Set<string>; types: Set<string> } {
   const tables = new Set<string>();
   const types = new Set<string>();
   for (const { kind, node } of statements) {

@@ -34,7 +34,7 @@ const GLUE = `${ENGINE_PACKAGE}/schema_engine_bg`;
  * creates a nullable array column.
  */
 const IGNORED_KINDS: Ignorable[] = ['check', 'trigger', 'function', 'type', 'view', 'extension', 'row-level-security', 'policy'];
-export const NOT_COMPARED = [
+const NOT_COMPARED = [
   'CHECK constraints',
   'triggers',
   'functions',

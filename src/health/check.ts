@@ -4,7 +4,7 @@ import { type Migration, readMigrationsAlongside } from '../migrations/folder.js
 import { observeHistory } from '../migrations/history.js';
 import { needsAttention, planMigrations } from '../migrations/plan.js';
 
-export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
+const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
 
 export interface HealthReport {
   status: 'healthy' | 'unhealthy';

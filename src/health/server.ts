@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const HEALTH_PATH = '/api/v1/health';
+const HEALTH_PATH = '/api/v1/health';
 
 export interface HealthServerOptions {
   port: number;

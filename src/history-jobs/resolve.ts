@@ -143,7 +143,7 @@ async function requireLiveMatches(options: HistoryJobOptions, client: pg.Client,
   });
 }
 
-export function listDifferences(differences: Difference[]): string {
+function listDifferences(differences: Difference[]): string {
   return differences.map((difference) => `  ${difference.message}`).join('\n');
 }
 

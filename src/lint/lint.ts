@@ -16,7 +16,7 @@ import { checkFile, checkLocks, checkStatement, isRuleId, RULES, type RuleFindin
 import type { FileFinding } from './rules/rule.js';
 import { describeSize, type TableSize } from './size.js';
 
-export const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
+const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
 
 export interface LintTarget {
   migration: Migration;

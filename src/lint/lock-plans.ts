@@ -298,7 +298,7 @@ function grantSteps(node: Node, context: StatementContext): Step[] | undefined {
 }
 
 /** The live server's major version; offline the newest the plans are proven on. */
-export function serverMajor(context: StatementContext): number {
+function serverMajor(context: StatementContext): number {
   return context.live ? Math.floor(context.live.serverVersion / 10_000) : NEWEST_PROVEN_VERSION;
 }
 
@@ -338,7 +338,7 @@ export function indexTable(context: StatementContext, index: string): string | u
 }
 
 /** Every index of a table: live, or created in this run. */
-export function indexNamesOf(context: StatementContext, name: string): string[] {
+function indexNamesOf(context: StatementContext, name: string): string[] {
   const created = [...context.state.indexTables].filter(([, of]) => of === name).map(([each]) => each);
   return [...new Set([...(context.live?.tables.get(name)?.indexNames ?? []), ...created])];
 }

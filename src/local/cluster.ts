@@ -14,8 +14,8 @@ import { run } from './process.js';
 import type { LocalState } from './state.js';
 import { type RunAs, unreachableReason } from './user.js';
 
-export const DB_USER = 'todo';
-export const DB_NAME = 'todo';
+const DB_USER = 'todo';
+const DB_NAME = 'todo';
 
 /**
  * The local dir itself when the server user can enter it; otherwise a per-local-dir folder under /var/lib/todo-db

@@ -15,7 +15,7 @@ export interface RunAs {
 
 const POSTGRES_USER = 'postgres';
 
-export const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** undefined: run as ourselves. */
 export function serverUser(): RunAs | undefined {

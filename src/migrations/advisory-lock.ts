@@ -77,7 +77,7 @@ export async function migrationLockHeld(db: Pick<pg.ClientBase, 'query'>): Promi
   return rows[0]?.held ?? false;
 }
 
-export async function findLockHolder(client: pg.Client): Promise<LockHolder | undefined> {
+async function findLockHolder(client: pg.Client): Promise<LockHolder | undefined> {
   const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date; state: string | null }>(
     `select a.pid, a.application_name, host(a.client_addr) as client_addr, a.backend_start, a.state
        from pg_locks l join pg_stat_activity a on a.pid = l.pid
@@ -90,7 +90,7 @@ export async function findLockHolder(client: pg.Client): Promise<LockHolder | un
   return { pid: row.pid, applicationName: row.application_name, clientAddress: row.client_addr, connectedSince: row.backend_start, state: row.state };
 }
 
-export function describeHolder(holder: LockHolder | undefined): string {
+function describeHolder(holder: LockHolder | undefined): string {
   if (!holder) return 'another session (it could not be identified)';
   const app = holder.applicationName ? ` "${holder.applicationName}"` : '';
   const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' over a local socket';

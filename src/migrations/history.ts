@@ -203,6 +203,6 @@ export async function recordEditedChecksum(db: Queryable, table: string, name: s
 }
 
 /** A row of a migration that neither finished nor was rolled back: running now, or cut short. */
-export function isUnfinished(row: HistoryRow): boolean {
+function isUnfinished(row: HistoryRow): boolean {
   return !row.finished_at && !row.rolled_back_at;
 }

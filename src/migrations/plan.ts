@@ -73,7 +73,7 @@ function entryOf(name: string, migration: Migration | undefined, row: HistoryRow
 }
 
 /** Started, and neither finished nor rolled back: failed, or running when a migrator holds the lock. */
-export function matchesChecksum(migration: Migration, checksum: string): boolean {
+function matchesChecksum(migration: Migration, checksum: string): boolean {
   if (migration.checksum === checksum) return true;
   const checksums = equivalentChecksums(migration);
   if (checksum.length === SHA256_HEX_LENGTH) return checksums.includes(checksum);

@@ -123,7 +123,7 @@ async function runSession<T>(
 }
 
 /** A migration job's own direct connection (as pg_stat_activity names it: todo-db migrate). */
-export async function connectForMigrations(url: DatabaseUrl, environment: Environment): Promise<pg.Client> {
+async function connectForMigrations(url: DatabaseUrl, environment: Environment): Promise<pg.Client> {
   const { client } = await connect(url, { environment, applicationName: 'todo-db migrate' });
   return client;
 }

@@ -59,7 +59,7 @@ function isDiscardAll({ kind, node }: ParsedStatement): boolean {
  * (REINDEX or CLUSTER of a partitioned table, ALTER SUBSCRIPTION ... REFRESH, DROP SUBSCRIPTION of a subscription
  * with a slot) depend on the catalog: the server refuses them with SQLSTATE 25001, which gets the same hint.
  */
-export function refusedInTransactionBlock({ kind, node }: ParsedStatement): string | undefined {
+function refusedInTransactionBlock({ kind, node }: ParsedStatement): string | undefined {
   switch (kind) {
     case 'IndexStmt':
       return node.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;

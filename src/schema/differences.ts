@@ -33,7 +33,7 @@ export interface SideLabel {
   says: string;
 }
 
-export const LIVE: SideLabel = { where: 'the live database', says: 'live' };
+const LIVE: SideLabel = { where: 'the live database', says: 'live' };
 export const MIGRATIONS: SideLabel = { where: 'the migrations', says: 'migrations say' };
 export const SCHEMA_PRISMA: SideLabel = { where: 'schema.prisma', says: 'schema.prisma says' };
 

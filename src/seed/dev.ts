@@ -18,10 +18,10 @@ import { type TaskPriority, type TaskStatus, type ValidTask, validateTask } from
  * Plain pg, never Prisma Client, whose start-up alone costs more than the whole rerun.
  */
 export const SEED_USER_EMAIL = 'test@example.com';
-export const SEED_USER_PASSWORD = 'Test123!@#';
-export const SEED_USER_NAME = 'Test User';
-export const BCRYPT_COST_MIN = 4;
-export const BCRYPT_COST_MAX = 15;
+const SEED_USER_PASSWORD = 'Test123!@#';
+const SEED_USER_NAME = 'Test User';
+const BCRYPT_COST_MIN = 4;
+const BCRYPT_COST_MAX = 15;
 
 export interface SeedTask {
   /** Fixed, so "does this seed task exist?" is a primary-key lookup and a rerun can never duplicate it. */

@@ -18,7 +18,7 @@ export interface ShadowOptions extends JobOptions {
   shadowInit?: ShadowInit;
 }
 
-export const SHADOW_DATABASE_PREFIX = 'todo_db_shadow_';
+const SHADOW_DATABASE_PREFIX = 'todo_db_shadow_';
 
 /**
  * Creates a temporary database next to `url` (or uses shadowDatabaseUrl, which must be empty, and wipes it

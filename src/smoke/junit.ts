@@ -5,7 +5,7 @@ import { usageError } from '../core/errors.js';
 import type { SmokeReport, SmokeStep } from './run.js';
 
 /** One testsuite, one testcase per step, times in seconds: what CI test-report readers (Jenkins, GitLab) expect. */
-export function junitXml(report: SmokeReport, timestamp = new Date()): string {
+function junitXml(report: SmokeReport, timestamp = new Date()): string {
   const count = (status: SmokeStep['status']) => report.steps.filter((step) => step.status === status).length;
   const suite = attributes({
     name: 'todo-db smoke',

@@ -40,7 +40,7 @@ const TITLE = 'todo-db smoke task';
 const DESCRIPTION = 'Created by todo-db smoke and deleted when the run ends.';
 
 /** `.invalid` is reserved (RFC 2606): no mail can ever reach these addresses. */
-export function throwawayEmail(): string {
+function throwawayEmail(): string {
   return `smoke-${randomBytes(6).toString('hex')}@smoke.todo-db.invalid`;
 }
 

@@ -7,14 +7,14 @@ import { type TodoDbError, usageError } from '../core/errors.js';
  * here, by field, instead of as a constraint name. Lengths count characters (code points), as PostgreSQL's
  * char_length does, not UTF-16 units.
  */
-export const TITLE_MAX = 200;
-export const DESCRIPTION_MAX = 1000;
-export const TAGS_MAX = 20;
-export const TAG_MAX = 10;
+const TITLE_MAX = 200;
+const DESCRIPTION_MAX = 1000;
+const TAGS_MAX = 20;
+const TAG_MAX = 10;
 /** timestamptz begins at Julian day 0; JavaScript dates reach further back (and end before PostgreSQL's do). */
 export const DUE_DATE_MIN = new Date(Date.UTC(-4713, 10, 24));
-export const TASK_STATUSES = ['pending', 'completed'] as const;
-export const TASK_PRIORITIES = ['low', 'medium', 'high'] as const;
+const TASK_STATUSES = ['pending', 'completed'] as const;
+const TASK_PRIORITIES = ['low', 'medium', 'high'] as const;
 
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
@@ -55,7 +55,7 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
 type Add = (field: string, message: string) => void;
 
 /** Trimmed, lowercased, duplicates removed, first occurrence kept. */
-export function normalizeTags(tags: readonly string[]): string[] {
+function normalizeTags(tags: readonly string[]): string[] {
   return [...new Set(tags.map((tag) => tag.trim().toLowerCase()))];
 }
 
