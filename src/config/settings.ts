@@ -48,7 +48,8 @@ export interface Settings {
   warnings: string[];
 }
 
-const VARIABLES = [
+/** The environment variables todo-db reads its settings from. */
+export const SETTING_VARIABLES = [
   'DATABASE_URL',
   'DIRECT_DATABASE_URL',
   'ENVIRONMENT',
@@ -58,7 +59,7 @@ const VARIABLES = [
   'TODO_DB_PASSWORD_HASH',
   'TODO_DB_SHADOW_INIT',
 ] as const;
-type Variable = (typeof VARIABLES)[number];
+type Variable = (typeof SETTING_VARIABLES)[number];
 
 const noControlCharacters = (name: string) =>
   z

@@ -1,19 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SETTING_VARIABLES } from '../../src/config/settings.js';
 
 const BIN = fileURLToPath(new URL('../../bin/todo-db.js', import.meta.url));
 /** Variables that would leak the developer's own configuration into a test. */
-const SCRUBBED = [
-  'DATABASE_URL',
-  'DIRECT_DATABASE_URL',
-  'ENVIRONMENT',
-  'LOG_LEVEL',
-  'TODO_DB_LOCAL_DIR',
-  'TODO_DB_EXTERNAL_TABLES',
-  'TODO_DB_SHADOW_INIT',
-  'NO_COLOR',
-  'FORCE_COLOR',
-];
+const SCRUBBED = [...SETTING_VARIABLES, 'NO_COLOR', 'FORCE_COLOR'];
 
 export interface CliResult {
   code: number | null;
