@@ -34,7 +34,7 @@ export function healthCommand(flags: HealthFlags): Promise<void> {
 
 async function check({ settings, target }: CommandContext, flags: HealthFlags): Promise<HealthReport> {
   const url = await target('runtime');
-  return checkHealth({ url, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), timeoutMs: flags.timeout });
+  return checkHealth({ url, migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), environment: settings.environment, timeoutMs: flags.timeout });
 }
 
 function healthVerdict(report: HealthReport): Verdict {

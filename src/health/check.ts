@@ -1,4 +1,5 @@
 import type { DatabaseUrl } from '../config/database-url.js';
+import type { Environment } from '../config/settings.js';
 import { connect } from '../db/connect.js';
 import { type Migration, readMigrationsAlongside } from '../migrations/folder.js';
 import { observeHistory } from '../migrations/history.js';
@@ -18,6 +19,7 @@ export interface HealthReport {
 export interface HealthOptions {
   url: DatabaseUrl;
   migrationsDir: string;
+  environment: Environment;
   timeoutMs?: number;
 }
 
@@ -25,20 +27,20 @@ export interface HealthOptions {
  * Connection and migration state, within a deadline: health never hangs, whatever the network does. It never
  * throws for an unhealthy database; that is a report, not an error.
  */
-export async function checkHealth({ url, migrationsDir, timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS }: HealthOptions): Promise<HealthReport> {
+export async function checkHealth({ url, migrationsDir, environment, timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS }: HealthOptions): Promise<HealthReport> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
   try {
-    return await Promise.race([inspect(url, migrationsDir, timeoutMs, deadline.signal), timedOut(deadline.signal, timeoutMs)]);
+    return await Promise.race([inspect(url, migrationsDir, environment, timeoutMs, deadline.signal), timedOut(deadline.signal, timeoutMs)]);
   } finally {
     clearTimeout(timer);
     deadline.abort();
   }
 }
 
-async function inspect(url: DatabaseUrl, migrationsDir: string, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
+async function inspect(url: DatabaseUrl, migrationsDir: string, environment: Environment, timeoutMs: number, signal: AbortSignal): Promise<HealthReport> {
   // The connection opens while the folder is read, and the history is read as soon as it is open: the waits overlap.
-  const connecting = connect(url, { environment: 'development', retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
+  const connecting = connect(url, { environment, retries: 0, connectTimeoutMs: timeoutMs, timeoutMs, applicationName: 'todo-db health' });
   connecting.catch(() => {});
   // The deadline may pass while a query waits, or before the connection is used: ending the client makes that query fail instead of hang.
   signal.addEventListener(

@@ -235,8 +235,8 @@ export async function readCatalog(client: pg.Client, { tables, exclude = [] }: R
 }
 
 /** readCatalog on a connection of its own, closed afterwards. */
-export async function readCatalogAt(url: DatabaseUrl, options: ReadCatalogOptions & { environment?: Environment } = {}): Promise<Catalog> {
-  const { environment = 'development', ...read } = options;
+export async function readCatalogAt(url: DatabaseUrl, options: ReadCatalogOptions & { environment: Environment }): Promise<Catalog> {
+  const { environment, ...read } = options;
   return withConnection(url, { environment, applicationName: 'todo-db inspect' }, (client) => readCatalog(client, read));
 }
 
