@@ -22,10 +22,21 @@ const down = (dir: string, url: string) =>
   runCli(['migrate', 'down', '--steps', String(COUNT), '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } });
 
 const tableOf = (migration: string) => `cut_${names.indexOf(migration) + 1}`;
+const hundredTables = () => migrationsFolder(Object.fromEntries(names.map((migration) => [migration, tableMigration(tableOf(migration))])));
+
+/** Each direction cut at the leading offsets, at FRACTIONS of an uncut run's bytes, and 20 bytes before its end (after the batch: the lock's release, the goodbye). */
+function cutsAcross(total: Record<Direction, number>, leading: number[] = []): Cut[] {
+  const offsets = (direction: Direction) => [
+    ...leading,
+    ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))),
+    total[direction] - 20,
+  ];
+  return (['toServer', 'toClient'] as Direction[]).flatMap((direction) => offsets(direction).map((afterBytes) => ({ direction, afterBytes })));
+}
 
 describe('a connection cut during 100 migrations', () => {
   it('at many byte offsets in both directions: the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
-    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const dir = await hundredTables();
     const uncut = await createTestDatabase('cutsize');
     const measured = await startCutProxy(uncut);
     const whole = await up(dir, measured.url(uncut));
@@ -33,13 +44,7 @@ describe('a connection cut during 100 migrations', () => {
     expect(whole.code, whole.stderr).toBe(0);
     const total = measured.bytes();
 
-    // And 20 bytes before the end: after the batch (the lock's release, the goodbye).
-    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) =>
-      [...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({
-        direction,
-        afterBytes,
-      })),
-    );
+    const cuts = cutsAcross(total);
     const outcomes: string[] = [];
     for (const cut of cuts) {
       const url = await createTestDatabase('cut');
@@ -73,7 +78,7 @@ describe('a connection cut during 100 migrations', () => {
 
 describe("a reply the driver cannot read during 100 migrations (not PostgreSQL's error, not a closed socket first)", () => {
   it('up and down: told as a lost connection, the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
-    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const dir = await hundredTables();
     const outcomes: string[] = [];
     for (const command of ['up', 'down'] as const) {
       for (const afterBytes of [5_000, 15_000, 25_000, 45_000, 60_000]) {
@@ -101,7 +106,7 @@ describe("a reply the driver cannot read during 100 migrations (not PostgreSQL's
 
 describe('a connection cut during `migrate down` of 100 migrations', () => {
   it('at many byte offsets in both directions: the report equals the history, and the history the catalog', { timeout: 600_000 }, async () => {
-    const dir = await migrationsFolder(Object.fromEntries(names.map((migration, i) => [migration, tableMigration(`cut_${i + 1}`)])));
+    const dir = await hundredTables();
     const newestFirst = [...names].reverse();
     const migrated = async (prefix: string) => {
       const url = await createTestDatabase(prefix);
@@ -117,12 +122,7 @@ describe('a connection cut during `migrate down` of 100 migrations', () => {
     const total = measured.bytes();
 
     // Also 10 and 200 bytes in: while connecting (the start-up message, authentication).
-    const cuts: Cut[] = (['toServer', 'toClient'] as Direction[]).flatMap((direction) =>
-      [10, 200, ...FRACTIONS.map((fraction) => Math.max(1, Math.floor(total[direction] * fraction))), total[direction] - 20].map((afterBytes) => ({
-        direction,
-        afterBytes,
-      })),
-    );
+    const cuts = cutsAcross(total, [10, 200]);
     const outcomes: string[] = [];
     for (const cut of cuts) {
       const url = await migrated('cutdown');
