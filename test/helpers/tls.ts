@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,9 @@ async function serverCertificate(dir: string, host: string): Promise<{ certFile:
   const [key, csr, cert, ext] = ['key', 'csr', 'crt', 'ext'].map((suffix) => `${host}.${suffix}`) as [string, string, string, string];
   await openssl(['req', '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', `/CN=${host}`], dir);
   await writeFile(join(dir, ext), `subjectAltName = DNS:${host}\nextendedKeyUsage = serverAuth\n`);
-  await openssl(['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', cert], dir);
+  // A serial of its own: -CAcreateserial shares one ca.srl, which two certificates signed at once read half written.
+  const serial = `0x${randomBytes(16).toString('hex')}`;
+  await openssl(['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '2', '-extfile', ext, '-out', cert], dir);
   // PostgreSQL refuses a key that others can read, or that is not owned by the user it runs as.
   const keyFile = join(dir, key);
   await chmod(keyFile, 0o600);
