@@ -58,10 +58,12 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
   const inProgress = migratorRunning ? rows.at(-1) : undefined;
   const files = new Map(migrations.map((migration) => [migration.name, migration]));
   const names = [...files.keys(), ...[...latest.keys()].filter((name) => !files.has(name))];
-  return inOrder(names).flatMap((name) => {
+  const entries: MigrationEntry[] = [];
+  for (const name of inOrder(names)) {
     const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
-    return entry ? [entry] : [];
-  });
+    if (entry) entries.push(entry);
+  }
+  return entries;
 }
 
 /** The folder comes sorted already; names only in the history (missing folders) need sorting in. */
