@@ -18,7 +18,7 @@ import {
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
-import { compareMigrationNames } from './order.js';
+import { sortMigrationNames } from './order.js';
 
 /**
  * The migrations folder in Prisma's layout: `<folder>/migration.sql` (any folder name Prisma accepts, in its order:
@@ -83,10 +83,7 @@ function* migrationsIn(dir: string): Generator<Migration> {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = entries
-    .filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.'))
-    .map((entry) => entry.name)
-    .sort(compareMigrationNames);
+  const names = sortMigrationNames(entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name));
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   // Joined once: a folder name holds no separator, so prefix + name is path.join(dir, name), without its normalising.
   const joined = path.join(dir, '.');

@@ -1,7 +1,7 @@
 import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import type { HistoryRow } from './history.js';
-import { compareMigrationNames } from './order.js';
+import { compareMigrationNames, inMigrationOrder } from './order.js';
 
 /**
  * What the folder and the history say together, one entry per migration name, and every decision taken from
@@ -68,8 +68,7 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
 
 /** The folder comes sorted already; names only in the history (missing folders) need sorting in. */
 function inOrder(names: string[]): string[] {
-  for (let i = 1; i < names.length; i++) if (compareMigrationNames(names[i - 1] as string, names[i] as string) > 0) return names.sort(compareMigrationNames);
-  return names;
+  return inMigrationOrder(names) ? names : names.sort(compareMigrationNames);
 }
 
 function entryOf(name: string, migration: Migration | undefined, row: HistoryRow | undefined, inProgress: HistoryRow | undefined): MigrationEntry | undefined {
