@@ -83,12 +83,21 @@ function* migrationsIn(dir: string): Generator<Migration> {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = sortMigrationNames(entries.filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.')).map((entry) => entry.name));
+  const names = sortMigrationNames(entries.filter(isMigration).map((entry) => entry.name));
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   // Joined once: a folder name holds no separator, so prefix + name is path.join(dir, name), without its normalising.
   const joined = path.join(dir, '.');
   const prefix = joined === '.' ? '' : joined.endsWith(path.sep) ? joined : joined + path.sep;
   for (const name of names) yield readMigration(root, prefix, byName.get(name) as Dirent);
+}
+
+/**
+ * Every folder is a migration, a hidden one too (Prisma lists it); a hidden file (.gitkeep, .DS_Store) is not, and
+ * any other file is refused by readMigration.
+ */
+function isMigration(entry: Dirent): boolean {
+  if (entry.name === LOCK_FILE) return false;
+  return !entry.name.startsWith('.') || entry.isDirectory() || entry.isSymbolicLink();
 }
 
 function listFolder(dir: string): Dirent[] {
