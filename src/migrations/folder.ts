@@ -141,8 +141,8 @@ function readMigration(root: string, prefix: string, entry: Dirent): Migration {
 type Content = string | Buffer;
 
 /**
- * A migration read from the folder. Its text is decoded on first use: a no-op command looks only at the checksums
- * of a long history, and decoding, checking and keeping every file's text would cost it more than reading them.
+ * A migration read from the folder. Its text is made and checked (BOM, NUL, UTF-8) on first use: a no-op command
+ * looks only at the checksums of a long history.
  */
 class MigrationFile implements Migration {
   readonly checksum: string;
