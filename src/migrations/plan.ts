@@ -53,16 +53,26 @@ export type MigrationEntry = PendingEntry | AppliedEntry | MissingEntry | Unfini
  * no-transaction migration being applied (a transactional one is invisible until it commits), not a failure.
  */
 export function planMigrations(migrations: Migration[], rows: HistoryRow[], migratorRunning = false): MigrationEntry[] {
+  // Array and Map methods, not for-of, spreads or tuples: in a process that has just started, iterating costs a
+  // result object per element, and a no-op command walks a long history several times.
   const latest = new Map<string, HistoryRow>();
-  for (const row of rows) latest.set(row.migration_name, row);
+  rows.forEach((row) => {
+    latest.set(row.migration_name, row);
+  });
   const inProgress = migratorRunning ? rows.at(-1) : undefined;
-  const files = new Map(migrations.map((migration) => [migration.name, migration]));
-  const names = [...files.keys(), ...[...latest.keys()].filter((name) => !files.has(name))];
+  const files = new Map<string, Migration>();
+  migrations.forEach((migration) => {
+    files.set(migration.name, migration);
+  });
+  const names = migrations.map((migration) => migration.name);
+  latest.forEach((_, name) => {
+    if (!files.has(name)) names.push(name);
+  });
   const entries: MigrationEntry[] = [];
-  for (const name of inOrder(names)) {
+  inOrder(names).forEach((name) => {
     const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
     if (entry) entries.push(entry);
-  }
+  });
   return entries;
 }
 
