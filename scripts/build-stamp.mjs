@@ -1,4 +1,4 @@
-// The build's stamp: a hash of what the build reads (src/, package.json, the tsconfigs), which `npm run build`
+// The build's stamp: a hash of what the build reads (src/, package.json, the tsconfigs, scripts/build.mjs), which `npm run build`
 // writes into dist/ and the test suite's global setup compares, so no test runs against a dist/ older than src/.
 // Contents, not mtimes: a git checkout or a copy changes mtimes and not the build.
 // Usage: node scripts/build-stamp.mjs (the last step of npm run build)
@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.types.json'];
+const INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.types.json', 'scripts/build.mjs'];
 const STAMP = join('dist', 'build-stamp.json');
 
 /** sha256 over the path and contents of every build input under root, in a fixed order. */

@@ -12,7 +12,9 @@ import { ROOT } from './helpers/pack.js';
 let root = '';
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'todo-db-stamp-'));
-  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.types.json', 'src/index.ts', 'src/cli/main.ts']) cpSync(join(ROOT, file), join(root, file));
+  mkdirSync(join(root, 'scripts'));
+  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.types.json', 'scripts/build.mjs', 'src/index.ts', 'src/cli/main.ts'])
+    cpSync(join(ROOT, file), join(root, file));
   mkdirSync(join(root, 'dist'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -39,8 +41,8 @@ describe('the build stamp in dist/', () => {
     expect(staleDistReason(root)).toMatch(/^dist\/ is stale/);
   });
 
-  it('is stale when the build configuration changes (package.json, a tsconfig)', () => {
-    for (const file of ['package.json', 'tsconfig.json', 'tsconfig.types.json']) {
+  it('is stale when the build configuration changes (package.json, a tsconfig, the bundler script)', () => {
+    for (const file of ['package.json', 'tsconfig.json', 'tsconfig.types.json', 'scripts/build.mjs']) {
       writeBuildStamp(root);
       writeFileSync(join(root, file), '\n', { flag: 'a' });
       expect(staleDistReason(root), file).toMatch(/^dist\/ is stale/);

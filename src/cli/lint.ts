@@ -3,7 +3,7 @@ import { EXIT } from '../core/errors.js';
 import type { FolderLintReport } from '../lint/folder.js';
 import type { Finding, LintReport } from '../lint/lint.js';
 import type { PlannedLock } from '../lint/lock-plans.js';
-import { EFFECT_VERB } from '../lint/lock-plans.js';
+import { EFFECT_VERB } from '../lint/effect.js';
 import type { StatementPlan } from '../lint/plan-steps.js';
 import { formatBytes, formatRows } from '../lint/size.js';
 import { type Output, plural } from './output.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import type { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** A frame's location in a bundle file: `file:///…/dist/chunks/x.js:12:7` (or a plain path). */
@@ -24,6 +24,8 @@ export function sourceStack(stack: string): string {
 
 function readSourceMap(file: string): SourceMap | undefined {
   try {
+    // Taken here, not imported: node:module (and its source-map reader) would load in every command.
+    const { SourceMap } = process.getBuiltinModule('node:module');
     return new SourceMap(JSON.parse(readFileSync(new URL(`${asUrl(file)}.map`), 'utf8')));
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 import type { ParsedStatement } from '../sql/parser.js';
 import { columnDefinition, constraintType, findAll, type Node, names, qualifiedName, relationName, type TypeRef, typeRef, unwrap } from './ast.js';
 import { isNewTable, type StatementContext } from './context.js';
+import type { Effect } from './effect.js';
 import { LOCK_LEVELS, type LockLevel, stronger } from './lock-levels.js';
 import { isRewriteFree, parseFormatType } from './types.js';
 
@@ -8,12 +9,6 @@ import { isRewriteFree, parseFormatType } from './types.js';
  * The table lock each statement takes and whether it rewrites or scans the table, from PostgreSQL's documented
  * lock levels (Explicit Locking; ALTER TABLE takes the strongest level any of its subcommands needs).
  */
-/** rewrite: every row read and written anew, indexes rebuilt; copy: the files copied block by block (SET
- * TABLESPACE), no row read; scan: every row read. */
-export type Effect = 'rewrite' | 'copy' | 'scan' | 'none';
-
-/** How a plan's line says what the statement does to a relation's rows. */
-export const EFFECT_VERB: Record<Effect, string> = { rewrite: 'rewrites', copy: 'copies', scan: 'scans', none: 'locks' };
 /** The newest PostgreSQL the lock plans are proven on (test/lock-plans.test.ts): offline, the plan is for it. */
 export const NEWEST_PROVEN_VERSION = 18;
 

@@ -123,26 +123,58 @@ function readMigration(root: string, dir: string, entry: Dirent): Migration {
   if (sqlBytes === undefined) {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
-  const { sql, encodingError } = decodeSql(sqlBytes);
-  // Read once, on first use: a rollback checks it, plans it and runs it.
-  let down: { text: SqlText | undefined } | undefined;
-  const readDown = () => {
+  return new MigrationFile(name, sqlPath, sqlBytes, () => {
     const bytes = readInside(root, path.join(folder, 'down.sql'), linked);
     return bytes === undefined ? undefined : decodeSql(bytes);
-  };
-  return {
-    name,
-    path: sqlPath,
-    sql,
-    encodingError,
-    checksum: sha256(sqlBytes),
-    readDown: () => {
-      down ??= { text: readDown() };
-      return down.text;
-    },
+  });
+}
+
+/**
+ * A migration read from the folder. Its text is decoded on first use: a no-op command looks only at the checksums
+ * of a long history, and decoding, checking and keeping every file's text would cost it more than reading them.
+ */
+class MigrationFile implements Migration {
+  readonly checksum: string;
+  #bytes: Buffer | undefined;
+  #text: SqlText | undefined;
+  #down: { text: SqlText | undefined } | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    bytes: Buffer,
+    private readonly readDownFile: () => SqlText | undefined,
+  ) {
+    this.checksum = sha256(bytes);
+    this.#bytes = bytes;
+  }
+
+  get sql(): string {
+    return this.#decoded().sql;
+  }
+
+  get encodingError(): EncodingError | undefined {
+    return this.#decoded().encodingError;
+  }
+
+  get transactional(): boolean {
     // Only the head is lowercased: the whole file would be copied for one line's sake.
-    transactional: !sql.trimStart().slice(0, NO_TRANSACTION_HEADER.length).toLowerCase().startsWith(NO_TRANSACTION_HEADER),
-  };
+    return !this.sql.trimStart().slice(0, NO_TRANSACTION_HEADER.length).toLowerCase().startsWith(NO_TRANSACTION_HEADER);
+  }
+
+  /** Read once, on first use: a rollback checks it, plans it and runs it. */
+  readDown(): SqlText | undefined {
+    this.#down ??= { text: this.readDownFile() };
+    return this.#down.text;
+  }
+
+  #decoded(): SqlText {
+    if (!this.#text) {
+      this.#text = decodeSql(this.#bytes as Buffer);
+      this.#bytes = undefined;
+    }
+    return this.#text;
+  }
 }
 
 const BOM = '\uFEFF';

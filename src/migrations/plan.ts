@@ -57,11 +57,17 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
   for (const row of rows) latest.set(row.migration_name, row);
   const inProgress = migratorRunning ? rows.at(-1) : undefined;
   const files = new Map(migrations.map((migration) => [migration.name, migration]));
-  const names = [...new Set([...files.keys(), ...latest.keys()])].sort(compareMigrationNames);
-  return names.flatMap((name) => {
+  const names = [...files.keys(), ...[...latest.keys()].filter((name) => !files.has(name))];
+  return inOrder(names).flatMap((name) => {
     const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
     return entry ? [entry] : [];
   });
+}
+
+/** The folder comes sorted already; names only in the history (missing folders) need sorting in. */
+function inOrder(names: string[]): string[] {
+  for (let i = 1; i < names.length; i++) if (compareMigrationNames(names[i - 1] as string, names[i] as string) > 0) return names.sort(compareMigrationNames);
+  return names;
 }
 
 function entryOf(name: string, migration: Migration | undefined, row: HistoryRow | undefined, inProgress: HistoryRow | undefined): MigrationEntry | undefined {

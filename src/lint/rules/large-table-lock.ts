@@ -1,4 +1,4 @@
-import { EFFECT_VERB } from '../lock-plans.js';
+import { EFFECT_VERB } from '../effect.js';
 import { defineRule } from './rule.js';
 
 export const largeTableLock = defineRule({
