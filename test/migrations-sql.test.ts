@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -205,6 +206,23 @@ describe('encoding', () => {
     expect((await migrate(url, dir, 'status')).code).toBe(0);
   });
 
+  it("the checksum is Prisma's, the SHA-256 of the file's bytes, whatever UTF-8 it holds", async () => {
+    const url = await createTestDatabase('sqlenc');
+    const bodies: Record<string, string> = {
+      '20260101000001_multibyte': "create table café (name text default 'naïve 東京 🐘');\n",
+      '20260101000002_bom': '\uFEFFcreate table with_bom (id int);\n',
+      '20260101000003_replacement': "create table marks (mark text default '\uFFFD');\n",
+      '20260101000004_crlf': 'create table crlf (id int);\r\n',
+    };
+    const dir = await migrationsFolder(Object.fromEntries(Object.entries(bodies).map(([name, up]) => [name, { up }])));
+    expect((await migrate(url, dir, 'up')).code).toBe(0);
+    const rows = await query(url, 'select migration_name, checksum from _prisma_migrations order by migration_name');
+    expect(rows).toEqual(Object.entries(bodies).map(([name, up]) => ({ migration_name: name, checksum: createHash('sha256').update(up).digest('hex') })));
+    expect(await query(url, 'insert into café default values returning name')).toEqual([{ name: 'naïve 東京 🐘' }]);
+    expect(await query(url, 'insert into marks default values returning mark')).toEqual([{ mark: '\uFFFD' }]);
+    expect((await migrate(url, dir, 'status')).code).toBe(0);
+  });
+
   it('a Latin-1 byte is refused with MIGRATION_INVALID and its line:column, before anything runs', async () => {
     const url = await createTestDatabase('sqlenc');
     const dir = await migrationsFolder({ '20260101000001_fine': tableMigration('fine') });
@@ -290,6 +308,26 @@ describe('malformed folders', () => {
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'MIGRATION_INVALID' });
     expect(result.json().error.message).toContain(`20260101000001_a/${file} is a directory, not a file`);
+  });
+
+  it.each([
+    ['an empty', ''],
+    ['a small', 'select 1;\n'],
+    ['a large (over 64 kB)', `select 1;\n${'-- padding\n'.repeat(20_000)}`],
+  ])('a migration.sql that is a FIFO is refused without waiting for a writer; %s one beside it is read whole', async (_kind, body) => {
+    const url = await createTestDatabase('sqlfifo');
+    const dir = await migrationsFolder({ '20260101000001_a': { up: body }, '20260101000002_b': tableMigration('b') });
+    const fifo = join(dir, '20260101000002_b', 'migration.sql');
+    await rm(fifo);
+    execFileSync('mkfifo', [fifo]);
+    const result = await migrate(url, dir, 'up', '--json');
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'MIGRATION_INVALID' });
+    expect(result.json().error.message).toContain('20260101000002_b/migration.sql is not a regular file');
+    await rm(join(dir, '20260101000002_b'), { recursive: true });
+    expect((await migrate(url, dir, 'up')).code).toBe(0);
+    const [row] = await query(url, 'select checksum from _prisma_migrations');
+    expect(row.checksum).toBe(createHash('sha256').update(body).digest('hex'));
   });
 });
 

@@ -259,6 +259,21 @@ describe('tamper checks', () => {
   });
 });
 
+describe("the folder's entries, as Prisma lists them", () => {
+  it('a hidden folder is a migration, in its place in the order; hidden files (.gitkeep, .DS_Store) are left alone', async () => {
+    const url = await createTestDatabase('folders');
+    const dir = await migrationsFolder({ '.early': tableMigration('early'), '20260101000001_a': tableMigration('a') });
+    await writeFile(join(dir, '.gitkeep'), '');
+    await writeFile(join(dir, '.DS_Store'), Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31]));
+    expect((await runCli(['migrate', 'up', '--migrations-dir', dir], { env: { DATABASE_URL: url } })).code).toBe(0);
+    const status = (await runCli(['migrate', 'status', '--migrations-dir', dir, '--json'], { env: { DATABASE_URL: url } })).json();
+    expect(status.data.migrations.map(({ name, state }: { name: string; state: string }) => [name, state])).toEqual([
+      ['.early', 'applied'],
+      ['20260101000001_a', 'applied'],
+    ]);
+  });
+});
+
 describe('dry runs', () => {
   it('change nothing: catalog and history are the same before and after', async () => {
     const url = await createTestDatabase('mig');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareMigrationNames } from '../src/migrations/order.js';
+import { compareMigrationNames, sortMigrationNames } from '../src/migrations/order.js';
 
 /** Prisma's order (its CLI sorts with localeCompare), with equal-collating names by their bytes, as order.ts documents. */
 const prismaOrder = (names: string[]) => [...names].sort((a, b) => a.localeCompare(b) || Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -58,5 +58,14 @@ describe("compareMigrationNames: exactly Prisma's order", () => {
     // Where byte order and collation differ, collation wins: a byte order would put Add_c (capital A) first.
     expect(compareMigrationNames('20260101000000_add_b', '20260101000000_Add_c')).toBeLessThan(0);
     expect(compareMigrationNames('1_init', '10_add')).toBeLessThan(0);
+  });
+});
+
+describe('sortMigrationNames: the same order, by a native sort where it is the same', () => {
+  it("gives Prisma's order for timestamped names, shuffled, and for names that a code-unit sort would misplace", () => {
+    const mixed = ['1_init', '10_add', 'B_tag', 'a_remove', '20260101000000_add_b', '20260101000000_Add_c', '2026010100000x_y', '20260101000001_é'];
+    for (const names of [timestampedNames(2000, 7), timestampedNames(2000, 8).reverse(), mixed, [...mixed].reverse(), ['only'], []]) {
+      expect(sortMigrationNames([...names])).toEqual(prismaOrder(names));
+    }
   });
 });

@@ -2,7 +2,6 @@ import type { MigrateDiffReport } from '../checks/migrate-diff.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { parseShadowUrl } from '../config/settings.js';
 import { EXIT } from '../core/errors.js';
-import { createMigration } from '../drafts/create.js';
 import type { SchemaDiffReport } from '../drafts/schema-engine.js';
 import type { LintReport } from '../lint/lint.js';
 import { type DownReport, Migrator, type MigratorOptions, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
@@ -99,7 +98,10 @@ export function migrateCreateCommand(name: string, flags: MigrateFlags): Promise
   return runCommand({
     name: 'migrate create',
     flags,
-    job: ({ settings }) => createMigration({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), name }),
+    job: async ({ settings }) => {
+      const { createMigration } = await import('../drafts/create.js');
+      return createMigration({ migrationsDir: settings.migrationsDir ?? defaultMigrationsDir(), name });
+    },
     render: (created, { out }) =>
       out.print(`${out.paint('green', out.symbol('ok'))} Created ${created.name}\n${created.files.map((file) => `  ${file}`).join('\n')}`),
   });

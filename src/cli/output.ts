@@ -1,4 +1,4 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { redact, redactDeep } from '../config/redact.js';
 import type { LogLevel } from '../config/settings.js';
 import type { TimeoutSetting, TodoDbError } from '../core/errors.js';
@@ -35,19 +35,25 @@ export interface Envelope<T> {
 }
 
 export class Output {
-  readonly mode: OutputMode;
-  private readonly chalk: ChalkInstance;
   private level: number;
   private spinner?: Spinner;
 
-  constructor(
-    private readonly options: GlobalOptions,
-    env: NodeJS.ProcessEnv = process.env,
-    isTTY = process.stdout.isTTY === true,
-  ) {
+  /**
+   * chalk is loaded only where colour is on: plain and JSON output (CI, pipes, every machine) never paint, and
+   * loading it costs such a command a millisecond or two.
+   */
+  static async open(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env, isTTY = process.stdout.isTTY === true): Promise<Output> {
     const plain = Boolean(env.CI) || env.NO_COLOR !== undefined || options.color === false || !isTTY;
-    this.mode = options.json ? 'json' : plain ? 'plain' : 'human';
-    this.chalk = new Chalk({ level: this.mode === 'human' ? 1 : 0 });
+    const mode: OutputMode = options.json ? 'json' : plain ? 'plain' : 'human';
+    const chalk = mode === 'human' ? new (await import('chalk')).Chalk({ level: 1 }) : undefined;
+    return new Output(options, mode, chalk);
+  }
+
+  private constructor(
+    private readonly options: GlobalOptions,
+    readonly mode: OutputMode,
+    private readonly chalk: ChalkInstance | undefined,
+  ) {
     this.level = LEVELS[options.quiet ? 'error' : options.verbose ? 'debug' : 'info'];
   }
 
@@ -118,7 +124,7 @@ export class Output {
   }
 
   paint(color: 'red' | 'green' | 'yellow' | 'gray' | 'bold', text: string): string {
-    return this.chalk[color](text);
+    return this.chalk ? this.chalk[color](text) : text;
   }
 
   /** Aligned "label  value" lines. */

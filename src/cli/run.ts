@@ -48,7 +48,7 @@ export interface CommandSpec<T> {
  * exit; this function never lets an expected failure show a stack trace.
  */
 export async function runCommand<T>({ name, flags, job, render, verdict, reveal, ownSignals, namesTarget }: CommandSpec<T>): Promise<void> {
-  const out = new Output(flags);
+  const out = await Output.open(flags);
   const interrupt = ownSignals ? undefined : handleInterrupts((error) => reportFailure(name, error, out));
   const signal = interrupt?.signal ?? new AbortController().signal;
   const targets: Target[] = [];

@@ -18,7 +18,7 @@ import {
 import path from 'node:path';
 import { TodoDbError, usageError } from '../core/errors.js';
 import { lineColumnAt } from '../sql/parser.js';
-import { compareMigrationNames } from './order.js';
+import { sortMigrationNames } from './order.js';
 
 /**
  * The migrations folder in Prisma's layout: `<folder>/migration.sql` (any folder name Prisma accepts, in its order:
@@ -60,7 +60,8 @@ export const NO_TRANSACTION_HEADER = '-- todo-db: no-transaction';
 const LOCK_FILE = 'migration_lock.toml';
 
 export function readMigrations(dir: string): Migration[] {
-  return [...migrationsIn(dir)];
+  const { names, read } = openFolder(dir);
+  return names.map(read);
 }
 
 /** Migrations read between two turns of the event loop in readMigrationsAlongside: well under a millisecond. */
@@ -69,26 +70,41 @@ const SLICE = 25;
 /**
  * readMigrations for a command that opens its connection meanwhile: the folder is read in slices with the event
  * loop turning between them, so the connection's round trips (TCP, authentication) proceed while files are read
- * and hashed, and a long history costs the longer of the two, not their sum.
+ * and hashed, and a long history costs the longer of the two, not their sum. An indexed loop: in a process that
+ * has just started, for-of costs a result object per migration.
  */
 export async function readMigrationsAlongside(dir: string): Promise<Migration[]> {
+  const { names, read } = openFolder(dir);
   const migrations: Migration[] = [];
-  for (const migration of migrationsIn(dir)) {
-    if (migrations.push(migration) % SLICE === 0) await new Promise(setImmediate);
+  for (let i = 0; i < names.length; i++) {
+    migrations.push(read(names[i] as string));
+    if ((i + 1) % SLICE === 0) await new Promise(setImmediate);
   }
   return migrations;
 }
 
-function* migrationsIn(dir: string): Generator<Migration> {
+/** The folder's migration names in Prisma's order, and how to read one. */
+function openFolder(dir: string): { names: string[]; read: (name: string) => Migration } {
   const entries = listFolder(dir);
   checkLockFile(dir);
   const root = realpathSync(dir);
-  const names = entries
-    .filter((entry) => entry.name !== LOCK_FILE && !entry.name.startsWith('.'))
-    .map((entry) => entry.name)
-    .sort(compareMigrationNames);
-  const byName = new Map(entries.map((entry) => [entry.name, entry]));
-  for (const name of names) yield readMigration(root, dir, byName.get(name) as Dirent);
+  const byName = new Map<string, Dirent>();
+  entries.forEach((entry) => {
+    if (isMigration(entry)) byName.set(entry.name, entry);
+  });
+  // Joined once: a folder name holds no separator, so prefix + name is path.join(dir, name), without its normalising.
+  const joined = path.join(dir, '.');
+  const prefix = joined === '.' ? '' : joined.endsWith(path.sep) ? joined : joined + path.sep;
+  return { names: sortMigrationNames(Array.from(byName.keys())), read: (name) => readMigration(root, prefix, byName.get(name) as Dirent) };
+}
+
+/**
+ * Every folder is a migration, a hidden one too (Prisma lists it); a hidden file (.gitkeep, .DS_Store) is not, and
+ * any other file is refused by readMigration.
+ */
+function isMigration(entry: Dirent): boolean {
+  if (entry.name === LOCK_FILE) return false;
+  return !entry.name.startsWith('.') || entry.isDirectory() || entry.isSymbolicLink();
 }
 
 function listFolder(dir: string): Dirent[] {
@@ -106,9 +122,9 @@ function listFolder(dir: string): Dirent[] {
 }
 
 /** The entry's type comes from the folder listing: no stat of its own. */
-function readMigration(root: string, dir: string, entry: Dirent): Migration {
+function readMigration(root: string, prefix: string, entry: Dirent): Migration {
   const { name } = entry;
-  const folder = path.join(dir, name);
+  const folder = prefix + name;
   if (!entry.isDirectory() && !entry.isSymbolicLink()) {
     throw usageError(
       'MIGRATION_INVALID',
@@ -117,36 +133,39 @@ function readMigration(root: string, dir: string, entry: Dirent): Migration {
     );
   }
   const linked = entry.isSymbolicLink();
-  // Joined by hand: folder is normalised already and a folder name holds no separator, so this is path.join's result.
   const sqlPath = `${folder}${path.sep}migration.sql`;
-  const sqlBytes = readInside(root, sqlPath, linked);
-  if (sqlBytes === undefined) {
+  const content = readInside(root, sqlPath, linked);
+  if (content === undefined) {
     throw usageError('MIGRATION_INVALID', `${sqlPath} is missing.`, 'Every migration folder needs a migration.sql.');
   }
-  return new MigrationFile(name, sqlPath, sqlBytes, () => {
-    const bytes = readInside(root, path.join(folder, 'down.sql'), linked);
-    return bytes === undefined ? undefined : decodeSql(bytes);
+  return new MigrationFile(name, sqlPath, content, () => {
+    const down = readInside(root, `${folder}${path.sep}down.sql`, linked);
+    return down === undefined ? undefined : decodeContent(down);
   });
 }
 
+/** A file as read: its text when it read as UTF-8 in one call (nearly always), else its bytes. */
+type Content = string | Buffer;
+
 /**
- * A migration read from the folder. Its text is decoded on first use: a no-op command looks only at the checksums
- * of a long history, and decoding, checking and keeping every file's text would cost it more than reading them.
+ * A migration read from the folder. Its text is made and checked (BOM, NUL, UTF-8) on first use: a no-op command
+ * looks only at the checksums of a long history.
  */
 class MigrationFile implements Migration {
   readonly checksum: string;
-  #bytes: Buffer | undefined;
+  #content: Content | undefined;
   #text: SqlText | undefined;
   #down: { text: SqlText | undefined } | undefined;
 
   constructor(
     readonly name: string,
     readonly path: string,
-    bytes: Buffer,
+    content: Content,
     private readonly readDownFile: () => SqlText | undefined,
   ) {
-    this.checksum = sha256(bytes);
-    this.#bytes = bytes;
+    // A text's UTF-8 is the file's bytes: it read as UTF-8 without a replacement.
+    this.checksum = sha256(content);
+    this.#content = content;
   }
 
   get sql(): string {
@@ -170,8 +189,8 @@ class MigrationFile implements Migration {
 
   #decoded(): SqlText {
     if (!this.#text) {
-      this.#text = decodeSql(this.#bytes as Buffer);
-      this.#bytes = undefined;
+      this.#text = decodeContent(this.#content as Content);
+      this.#content = undefined;
     }
     return this.#text;
   }
@@ -185,12 +204,21 @@ const BOM = '\uFEFF';
  * anything runs, while an applied one (whose checksum is all that matters) is left alone.
  */
 export function decodeSql(bytes: Buffer): SqlText {
-  const decoded = bytes.toString('utf8');
-  const sql = decoded.startsWith(BOM) ? decoded.slice(1) : decoded;
-  const invalid = isUtf8(bytes) ? -1 : validPrefix(bytes).length - (decoded.startsWith(BOM) ? 1 : 0);
+  return sqlText(bytes.toString('utf8'), isUtf8(bytes) ? -1 : validPrefix(bytes).length);
+}
+
+function decodeContent(content: Content): SqlText {
+  return typeof content === 'string' ? sqlText(content) : decodeSql(content);
+}
+
+/** `invalid`: where in `decoded` the first byte that is not UTF-8 stood, -1 when none did. */
+function sqlText(decoded: string, invalid = -1): SqlText {
+  const bom = decoded.startsWith(BOM) ? 1 : 0;
+  const sql = bom ? decoded.slice(1) : decoded;
   const nul = sql.indexOf('\0');
   if (invalid === -1 && nul === -1) return { sql };
-  const [kind, offset] = nul !== -1 && (invalid === -1 || nul < invalid) ? (['nul', nul] as const) : (['not-utf8', invalid] as const);
+  const notUtf8 = invalid - bom;
+  const [kind, offset] = nul !== -1 && (invalid === -1 || nul < notUtf8) ? (['nul', nul] as const) : (['not-utf8', notUtf8] as const);
   const { line, column } = lineColumnAt(sql, offset);
   return { sql, encodingError: { kind, offset, line, column } };
 }
@@ -228,7 +256,7 @@ export function equivalentChecksums(migration: Migration): string[] {
  * Reads a file, refusing any path (folder or file symlink) that resolves outside the migrations folder. Only a
  * symlink needs resolving; plain files are read directly, which keeps a hundred migrations cheap to load.
  */
-function readInside(root: string, file: string, folderLinked: boolean): Buffer | undefined {
+function readInside(root: string, file: string, folderLinked: boolean): Content | undefined {
   try {
     const plain = folderLinked ? SYMLINK : readUnlessSymlink(file);
     if (plain !== SYMLINK) return plain;
@@ -254,23 +282,38 @@ function readInside(root: string, file: string, folderLinked: boolean): Buffer |
 
 const SYMLINK = Symbol('symlink');
 
+/** Opened without following a symlink, and without waiting for a FIFO's writer. */
+const PLAIN_FILE = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
 /**
- * A file that is not a symlink, in four system calls (open, fstat, read, close) rather than an lstat before
- * them: opened without following a symlink, which the caller then resolves and checks. Undefined when missing.
- * Where the platform has no O_NOFOLLOW every file takes the caller's way.
+ * A file that is not a symlink, opened without following one (the caller then resolves and checks it) rather than
+ * after an lstat. Undefined when missing. Where the platform has no O_NOFOLLOW every file takes the caller's way.
+ * Read as UTF-8 text in one call, whose open, read and close run in Node's own code: for a thousand files about a
+ * third less than open, fstat, read and close called from JavaScript. What does not read as text with content
+ * (empty, as a FIFO reads; failing, as a directory does; not UTF-8) is read again as bytes, its type checked first.
  */
-function readUnlessSymlink(file: string): Buffer | undefined | typeof SYMLINK {
+function readUnlessSymlink(file: string): Content | undefined | typeof SYMLINK {
   if (constants.O_NOFOLLOW === undefined) return SYMLINK;
-  let fd: number;
   try {
-    // Non-blocking: opening a FIFO must not wait for a writer; its type refuses it below.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const text = readText(file, { encoding: 'utf8', flag: PLAIN_FILE });
+    if (text.length > 0 && !text.includes(REPLACEMENT)) return text;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') return SYMLINK;
-    throw error;
+    if (code !== 'EISDIR' && code !== 'EAGAIN') throw error;
   }
+  return readBytes(file);
+}
+
+/** readFileSync, whose `flag` Node reads as fs.open reads its flags, a number too (its types say only a string). */
+const readText = readFileSync as unknown as (file: string, options: { encoding: 'utf8'; flag: number }) => string;
+
+/** What a decoder puts where a byte is not UTF-8 (or what the file says itself: its bytes are read then too). */
+const REPLACEMENT = '\uFFFD';
+
+function readBytes(file: string): Buffer {
+  const fd = openSync(file, PLAIN_FILE);
   try {
     const stat = fstatSync(fd);
     refuseIrregular(file, stat);

@@ -91,18 +91,21 @@ const epochMs = (column: string) => `floor(extract(epoch from h.${column}) * 100
 
 type HistoryArray = [string, string, number | null, string, string | null, number | null, number, number];
 
-/** The rows of selectHistorySql's one value (pg parses json itself). */
+/**
+ * The rows of selectHistorySql's one value (pg parses json itself). Read by index: destructuring an array goes
+ * through its iterator, which in a process that has just started costs a result object per element.
+ */
 function historyRows(result: pg.QueryResult | undefined): HistoryRow[] {
   const history: HistoryArray[] = result?.rows[0]?.history ?? [];
-  return history.map(([id, checksum, finished, name, logs, rolledBack, started, steps]) => ({
-    id,
-    checksum,
-    finished_at: dateOrNull(finished),
-    migration_name: name,
-    logs,
-    rolled_back_at: dateOrNull(rolledBack),
-    started_at: new Date(started),
-    applied_steps_count: steps,
+  return history.map((row) => ({
+    id: row[0],
+    checksum: row[1],
+    finished_at: dateOrNull(row[2]),
+    migration_name: row[3],
+    logs: row[4],
+    rolled_back_at: dateOrNull(row[5]),
+    started_at: new Date(row[6]),
+    applied_steps_count: row[7],
   }));
 }
 

@@ -32,3 +32,18 @@ function compareTimestamps(a: string, b: string): number {
 }
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * Names sorted as compareMigrationNames sorts them, at the cost of a native sort: code-unit order is Prisma's
+ * whenever the names start with distinct timestamps (the common case, and a thousand-name history costs every
+ * no-op command this sort), which one pass confirms; otherwise they are sorted by compareMigrationNames.
+ */
+export function sortMigrationNames(names: string[]): string[] {
+  names.sort();
+  return inMigrationOrder(names) ? names : names.sort(compareMigrationNames);
+}
+
+export function inMigrationOrder(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (compareMigrationNames(names[i - 1] as string, names[i] as string) > 0) return false;
+  return true;
+}

@@ -1,7 +1,7 @@
 import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import type { HistoryRow } from './history.js';
-import { compareMigrationNames } from './order.js';
+import { compareMigrationNames, inMigrationOrder } from './order.js';
 
 /**
  * What the folder and the history say together, one entry per migration name, and every decision taken from
@@ -53,21 +53,32 @@ export type MigrationEntry = PendingEntry | AppliedEntry | MissingEntry | Unfini
  * no-transaction migration being applied (a transactional one is invisible until it commits), not a failure.
  */
 export function planMigrations(migrations: Migration[], rows: HistoryRow[], migratorRunning = false): MigrationEntry[] {
+  // Array and Map methods, not for-of, spreads or tuples: in a process that has just started, iterating costs a
+  // result object per element, and a no-op command walks a long history several times.
   const latest = new Map<string, HistoryRow>();
-  for (const row of rows) latest.set(row.migration_name, row);
-  const inProgress = migratorRunning ? rows.at(-1) : undefined;
-  const files = new Map(migrations.map((migration) => [migration.name, migration]));
-  const names = [...files.keys(), ...[...latest.keys()].filter((name) => !files.has(name))];
-  return inOrder(names).flatMap((name) => {
-    const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
-    return entry ? [entry] : [];
+  rows.forEach((row) => {
+    latest.set(row.migration_name, row);
   });
+  const inProgress = migratorRunning ? rows.at(-1) : undefined;
+  const files = new Map<string, Migration>();
+  migrations.forEach((migration) => {
+    files.set(migration.name, migration);
+  });
+  const names = migrations.map((migration) => migration.name);
+  latest.forEach((_, name) => {
+    if (!files.has(name)) names.push(name);
+  });
+  const entries: MigrationEntry[] = [];
+  inOrder(names).forEach((name) => {
+    const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
+    if (entry) entries.push(entry);
+  });
+  return entries;
 }
 
 /** The folder comes sorted already; names only in the history (missing folders) need sorting in. */
 function inOrder(names: string[]): string[] {
-  for (let i = 1; i < names.length; i++) if (compareMigrationNames(names[i - 1] as string, names[i] as string) > 0) return names.sort(compareMigrationNames);
-  return names;
+  return inMigrationOrder(names) ? names : names.sort(compareMigrationNames);
 }
 
 function entryOf(name: string, migration: Migration | undefined, row: HistoryRow | undefined, inProgress: HistoryRow | undefined): MigrationEntry | undefined {
