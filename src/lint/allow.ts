@@ -26,6 +26,8 @@ export interface AllowComments {
 /** `isRuleId` comes from the rules' registry, which itself reads allow comments (the rule allow-comment-invalid). */
 export function readAllowComments(script: string, isRuleId: (id: string) => boolean): AllowComments {
   const lines = script.split('\n');
+  // Which lines are comments, one byte each: the lines' own strings would stay alive with the walk.
+  const comments = Uint8Array.from(lines, (text) => (/^\s*--/.test(text) ? 1 : 0));
   const allows = new Map<number, Allow>();
   const problems: AllowProblem[] = [];
   lines.forEach((text, index) => {
@@ -39,7 +41,7 @@ export function readAllowComments(script: string, isRuleId: (id: string) => bool
     problems,
     forStatementAt(line) {
       // The run of comment lines directly above the statement: other comments may sit between.
-      for (let above = line - 1; above >= 1 && /^\s*--/.test(lines[above - 1] ?? ''); above--) {
+      for (let above = line - 1; above >= 1 && comments[above - 1] === 1; above--) {
         const allow = allows.get(above);
         if (allow) return allow;
       }

@@ -13,7 +13,7 @@ import { alterCommands, defaultFunctions, droppedNames, lockSteps, NEWEST_PROVEN
 import { LockPlan, type StatementPlan } from './plan-steps.js';
 import { ddlTables, record } from './record.js';
 import { checkFile, checkLocks, checkStatement, isRuleId, RULES, type RuleFinding, type RuleId, type Severity, STYLE_RULES, startRun } from './rules/index.js';
-import type { FileFinding } from './rules/rule.js';
+import type { FileFinding, LockContext } from './rules/rule.js';
 import { describeSize, type TableSize } from './size.js';
 
 const DEFAULT_MAX_BLOCKING_ROWS = 10_000;
@@ -231,7 +231,8 @@ class Walk {
     const transactional = file.file === 'down.sql' || file.migration.transactional;
     // The walk's own statement objects (a file of many pieces is parsed again), found by offset.
     const prismaBlocks = new Set<ParsedStatement>();
-    const context: StatementContext = {
+    // One context for the file, its lock fields set per statement: a spread per statement costs as lockStep says (lock-plans.ts).
+    const context: LockContext = {
       file: file.file,
       transactional,
       state,
@@ -239,6 +240,9 @@ class Walk {
       ddlTables: file.ddlTables,
       undoes,
       prismaBlocks,
+      locks: undefined,
+      blocking: undefined,
+      escalated: false,
     };
     for (const piece of file.pieces()) {
       for (const statement of piece) {
@@ -248,7 +252,7 @@ class Walk {
     }
   }
 
-  private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: StatementContext): void {
+  private statement(file: ParsedFile, shown: string, statement: ParsedStatement, context: LockContext): void {
     const { line, column } = file.lines.at(statement.offset);
     const at = {
       migration: file.migration.name,
@@ -266,7 +270,9 @@ class Walk {
     if (locks && file.file === 'migration.sql' && file.pending && locks.length > 0)
       this.plan.add(file.path, { migration: at.migration, location: at.location, statement: at.statement, locks });
     const blocking = locks?.find((lock) => this.tooLargeToBlock(lock));
-    raw.push(...checkLocks(statement, { ...context, locks, blocking }, raw));
+    context.locks = locks;
+    context.blocking = blocking;
+    raw.push(...checkLocks(statement, context, raw));
     // Above --max-blocking-rows, every finding but a style one is an error, with the table's size.
     const size = blocking ? { name: blocking.table, rows: blocking.rows, bytes: blocking.bytes ?? 0 } : null;
     for (const found of raw) {
@@ -287,21 +293,25 @@ class Walk {
   /** In a transaction a statement also runs under every lock the statements before it took on the same table. */
   private locks(statement: ParsedStatement, context: StatementContext): PlannedLock[] | undefined {
     const held = context.transactional ? context.state.heldLocks : new Map<string, LockLevel>();
-    return lockSteps(statement, context)?.map(({ locksRows, ...step }) => {
-      const table = context.live?.tables.get(step.table);
-      const before = held.get(step.table);
-      const holding = before ? stronger(before, step.lock) : step.lock;
-      if (context.transactional) held.set(step.table, holding);
-      const heldFromEarlier = holding !== step.lock ? holding : null;
+    // Field by field, not spread from the step: see lockStep in lock-plans.ts.
+    return lockSteps(statement, context)?.map(({ table, kind, of, lock, effect, because, locksRows, newTable }) => {
+      const size = context.live?.tables.get(table);
+      const before = held.get(table);
+      const holding = before ? stronger(before, lock) : lock;
+      if (context.transactional) held.set(table, holding);
       return {
-        ...step,
-        of: step.of ?? null,
-        because: step.because ?? null,
-        heldFromEarlier,
+        table,
+        kind,
+        of: of ?? null,
+        lock,
+        heldFromEarlier: holding !== lock ? holding : null,
+        effect,
+        because: because ?? null,
         blocksWrites: blocksWrites(holding) || locksRows === true,
         blocksReads: blocksReads(holding),
-        rows: table?.rows ?? null,
-        bytes: table?.bytes ?? null,
+        newTable,
+        rows: size?.rows ?? null,
+        bytes: size?.bytes ?? null,
       };
     });
   }

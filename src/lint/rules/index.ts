@@ -117,10 +117,10 @@ export function checkStatement(statement: ParsedStatement, context: StatementCon
   return rulesFor(statement.kind).flatMap((rule) => stamped(rule, rule.check?.(statement, context) ?? []));
 }
 
-/** Once the statement's lock plan is known, given what checkStatement found. */
-export function checkLocks(statement: ParsedStatement, context: Omit<LockContext, 'escalated'>, found: RuleFinding[]): RuleFinding[] {
-  const lockContext = { ...context, escalated: found.some((finding) => !STYLE_RULES.has(finding.rule)) };
-  return rulesFor(statement.kind).flatMap((rule) => stamped(rule, rule.checkLocks?.(statement, lockContext) ?? []));
+/** Once the statement's lock plan is known (in `context`, the walk's own for the file), given what checkStatement found. */
+export function checkLocks(statement: ParsedStatement, context: LockContext, found: RuleFinding[]): RuleFinding[] {
+  context.escalated = found.some((finding) => !STYLE_RULES.has(finding.rule));
+  return rulesFor(statement.kind).flatMap((rule) => stamped(rule, rule.checkLocks?.(statement, context) ?? []));
 }
 
 /** A file's own findings (what the parser or an allow comment said), before its statements. */
