@@ -2,6 +2,7 @@ import type { MigrateDiffReport } from '../checks/migrate-diff.js';
 import { defaultMigrationsDir } from '../config/package-root.js';
 import { parseShadowUrl } from '../config/settings.js';
 import { EXIT } from '../core/errors.js';
+import { favourMemoryForLargeSql } from '../core/heap.js';
 import type { SchemaDiffReport } from '../drafts/schema-engine.js';
 import type { LintReport } from '../lint/lint.js';
 import { type DownReport, Migrator, type MigratorOptions, type PlannedStep, type StatusReport, type UpReport } from '../migrations/index.js';
@@ -27,7 +28,7 @@ export interface MigrateFlags extends GlobalFlags {
 export async function migrator(
   { settings, out, target }: CommandContext,
   flags: MigrateFlags,
-  beforeApply?: MigratorOptions['beforeApply'],
+  hooks: Pick<MigratorOptions, 'beforeApply' | 'onPending'> = {},
 ): Promise<Migrator> {
   const url = await target('migrations');
   return new Migrator({
@@ -37,7 +38,7 @@ export async function migrator(
     lockTimeoutMs: flags.lockTimeout,
     statementLockTimeoutMs: flags.statementLockTimeout,
     log: (line) => out.info(line),
-    beforeApply,
+    ...hooks,
   });
 }
 
@@ -60,7 +61,11 @@ export function migrateUpCommand(flags: MigrateFlags): Promise<void> {
         });
         if (!flags.dryRun) warnLintSummary(lint, context.out);
       };
-      const report = await (await migrator(context, flags, lintPending)).up({ to: flags.to, dryRun: flags.dryRun, allowOutOfOrder: flags.allowOutOfOrder });
+      const report = await (await migrator(context, flags, { beforeApply: lintPending, onPending: favourMemoryForLargeSql })).up({
+        to: flags.to,
+        dryRun: flags.dryRun,
+        allowOutOfOrder: flags.allowOutOfOrder,
+      });
       return { ...report, lint };
     },
     render: (report, { out }) => out.print(renderUp(report, out)),

@@ -46,6 +46,8 @@ export interface MigratorOptions extends SessionTarget {
    * runs; throwing stops `up` with nothing applied. Not called when nothing is pending. `migrate up` lints here.
    */
   beforeApply?: (pending: Migration[], client: pg.Client) => Promise<void>;
+  /** Given the migrations `up` is about to apply, as soon as they are known, before any is parsed. */
+  onPending?: (pending: Migration[]) => void;
 }
 
 export interface UpOptions {
@@ -200,6 +202,8 @@ interface Direction<E extends MigrationEntry> {
   createHistory: boolean;
   /** What runs, from the history: first as seen outside the lock, then under it. */
   choose(entries: MigrationEntry[]): E[];
+  /** Told what was chosen, before anything of it is judged. */
+  chosen?(chosen: E[]): void;
   judge(entry: E): Promise<Prepared>;
   /** The caller's review of what will run (up's lint), on the session's connection, before the lock. */
   review?(chosen: E[], client: pg.Client): Promise<void>;
@@ -290,6 +294,7 @@ export class Migrator {
       });
       if (chosen.length === 0 && !entries.some((entry) => entry.state === 'running')) return nothingRun([]);
       // Judging (the parser's load) overlaps the pooler check's connect and the lock; nothing is written before the files are judged.
+      if (chosen.length > 0) direction.chosen?.(chosen);
       const judging = judgeEach(chosen, direction.judge);
       judging.catch(() => {});
       session.expectLock();
@@ -343,7 +348,7 @@ export class Migrator {
   }
 
   private upward(to: string | undefined, allowOutOfOrder: boolean): Direction<PendingEntry> {
-    const { beforeApply } = this.options;
+    const { beforeApply, onPending } = this.options;
     return {
       verb: 'applied',
       command: 'migrate up',
@@ -353,6 +358,7 @@ export class Migrator {
         verifyHistory(entries);
         return pendingUpTo(entries, to, allowOutOfOrder);
       },
+      chosen: onPending && ((chosen) => onPending(chosen.map((entry) => entry.migration))),
       judge: ({ migration }) => prepare(migration, 'migration.sql'),
       review:
         beforeApply &&
