@@ -43,7 +43,7 @@ export function sortMigrationNames(names: string[]): string[] {
   return inMigrationOrder(names) ? names : names.sort(compareMigrationNames);
 }
 
-export function inMigrationOrder(names: readonly string[]): boolean {
+function inMigrationOrder(names: readonly string[]): boolean {
   for (let i = 1; i < names.length; i++) if (compareMigrationNames(names[i - 1] as string, names[i] as string) > 0) return false;
   return true;
 }

@@ -1,7 +1,7 @@
 import { TodoDbError, usageError } from '../core/errors.js';
 import { equivalentChecksums, type Migration } from './folder.js';
 import type { HistoryRow } from './history.js';
-import { compareMigrationNames, inMigrationOrder } from './order.js';
+import { compareMigrationNames, sortMigrationNames } from './order.js';
 
 /**
  * What the folder and the history say together, one entry per migration name, and every decision taken from
@@ -69,16 +69,12 @@ export function planMigrations(migrations: Migration[], rows: HistoryRow[], migr
     if (!files.has(name)) names.push(name);
   });
   const entries: MigrationEntry[] = [];
-  inOrder(names).forEach((name) => {
+  // The folder's names come sorted, which the sort confirms in one pass; names only in the history are sorted in.
+  sortMigrationNames(names).forEach((name) => {
     const entry = entryOf(name, files.get(name), latest.get(name), inProgress);
     if (entry) entries.push(entry);
   });
   return entries;
-}
-
-/** The folder comes sorted already; names only in the history (missing folders) need sorting in. */
-function inOrder(names: string[]): string[] {
-  return inMigrationOrder(names) ? names : names.sort(compareMigrationNames);
 }
 
 function entryOf(name: string, migration: Migration | undefined, row: HistoryRow | undefined, inProgress: HistoryRow | undefined): MigrationEntry | undefined {
